@@ -1,0 +1,243 @@
+#include "api/api.hpp"
+
+#include <array>
+
+#include "api/auth.hpp"
+#include "api/json.hpp"
+#include "api/resources.hpp"
+#include "core/log.hpp"
+#include "core/sid.hpp"
+
+namespace sb::api {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Splits "a/b/c" into at most N segments; nullopt when there are more.
+template <std::size_t N>
+std::optional<std::pair<std::array<std::string_view, N>, std::size_t>> split_path(
+    std::string_view path) {
+  std::array<std::string_view, N> out{};
+  std::size_t n = 0;
+  while (!path.empty()) {
+    if (n == N) return std::nullopt;
+    const auto slash = path.find('/');
+    out[n++] = path.substr(0, slash);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+    if (path.empty()) return std::nullopt;  // trailing slash
+  }
+  return std::make_pair(out, n);
+}
+
+// "IncomingPhoneNumbers/PN….json" -> "PN…" when the segment ends ".json".
+std::optional<std::string_view> strip_json(std::string_view segment) {
+  constexpr std::string_view kExt = ".json";
+  if (segment.size() <= kExt.size() || segment.substr(segment.size() - kExt.size()) != kExt) {
+    return std::nullopt;
+  }
+  return segment.substr(0, segment.size() - kExt.size());
+}
+
+http::Response method_not_allowed(std::string_view allow) {
+  auto res = http::error_response(
+      {codes::kMethodNotAllowed, 405, "The requested method is not allowed on this resource"});
+  res.set(bhttp::field::allow, allow);
+  return res;
+}
+
+http::Response unauthorized(const Error& error) {
+  auto res = http::error_response(error);
+  if (error.status == 401) res.set(bhttp::field::www_authenticate, "Basic realm=\"Switchboard\"");
+  return res;
+}
+
+http::Response twiml(std::string body) {
+  return http::text_response(200, std::move(body), "text/xml; charset=utf-8");
+}
+
+// The demo application (make run): greets, gathers one digit and reads it back.
+http::Response demo_response(std::string_view path, const http::Form& params) {
+  if (path == "/demo/voice") {
+    return twiml(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>\n"
+        "  <Say>Welcome to Switchboard.</Say>\n"
+        "  <Gather numDigits=\"1\" action=\"/demo/gather\" method=\"POST\" timeout=\"5\">\n"
+        "    <Say>Press any key.</Say>\n  </Gather>\n"
+        "  <Say>We did not receive any input. Goodbye.</Say>\n  <Hangup/>\n</Response>\n");
+  }
+  std::string digits(params.get("Digits").value_or(""));
+  std::string spoken;
+  for (char c : digits) {
+    if ((c >= '0' && c <= '9') || c == '*' || c == '#') {
+      if (!spoken.empty()) spoken += ' ';
+      spoken += c == '*' ? std::string("star") : c == '#' ? std::string("pound") : std::string(1, c);
+    }
+  }
+  if (spoken.empty()) spoken = "nothing";
+  return twiml("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>\n  <Say>You pressed " +
+               spoken + ". Goodbye.</Say>\n  <Hangup/>\n</Response>\n");
+}
+
+}  // namespace
+
+Api::Api(store::Store& store, const Clock& clock, http::Metrics& metrics)
+    : ctx_{store, clock, http::FormLimits{}}, metrics_(metrics) {}
+
+asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInfo& info) {
+  const std::string_view target = req.target();
+  const auto qmark = target.find('?');
+  const std::string_view path = target.substr(0, qmark);
+  const std::string_view query =
+      qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
+  const auto method = req.method();
+
+  if (path == "/healthz") {
+    info.route = "/healthz";
+    if (method != bhttp::verb::get && method != bhttp::verb::head) co_return method_not_allowed("GET");
+    co_return http::text_response(200, "ok\n", "text/plain; charset=utf-8");
+  }
+  if (path == "/metrics") {
+    info.route = "/metrics";
+    if (method != bhttp::verb::get) co_return method_not_allowed("GET");
+    co_return http::text_response(200, metrics_.render(), "text/plain; version=0.0.4");
+  }
+  if (path == "/demo/voice" || path == "/demo/gather") {
+    info.route = std::string(path);
+    if (method != bhttp::verb::get && method != bhttp::verb::post) {
+      co_return method_not_allowed("GET, POST");
+    }
+    auto params = request_params(req, query, ctx_.form_limits);
+    if (!params) co_return http::error_response(params.error());
+    co_return demo_response(path, *params);
+  }
+  if (path.substr(0, kApiBase.size() + 1) == std::string(kApiBase) + "/") {
+    co_return co_await handle_rest(req, info, path, query);
+  }
+  info.route = "unmatched";
+  co_return http::error_response(not_found_error(path));
+}
+
+asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::RequestInfo& info,
+                                                 std::string_view path, std::string_view query) {
+  info.route = "/2010-04-01/unmatched";
+  auto caller = authenticate(ctx_.store, req);
+  if (!caller) co_return unauthorized(caller.error());
+
+  auto parts = split_path<6>(path.substr(1));
+  if (!parts) co_return http::error_response(not_found_error(path));
+  const auto& [seg, n] = *parts;
+  const auto method = req.method();
+  const bool get = method == bhttp::verb::get;
+  const bool post = method == bhttp::verb::post;
+  const bool del = method == bhttp::verb::delete_;
+
+  auto params = request_params(req, query, ctx_.form_limits);
+  if (!params) co_return http::error_response(params.error());
+
+  if (n == 2 && seg[1] == "Accounts.json") {
+    info.route = "/2010-04-01/Accounts.json";
+    if (get) co_return co_await list_accounts(ctx_, *caller, *params);
+    if (post) co_return co_await create_account(ctx_, *caller, *params);
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n < 3 || seg[1] != "Accounts") co_return http::error_response(not_found_error(path));
+
+  // /2010-04-01/Accounts/{AccountSid}.json
+  if (n == 3) {
+    auto sid = strip_json(seg[2]);
+    if (!sid) co_return http::error_response(not_found_error(path));
+    info.route = "/2010-04-01/Accounts/{AccountSid}.json";
+    auto target = resolve_scope(ctx_.store, *caller, *sid, path);
+    if (!target) co_return http::error_response(target.error());
+    const Scope scope{*caller, *target, path};
+    if (get) co_return http::json_response(200, account_json(*target));
+    if (post) co_return co_await update_account(ctx_, scope, *params);
+    co_return method_not_allowed("GET, POST");
+  }
+
+  auto target = resolve_scope(ctx_.store, *caller, seg[2], path);
+  if (!target) co_return http::error_response(target.error());
+  const Scope scope{*caller, *target, path};
+
+  if (n == 4 && seg[3] == "IncomingPhoneNumbers.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json";
+    if (get) co_return co_await list_numbers(ctx_, scope, *params);
+    if (post) co_return co_await create_number(ctx_, scope, *params);
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 4 && seg[3] == "Applications.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Applications.json";
+    if (get) co_return co_await list_applications(ctx_, scope, *params);
+    if (post) co_return co_await create_application(ctx_, scope, *params);
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 5 && seg[3] == "IncomingPhoneNumbers") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kIncomingNumber)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (get) co_return co_await fetch_number(ctx_, scope, *sid);
+    if (post) co_return co_await update_number(ctx_, scope, *sid, *params);
+    if (del) co_return co_await delete_number(ctx_, scope, *sid);
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
+  if (n == 5 && seg[3] == "Applications") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Applications/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kApplication)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (get) co_return co_await fetch_application(ctx_, scope, *sid);
+    if (post) co_return co_await update_application(ctx_, scope, *sid, *params);
+    if (del) co_return co_await delete_application(ctx_, scope, *sid);
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
+  co_return http::error_response(not_found_error(path));
+}
+
+// ---- context.hpp ----
+
+asio::awaitable<Status> commit(store::Store& store, store::Mutation& mutation) {
+  auto executor = co_await asio::this_coro::executor;
+  auto initiate = [&store, &mutation, executor](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    store.write(std::move(mutation), [shared, executor](Status s) {
+      asio::post(executor, [shared, s = std::move(s)]() mutable { (*shared)(std::move(s)); });
+    });
+  };
+  Status result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
+      initiate, asio::use_awaitable);
+  co_return result;
+}
+
+Result<http::Form> request_params(const http::Request& req, std::string_view query,
+                                  const http::FormLimits& limits) {
+  if (req.method() != bhttp::verb::post) return http::parse_form(query, limits);
+  const std::string_view type = req[bhttp::field::content_type];
+  const std::string_view base = type.substr(0, type.find(';'));
+  if (!req.body().empty() &&
+      !boost::beast::iequals(base, "application/x-www-form-urlencoded")) {
+    return Error{codes::kInvalidParameter, 415,
+                 "Content-Type must be application/x-www-form-urlencoded"};
+  }
+  auto form = http::parse_form(req.body(), limits);
+  if (!form) return form;
+  // Twilio reads query parameters on POST too; the body wins when both name a key.
+  auto from_query = http::parse_form(query, limits);
+  if (!from_query) return from_query;
+  for (const auto& [k, v] : from_query->fields()) {
+    if (!form->has(k)) form->add(k, v);
+  }
+  return form;
+}
+
+http::Response store_error(const Error& error) {
+  spdlog::error("store: {}", error.message);
+  if (error.status == 503) return http::error_response(error);
+  return http::error_response(Error::internal("Internal storage error"));
+}
+
+}  // namespace sb::api

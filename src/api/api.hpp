@@ -1,0 +1,28 @@
+// The REST API front: routes a request to its resource handler after authentication and
+// scoping, and serves /healthz, /metrics and the demo application's TwiML.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <string>
+
+#include "api/context.hpp"
+#include "http/metrics.hpp"
+#include "http/server.hpp"
+
+namespace sb::api {
+
+class Api {
+ public:
+  Api(store::Store& store, const Clock& clock, http::Metrics& metrics);
+
+  asio::awaitable<http::Response> handle(http::Request& req, http::RequestInfo& info);
+
+ private:
+  asio::awaitable<http::Response> handle_rest(http::Request& req, http::RequestInfo& info,
+                                              std::string_view path, std::string_view query);
+
+  Context ctx_;
+  http::Metrics& metrics_;
+};
+
+}  // namespace sb::api

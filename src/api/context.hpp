@@ -1,0 +1,33 @@
+// What every REST handler works with: the store, the clock, limits; and awaiting a write.
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include "core/time.hpp"
+#include "http/form.hpp"
+#include "http/response.hpp"
+#include "store/store.hpp"
+
+namespace sb::api {
+
+namespace asio = boost::asio;
+
+struct Context {
+  store::Store& store;
+  const Clock& clock;
+  http::FormLimits form_limits;
+};
+
+// Queues `mutation` on the store's writer and resumes the coroutine on its own executor once
+// the write is committed, so the event loop never blocks on disk. `mutation` is a named local
+// of the caller (moved from): GCC 12 mishandles temporaries inside co_await expressions.
+asio::awaitable<Status> commit(store::Store& store, store::Mutation& mutation);
+
+// A list or fetch request's parameters are its query; a create or update's are its form body.
+Result<http::Form> request_params(const http::Request& req, std::string_view query,
+                                  const http::FormLimits& limits);
+
+// The Twilio error for a store failure (conflicts and not-found mapped by the caller first).
+http::Response store_error(const Error& error);
+
+}  // namespace sb::api

@@ -1,0 +1,34 @@
+// Twilio list paging: Page, PageSize (1..1000, default 50) and PageToken in; the page meta
+// (page, page_size, uri, first/next/previous_page_uri, start, end) out.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <string>
+
+#include "core/error.hpp"
+#include "http/form.hpp"
+#include "store/store.hpp"
+
+namespace sb::api {
+
+inline constexpr std::size_t kDefaultPageSize = 50;
+inline constexpr std::size_t kMaxPageSize = 1000;
+
+struct PageParams {
+  std::size_t page = 0;
+  std::size_t page_size = kDefaultPageSize;
+  std::int64_t after_id = 0;  // from PageToken "PA<id>": the last row id of the previous page
+
+  store::PageRequest request() const;
+};
+
+Result<PageParams> parse_page_params(const http::Form& query);
+
+// Adds the meta fields to `out`. `path` is the list path ("/2010-04-01/…/Applications.json");
+// `filters` is an already-encoded query fragment ("FriendlyName=x&") carried into every URI.
+void add_page_meta(boost::json::object& out, std::string_view path, std::string_view filters,
+                   const PageParams& params, std::size_t count, bool has_more,
+                   std::int64_t last_id);
+
+}  // namespace sb::api

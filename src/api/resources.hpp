@@ -1,0 +1,49 @@
+// The REST resource handlers under /2010-04-01, called by the router in api.cpp once the caller
+// is authenticated and the path's account is in its scope.
+#pragma once
+
+#include "api/context.hpp"
+
+namespace sb::api {
+
+// The account a request acts on and the request path, for `uri` fields and 404 messages.
+struct Scope {
+  const store::Account& caller;   // who authenticated
+  const store::Account& account;  // the {AccountSid} of the path (caller or a subaccount)
+  std::string_view path;
+};
+
+asio::awaitable<http::Response> list_accounts(Context& ctx, const store::Account& caller,
+                                              const http::Form& query);
+asio::awaitable<http::Response> create_account(Context& ctx, const store::Account& caller,
+                                               const http::Form& params);
+asio::awaitable<http::Response> update_account(Context& ctx, const Scope& scope,
+                                               const http::Form& params);
+
+asio::awaitable<http::Response> list_numbers(Context& ctx, const Scope& scope,
+                                             const http::Form& query);
+asio::awaitable<http::Response> create_number(Context& ctx, const Scope& scope,
+                                              const http::Form& params);
+asio::awaitable<http::Response> fetch_number(Context& ctx, const Scope& scope,
+                                             std::string_view sid);
+asio::awaitable<http::Response> update_number(Context& ctx, const Scope& scope,
+                                              std::string_view sid, const http::Form& params);
+asio::awaitable<http::Response> delete_number(Context& ctx, const Scope& scope,
+                                              std::string_view sid);
+
+asio::awaitable<http::Response> list_applications(Context& ctx, const Scope& scope,
+                                                  const http::Form& query);
+asio::awaitable<http::Response> create_application(Context& ctx, const Scope& scope,
+                                                   const http::Form& params);
+asio::awaitable<http::Response> fetch_application(Context& ctx, const Scope& scope,
+                                                  std::string_view sid);
+asio::awaitable<http::Response> update_application(Context& ctx, const Scope& scope,
+                                                   std::string_view sid,
+                                                   const http::Form& params);
+asio::awaitable<http::Response> delete_application(Context& ctx, const Scope& scope,
+                                                   std::string_view sid);
+
+// "FriendlyName=x&Status=active&" for the filters present, carried into page URIs.
+std::string encode_filters(const http::Form& query, std::initializer_list<const char*> keys);
+
+}  // namespace sb::api

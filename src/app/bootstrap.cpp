@@ -1,0 +1,64 @@
+#include "app/bootstrap.hpp"
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "core/sid.hpp"
+
+namespace sb::app {
+
+Result<MainAccount> ensure_main_account(store::Store& store, const Config& config,
+                                        const Clock& clock) {
+  MainAccount out;
+  if (config.account_sid) {
+    out.token_from_config = true;
+    auto found = store.find_account(*config.account_sid);
+    if (!found) return found.error();
+    if (found->has_value()) {
+      out.account = **found;
+      if (!out.account.is_main()) {
+        return Error::internal("SWITCHBOARD_ACCOUNT_SID names a subaccount");
+      }
+      if (out.account.auth_token != *config.auth_token) {
+        out.account.auth_token = *config.auth_token;
+        out.account.date_updated = clock.now_unix();
+        if (auto s = store.write_sync(store::UpdateAccount{out.account}); !s) return s.error();
+      }
+      return out;
+    }
+    out.account.sid = *config.account_sid;
+    out.account.auth_token = *config.auth_token;
+  } else {
+    auto found = store.first_main_account();
+    if (!found) return found.error();
+    if (found->has_value()) {
+      out.account = **found;
+      return out;
+    }
+    out.account.sid = make_sid(sid_prefix::kAccount);
+    out.account.auth_token = random_hex(16);
+  }
+  out.account.friendly_name = "Main account";
+  out.account.date_created = out.account.date_updated = clock.now_unix();
+  if (auto s = store.write_sync(store::InsertAccount{out.account}); !s) return s.error();
+  out.created = true;
+  return out;
+}
+
+Result<std::string> ensure_demo_number(store::Store& store, const store::Account& account,
+                                       const std::string& public_url, const Clock& clock) {
+  constexpr const char* kDemoNumber = "1000";
+  auto found = store.find_number_by_phone(kDemoNumber);
+  if (!found) return found.error();
+  if (found->has_value()) return std::string(kDemoNumber);
+  store::IncomingNumber number;
+  number.sid = make_sid(sid_prefix::kIncomingNumber);
+  number.account_sid = account.sid;
+  number.phone_number = kDemoNumber;
+  number.friendly_name = "Switchboard demo";
+  number.hooks.voice_url = public_url + "/demo/voice";
+  number.date_created = number.date_updated = clock.now_unix();
+  if (auto s = store.write_sync(store::InsertNumber{number}); !s) return s.error();
+  return std::string(kDemoNumber);
+}
+
+}  // namespace sb::app

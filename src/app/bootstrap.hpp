@@ -1,0 +1,27 @@
+// First-start set-up: the main account (from SWITCHBOARD_ACCOUNT_SID/AUTH_TOKEN or generated),
+// and the demo number that `make run` offers.
+#pragma once
+
+#include <string>
+
+#include "core/config.hpp"
+#include "core/time.hpp"
+#include "store/store.hpp"
+
+namespace sb::app {
+
+struct MainAccount {
+  store::Account account;
+  bool created = false;          // made by this start
+  bool token_from_config = false;
+};
+
+Result<MainAccount> ensure_main_account(store::Store& store, const Config& config,
+                                        const Clock& clock);
+
+// The demo number "1000" on the main account, answered by the daemon's own /demo/voice
+// application. Leaves an existing number 1000 alone. Returns the number's phone string.
+Result<std::string> ensure_demo_number(store::Store& store, const store::Account& account,
+                                       const std::string& public_url, const Clock& clock);
+
+}  // namespace sb::app

@@ -1,0 +1,74 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "app/daemon.hpp"
+#include "core/config.hpp"
+#include "core/log.hpp"
+
+namespace sb::app {
+
+int run_cli(int argc, char** argv) {
+  CLI::App cli{"Switchboard: a self-hosted, Twilio-compatible programmable-voice platform"};
+  cli.set_version_flag("--version", std::string("switchboard ") + SB_VERSION);
+  cli.require_subcommand(1);
+
+  std::string config_file, data_dir, http_listen, sip_listen, public_url, log_level;
+  unsigned workers = 0;
+  bool demo = false;
+  auto* serve_cmd = cli.add_subcommand("serve", "Run the daemon");
+  serve_cmd->add_option("--config", config_file, "TOML configuration file")
+      ->check(CLI::ExistingFile);
+  auto* o_data = serve_cmd->add_option("--data-dir", data_dir,
+                                       "Data directory [SWITCHBOARD_DATA_DIR, ./var]");
+  auto* o_http = serve_cmd->add_option(
+      "--http-listen", http_listen, "HTTP listen address [SWITCHBOARD_HTTP_LISTEN, 127.0.0.1:8080]");
+  auto* o_sip = serve_cmd->add_option(
+      "--sip-listen", sip_listen, "SIP listen address [SWITCHBOARD_SIP_LISTEN, 127.0.0.1:5060]");
+  auto* o_url = serve_cmd->add_option(
+      "--public-url", public_url,
+      "Base URL clients reach the daemon at [SWITCHBOARD_PUBLIC_URL, from --http-listen]");
+  auto* o_log = serve_cmd->add_option("--log-level", log_level,
+                                      "trace|debug|info|warn|error|critical|off [info]");
+  auto* o_workers =
+      serve_cmd->add_option("--workers", workers, "Worker threads [SWITCHBOARD_WORKERS, cores]");
+  serve_cmd->add_flag("--demo", demo, "Create the demo number 1000 served by /demo/voice");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (serve_cmd->parsed()) {
+    Config config;
+    if (!config_file.empty()) {
+      if (auto s = apply_toml_file(config, config_file); !s) {
+        std::cerr << "switchboard: " << s.error().message << "\n";
+        return 2;
+      }
+    }
+    if (auto s = apply_environment(config, [](const char* n) { return std::getenv(n); }); !s) {
+      std::cerr << "switchboard: " << s.error().message << "\n";
+      return 2;
+    }
+    if (o_data->count()) config.data_dir = data_dir;
+    if (o_http->count()) config.http_listen = http_listen;
+    if (o_sip->count()) config.sip_listen = sip_listen;
+    if (o_url->count()) config.public_url = public_url;
+    if (o_log->count()) config.log_level = log_level;
+    if (o_workers->count()) config.workers = workers;
+    if (demo) config.demo = true;
+    if (auto s = validate(config); !s) {
+      std::cerr << "switchboard: " << s.error().message << "\n";
+      return 2;
+    }
+    init_logging(config.log_level);
+    return serve(config);
+  }
+  return 0;
+}
+
+}  // namespace sb::app

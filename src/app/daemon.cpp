@@ -1,0 +1,159 @@
+#include "app/daemon.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "api/api.hpp"
+#include "app/bootstrap.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace sb::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Writes the generated credentials next to the data, readable by the owner only, so that a
+// developer can find them after the one-time print scrolled away.
+void save_credentials(const std::filesystem::path& dir, const store::Account& account) {
+  const auto path = dir / "main-account.env";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "SWITCHBOARD_ACCOUNT_SID=" << account.sid << "\n"
+        << "SWITCHBOARD_AUTH_TOKEN=" << account.auth_token << "\n";
+  }
+  ::chmod(path.c_str(), 0600);
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::error_code fs_error;
+  std::filesystem::create_directories(config.data_dir, fs_error);
+  if (fs_error) {
+    spdlog::critical("cannot create data dir {}: {}", config.data_dir, fs_error.message());
+    return 1;
+  }
+  const auto db_path = std::filesystem::path(config.data_dir) / "switchboard.db";
+  auto opened = store::SqliteStore::open(db_path.string());
+  if (!opened) {
+    spdlog::critical("{}", opened.error().message);
+    return 1;
+  }
+  auto& store = *opened.value();
+  SystemClock clock;
+
+  auto main_account = ensure_main_account(store, config, clock);
+  if (!main_account) {
+    spdlog::critical("main account: {}", main_account.error().message);
+    return 1;
+  }
+  const std::string public_url = config.effective_public_url();
+  std::optional<std::string> demo_number;
+  if (config.demo) {
+    auto demo = ensure_demo_number(store, main_account->account, public_url, clock);
+    if (!demo) {
+      spdlog::critical("demo number: {}", demo.error().message);
+      return 1;
+    }
+    demo_number = *demo;
+  }
+
+  const unsigned n_workers =
+      config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::io_context*> workers;
+  for (unsigned i = 0; i < n_workers; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+    workers.push_back(contexts.back().get());
+  }
+
+  http::Metrics metrics(n_workers);
+  api::Api api(store, clock, metrics);
+  http::Server server(
+      workers, config.http,
+      [&api](http::Request& req, http::RequestInfo& info) { return api.handle(req, info); },
+      metrics);
+  auto listen_address = parse_listen_address(config.http_listen);
+  auto endpoint = server.listen(*listen_address);
+  if (!endpoint) {
+    spdlog::critical("{}", endpoint.error().message);
+    return 1;
+  }
+  server.start();
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  for (auto* ctx : workers) {
+    guards.push_back(asio::make_work_guard(*ctx));
+    threads.emplace_back([ctx] { ctx->run(); });
+  }
+
+  const std::string bound = endpoint->address().is_v6()
+                                ? "[" + endpoint->address().to_string() + "]"
+                                : endpoint->address().to_string();
+  const std::string base = "http://" + bound + ":" + std::to_string(endpoint->port());
+  std::printf("Switchboard %s\n", SB_VERSION);
+  std::printf("  listening:    %s\n", base.c_str());
+  std::printf("  REST API:     %s/2010-04-01/Accounts/%s.json\n", base.c_str(),
+              main_account->account.sid.c_str());
+  std::printf("  health:       %s/healthz\n", base.c_str());
+  std::printf("  metrics:      %s/metrics\n", base.c_str());
+  std::printf("  public URL:   %s\n", public_url.c_str());
+  std::printf("  data dir:     %s\n", config.data_dir.c_str());
+  std::printf("  account SID:  %s\n", main_account->account.sid.c_str());
+  if (main_account->created && !main_account->token_from_config) {
+    save_credentials(config.data_dir, main_account->account);
+    std::printf("  auth token:   %s  (shown once; also saved to %s/main-account.env)\n",
+                main_account->account.auth_token.c_str(), config.data_dir.c_str());
+  } else if (main_account->token_from_config) {
+    std::printf("  auth token:   from SWITCHBOARD_AUTH_TOKEN\n");
+  } else {
+    std::printf("  auth token:   see %s/main-account.env\n", config.data_dir.c_str());
+  }
+  if (demo_number) {
+    std::printf("  demo number:  %s -> %s/demo/voice\n", demo_number->c_str(),
+                public_url.c_str());
+  }
+  std::fflush(stdout);
+
+  // The main thread waits for a termination signal, then drains.
+  asio::io_context control(1);
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  int exit_code = 0;
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: draining {} connection(s)", signo, server.active_connections());
+    server.begin_shutdown();
+  });
+  control.run();
+
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_timeout_ms);
+  while (server.active_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (server.active_connections() > 0) {
+    spdlog::warn("shutdown: {} connection(s) still busy after {} ms; closing",
+                 server.active_connections(), config.shutdown_timeout_ms);
+    exit_code = 0;
+  }
+  guards.clear();
+  for (auto* ctx : workers) ctx->stop();
+  for (auto& t : threads) t.join();
+  store.close();
+  spdlog::info("stopped; store flushed");
+  return exit_code;
+}
+
+}  // namespace sb::app

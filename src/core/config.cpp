@@ -1,0 +1,183 @@
+#include "core/config.hpp"
+
+#include <charconv>
+#include <set>
+#include <toml++/toml.h>
+
+#include "core/sid.hpp"
+
+namespace sb {
+namespace {
+
+Error config_error(std::string message) {
+  return Error::bad_request(codes::kInvalidParameter, std::move(message));
+}
+
+template <typename Int>
+Result<Int> parse_uint(std::string_view name, std::string_view text) {
+  Int value{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) {
+    return config_error(std::string(name) + ": expected a non-negative integer, got '" +
+                        std::string(text) + "'");
+  }
+  return value;
+}
+
+}  // namespace
+
+Result<ListenAddress> parse_listen_address(std::string_view text) {
+  ListenAddress out;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return config_error("listen address '" + std::string(text) + "': expected [host]:port");
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return config_error("listen address '" + std::string(text) + "': expected host:port");
+    }
+    out.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  auto port = parse_uint<std::uint16_t>("port", port_text);
+  if (!port) return port.error();
+  out.port = *port;
+  return out;
+}
+
+std::string Config::effective_public_url() const {
+  std::string url = public_url;
+  if (url.empty()) {
+    auto addr = parse_listen_address(http_listen);
+    std::string host = addr ? addr->host : "127.0.0.1";
+    if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    url = "http://" + host + ":" + std::to_string(addr ? addr->port : 8080);
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+Status apply_toml_file(Config& config, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return config_error("config " + path + ":" + std::to_string(where.line) + ":" +
+                        std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+
+  static const std::set<std::string, std::less<>> kTop = {
+      "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
+      "http",     "sip",        "account",   "demo"};
+  static const std::set<std::string, std::less<>> kHttp = {
+      "listen", "max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms",
+      "max_connections"};
+  static const std::set<std::string, std::less<>> kSip = {"listen"};
+  static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
+
+  auto check_keys = [&](const toml::table& table, const std::set<std::string, std::less<>>& keys,
+                        std::string_view section) -> Status {
+    for (const auto& [key, _] : table) {
+      if (!keys.contains(key.str())) {
+        return config_error("config " + path + ": unknown key '" +
+                            (section.empty() ? "" : std::string(section) + ".") +
+                            std::string(key.str()) + "'");
+      }
+    }
+    return Ok{};
+  };
+  if (auto s = check_keys(root, kTop, ""); !s) return s;
+
+  auto str = [](const toml::node_view<toml::node>& n, std::string& out) {
+    if (auto v = n.value<std::string>()) out = *v;
+  };
+  auto num = [](const toml::node_view<toml::node>& n, auto& out) {
+    if (auto v = n.value<std::int64_t>(); v && *v >= 0) out = static_cast<std::decay_t<decltype(out)>>(*v);
+  };
+
+  str(root["data_dir"], config.data_dir);
+  str(root["public_url"], config.public_url);
+  str(root["log_level"], config.log_level);
+  num(root["workers"], config.workers);
+  num(root["shutdown_timeout_ms"], config.shutdown_timeout_ms);
+  if (auto v = root["demo"].value<bool>()) config.demo = *v;
+  if (auto* http = root["http"].as_table()) {
+    if (auto s = check_keys(*http, kHttp, "http"); !s) return s;
+    str(root["http"]["listen"], config.http_listen);
+    num(root["http"]["max_body_bytes"], config.http.max_body_bytes);
+    num(root["http"]["max_header_bytes"], config.http.max_header_bytes);
+    num(root["http"]["read_timeout_ms"], config.http.read_timeout_ms);
+    num(root["http"]["idle_timeout_ms"], config.http.idle_timeout_ms);
+    num(root["http"]["max_connections"], config.http.max_connections);
+  }
+  if (auto* sip = root["sip"].as_table()) {
+    if (auto s = check_keys(*sip, kSip, "sip"); !s) return s;
+    str(root["sip"]["listen"], config.sip_listen);
+  }
+  if (auto* account = root["account"].as_table()) {
+    if (auto s = check_keys(*account, kAccount, "account"); !s) return s;
+    if (auto v = root["account"]["sid"].value<std::string>()) config.account_sid = *v;
+    if (auto v = root["account"]["auth_token"].value<std::string>()) config.auth_token = *v;
+  }
+  return Ok{};
+}
+
+Status apply_environment(Config& config,
+                         const std::function<const char*(const char*)>& getenv_fn) {
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+  if (auto v = get("SWITCHBOARD_DATA_DIR")) config.data_dir = *v;
+  if (auto v = get("SWITCHBOARD_HTTP_LISTEN")) config.http_listen = *v;
+  if (auto v = get("SWITCHBOARD_SIP_LISTEN")) config.sip_listen = *v;
+  if (auto v = get("SWITCHBOARD_PUBLIC_URL")) config.public_url = *v;
+  if (auto v = get("SWITCHBOARD_LOG_LEVEL")) config.log_level = *v;
+  if (auto v = get("SWITCHBOARD_ACCOUNT_SID")) config.account_sid = *v;
+  if (auto v = get("SWITCHBOARD_AUTH_TOKEN")) config.auth_token = *v;
+  if (auto v = get("SWITCHBOARD_WORKERS")) {
+    auto n = parse_uint<unsigned>("SWITCHBOARD_WORKERS", *v);
+    if (!n) return n.error();
+    config.workers = *n;
+  }
+  return Ok{};
+}
+
+Status validate(const Config& config) {
+  if (auto a = parse_listen_address(config.http_listen); !a) return a.error();
+  if (auto a = parse_listen_address(config.sip_listen); !a) return a.error();
+  if (config.data_dir.empty()) return config_error("data_dir must not be empty");
+  if (!config.public_url.empty() && config.public_url.rfind("http://", 0) != 0 &&
+      config.public_url.rfind("https://", 0) != 0) {
+    return config_error("public_url must start with http:// or https://");
+  }
+  if (config.account_sid.has_value() != config.auth_token.has_value()) {
+    return config_error(
+        "SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN must be set together");
+  }
+  if (config.account_sid && !is_sid(*config.account_sid, sid_prefix::kAccount)) {
+    return config_error("account SID must be AC followed by 32 lowercase hex digits");
+  }
+  if (config.auth_token && config.auth_token->size() < 16) {
+    return config_error("auth token must be at least 16 characters");
+  }
+  static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info", "warn",
+                                                             "error", "critical", "off"};
+  if (!kLevels.contains(config.log_level)) {
+    return config_error("log_level must be one of trace, debug, info, warn, error, critical, off");
+  }
+  if (config.http.max_body_bytes == 0 || config.http.max_header_bytes == 0) {
+    return config_error("http size limits must be positive");
+  }
+  return Ok{};
+}
+
+}  // namespace sb

@@ -1,0 +1,58 @@
+// Daemon configuration: defaults, then a TOML file, then SWITCHBOARD_* environment variables,
+// then command-line flags (applied by app/cli), each layer overriding the one before.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace sb {
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "127.0.0.1:8080", "[::1]:8080", "localhost:0".
+Result<ListenAddress> parse_listen_address(std::string_view text);
+
+struct HttpLimits {
+  std::size_t max_body_bytes = 1 << 20;     // 1 MiB
+  std::size_t max_header_bytes = 16 << 10;  // 16 KiB
+  std::uint32_t read_timeout_ms = 15000;    // for a whole request once it started
+  std::uint32_t idle_timeout_ms = 60000;    // keep-alive connection with no request
+  std::uint32_t max_connections = 10000;
+};
+
+struct Config {
+  std::string data_dir = "./var";
+  std::string http_listen = "127.0.0.1:8080";
+  std::string sip_listen = "127.0.0.1:5060";
+  std::string public_url;  // empty: derived from http_listen
+  std::string log_level = "info";
+  unsigned workers = 0;  // 0: one per core
+  std::uint32_t shutdown_timeout_ms = 10000;
+  HttpLimits http;
+  // Main account credentials; when unset the first start generates them.
+  std::optional<std::string> account_sid;
+  std::optional<std::string> auth_token;
+  bool demo = false;  // seed the demo number on start
+
+  // The base URL clients reach the daemon at, without a trailing slash.
+  std::string effective_public_url() const;
+};
+
+// Reads a TOML file into `config`; unknown keys are an error so typos do not pass silently.
+Status apply_toml_file(Config& config, const std::string& path);
+
+// Applies SWITCHBOARD_* variables; `getenv` is a seam for tests.
+Status apply_environment(Config& config,
+                         const std::function<const char*(const char*)>& getenv_fn);
+
+// Checks the combined configuration (addresses parse, URL shape, credential shapes).
+Status validate(const Config& config);
+
+}  // namespace sb

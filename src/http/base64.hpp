@@ -1,0 +1,14 @@
+// Base64 (RFC 4648) for HTTP Basic credentials and signatures.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::http {
+
+std::string base64_encode(std::string_view bytes);
+// nullopt on any character outside the alphabet or bad padding.
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace sb::http

@@ -1,0 +1,57 @@
+// Prometheus text-format metrics: HTTP requests by route, method and status, a latency
+// histogram per route, process figures, and collectors other modules register.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace sb::http {
+
+class Metrics {
+ public:
+  // `shards`: one per worker thread so recording never contends across workers.
+  explicit Metrics(unsigned shards);
+
+  // `route` is the route template ("/2010-04-01/Accounts/{AccountSid}.json"), never the raw
+  // path, so the label set stays bounded.
+  void record_request(unsigned shard, const std::string& route, const std::string& method,
+                      unsigned status, double seconds);
+
+  // A collector appends complete metric lines (with HELP/TYPE) to the output.
+  void add_collector(std::function<void(std::string&)> collector);
+
+  std::string render() const;
+
+  static constexpr std::array<double, 13> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                      0.025,  0.05,  0.1,    0.25,  0.5,
+                                                      1.0,    2.5,   5.0};
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> buckets{};  // non-cumulative counts
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  struct Shard {
+    mutable std::mutex mu;  // taken by its own worker and by the scraper only
+    std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests;
+    std::map<std::string, Histogram> latency;
+  };
+
+  std::vector<std::unique_ptr<Shard>> shards_;
+  mutable std::mutex collectors_mu_;
+  std::vector<std::function<void(std::string&)>> collectors_;
+  double start_time_;
+};
+
+// Escapes a label value for the text format.
+std::string prometheus_label(const std::string& value);
+
+}  // namespace sb::http

@@ -1,0 +1,195 @@
+#include "http/server.hpp"
+
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+#include "core/log.hpp"
+
+namespace sb::http {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+Response limit_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::body_limit) {
+    return error_response({codes::kInvalidParameter, 413, "Request body too large"});
+  }
+  if (ec == bhttp::error::header_limit) {
+    return error_response({codes::kInvalidParameter, 431, "Request header fields too large"});
+  }
+  return error_response({codes::kInvalidParameter, 400, "Malformed HTTP request: " + ec.message()});
+}
+
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == beast::error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream &&
+         ec != bhttp::error::partial_message;
+}
+
+}  // namespace
+
+Server::Server(std::vector<asio::io_context*> workers, HttpLimits limits, Handler handler,
+               Metrics& metrics)
+    : workers_(std::move(workers)),
+      limits_(limits),
+      handler_(std::move(handler)),
+      metrics_(metrics),
+      acceptor_(*workers_.front()) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    connections_.push_back(std::make_unique<std::list<Connection*>>());
+  }
+}
+
+Server::~Server() = default;
+
+Result<tcp::endpoint> Server::listen(const ListenAddress& address) {
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(address.host == "localhost" ? "127.0.0.1" : address.host, ec);
+  if (ec) return Error::bad_request(codes::kInvalidParameter, "bad listen host '" + address.host + "'");
+  const tcp::endpoint endpoint(ip, address.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error::internal("cannot listen on " + address.host + ":" +
+                           std::to_string(address.port) + ": " + ec.message());
+  }
+  return acceptor_.local_endpoint();
+}
+
+void Server::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+void Server::begin_shutdown() {
+  if (stopping_.exchange(true)) return;
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    asio::post(*workers_[i], [this, i] {
+      for (Connection* c : *connections_[i]) {
+        if (c->idle) c->stream->cancel();
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  asio::steady_timer backoff(acceptor_.get_executor());
+  while (!stopping_) {
+    const unsigned worker = next_worker_++ % workers_.size();
+    auto [ec, socket] = co_await acceptor_.async_accept(
+        asio::any_io_executor(workers_[worker]->get_executor()), kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      // Out of descriptors or a transient network error: pause instead of spinning.
+      spdlog::warn("http accept: {}", ec.message());
+      backoff.expires_after(milliseconds(50));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    if (active_.load() >= limits_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    asio::co_spawn(socket.get_executor(), session(std::move(socket), worker), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
+  ++active_;
+  beast::tcp_stream stream(std::move(socket));
+  Connection self{&stream, true};
+  auto& registry = *connections_[worker];
+  auto where = registry.insert(registry.end(), &self);
+
+  beast::error_code ec;
+  const tcp::endpoint remote = stream.socket().remote_endpoint(ec);
+  beast::flat_buffer buffer;
+
+  for (;;) {
+    self.idle = true;
+    if (stopping_) break;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+
+    stream.expires_after(milliseconds(limits_.idle_timeout_ms));
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    self.idle = false;
+    std::optional<Response> early;
+    if (hec) {
+      if (hec == bhttp::error::header_limit || is_parse_error(hec)) early = limit_error(hec);
+    } else {
+      stream.expires_after(milliseconds(limits_.read_timeout_ms));
+      const auto& header = parser.get();
+      if (beast::iequals(header[bhttp::field::expect], "100-continue") && !parser.is_done()) {
+        if (parser.content_length() && *parser.content_length() > limits_.max_body_bytes) {
+          early = limit_error(bhttp::error::body_limit);
+        } else {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
+          auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
+          if (cec) break;
+        }
+      }
+      if (!early && !parser.is_done()) {
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        if (bec) {
+          if (bec == bhttp::error::body_limit || is_parse_error(bec)) {
+            early = limit_error(bec);
+          } else {
+            break;  // timeout or the peer went away
+          }
+        }
+      }
+    }
+    if (hec && !early) break;  // closed, timed out, or cancelled while idle
+
+    const auto started = std::chrono::steady_clock::now();
+    RequestInfo info{remote, worker};
+    Response res;
+    bool keep_alive = false;
+    std::string method = "UNKNOWN";
+    if (early) {
+      res = std::move(*early);
+      info.route = "rejected";
+    } else {
+      Request req = parser.release();
+      method = std::string(req.method_string());
+      keep_alive = req.keep_alive();
+      try {
+        res = co_await handler_(req, info);
+      } catch (const std::exception& e) {
+        spdlog::error("http handler {} {}: {}", method, info.route, e.what());
+        res = error_response(Error::internal("Internal error"));
+      }
+    }
+    keep_alive = keep_alive && !stopping_;
+    res.keep_alive(keep_alive);
+    res.set(bhttp::field::server, "switchboard/" SB_VERSION);
+    res.prepare_payload();
+    stream.expires_after(milliseconds(limits_.read_timeout_ms));
+    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.record_request(worker, info.route, method, res.result_int(), seconds);
+    if (wec || !keep_alive) break;
+  }
+
+  registry.erase(where);
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+  --active_;
+}
+
+}  // namespace sb::http

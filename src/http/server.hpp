@@ -1,0 +1,65 @@
+// The HTTP/1.1 server: Boost.Beast on coroutines, one io_context per worker thread.
+// Keep-alive, header and body limits, idle and read timeouts, and a graceful drain on
+// shutdown (no new connections, idle ones closed, in-flight requests finish).
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <functional>
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "core/config.hpp"
+#include "http/metrics.hpp"
+#include "http/response.hpp"
+
+namespace sb::http {
+
+namespace asio = boost::asio;
+
+struct RequestInfo {
+  asio::ip::tcp::endpoint remote;
+  unsigned worker = 0;
+  std::string route = "unmatched";  // the handler names the route template, for metrics
+};
+
+using Handler = std::function<asio::awaitable<Response>(Request&, RequestInfo&)>;
+
+class Server {
+ public:
+  Server(std::vector<asio::io_context*> workers, HttpLimits limits, Handler handler,
+         Metrics& metrics);
+  ~Server();
+
+  // Binds and listens; returns the bound endpoint (so port 0 yields the chosen port).
+  Result<asio::ip::tcp::endpoint> listen(const ListenAddress& address);
+  void start();
+
+  // Stops accepting, closes idle connections, lets in-flight requests finish; thread-safe.
+  void begin_shutdown();
+  std::size_t active_connections() const { return active_.load(); }
+
+ private:
+  struct Connection {
+    boost::beast::tcp_stream* stream;
+    bool idle;
+  };
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> session(asio::ip::tcp::socket socket, unsigned worker);
+
+  std::vector<asio::io_context*> workers_;
+  HttpLimits limits_;
+  Handler handler_;
+  Metrics& metrics_;
+  asio::ip::tcp::acceptor acceptor_;
+  // One list per worker, touched only on that worker's thread.
+  std::vector<std::unique_ptr<std::list<Connection*>>> connections_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> active_{0};
+  unsigned next_worker_ = 0;
+};
+
+}  // namespace sb::http

@@ -1,0 +1,123 @@
+#include "store/migrations.hpp"
+
+#include <array>
+
+namespace sb::store {
+namespace {
+
+constexpr std::array kMigrations = {
+    Migration{1, "accounts", R"sql(
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  owner_sid TEXT NOT NULL DEFAULT '',
+  friendly_name TEXT NOT NULL DEFAULT '',
+  auth_token TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active',
+  type TEXT NOT NULL DEFAULT 'Full',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX accounts_owner ON accounts(owner_sid);
+)sql"},
+    Migration{2, "incoming phone numbers and applications", R"sql(
+CREATE TABLE applications (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  friendly_name TEXT NOT NULL DEFAULT '',
+  voice_url TEXT NOT NULL DEFAULT '',
+  voice_method TEXT NOT NULL DEFAULT 'POST',
+  voice_fallback_url TEXT NOT NULL DEFAULT '',
+  voice_fallback_method TEXT NOT NULL DEFAULT 'POST',
+  status_callback TEXT NOT NULL DEFAULT '',
+  status_callback_method TEXT NOT NULL DEFAULT 'POST',
+  sms_url TEXT NOT NULL DEFAULT '',
+  sms_method TEXT NOT NULL DEFAULT 'POST',
+  sms_fallback_url TEXT NOT NULL DEFAULT '',
+  sms_fallback_method TEXT NOT NULL DEFAULT 'POST',
+  sms_status_callback TEXT NOT NULL DEFAULT '',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE TABLE incoming_phone_numbers (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  phone_number TEXT NOT NULL UNIQUE,
+  friendly_name TEXT NOT NULL DEFAULT '',
+  voice_application_sid TEXT NOT NULL DEFAULT '',
+  sms_application_sid TEXT NOT NULL DEFAULT '',
+  voice_url TEXT NOT NULL DEFAULT '',
+  voice_method TEXT NOT NULL DEFAULT 'POST',
+  voice_fallback_url TEXT NOT NULL DEFAULT '',
+  voice_fallback_method TEXT NOT NULL DEFAULT 'POST',
+  status_callback TEXT NOT NULL DEFAULT '',
+  status_callback_method TEXT NOT NULL DEFAULT 'POST',
+  sms_url TEXT NOT NULL DEFAULT '',
+  sms_method TEXT NOT NULL DEFAULT 'POST',
+  sms_fallback_url TEXT NOT NULL DEFAULT '',
+  sms_fallback_method TEXT NOT NULL DEFAULT 'POST',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+)sql"},
+    Migration{3, "per-account list indexes", R"sql(
+CREATE INDEX incoming_phone_numbers_account ON incoming_phone_numbers(account_sid, id);
+CREATE INDEX applications_account ON applications(account_sid, id);
+CREATE INDEX incoming_phone_numbers_voice_app ON incoming_phone_numbers(voice_application_sid);
+)sql"},
+};
+
+Status exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return Error::internal("sqlite: " + message);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+int schema_version(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    version = sqlite3_column_int(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+Status migrate(sqlite3* db, int target) {
+  if (target < 0) target = latest_schema_version();
+  const int current = schema_version(db);
+  if (current < 0) return Error::internal("sqlite: cannot read the schema version");
+  if (current > latest_schema_version()) {
+    return Error::internal("the data file has schema version " + std::to_string(current) +
+                           ", newer than this binary's " +
+                           std::to_string(latest_schema_version()) + "; upgrade switchboard");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current || m.version > target) continue;
+    if (auto s = exec(db, "BEGIN IMMEDIATE"); !s) return s;
+    auto s = exec(db, m.sql);
+    if (s) s = exec(db, ("PRAGMA user_version = " + std::to_string(m.version)).c_str());
+    if (!s) {
+      exec(db, "ROLLBACK");
+      return Error::internal("migration " + std::to_string(m.version) + " (" + m.description +
+                             ") failed: " + s.error().message);
+    }
+    if (auto c = exec(db, "COMMIT"); !c) return c;
+  }
+  return Ok{};
+}
+
+}  // namespace sb::store

@@ -1,0 +1,61 @@
+// The records the store keeps: accounts, incoming phone numbers and applications.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sb::store {
+
+struct Account {
+  std::int64_t id = 0;      // row id: insertion order, used for keyset paging
+  std::string sid;          // AC…
+  std::string owner_sid;    // parent account SID; empty for a main account
+  std::string friendly_name;
+  std::string auth_token;
+  std::string status = "active";  // active | suspended | closed
+  std::string type = "Full";
+  std::int64_t date_created = 0;  // Unix seconds
+  std::int64_t date_updated = 0;
+
+  bool is_main() const { return owner_sid.empty(); }
+};
+
+// What numbers and applications share: where voice and SMS requests go.
+struct WebhookSettings {
+  std::string voice_url;
+  std::string voice_method = "POST";
+  std::string voice_fallback_url;
+  std::string voice_fallback_method = "POST";
+  std::string status_callback;
+  std::string status_callback_method = "POST";
+  std::string sms_url;
+  std::string sms_method = "POST";
+  std::string sms_fallback_url;
+  std::string sms_fallback_method = "POST";
+};
+
+struct IncomingNumber {
+  std::int64_t id = 0;
+  std::string sid;  // PN…
+  std::string account_sid;
+  std::string phone_number;  // E.164 (+14155550100) or a SIP user part (1000, support)
+  std::string friendly_name;
+  std::string voice_application_sid;
+  std::string sms_application_sid;
+  WebhookSettings hooks;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
+struct Application {
+  std::int64_t id = 0;
+  std::string sid;  // AP…
+  std::string account_sid;
+  std::string friendly_name;
+  std::string sms_status_callback;
+  WebhookSettings hooks;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
+}  // namespace sb::store

@@ -1,0 +1,615 @@
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <future>
+#include <unordered_map>
+
+#include "store/migrations.hpp"
+
+namespace sb::store {
+
+// A prepared statement borrowed from a connection's cache; reset when it goes out of scope.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteStore::Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> open(const std::string& path, bool writer) {
+    sqlite3* db = nullptr;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      return Error::internal("cannot open " + path + ": " + message);
+    }
+    auto conn = std::unique_ptr<Connection>(new Connection(db));
+    sqlite3_busy_timeout(db, 5000);
+    const char* pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                   " PRAGMA foreign_keys=ON;"
+                                 : "PRAGMA query_only=ON;";
+    if (auto s = conn->exec(pragmas); !s) return s.error();
+    return conn;
+  }
+
+  ~Connection() {
+    for (auto& [_, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string message = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      return Error::internal(std::string("sqlite: ") + message);
+    }
+    return Ok{};
+  }
+
+  // Statements are prepared once per connection and kept; `sql` is a string literal.
+  Result<sqlite3_stmt*> prepare(const char* sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+      return Error::internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+    }
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  Error last_error() const {
+    const int ext = sqlite3_extended_errcode(db_);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Error{codes::kInvalidParameter, kConflict, sqlite3_errmsg(db_)};
+    }
+    return Error::internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+
+  sqlite3* handle() const { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* owner, std::unique_ptr<Connection> conn)
+      : owner_(owner), conn_(std::move(conn)) {}
+  ReaderLease(ReaderLease&& other) noexcept = default;
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (conn_) owner_->give_back(std::move(conn_));
+  }
+  Connection& operator*() const { return *conn_; }
+  Connection* operator->() const { return conn_.get(); }
+
+ private:
+  SqliteStore* owner_;
+  std::unique_ptr<Connection> conn_;
+};
+
+namespace {
+
+
+Account read_account(const Statement& s) {
+  Account a;
+  a.id = s.integer(0);
+  a.sid = s.text(1);
+  a.owner_sid = s.text(2);
+  a.friendly_name = s.text(3);
+  a.auth_token = s.text(4);
+  a.status = s.text(5);
+  a.type = s.text(6);
+  a.date_created = s.integer(7);
+  a.date_updated = s.integer(8);
+  return a;
+}
+
+// Columns 0..9 of both hook-bearing tables, after their own leading columns.
+void read_hooks(const Statement& s, int first, WebhookSettings& h) {
+  h.voice_url = s.text(first + 0);
+  h.voice_method = s.text(first + 1);
+  h.voice_fallback_url = s.text(first + 2);
+  h.voice_fallback_method = s.text(first + 3);
+  h.status_callback = s.text(first + 4);
+  h.status_callback_method = s.text(first + 5);
+  h.sms_url = s.text(first + 6);
+  h.sms_method = s.text(first + 7);
+  h.sms_fallback_url = s.text(first + 8);
+  h.sms_fallback_method = s.text(first + 9);
+}
+
+void bind_hooks(Statement& s, int first, const WebhookSettings& h) {
+  s.bind(first + 0, h.voice_url)
+      .bind(first + 1, h.voice_method)
+      .bind(first + 2, h.voice_fallback_url)
+      .bind(first + 3, h.voice_fallback_method)
+      .bind(first + 4, h.status_callback)
+      .bind(first + 5, h.status_callback_method)
+      .bind(first + 6, h.sms_url)
+      .bind(first + 7, h.sms_method)
+      .bind(first + 8, h.sms_fallback_url)
+      .bind(first + 9, h.sms_fallback_method);
+}
+
+#define SB_HOOK_COLUMNS                                                                       \
+  "voice_url, voice_method, voice_fallback_url, voice_fallback_method, status_callback, "    \
+  "status_callback_method, sms_url, sms_method, sms_fallback_url, sms_fallback_method"
+
+#define SB_NUMBER_COLUMNS                                                                     \
+  "id, sid, account_sid, phone_number, friendly_name, voice_application_sid, "              \
+  "sms_application_sid, date_created, date_updated, " SB_HOOK_COLUMNS
+
+#define SB_APPLICATION_COLUMNS                                                                \
+  "id, sid, account_sid, friendly_name, sms_status_callback, date_created, date_updated, "  \
+  SB_HOOK_COLUMNS
+
+IncomingNumber read_number(const Statement& s) {
+  IncomingNumber n;
+  n.id = s.integer(0);
+  n.sid = s.text(1);
+  n.account_sid = s.text(2);
+  n.phone_number = s.text(3);
+  n.friendly_name = s.text(4);
+  n.voice_application_sid = s.text(5);
+  n.sms_application_sid = s.text(6);
+  n.date_created = s.integer(7);
+  n.date_updated = s.integer(8);
+  read_hooks(s, 9, n.hooks);
+  return n;
+}
+
+Application read_application(const Statement& s) {
+  Application a;
+  a.id = s.integer(0);
+  a.sid = s.text(1);
+  a.account_sid = s.text(2);
+  a.friendly_name = s.text(3);
+  a.sms_status_callback = s.text(4);
+  a.date_created = s.integer(5);
+  a.date_updated = s.integer(6);
+  read_hooks(s, 7, a.hooks);
+  return a;
+}
+
+// A LIKE pattern for Twilio's PhoneNumber filter: a substring where '*' is any one character.
+std::string like_pattern(std::string_view filter) {
+  std::string out = "%";
+  for (char c : filter) {
+    if (c == '%' || c == '_' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '*') {
+      out += '_';
+    } else {
+      out += c;
+    }
+  }
+  out += '%';
+  return out;
+}
+
+template <typename T, typename Reader>
+Result<Page<T>> collect(SqliteStore::Connection& conn, Statement& stmt, std::size_t limit,
+                        Reader reader) {
+  Page<T> page;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    if (page.items.size() == limit) {
+      page.has_more = true;
+      break;
+    }
+    page.items.push_back(reader(stmt));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn.last_error();
+  return page;
+}
+
+template <typename T, typename Reader>
+Result<std::optional<T>> one(SqliteStore::Connection& conn, Statement& stmt, Reader reader) {
+  const int rc = stmt.step();
+  if (rc == SQLITE_ROW) return std::optional<T>(reader(stmt));
+  if (rc == SQLITE_DONE) return std::optional<T>();
+  return conn.last_error();
+}
+
+void bind_page(Statement& s, int first, const PageRequest& page) {
+  s.bind(first, page.after_id)
+      .bind(first + 1, static_cast<std::int64_t>(page.limit + 1))
+      .bind(first + 2, page.offset);
+}
+
+// Runs a write statement; `must_change` turns "no row matched" into not-found.
+Status run_write(SqliteStore::Connection& conn, Statement& stmt, bool must_change) {
+  if (stmt.step() != SQLITE_DONE) return conn.last_error();
+  if (must_change && sqlite3_changes(conn.handle()) == 0) {
+    return Error::not_found("The requested resource was not found");
+  }
+  return Ok{};
+}
+
+struct MutationApplier {
+  SqliteStore::Connection& conn;
+
+  Status operator()(const InsertAccount& m) {
+    auto p = conn.prepare(
+        "INSERT INTO accounts (sid, owner_sid, friendly_name, auth_token, status, type,"
+        " date_created, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Account& a = m.account;
+    s.bind(1, a.sid).bind(2, a.owner_sid).bind(3, a.friendly_name).bind(4, a.auth_token);
+    s.bind(5, a.status).bind(6, a.type).bind(7, a.date_created).bind(8, a.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateAccount& m) {
+    auto p = conn.prepare(
+        "UPDATE accounts SET friendly_name = ?2, auth_token = ?3, status = ?4,"
+        " date_updated = ?5 WHERE sid = ?1");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Account& a = m.account;
+    s.bind(1, a.sid).bind(2, a.friendly_name).bind(3, a.auth_token).bind(4, a.status);
+    s.bind(5, a.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertNumber& m) {
+    auto p = conn.prepare("INSERT INTO incoming_phone_numbers (sid, account_sid, phone_number,"
+                          " friendly_name, voice_application_sid, sms_application_sid,"
+                          " date_created, date_updated, " SB_HOOK_COLUMNS
+                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                          " ?14, ?15, ?16, ?17, ?18)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const IncomingNumber& n = m.number;
+    s.bind(1, n.sid).bind(2, n.account_sid).bind(3, n.phone_number).bind(4, n.friendly_name);
+    s.bind(5, n.voice_application_sid).bind(6, n.sms_application_sid);
+    s.bind(7, n.date_created).bind(8, n.date_updated);
+    bind_hooks(s, 9, n.hooks);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateNumber& m) {
+    auto p = conn.prepare(
+        "UPDATE incoming_phone_numbers SET friendly_name = ?3, voice_application_sid = ?4,"
+        " sms_application_sid = ?5, date_updated = ?6, voice_url = ?7, voice_method = ?8,"
+        " voice_fallback_url = ?9, voice_fallback_method = ?10, status_callback = ?11,"
+        " status_callback_method = ?12, sms_url = ?13, sms_method = ?14,"
+        " sms_fallback_url = ?15, sms_fallback_method = ?16"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const IncomingNumber& n = m.number;
+    s.bind(1, n.sid).bind(2, n.account_sid).bind(3, n.friendly_name);
+    s.bind(4, n.voice_application_sid).bind(5, n.sms_application_sid).bind(6, n.date_updated);
+    bind_hooks(s, 7, n.hooks);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteNumber& m) {
+    auto p = conn.prepare("DELETE FROM incoming_phone_numbers WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.sid).bind(2, m.account_sid);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertApplication& m) {
+    auto p = conn.prepare("INSERT INTO applications (sid, account_sid, friendly_name,"
+                          " sms_status_callback, date_created, date_updated, " SB_HOOK_COLUMNS
+                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                          " ?14, ?15, ?16)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Application& a = m.application;
+    s.bind(1, a.sid).bind(2, a.account_sid).bind(3, a.friendly_name);
+    s.bind(4, a.sms_status_callback).bind(5, a.date_created).bind(6, a.date_updated);
+    bind_hooks(s, 7, a.hooks);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateApplication& m) {
+    auto p = conn.prepare(
+        "UPDATE applications SET friendly_name = ?3, sms_status_callback = ?4,"
+        " date_updated = ?5, voice_url = ?6, voice_method = ?7, voice_fallback_url = ?8,"
+        " voice_fallback_method = ?9, status_callback = ?10, status_callback_method = ?11,"
+        " sms_url = ?12, sms_method = ?13, sms_fallback_url = ?14, sms_fallback_method = ?15"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Application& a = m.application;
+    s.bind(1, a.sid).bind(2, a.account_sid).bind(3, a.friendly_name);
+    s.bind(4, a.sms_status_callback).bind(5, a.date_updated);
+    bind_hooks(s, 6, a.hooks);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteApplication& m) {
+    {
+      auto p = conn.prepare("DELETE FROM applications WHERE sid = ?1 AND account_sid = ?2");
+      if (!p) return p.error();
+      Statement s(*p);
+      s.bind(1, m.sid).bind(2, m.account_sid);
+      if (auto st = run_write(conn, s, true); !st) return st;
+    }
+    for (const char* sql :
+         {"UPDATE incoming_phone_numbers SET voice_application_sid = '' WHERE "
+          "voice_application_sid = ?1",
+          "UPDATE incoming_phone_numbers SET sms_application_sid = '' WHERE "
+          "sms_application_sid = ?1"}) {
+      auto p = conn.prepare(sql);
+      if (!p) return p.error();
+      Statement s(*p);
+      s.bind(1, m.sid);
+      if (auto st = run_write(conn, s, false); !st) return st;
+    }
+    return Ok{};
+  }
+};
+
+}  // namespace
+
+Status Store::write_sync(Mutation mutation) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  write(std::move(mutation), [&promise](Status s) { promise.set_value(std::move(s)); });
+  return future.get();
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  return open(path, Options{});
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       Options options) {
+  auto writer = Connection::open(path, true);
+  if (!writer) return writer.error();
+  if (auto s = migrate((*writer)->handle()); !s) return s.error();
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(path, options, std::move(writer.value())));
+}
+
+SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
+    : path_(std::move(path)), options_(options), writer_conn_(std::move(writer)) {
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closed_) return;
+    closed_ = true;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  // Fold the WAL back into the main file so the file alone is the whole store.
+  writer_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+Result<SqliteStore::ReaderLease> SqliteStore::borrow_reader() {
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      auto conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(conn));
+    }
+  }
+  auto conn = Connection::open(path_, false);
+  if (!conn) return conn.error();
+  return ReaderLease(this, std::move(conn.value()));
+}
+
+void SqliteStore::give_back(std::unique_ptr<Connection> conn) {
+  std::lock_guard lock(readers_mu_);
+  if (idle_readers_.size() < 16) idle_readers_.push_back(std::move(conn));
+}
+
+void SqliteStore::write(Mutation mutation, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(mutation), std::move(done)});
+      ++enqueued_;
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(Error{codes::kServiceUnavailable, 503, "the store is shutting down"});
+}
+
+void SqliteStore::flush() {
+  std::unique_lock lock(queue_mu_);
+  const std::uint64_t target = enqueued_;
+  flushed_cv_.wait(lock, [&] { return completed_ >= target; });
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<PendingWrite> batch;
+  std::vector<Status> results;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping with nothing left
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+
+    // One transaction per batch; a savepoint per write so one failure spares the others.
+    results.clear();
+    Status begun = writer_conn_->exec("BEGIN IMMEDIATE");
+    for (auto& pending : batch) {
+      if (!begun) {
+        results.push_back(begun);
+        continue;
+      }
+      writer_conn_->exec("SAVEPOINT w");
+      Status s = std::visit(MutationApplier{*writer_conn_}, pending.mutation);
+      if (!s) writer_conn_->exec("ROLLBACK TO w");
+      writer_conn_->exec("RELEASE w");
+      results.push_back(std::move(s));
+    }
+    if (begun) {
+      if (Status committed = writer_conn_->exec("COMMIT"); !committed) {
+        writer_conn_->exec("ROLLBACK");
+        for (auto& r : results) r = committed;
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    {
+      std::lock_guard lock(queue_mu_);
+      completed_ += batch.size();
+    }
+    flushed_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+Result<std::optional<Account>> SqliteStore::find_account(std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
+                            " date_created, date_updated FROM accounts WHERE sid = ?1");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid);
+  return one<Account>(**conn, s, read_account);
+}
+
+Result<std::optional<Account>> SqliteStore::first_main_account() {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
+                            " date_created, date_updated FROM accounts WHERE owner_sid = ''"
+                            " ORDER BY id LIMIT 1");
+  if (!p) return p.error();
+  Statement s(*p);
+  return one<Account>(**conn, s, read_account);
+}
+
+Result<Page<Account>> SqliteStore::list_accounts(const AccountFilter& filter,
+                                                 const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare(
+      "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type, date_created,"
+      " date_updated FROM accounts WHERE (sid = ?1 OR owner_sid = ?1)"
+      " AND (?2 = '' OR friendly_name = ?2) AND (?3 = '' OR status = ?3) AND id > ?4"
+      " ORDER BY id LIMIT ?5 OFFSET ?6");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.visible_to).bind(2, filter.friendly_name).bind(3, filter.status);
+  bind_page(s, 4, page);
+  return collect<Account>(**conn, s, page.limit, read_account);
+}
+
+Result<std::optional<IncomingNumber>> SqliteStore::find_number(std::string_view account_sid,
+                                                               std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_NUMBER_COLUMNS
+                            " FROM incoming_phone_numbers WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<IncomingNumber>(**conn, s, read_number);
+}
+
+Result<std::optional<IncomingNumber>> SqliteStore::find_number_by_phone(
+    std::string_view phone_number) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_NUMBER_COLUMNS
+                            " FROM incoming_phone_numbers WHERE phone_number = ?1");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, phone_number);
+  return one<IncomingNumber>(**conn, s, read_number);
+}
+
+Result<Page<IncomingNumber>> SqliteStore::list_numbers(const NumberFilter& filter,
+                                                       const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare(
+      "SELECT " SB_NUMBER_COLUMNS
+      " FROM incoming_phone_numbers WHERE account_sid = ?1"
+      " AND (?2 = '' OR phone_number LIKE ?2 ESCAPE '\\') AND (?3 = '' OR friendly_name = ?3)"
+      " AND id > ?4 ORDER BY id LIMIT ?5 OFFSET ?6");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid);
+  s.bind(2, filter.phone_number.empty() ? std::string() : like_pattern(filter.phone_number));
+  s.bind(3, filter.friendly_name);
+  bind_page(s, 4, page);
+  return collect<IncomingNumber>(**conn, s, page.limit, read_number);
+}
+
+Result<std::optional<Application>> SqliteStore::find_application(std::string_view account_sid,
+                                                                 std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_APPLICATION_COLUMNS
+                            " FROM applications WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Application>(**conn, s, read_application);
+}
+
+Result<Page<Application>> SqliteStore::list_applications(const ApplicationFilter& filter,
+                                                         const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_APPLICATION_COLUMNS
+                            " FROM applications WHERE account_sid = ?1"
+                            " AND (?2 = '' OR friendly_name = ?2)"
+                            " AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.friendly_name);
+  bind_page(s, 3, page);
+  return collect<Application>(**conn, s, page.limit, read_application);
+}
+
+}  // namespace sb::store

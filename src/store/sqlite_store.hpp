@@ -1,0 +1,86 @@
+// The embedded store: one SQLite file in WAL mode, one writer thread that commits queued writes
+// in batches, and a pool of reader connections so reads never wait on the writer.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace sb::store {
+
+class SqliteStore final : public Store {
+ public:
+  struct Options {
+    std::size_t max_batch = 256;  // writes committed in one transaction at most
+  };
+
+  // Opens (creating if needed) and migrates the file at `path`.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, Options options);
+  ~SqliteStore() override;
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<std::optional<Account>> find_account(std::string_view sid) override;
+  Result<std::optional<Account>> first_main_account() override;
+  Result<Page<Account>> list_accounts(const AccountFilter& filter,
+                                      const PageRequest& page) override;
+  Result<std::optional<IncomingNumber>> find_number(std::string_view account_sid,
+                                                    std::string_view sid) override;
+  Result<std::optional<IncomingNumber>> find_number_by_phone(
+      std::string_view phone_number) override;
+  Result<Page<IncomingNumber>> list_numbers(const NumberFilter& filter,
+                                            const PageRequest& page) override;
+  Result<std::optional<Application>> find_application(std::string_view account_sid,
+                                                      std::string_view sid) override;
+  Result<Page<Application>> list_applications(const ApplicationFilter& filter,
+                                              const PageRequest& page) override;
+
+  void write(Mutation mutation, std::function<void(Status)> done) override;
+  void flush() override;
+
+  // Drains the queue, checkpoints the WAL and stops the writer; later writes fail.
+  void close();
+
+  class Connection;  // a sqlite3 handle with its prepared statements
+
+ private:
+  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
+
+  struct PendingWrite {
+    Mutation mutation;
+    std::function<void(Status)> done;
+  };
+
+  class ReaderLease;
+  Result<ReaderLease> borrow_reader();
+  void give_back(std::unique_ptr<Connection> conn);
+  void writer_loop();
+
+  std::string path_;
+  Options options_;
+  std::unique_ptr<Connection> writer_conn_;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable flushed_cv_;
+  std::deque<PendingWrite> queue_;
+  std::uint64_t enqueued_ = 0;
+  std::uint64_t completed_ = 0;
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::thread writer_;
+};
+
+}  // namespace sb::store

@@ -1,0 +1,98 @@
+// The store's interface: reads on the caller's thread, writes through one queued writer.
+// SqliteStore implements it; later, a PostgreSQL store for cluster mode.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/models.hpp"
+
+namespace sb::store {
+
+// A page of a list: rows after `after_id` (keyset) or, without it, skipping `offset` rows.
+struct PageRequest {
+  std::int64_t after_id = 0;
+  std::int64_t offset = 0;
+  std::size_t limit = 50;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  bool has_more = false;  // another row exists past this page
+};
+
+struct AccountFilter {
+  std::string visible_to;  // the account itself and its subaccounts
+  std::string friendly_name;
+  std::string status;
+};
+
+struct NumberFilter {
+  std::string account_sid;
+  std::string phone_number;  // substring; '*' matches any one character
+  std::string friendly_name;
+};
+
+struct ApplicationFilter {
+  std::string account_sid;
+  std::string friendly_name;
+};
+
+// Writes. Insert fails with a conflict on a duplicate unique key; Update and Delete with
+// not-found when the row is gone.
+struct InsertAccount { Account account; };
+struct UpdateAccount { Account account; };
+struct InsertNumber { IncomingNumber number; };
+struct UpdateNumber { IncomingNumber number; };
+struct DeleteNumber { std::string account_sid, sid; };
+struct InsertApplication { Application application; };
+struct UpdateApplication { Application application; };
+// Also clears the application from every number that pointed at it, in the same transaction.
+struct DeleteApplication { std::string account_sid, sid; };
+
+using Mutation = std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber,
+                              DeleteNumber, InsertApplication, UpdateApplication,
+                              DeleteApplication>;
+
+// Error codes a write can fail with, beyond internal failures.
+inline constexpr int kConflict = 409;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<std::optional<Account>> find_account(std::string_view sid) = 0;
+  // The first main (parentless) account created, if any.
+  virtual Result<std::optional<Account>> first_main_account() = 0;
+  virtual Result<Page<Account>> list_accounts(const AccountFilter& filter,
+                                              const PageRequest& page) = 0;
+  virtual Result<std::optional<IncomingNumber>> find_number(std::string_view account_sid,
+                                                            std::string_view sid) = 0;
+  virtual Result<std::optional<IncomingNumber>> find_number_by_phone(
+      std::string_view phone_number) = 0;
+  virtual Result<Page<IncomingNumber>> list_numbers(const NumberFilter& filter,
+                                                    const PageRequest& page) = 0;
+  virtual Result<std::optional<Application>> find_application(std::string_view account_sid,
+                                                              std::string_view sid) = 0;
+  virtual Result<Page<Application>> list_applications(const ApplicationFilter& filter,
+                                                      const PageRequest& page) = 0;
+
+  // Queues a write; `done` runs on the writer thread once it is committed (or failed).
+  // Error.status is kConflict for a unique-key clash, 404 for a missing row.
+  virtual void write(Mutation mutation, std::function<void(Status)> done) = 0;
+
+  // Blocks until every write queued so far is committed.
+  virtual void flush() = 0;
+
+  // Convenience for tools and tests: queue a write and wait for its outcome.
+  Status write_sync(Mutation mutation);
+};
+
+}  // namespace sb::store
