@@ -1,0 +1,309 @@
+// The REST API through Api::handle with a real SQLite store and no sockets.
+#include "api/api.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/sid.hpp"
+#include "http/base64.hpp"
+#include "store/sqlite_store.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sb::api {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using store::Account;
+
+asio::awaitable<void> run_call(Api& api, http::Request& req, http::Response& out) {
+  http::RequestInfo info;
+  out = co_await api.handle(req, info);
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::SqliteStore::open(dir_.file("api.db")).value());
+    api_ = std::make_unique<Api>(*store_, clock_, metrics_);
+    main_ = add_account("");
+    sub_ = add_account(main_.sid);
+    other_ = add_account("");
+  }
+
+  Account add_account(const std::string& owner) {
+    Account a;
+    a.sid = make_sid("AC");
+    a.owner_sid = owner;
+    a.auth_token = make_sid("XX").substr(2);
+    a.date_created = a.date_updated = clock_.now_unix();
+    EXPECT_TRUE(store_->write_sync(store::InsertAccount{a}));
+    return a;
+  }
+
+  http::Response call(bhttp::verb verb, const std::string& target, const Account* who,
+                      const std::string& body = "",
+                      const std::string& type = "application/x-www-form-urlencoded") {
+    http::Request req{verb, target, 11};
+    if (who) {
+      req.set(bhttp::field::authorization,
+              "Basic " + http::base64_encode(who->sid + ":" + who->auth_token));
+    }
+    if (!body.empty()) req.set(bhttp::field::content_type, type);
+    req.body() = body;
+    req.prepare_payload();
+    asio::io_context io;
+    http::Response res;
+    asio::co_spawn(io, run_call(*api_, req, res), asio::detached);
+    io.run();
+    return res;
+  }
+
+  static boost::json::object json(const http::Response& res) {
+    return boost::json::parse(res.body()).as_object();
+  }
+
+  static std::string numbers(const Account& a) {
+    return "/2010-04-01/Accounts/" + a.sid + "/IncomingPhoneNumbers.json";
+  }
+  static std::string number(const Account& a, std::string_view sid) {
+    return "/2010-04-01/Accounts/" + a.sid + "/IncomingPhoneNumbers/" + std::string(sid) +
+           ".json";
+  }
+  static std::string account(const Account& a) { return "/2010-04-01/Accounts/" + a.sid + ".json"; }
+
+  std::string create_number(const Account& owner, const std::string& phone,
+                            const Account* who = nullptr) {
+    auto res = call(bhttp::verb::post, numbers(owner), who ? who : &owner,
+                    "PhoneNumber=" + http::form_encode(phone) +
+                        "&VoiceUrl=https%3A%2F%2Fapp.example%2Fvoice");
+    EXPECT_EQ(res.result_int(), 201) << res.body();
+    return std::string(json(res)["sid"].as_string());
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  http::Metrics metrics_{1};
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<Api> api_;
+  Account main_, sub_, other_;
+};
+
+TEST_F(ApiTest, MissingOrWrongCredentialsGet401WithCode20003) {
+  auto none = call(bhttp::verb::get, numbers(main_), nullptr);
+  EXPECT_EQ(none.result_int(), 401);
+  EXPECT_EQ(json(none)["code"].as_int64(), 20003);
+  EXPECT_EQ(json(none)["more_info"].as_string(), "https://www.twilio.com/docs/errors/20003");
+  EXPECT_FALSE(none[bhttp::field::www_authenticate].empty());
+
+  Account wrong = main_;
+  wrong.auth_token = "ffffffffffffffffffffffffffffffff";
+  EXPECT_EQ(call(bhttp::verb::get, numbers(main_), &wrong).result_int(), 401);
+
+  http::Request garbage{bhttp::verb::get, numbers(main_), 11};
+  for (const char* header : {"Basic !!!", "Bearer abc", "Basic " , "Basic Zm9v"}) {
+    garbage.set(bhttp::field::authorization, header);
+    asio::io_context io;
+    http::Response res;
+    asio::co_spawn(io, run_call(*api_, garbage, res), asio::detached);
+    io.run();
+    EXPECT_EQ(res.result_int(), 401) << header;
+  }
+}
+
+TEST_F(ApiTest, NumberCrudWithTwilioShapes) {
+  const std::string sid = create_number(main_, "+14155550100");
+  EXPECT_TRUE(is_sid(sid, "PN"));
+  auto fetched = json(call(bhttp::verb::get, number(main_, sid), &main_));
+  EXPECT_EQ(fetched["phone_number"].as_string(), "+14155550100");
+  EXPECT_EQ(fetched["voice_url"].as_string(), "https://app.example/voice");
+  EXPECT_EQ(fetched["voice_method"].as_string(), "POST");
+  EXPECT_TRUE(fetched["voice_fallback_url"].is_null());
+  EXPECT_EQ(fetched["date_created"].as_string(), "Tue, 01 Dec 2026 17:00:00 +0000");
+  EXPECT_EQ(fetched["uri"].as_string(), number(main_, sid));
+
+  clock_.advance(60);
+  auto updated = call(bhttp::verb::post, number(main_, sid), &main_,
+                      "FriendlyName=Front+desk&VoiceMethod=GET");
+  ASSERT_EQ(updated.result_int(), 200) << updated.body();
+  auto u = json(updated);
+  EXPECT_EQ(u["friendly_name"].as_string(), "Front desk");
+  EXPECT_EQ(u["voice_method"].as_string(), "GET");
+  EXPECT_EQ(u["voice_url"].as_string(), "https://app.example/voice");  // untouched
+  EXPECT_EQ(u["date_updated"].as_string(), "Tue, 01 Dec 2026 17:01:00 +0000");
+
+  EXPECT_EQ(call(bhttp::verb::delete_, number(main_, sid), &main_).result_int(), 204);
+  EXPECT_EQ(call(bhttp::verb::delete_, number(main_, sid), &main_).result_int(), 404);
+  auto gone = call(bhttp::verb::get, number(main_, sid), &main_);
+  EXPECT_EQ(gone.result_int(), 404);
+  EXPECT_EQ(json(gone)["code"].as_int64(), 20404);
+}
+
+TEST_F(ApiTest, ParentManagesSubaccountSubaccountSeesOnlyItself) {
+  const std::string main_number = create_number(main_, "+14155550100");
+  const std::string sub_number = create_number(sub_, "+14155550101", &main_);  // parent acts
+
+  EXPECT_EQ(call(bhttp::verb::get, number(sub_, sub_number), &main_).result_int(), 200);
+  EXPECT_EQ(call(bhttp::verb::get, number(sub_, sub_number), &sub_).result_int(), 200);
+  // The subaccount cannot reach its parent, nor the parent's number through its own path.
+  EXPECT_EQ(call(bhttp::verb::get, numbers(main_), &sub_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::get, account(main_), &sub_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::get, number(sub_, main_number), &sub_).result_int(), 404);
+  // An unrelated account sees neither.
+  EXPECT_EQ(call(bhttp::verb::get, numbers(main_), &other_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::get, number(sub_, sub_number), &other_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::delete_, number(main_, main_number), &other_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::get, number(main_, main_number), &main_).result_int(), 200);
+
+  auto listed = json(call(bhttp::verb::get, "/2010-04-01/Accounts.json", &main_));
+  EXPECT_EQ(listed["accounts"].as_array().size(), 2u);
+  auto sub_listed = json(call(bhttp::verb::get, "/2010-04-01/Accounts.json", &sub_));
+  ASSERT_EQ(sub_listed["accounts"].as_array().size(), 1u);
+  EXPECT_EQ(sub_listed["accounts"].as_array()[0].as_object().at("sid").as_string(), sub_.sid);
+}
+
+TEST_F(ApiTest, SubaccountCreationAndStatusRules) {
+  auto created = call(bhttp::verb::post, "/2010-04-01/Accounts.json", &main_, "FriendlyName=team");
+  ASSERT_EQ(created.result_int(), 201);
+  auto c = json(created);
+  EXPECT_EQ(c["owner_account_sid"].as_string(), main_.sid);
+  EXPECT_TRUE(is_hex32(c["auth_token"].as_string()));
+  EXPECT_EQ(c["status"].as_string(), "active");
+
+  EXPECT_EQ(call(bhttp::verb::post, "/2010-04-01/Accounts.json", &sub_).result_int(), 403);
+  EXPECT_EQ(call(bhttp::verb::post, account(sub_), &sub_, "Status=suspended").result_int(), 403);
+  EXPECT_EQ(call(bhttp::verb::post, account(main_), &main_, "Status=closed").result_int(), 400);
+  EXPECT_EQ(call(bhttp::verb::post, account(sub_), &main_, "Status=frozen").result_int(), 400);
+  auto renamed = call(bhttp::verb::post, account(sub_), &sub_, "FriendlyName=mine");
+  EXPECT_EQ(renamed.result_int(), 200);
+
+  EXPECT_EQ(call(bhttp::verb::post, account(sub_), &main_, "Status=closed").result_int(), 200);
+  EXPECT_EQ(call(bhttp::verb::get, numbers(sub_), &sub_).result_int(), 401);  // closed: no login
+  EXPECT_EQ(call(bhttp::verb::post, account(sub_), &main_, "Status=active").result_int(), 400);
+  auto still = json(call(bhttp::verb::get, account(sub_), &main_));
+  EXPECT_EQ(still["status"].as_string(), "closed");
+  EXPECT_EQ(still["friendly_name"].as_string(), "mine");
+}
+
+TEST_F(ApiTest, BadInputIsA4xxAndWritesNothing) {
+  auto malformed = call(bhttp::verb::post, numbers(main_), &main_, "PhoneNumber=%zz");
+  EXPECT_EQ(malformed.result_int(), 400);
+  EXPECT_EQ(json(malformed)["code"].as_int64(), 20001);
+  auto json_body = call(bhttp::verb::post, numbers(main_), &main_, "{\"PhoneNumber\":\"1\"}",
+                        "application/json");
+  EXPECT_EQ(json_body.result_int(), 415);
+  auto bad_phone = call(bhttp::verb::post, numbers(main_), &main_, "PhoneNumber=sip%3A1%40x");
+  EXPECT_EQ(json(bad_phone)["code"].as_int64(), 21401);
+  auto no_phone = call(bhttp::verb::post, numbers(main_), &main_, "FriendlyName=x");
+  EXPECT_EQ(json(no_phone)["code"].as_int64(), 21401);
+  auto bad_url = call(bhttp::verb::post, numbers(main_), &main_, "PhoneNumber=1000&VoiceUrl=x");
+  EXPECT_EQ(json(bad_url)["code"].as_int64(), 21402);
+  auto fallback_only = call(bhttp::verb::post, numbers(main_), &main_,
+                            "PhoneNumber=1000&VoiceFallbackUrl=https%3A%2F%2Fa.example%2Ff");
+  EXPECT_EQ(json(fallback_only)["code"].as_int64(), 21405);
+  auto list = json(call(bhttp::verb::get, numbers(main_), &main_));
+  EXPECT_TRUE(list["incoming_phone_numbers"].as_array().empty());
+
+  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/" + main_.sid + "/Nope.json", &main_)
+                .result_int(),
+            404);
+  EXPECT_EQ(call(bhttp::verb::get, numbers(main_) + "/", &main_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/" + main_.sid + "/IncomingPhoneNumbers",
+                 &main_)
+                .result_int(),
+            404);
+  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/ACnothex/IncomingPhoneNumbers.json",
+                 &main_)
+                .result_int(),
+            404);
+  EXPECT_EQ(call(bhttp::verb::get, number(main_, "PNshort"), &main_).result_int(), 404);
+  auto put = call(bhttp::verb::put, numbers(main_), &main_);
+  EXPECT_EQ(put.result_int(), 405);
+  EXPECT_EQ(put[bhttp::field::allow], "GET, POST");
+  EXPECT_EQ(call(bhttp::verb::get, numbers(main_) + "?PageSize=5000", &main_).result_int(), 400);
+}
+
+TEST_F(ApiTest, FailedUpdateLeavesTheRecordAsItWas) {
+  const std::string sid = create_number(main_, "+14155550100");
+  ASSERT_EQ(call(bhttp::verb::post, number(main_, sid), &main_,
+                 "VoiceFallbackUrl=https%3A%2F%2Fapp.example%2Ffallback")
+                .result_int(),
+            200);
+  auto rejected = call(bhttp::verb::post, number(main_, sid), &main_, "FriendlyName=x&VoiceUrl=");
+  EXPECT_EQ(json(rejected)["code"].as_int64(), 21405);
+  auto after = json(call(bhttp::verb::get, number(main_, sid), &main_));
+  EXPECT_EQ(after["voice_url"].as_string(), "https://app.example/voice");
+  EXPECT_EQ(after["friendly_name"].as_string(), "+14155550100");
+}
+
+TEST_F(ApiTest, PhoneNumberIsUniqueAcrossTheInstallation) {
+  create_number(main_, "+14155550100");
+  auto dup = call(bhttp::verb::post, numbers(other_), &other_, "PhoneNumber=%2B14155550100");
+  EXPECT_EQ(dup.result_int(), 400);
+  EXPECT_EQ(json(dup)["code"].as_int64(), 21422);
+  EXPECT_NE(json(dup)["message"].as_string().find("already in use"), std::string::npos);
+}
+
+TEST_F(ApiTest, ApplicationsAndVoiceApplicationSid) {
+  const std::string apps = "/2010-04-01/Accounts/" + main_.sid + "/Applications.json";
+  auto created = call(bhttp::verb::post, apps, &main_,
+                      "FriendlyName=IVR&VoiceUrl=https%3A%2F%2Fapp.example%2Fivr&VoiceMethod=GET");
+  ASSERT_EQ(created.result_int(), 201) << created.body();
+  const std::string app_sid(json(created)["sid"].as_string());
+  EXPECT_TRUE(is_sid(app_sid, "AP"));
+
+  const std::string number_sid = create_number(main_, "+14155550100");
+  auto assigned = call(bhttp::verb::post, number(main_, number_sid), &main_,
+                       "VoiceApplicationSid=" + app_sid);
+  ASSERT_EQ(assigned.result_int(), 200) << assigned.body();
+  EXPECT_EQ(json(assigned)["voice_application_sid"].as_string(), app_sid);
+
+  // Another account's application is not assignable.
+  const std::string other_apps = "/2010-04-01/Accounts/" + other_.sid + "/Applications.json";
+  auto foreign = json(call(bhttp::verb::post, other_apps, &other_, "FriendlyName=theirs"));
+  auto refused = call(bhttp::verb::post, number(main_, number_sid), &main_,
+                      "VoiceApplicationSid=" + std::string(foreign["sid"].as_string()));
+  EXPECT_EQ(json(refused)["code"].as_int64(), 21420);
+  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/" + main_.sid + "/Applications/" +
+                                       std::string(foreign["sid"].as_string()) + ".json",
+                 &main_)
+                .result_int(),
+            404);
+
+  const std::string app_path = "/2010-04-01/Accounts/" + main_.sid + "/Applications/" + app_sid + ".json";
+  EXPECT_EQ(json(call(bhttp::verb::get, app_path, &main_))["voice_method"].as_string(), "GET");
+  auto listed = json(call(bhttp::verb::get, apps + "?FriendlyName=IVR", &main_));
+  EXPECT_EQ(listed["applications"].as_array().size(), 1u);
+  EXPECT_EQ(call(bhttp::verb::delete_, app_path, &main_).result_int(), 204);
+  auto number_after = json(call(bhttp::verb::get, number(main_, number_sid), &main_));
+  EXPECT_TRUE(number_after["voice_application_sid"].is_null());
+}
+
+TEST_F(ApiTest, ListsPageThroughEveryRecordOnce) {
+  for (int i = 0; i < 7; ++i) create_number(main_, "+1415555010" + std::to_string(i));
+  std::set<std::string> seen;
+  std::string next = numbers(main_) + "?PageSize=3";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    auto page = json(call(bhttp::verb::get, next, &main_));
+    for (const auto& n : page["incoming_phone_numbers"].as_array()) {
+      EXPECT_TRUE(seen.insert(std::string(n.as_object().at("sid").as_string())).second);
+    }
+    next = page["next_page_uri"].is_null() ? "" : std::string(page["next_page_uri"].as_string());
+    ++pages;
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(pages, 3);
+}
+
+TEST_F(ApiTest, HealthMetricsAndDemo) {
+  EXPECT_EQ(call(bhttp::verb::get, "/healthz", nullptr).result_int(), 200);
+  auto metrics = call(bhttp::verb::get, "/metrics", nullptr);
+  EXPECT_NE(metrics.body().find("process_resident_memory_bytes"), std::string::npos);
+  auto demo = call(bhttp::verb::post, "/demo/voice", nullptr, "CallSid=CA1");
+  EXPECT_NE(demo.body().find("<Gather"), std::string::npos);
+  auto readback = call(bhttp::verb::post, "/demo/gather", nullptr, "Digits=4%23");
+  EXPECT_NE(readback.body().find("You pressed 4 pound"), std::string::npos) << readback.body();
+}
+
+}  // namespace
+}  // namespace sb::api

@@ -1,0 +1,108 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "support/temp_dir.hpp"
+
+namespace sb {
+namespace {
+
+auto env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+TEST(ListenAddress, ParsesHostPortAndBracketedIpv6) {
+  auto a = parse_listen_address("127.0.0.1:8080");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 8080);
+  auto b = parse_listen_address("[::1]:0");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->port, 0);
+  EXPECT_FALSE(parse_listen_address("127.0.0.1"));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:99999"));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:80x"));
+  EXPECT_FALSE(parse_listen_address(":80"));
+  EXPECT_FALSE(parse_listen_address("[::1]80"));
+}
+
+TEST(Config, DefaultsAreTheEmbeddedDefault) {
+  Config c;
+  EXPECT_EQ(c.data_dir, "./var");
+  EXPECT_EQ(c.http_listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.sip_listen, "127.0.0.1:5060");
+  EXPECT_EQ(c.effective_public_url(), "http://127.0.0.1:8080");
+  EXPECT_TRUE(validate(c));
+}
+
+TEST(Config, EnvironmentOverridesFileAndFileOverridesDefaults) {
+  testing::TempDir dir;
+  const auto path = dir.file("switchboard.toml");
+  std::ofstream(path) << "data_dir = \"/srv/sb\"\npublic_url = \"https://voice.example/\"\n"
+                         "[http]\nlisten = \"0.0.0.0:9000\"\nmax_body_bytes = 4096\n"
+                         "[sip]\nlisten = \"0.0.0.0:5080\"\n";
+  Config c;
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.data_dir, "/srv/sb");
+  EXPECT_EQ(c.http_listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.http.max_body_bytes, 4096u);
+  EXPECT_EQ(c.sip_listen, "0.0.0.0:5080");
+  EXPECT_EQ(c.effective_public_url(), "https://voice.example");
+
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_DATA_DIR", "/tmp/x"},
+                                           {"SWITCHBOARD_HTTP_LISTEN", "127.0.0.1:1"}})));
+  EXPECT_EQ(c.data_dir, "/tmp/x");
+  EXPECT_EQ(c.http_listen, "127.0.0.1:1");
+  EXPECT_EQ(c.sip_listen, "0.0.0.0:5080");  // untouched by the environment
+}
+
+TEST(Config, UnknownKeysAndBadSyntaxAreErrorsWithTheirPlace) {
+  testing::TempDir dir;
+  const auto typo = dir.file("typo.toml");
+  std::ofstream(typo) << "[http]\nlisen = \"127.0.0.1:1\"\n";
+  Config c;
+  auto s = apply_toml_file(c, typo);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("http.lisen"), std::string::npos);
+
+  const auto broken = dir.file("broken.toml");
+  std::ofstream(broken) << "data_dir = \n";
+  auto b = apply_toml_file(c, broken);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().message.find(":1:"), std::string::npos) << b.error().message;
+}
+
+TEST(Config, CredentialsMustComeTogetherAndHaveTheRightShape) {
+  Config c;
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_ACCOUNT_SID",
+                                            "AC0123456789abcdef0123456789abcdef"}})));
+  EXPECT_FALSE(validate(c));
+  c.auth_token = "0123456789abcdef0123456789abcdef";
+  EXPECT_TRUE(validate(c));
+  c.account_sid = "PN0123456789abcdef0123456789abcdef";
+  EXPECT_FALSE(validate(c));
+  c.account_sid = "AC0123456789abcdef0123456789abcdef";
+  c.auth_token = "short";
+  EXPECT_FALSE(validate(c));
+}
+
+TEST(Config, RejectsBadValues) {
+  Config c;
+  c.public_url = "ftp://x";
+  EXPECT_FALSE(validate(c));
+  c = Config{};
+  c.log_level = "loud";
+  EXPECT_FALSE(validate(c));
+  c = Config{};
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_WORKERS", "two"}})));
+}
+
+}  // namespace
+}  // namespace sb
