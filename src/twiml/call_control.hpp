@@ -1,0 +1,103 @@
+// What the interpreter needs from a live call, and where its next document comes from. The
+// call router binds CallControl to SIP and RTP; tests bind it to a fake. TwiML knows nothing of
+// SIP, RTP or HTTP.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "twiml/document.hpp"
+
+namespace sb::twiml {
+
+namespace asio = boost::asio;
+
+// How a prompt (Say, Play, Pause) ended.
+enum class PromptEnd {
+  kCompleted,
+  kInterrupted,  // a digit arrived while the prompt was interruptible (barge-in)
+  kHungUp,
+};
+
+struct DigitCollection {
+  int timeout_s = 5;          // for the first digit and between digits
+  std::string finish_on_key;  // "" = none
+  std::optional<int> num_digits;
+};
+
+struct CollectedDigits {
+  std::string digits;          // without the finishing key
+  std::string finished_on_key;  // the key that ended input, or ""
+  bool hung_up = false;
+};
+
+struct RecordingOutcome {
+  std::string recording_sid;
+  std::string recording_url;
+  int duration_s = 0;
+  std::string digits;  // the key that ended the recording, or "hangup"
+  bool hung_up = false;
+};
+
+struct DialOutcome {
+  std::string status = "failed";  // completed, answered, busy, no-answer, failed, canceled
+  std::string call_sid;
+  int duration_s = 0;
+  bool bridged = false;
+  bool hung_up = false;  // the caller hung up during the Dial
+};
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+class CallControl {
+ public:
+  virtual ~CallControl() = default;
+
+  virtual bool answered() const = 0;
+  virtual bool hung_up() const = 0;
+  // Answers the call if it is not answered yet (the first verb that needs media does this).
+  virtual asio::awaitable<void> answer() = 0;
+
+  // Digits pressed while a prompt is interruptible stay buffered for collect_digits.
+  virtual asio::awaitable<PromptEnd> say(const Say& say, bool interruptible) = 0;
+  virtual asio::awaitable<PromptEnd> play(const Play& play, bool interruptible) = 0;
+  virtual asio::awaitable<PromptEnd> pause(int seconds, bool interruptible) = 0;
+  virtual asio::awaitable<CollectedDigits> collect_digits(const DigitCollection& spec) = 0;
+  virtual asio::awaitable<RecordingOutcome> record(const Record& record) = 0;
+  virtual asio::awaitable<DialOutcome> dial(const Dial& dial) = 0;
+  virtual asio::awaitable<void> hangup() = 0;
+  // Before answer: decline with busy or rejected.
+  virtual asio::awaitable<void> reject(const std::string& reason) = 0;
+  // Verbs that later issues execute (Enqueue, Leave, Refer, Message, Connect, Start, Stop).
+  // Returns false when the document should stop here.
+  virtual asio::awaitable<bool> other(const Verb& verb) = 0;
+};
+
+// A request for the next document: `url` as written in TwiML (possibly relative to `base`).
+struct FetchRequest {
+  std::string url;
+  std::string method = "POST";
+  std::string base;  // the URL of the document that asked; empty for the first
+  Params params;     // Digits, RecordingUrl, DialCallStatus, … added to the call's own state
+};
+
+// What fetching gave: a document to run (text/plain and audio bodies arrive as a synthetic
+// Say or Play followed by Hangup), or a failure after the fallback was tried too.
+struct FetchResult {
+  bool ok = false;
+  Document document;
+  std::string url;  // the URL the document came from (base for its relative URLs)
+  int error_code = 0;
+  std::string error_message;
+};
+
+class DocumentSource {
+ public:
+  virtual ~DocumentSource() = default;
+  virtual asio::awaitable<FetchResult> fetch(FetchRequest request) = 0;
+};
+
+}  // namespace sb::twiml
