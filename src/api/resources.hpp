@@ -43,6 +43,12 @@ asio::awaitable<http::Response> update_application(Context& ctx, const Scope& sc
 asio::awaitable<http::Response> delete_application(Context& ctx, const Scope& scope,
                                                    std::string_view sid);
 
+asio::awaitable<http::Response> list_notifications(Context& ctx, const Scope& scope,
+                                                   const http::Form& query);
+asio::awaitable<http::Response> fetch_notification(Context& ctx, const Scope& scope,
+                                                   std::string_view sid);
+boost::json::object notification_json(const store::Notification& n);
+
 // "FriendlyName=x&Status=active&" for the filters present, carried into page URIs.
 std::string encode_filters(const http::Form& query, std::initializer_list<const char*> keys);
 

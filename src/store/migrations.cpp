@@ -67,6 +67,25 @@ CREATE INDEX incoming_phone_numbers_account ON incoming_phone_numbers(account_si
 CREATE INDEX applications_account ON applications(account_sid, id);
 CREATE INDEX incoming_phone_numbers_voice_app ON incoming_phone_numbers(voice_application_sid);
 )sql"},
+    Migration{4, "notifications (the debugger log of webhook and TwiML errors)", R"sql(
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  call_sid TEXT NOT NULL DEFAULT '',
+  log INTEGER NOT NULL DEFAULT 0,
+  error_code INTEGER NOT NULL,
+  message_text TEXT NOT NULL DEFAULT '',
+  request_method TEXT NOT NULL DEFAULT '',
+  request_url TEXT NOT NULL DEFAULT '',
+  request_variables TEXT NOT NULL DEFAULT '',
+  response_body TEXT NOT NULL DEFAULT '',
+  response_headers TEXT NOT NULL DEFAULT '',
+  date_created INTEGER NOT NULL
+);
+CREATE INDEX notifications_account ON notifications(account_sid, id);
+CREATE INDEX notifications_call ON notifications(call_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

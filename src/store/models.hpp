@@ -58,4 +58,22 @@ struct Application {
   std::int64_t date_updated = 0;
 };
 
+// One entry of the debugger log (Twilio's Notifications resource): a webhook or TwiML error or
+// warning, with excerpts of the request and response that caused it.
+struct Notification {
+  std::int64_t id = 0;
+  std::string sid;  // NO…
+  std::string account_sid;
+  std::string call_sid;
+  int log = 0;  // 0 error, 1 warning
+  int error_code = 0;
+  std::string message_text;
+  std::string request_method;
+  std::string request_url;
+  std::string request_variables;  // form-encoded
+  std::string response_body;      // excerpt
+  std::string response_headers;   // "Name: value" lines
+  std::int64_t date_created = 0;
+};
+
 }  // namespace sb::store

@@ -176,6 +176,28 @@ void bind_hooks(Statement& s, int first, const WebhookSettings& h) {
   "id, sid, account_sid, friendly_name, sms_status_callback, date_created, date_updated, "  \
   SB_HOOK_COLUMNS
 
+#define SB_NOTIFICATION_COLUMNS                                                          \
+  "id, sid, account_sid, call_sid, log, error_code, message_text, request_method,"       \
+  " request_url, request_variables, response_body, response_headers, date_created"
+
+Notification read_notification(const Statement& s) {
+  Notification n;
+  n.id = s.integer(0);
+  n.sid = s.text(1);
+  n.account_sid = s.text(2);
+  n.call_sid = s.text(3);
+  n.log = static_cast<int>(s.integer(4));
+  n.error_code = static_cast<int>(s.integer(5));
+  n.message_text = s.text(6);
+  n.request_method = s.text(7);
+  n.request_url = s.text(8);
+  n.request_variables = s.text(9);
+  n.response_body = s.text(10);
+  n.response_headers = s.text(11);
+  n.date_created = s.integer(12);
+  return n;
+}
+
 IncomingNumber read_number(const Statement& s) {
   IncomingNumber n;
   n.id = s.integer(0);
@@ -356,6 +378,19 @@ struct MutationApplier {
     s.bind(4, a.sms_status_callback).bind(5, a.date_updated);
     bind_hooks(s, 6, a.hooks);
     return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertNotification& m) {
+    auto p = conn.prepare("INSERT INTO notifications (" SB_NOTIFICATION_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Notification& n = m.notification;
+    s.bind(1, n.sid).bind(2, n.account_sid).bind(3, n.call_sid).bind(4, std::int64_t{n.log});
+    s.bind(5, std::int64_t{n.error_code}).bind(6, n.message_text).bind(7, n.request_method);
+    s.bind(8, n.request_url).bind(9, n.request_variables).bind(10, n.response_body);
+    s.bind(11, n.response_headers).bind(12, n.date_created);
+    return run_write(conn, s, false);
   }
 
   Status operator()(const DeleteApplication& m) {
@@ -610,6 +645,34 @@ Result<Page<Application>> SqliteStore::list_applications(const ApplicationFilter
   s.bind(1, filter.account_sid).bind(2, filter.friendly_name);
   bind_page(s, 3, page);
   return collect<Application>(**conn, s, page.limit, read_application);
+}
+
+Result<std::optional<Notification>> SqliteStore::find_notification(std::string_view account_sid,
+                                                                   std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_NOTIFICATION_COLUMNS
+                            " FROM notifications WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Notification>(**conn, s, read_notification);
+}
+
+Result<Page<Notification>> SqliteStore::list_notifications(const NotificationFilter& filter,
+                                                           const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  // Newest first, as Twilio lists the debugger log; keyset paging runs downward.
+  auto p = (*conn)->prepare("SELECT " SB_NOTIFICATION_COLUMNS
+                            " FROM notifications WHERE account_sid = ?1"
+                            " AND (?2 = '' OR call_sid = ?2) AND (?3 < 0 OR log = ?3)"
+                            " AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5 OFFSET ?6");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, std::int64_t{filter.log});
+  bind_page(s, 4, page);
+  return collect<Notification>(**conn, s, page.limit, read_notification);
 }
 
 }  // namespace sb::store

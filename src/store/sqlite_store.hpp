@@ -44,6 +44,11 @@ class SqliteStore final : public Store {
   Result<Page<Application>> list_applications(const ApplicationFilter& filter,
                                               const PageRequest& page) override;
 
+  Result<std::optional<Notification>> find_notification(std::string_view account_sid,
+                                                        std::string_view sid) override;
+  Result<Page<Notification>> list_notifications(const NotificationFilter& filter,
+                                                const PageRequest& page) override;
+
   void write(Mutation mutation, std::function<void(Status)> done) override;
   void flush() override;
 

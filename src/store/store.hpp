@@ -40,6 +40,12 @@ struct NumberFilter {
   std::string friendly_name;
 };
 
+struct NotificationFilter {
+  std::string account_sid;
+  std::string call_sid;  // empty: every call
+  int log = -1;          // -1: errors and warnings
+};
+
 struct ApplicationFilter {
   std::string account_sid;
   std::string friendly_name;
@@ -57,9 +63,11 @@ struct UpdateApplication { Application application; };
 // Also clears the application from every number that pointed at it, in the same transaction.
 struct DeleteApplication { std::string account_sid, sid; };
 
+struct InsertNotification { Notification notification; };
+
 using Mutation = std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber,
                               DeleteNumber, InsertApplication, UpdateApplication,
-                              DeleteApplication>;
+                              DeleteApplication, InsertNotification>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -83,6 +91,11 @@ class Store {
                                                               std::string_view sid) = 0;
   virtual Result<Page<Application>> list_applications(const ApplicationFilter& filter,
                                                       const PageRequest& page) = 0;
+
+  virtual Result<std::optional<Notification>> find_notification(std::string_view account_sid,
+                                                                std::string_view sid) = 0;
+  virtual Result<Page<Notification>> list_notifications(const NotificationFilter& filter,
+                                                        const PageRequest& page) = 0;
 
   // Queues a write; `done` runs on the writer thread once it is committed (or failed).
   // Error.status is kConflict for a unique-key clash, 404 for a missing row.

@@ -295,6 +295,51 @@ TEST_F(ApiTest, ListsPageThroughEveryRecordOnce) {
   EXPECT_EQ(pages, 3);
 }
 
+TEST_F(ApiTest, NotificationsListNewestFirstScopedAndFiltered) {
+  auto add = [&](const Account& a, int log, int code) {
+    store::Notification n;
+    n.sid = make_sid("NO");
+    n.account_sid = a.sid;
+    n.call_sid = "CA0123456789abcdef0123456789abcdef";
+    n.log = log;
+    n.error_code = code;
+    n.message_text = "code " + std::to_string(code);
+    n.request_url = "https://app.example/voice";
+    n.request_method = "POST";
+    n.date_created = clock_.now_unix();
+    EXPECT_TRUE(store_->write_sync(store::InsertNotification{n}));
+    return n.sid;
+  };
+  add(main_, 0, 11200);
+  add(main_, 1, 12200);
+  const std::string newest = add(main_, 0, 12100);
+  add(other_, 0, 11205);
+
+  const std::string path = "/2010-04-01/Accounts/" + main_.sid + "/Notifications.json";
+  auto all = json(call(bhttp::verb::get, path, &main_));
+  const auto& items = all["notifications"].as_array();
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].as_object().at("sid").as_string(), newest);
+  EXPECT_EQ(items[0].as_object().at("error_code").as_string(), "12100");
+  EXPECT_EQ(items[0].as_object().at("more_info").as_string(),
+            "https://www.twilio.com/docs/errors/12100");
+  auto warnings = json(call(bhttp::verb::get, path + "?Log=1", &main_));
+  ASSERT_EQ(warnings["notifications"].as_array().size(), 1u);
+  EXPECT_EQ(call(bhttp::verb::get, path + "?Log=7", &main_).result_int(), 400);
+
+  auto paged = json(call(bhttp::verb::get, path + "?PageSize=2", &main_));
+  ASSERT_FALSE(paged["next_page_uri"].is_null());
+  auto second = json(call(bhttp::verb::get, std::string(paged["next_page_uri"].as_string()), &main_));
+  ASSERT_EQ(second["notifications"].as_array().size(), 1u);
+  EXPECT_EQ(second["notifications"].as_array()[0].as_object().at("error_code").as_string(),
+            "11200");
+
+  const std::string one = "/2010-04-01/Accounts/" + main_.sid + "/Notifications/" + newest + ".json";
+  EXPECT_EQ(call(bhttp::verb::get, one, &main_).result_int(), 200);
+  EXPECT_EQ(call(bhttp::verb::get, one, &other_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::delete_, one, &main_).result_int(), 405);
+}
+
 TEST_F(ApiTest, HealthMetricsAndDemo) {
   EXPECT_EQ(call(bhttp::verb::get, "/healthz", nullptr).result_int(), 200);
   auto metrics = call(bhttp::verb::get, "/metrics", nullptr);
