@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <boost/beast/http.hpp>
+#include <array>
 #include <chrono>
 
 #include "core/log.hpp"
@@ -179,11 +180,36 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
     res.set(bhttp::field::server, "switchboard/" SB_VERSION);
     res.prepare_payload();
     stream.expires_after(milliseconds(limits_.read_timeout_ms));
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    beast::error_code wec;
+    if (method == "HEAD") {
+      // The headers of the GET response, Content-Length included, and no body (RFC 9110 9.3.2).
+      bhttp::response_serializer<bhttp::string_body> serializer{res};
+      auto [e, n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+      wec = e;
+    } else {
+      auto [e, n] = co_await bhttp::async_write(stream, res, kTuple);
+      wec = e;
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.record_request(worker, info.route, method, res.result_int(), seconds);
-    if (wec || !keep_alive) break;
+    if (wec) break;
+    if (early) {
+      // The request was refused before it was read to its end: close in stages (RFC 9112 9.6)
+      // so a client still sending reads our answer instead of a reset. Half-close, then discard
+      // what still arrives, bounded in bytes and time.
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream.expires_after(milliseconds(2000));
+      std::size_t discarded = 0;
+      std::array<char, 16384> sink;
+      while (discarded < (8u << 20)) {
+        auto [rec, rn] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+        if (rec) break;
+        discarded += rn;
+      }
+      break;
+    }
+    if (!keep_alive) break;
   }
 
   registry.erase(where);
