@@ -38,6 +38,10 @@ void save_credentials(const std::filesystem::path& dir, const store::Account& ac
 
 int serve(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);
+  // Catch SIGINT/SIGTERM from the very start: a signal that lands while the daemon is still
+  // starting (or just printed its banner) must drain, not kill the process outright.
+  asio::io_context control(1);
+  asio::signal_set signals(control, SIGINT, SIGTERM);
   std::error_code fs_error;
   std::filesystem::create_directories(config.data_dir, fs_error);
   if (fs_error) {
@@ -127,9 +131,7 @@ int serve(const Config& config) {
   }
   std::fflush(stdout);
 
-  // The main thread waits for a termination signal, then drains.
-  asio::io_context control(1);
-  asio::signal_set signals(control, SIGINT, SIGTERM);
+  // The main thread waits for a termination signal (perhaps already pending), then drains.
   int exit_code = 0;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;

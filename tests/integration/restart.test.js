@@ -344,7 +344,7 @@ test('SIGTERM during a write burst: every request that got a response persisted'
   const missing = burst.acked.filter((n) => !bySid.has(n.sid));
   assert.deepEqual(missing.map((n) => n.phone_number), [], 'acknowledged numbers missing after SIGTERM');
   for (const n of burst.acked) assert.deepStrictEqual(bySid.get(n.sid), n);
-  assert.equal(await d2.stop('SIGTERM'), 0);
+  assert.equal(await d2.stop('SIGTERM'), 0, `exit after SIGTERM; stderr:\n${d2.stderr}`);
   assertIntegrity(dataDir);
 });
 
