@@ -112,6 +112,9 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
     if (!params) co_return http::error_response(params.error());
     co_return demo_response(path, *params);
   }
+  if (path.substr(0, 4) == "/v1/" && v1_) {
+    co_return co_await v1_(req, info);
+  }
   if (path.substr(0, kApiBase.size() + 1) == std::string(kApiBase) + "/") {
     co_return co_await handle_rest(req, info, path, query);
   }

@@ -15,6 +15,9 @@ class Api {
  public:
   Api(store::Store& store, const Clock& clock, http::Metrics& metrics);
 
+  // Serves /v1/* (the eventing API) through `handler`; without one those paths are 404.
+  void set_v1_handler(http::Handler handler) { v1_ = std::move(handler); }
+
   asio::awaitable<http::Response> handle(http::Request& req, http::RequestInfo& info);
 
  private:
@@ -23,6 +26,7 @@ class Api {
 
   Context ctx_;
   http::Metrics& metrics_;
+  http::Handler v1_;
 };
 
 }  // namespace sb::api

@@ -3,10 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "app/daemon.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "twiml/lint.hpp"
 
 namespace sb::app {
 
@@ -35,6 +38,13 @@ int run_cli(int argc, char** argv) {
   auto* o_workers =
       serve_cmd->add_option("--workers", workers, "Worker threads [SWITCHBOARD_WORKERS, cores]");
   serve_cmd->add_flag("--demo", demo, "Create the demo number 1000 served by /demo/voice");
+
+  auto* twiml_cmd = cli.add_subcommand("twiml", "TwiML tools");
+  twiml_cmd->require_subcommand(1);
+  std::vector<std::string> lint_paths;
+  auto* lint_cmd = twiml_cmd->add_subcommand(
+      "lint", "Check TwiML documents; exit 1 if any has errors, 2 if a file cannot be read");
+  lint_cmd->add_option("files", lint_paths, "TwiML files (- for standard input)")->required();
 
   try {
     cli.parse(argc, argv);
@@ -68,6 +78,7 @@ int run_cli(int argc, char** argv) {
     init_logging(config.log_level);
     return serve(config);
   }
+  if (lint_cmd->parsed()) return twiml::lint_files(lint_paths, std::cout, std::cin);
   return 0;
 }
 

@@ -94,6 +94,8 @@ int serve(const Config& config) {
     spdlog::critical("{}", endpoint.error().message);
     return 1;
   }
+  // ---- events wiring (the events module's start-up; see src/api/events_api.hpp) ----
+  // ---- end events wiring ----
   server.start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -153,6 +155,8 @@ int serve(const Config& config) {
   guards.clear();
   for (auto* ctx : workers) ctx->stop();
   for (auto& t : threads) t.join();
+  // ---- events shutdown (flush the outbox state before the store closes) ----
+  // ---- end events shutdown ----
   store.close();
   spdlog::info("stopped; store flushed");
   return exit_code;

@@ -173,6 +173,21 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
       } catch (const std::exception& e) {
         spdlog::error("http handler {} {}: {}", method, info.route, e.what());
         res = error_response(Error::internal("Internal error"));
+        info.takeover = nullptr;
+      }
+      if (info.takeover) {
+        // A stream (WebSocket, SSE) owns the connection from here until it ends.
+        metrics_.record_request(worker, info.route, method, 101, 0);
+        stream.expires_never();
+        self.idle = true;  // a stream is cancelled at shutdown like an idle connection
+        Takeover takeover = std::move(info.takeover);
+        try {
+          auto run_stream = takeover(stream, buffer, std::move(req));
+          co_await std::move(run_stream);
+        } catch (const std::exception& e) {
+          spdlog::warn("stream {}: {}", info.route, e.what());
+        }
+        break;
       }
     }
     keep_alive = keep_alive && !stopping_;

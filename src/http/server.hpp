@@ -19,10 +19,18 @@ namespace sb::http {
 
 namespace asio = boost::asio;
 
+// A connection handed over to a long-lived protocol (WebSocket after an Upgrade, a Server-Sent
+// Events stream): it owns the stream until it returns; `request` is the request that asked.
+// `buffer` holds bytes already read past the request. The server closes the socket afterwards.
+using Takeover = std::function<asio::awaitable<void>(
+    boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, Request request)>;
+
 struct RequestInfo {
   asio::ip::tcp::endpoint remote;
   unsigned worker = 0;
   std::string route = "unmatched";  // the handler names the route template, for metrics
+  // Set by a handler that takes the connection over; the returned response is then not sent.
+  Takeover takeover;
 };
 
 using Handler = std::function<asio::awaitable<Response>(Request&, RequestInfo&)>;
@@ -40,6 +48,8 @@ class Server {
   // Stops accepting, closes idle connections, lets in-flight requests finish; thread-safe.
   void begin_shutdown();
   std::size_t active_connections() const { return active_.load(); }
+  // True once begin_shutdown() ran; long-lived streams poll it to end cleanly.
+  bool stopping() const { return stopping_.load(); }
 
  private:
   struct Connection {

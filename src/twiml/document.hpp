@@ -2,6 +2,7 @@
 // already checked and converted; defaults are Twilio's). Diagnostics carry Twilio error codes.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <variant>
@@ -246,6 +247,12 @@ struct Stop {
 
 using Verb = std::variant<Say, Play, Pause, Gather, Record, Dial, Hangup, Redirect, Reject,
                           Enqueue, Leave, Refer, Message, Connect, Start, Stop>;
+
+inline constexpr std::array<const char*, std::variant_size_v<Verb>> kVerbNames = {
+    "Say",     "Play",  "Pause",  "Gather", "Record",  "Dial",  "Hangup", "Redirect",
+    "Reject",  "Enqueue", "Leave", "Refer", "Message", "Connect", "Start", "Stop"};
+
+inline const char* verb_name(const Verb& verb) { return kVerbNames[verb.index()]; }
 
 struct Document {
   std::vector<Verb> verbs;
