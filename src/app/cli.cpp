@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "twiml/lint.hpp"
+#include "voice/fetch_tool.hpp"
 
 namespace sb::app {
 
@@ -46,6 +47,23 @@ int run_cli(int argc, char** argv) {
       "lint", "Check TwiML documents; exit 1 if any has errors, 2 if a file cannot be read");
   lint_cmd->add_option("files", lint_paths, "TwiML files (- for standard input)")->required();
 
+  voice::FetchToolOptions fetch;
+  auto* fetch_cmd = twiml_cmd->add_subcommand(
+      "fetch",
+      "Request an application URL as a call would (signed, with fallback) and show the result");
+  fetch_cmd->add_option("--url", fetch.url, "The application's voice URL")->required();
+  fetch_cmd->add_option("--method", fetch.method, "GET or POST [POST]")
+      ->check(CLI::IsMember({"GET", "POST"}, CLI::ignore_case));
+  fetch_cmd->add_option("--fallback-url", fetch.fallback_url, "The fallback URL");
+  fetch_cmd->add_option("--fallback-method", fetch.fallback_method, "GET or POST [POST]")
+      ->check(CLI::IsMember({"GET", "POST"}, CLI::ignore_case));
+  fetch_cmd->add_option("--account-sid", fetch.account_sid, "AccountSid sent in the request");
+  fetch_cmd->add_option("--token", fetch.auth_token,
+                        "Auth token that signs the request [SWITCHBOARD_AUTH_TOKEN]");
+  fetch_cmd->add_option("--from", fetch.from, "From of the simulated call");
+  fetch_cmd->add_option("--to", fetch.to, "To of the simulated call");
+  fetch_cmd->add_option("--param", fetch.params, "Extra parameter Key=Value (repeatable)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -79,6 +97,17 @@ int run_cli(int argc, char** argv) {
     return serve(config);
   }
   if (lint_cmd->parsed()) return twiml::lint_files(lint_paths, std::cout, std::cin);
+  if (fetch_cmd->parsed()) {
+    for (char& c : fetch.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : fetch.fallback_method) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (fetch.auth_token.empty()) {
+      if (const char* env = std::getenv("SWITCHBOARD_AUTH_TOKEN")) fetch.auth_token = env;
+    }
+    init_logging("off");
+    return voice::fetch_tool(fetch, std::cout);
+  }
   return 0;
 }
 

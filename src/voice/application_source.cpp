@@ -1,0 +1,208 @@
+#include "voice/application_source.hpp"
+
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/trim.hpp>
+
+#include "core/log.hpp"
+#include "core/sid.hpp"
+#include "twiml/parser.hpp"
+#include "voice/webhook.hpp"
+
+namespace sb::voice {
+namespace {
+
+constexpr int kInvalidContentType = 12300;
+constexpr std::size_t kResponseExcerpt = 4096;
+
+std::string media_type(std::string_view content_type) {
+  std::string base(content_type.substr(0, content_type.find(';')));
+  boost::algorithm::trim(base);
+  boost::algorithm::to_lower(base);
+  return base;
+}
+
+}  // namespace
+
+twiml::Document audio_document(const std::string& url) {
+  twiml::Document d;
+  twiml::Play play;
+  play.url = url;
+  d.verbs.emplace_back(play);
+  d.verbs.emplace_back(twiml::Hangup{});
+  return d;
+}
+
+twiml::Document text_document(const std::string& text) {
+  twiml::Document d;
+  twiml::Say say;
+  say.text = text;
+  d.verbs.emplace_back(say);
+  d.verbs.emplace_back(twiml::Hangup{});
+  return d;
+}
+
+ApplicationSource::ApplicationSource(WebhookServices services, const CallInfo& call,
+                                     VoiceApplication app, std::string auth_token)
+    : services_(services), call_(call), app_(std::move(app)), auth_token_(std::move(auth_token)) {}
+
+void ApplicationSource::note(int log, int code, std::string message, const std::string& method,
+                             const std::string& url, const twiml::Params& params,
+                             const http::ClientResponse* res) {
+  store::Notification n;
+  n.sid = make_sid(sid_prefix::kNotification);
+  n.account_sid = call_.account_sid;
+  n.call_sid = call_.call_sid;
+  n.log = log;
+  n.error_code = code;
+  n.message_text = std::move(message);
+  n.request_method = method;
+  n.request_url = url;
+  n.request_variables = encode_params(params);
+  if (res) {
+    n.response_body = res->body.substr(0, kResponseExcerpt);
+    for (const auto& [k, v] : res->headers) n.response_headers += k + ": " + v + "\n";
+  }
+  n.date_created = services_.clock.now_unix();
+  spdlog::log(log == 0 ? spdlog::level::warn : spdlog::level::info, "call {}: {} {} ({} {})",
+              call_.call_sid, log == 0 ? "error" : "warning", code, method, url);
+  services_.notifications.record(std::move(n));
+}
+
+asio::awaitable<twiml::FetchResult> ApplicationSource::fetch(twiml::FetchRequest request) {
+  twiml::FetchResult result;
+  std::string url = request.base.empty() ? request.url : resolve_url(request.base, request.url);
+  std::string method = request.method.empty() ? "POST" : request.method;
+  twiml::Params params = call_params(call_);
+  params.insert(params.end(), request.params.begin(), request.params.end());
+
+  Attempt primary = co_await attempt(url, method, params);
+  if (primary.ok || primary.cancelled) {
+    result.ok = primary.ok;
+    result.document = std::move(primary.document);
+    result.url = std::move(primary.url);
+    result.error_code = primary.error_code;
+    co_return result;
+  }
+  result.error_code = primary.error_code;
+  result.error_message = primary.error_message;
+  if (!app_.fallback_url.empty()) {
+    twiml::Params with_error = params;
+    with_error.emplace_back("ErrorCode", std::to_string(primary.error_code));
+    with_error.emplace_back("ErrorUrl", url);
+    Attempt fallback = co_await attempt(app_.fallback_url, app_.fallback_method, with_error);
+    if (fallback.ok) {
+      result.ok = true;
+      result.document = std::move(fallback.document);
+      result.url = std::move(fallback.url);
+      result.error_code = 0;
+      result.error_message.clear();
+      co_return result;
+    }
+    if (!fallback.cancelled) {
+      result.error_code = fallback.error_code;
+      result.error_message = "fallback failed too: " + fallback.error_message;
+    }
+  }
+  co_return result;
+}
+
+asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::string url,
+                                                                       std::string method,
+                                                                       twiml::Params params) {
+  Attempt out;
+  out.url = url;
+  if (url.empty() || url_host(url).empty()) {
+    out.error_code = http::fetch_codes::kInvalidUrl;
+    out.error_message = "Invalid URL '" + url + "'";
+    note(0, out.error_code, out.error_message, method, url, params, nullptr);
+    co_return out;
+  }
+
+  WebhookRequest hook;
+  hook.url = url;
+  hook.method = method == "GET" ? "GET" : "POST";
+  hook.params = params;
+  hook.auth_token = auth_token_;
+  http::ClientRequest req = build_webhook_request(hook, &cookies_);
+  const std::string cache_key = hook.method == "GET" ? req.url : std::string();
+  const CachedDocument* cached = cache_key.empty() ? nullptr : services_.cache.find(cache_key);
+  if (cached) {
+    if (!cached->etag.empty()) req.headers.emplace_back("If-None-Match", cached->etag);
+    if (!cached->last_modified.empty()) {
+      req.headers.emplace_back("If-Modified-Since", cached->last_modified);
+    }
+  }
+
+  ++requests_made_;
+  Result<http::ClientResponse> got = co_await services_.client.fetch(std::move(req));
+  if (!got) {
+    out.cancelled = http::is_cancellation(got.error());
+    out.error_code = got.error().code;
+    out.error_message = got.error().message;
+    if (!out.cancelled) note(0, out.error_code, out.error_message, hook.method, url, params, nullptr);
+    co_return out;
+  }
+  http::ClientResponse& res = *got;
+  const std::string host = url_host(res.effective_url.empty() ? url : res.effective_url);
+  for (auto value : res.header_values("Set-Cookie")) cookies_.store(host, value);
+
+  std::string body;
+  std::string content_type;
+  if (res.status == 304 && cached) {
+    body = cached->body;
+    content_type = cached->content_type;
+  } else if (!res.ok()) {
+    out.error_code = http::fetch_codes::kHttpErrorResponse;
+    out.error_message = "HTTP " + std::to_string(res.status) + " from " + url;
+    note(0, out.error_code, out.error_message, hook.method, url, params, &res);
+    co_return out;
+  } else {
+    body = std::move(res.body);
+    content_type = res.content_type;
+    if (!cache_key.empty()) {
+      CachedDocument doc;
+      if (auto etag = res.header("ETag")) doc.etag = std::string(*etag);
+      if (auto lm = res.header("Last-Modified")) doc.last_modified = std::string(*lm);
+      doc.content_type = content_type;
+      doc.body = body;
+      services_.cache.put(cache_key, std::move(doc));
+    }
+  }
+
+  const std::string type = media_type(content_type);
+  out.url = res.effective_url.empty() ? url : std::string(http::strip_fragment(res.effective_url));
+  if (type == "text/xml" || type == "application/xml" || type == "text/html") {
+    out.document = twiml::parse(body);
+    for (const auto& d : out.document.diagnostics) {
+      const int log = d.level == twiml::Level::kError ? 0 : 1;
+      note(log, d.code,
+           d.message + " (line " + std::to_string(d.line) + ", column " +
+               std::to_string(d.column) + ")",
+           hook.method, url, params, &res);
+    }
+    if (!out.document.ok()) {
+      for (const auto& d : out.document.diagnostics) {
+        if (d.level == twiml::Level::kError) {
+          out.error_code = d.code;
+          out.error_message = d.message;
+          break;
+        }
+      }
+      co_return out;
+    }
+    out.ok = true;
+  } else if (type.rfind("audio/", 0) == 0) {
+    out.document = audio_document(out.url);
+    out.ok = true;
+  } else if (type == "text/plain") {
+    out.document = text_document(body);
+    out.ok = true;
+  } else {
+    out.error_code = kInvalidContentType;
+    out.error_message = "Invalid Content-Type '" + content_type + "' from " + url;
+    note(0, out.error_code, out.error_message, hook.method, url, params, &res);
+  }
+  co_return out;
+}
+
+}  // namespace sb::voice

@@ -1,0 +1,42 @@
+// A call's state as Twilio's webhooks carry it (AccountSid, CallSid, From, To, CallStatus, …),
+// and the application that answers it (primary URL, fallback URL, status callback).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "twiml/call_control.hpp"
+
+namespace sb::voice {
+
+namespace asio = boost::asio;
+
+struct CallInfo {
+  std::string account_sid;
+  std::string call_sid;
+  std::string from;
+  std::string to;
+  std::string status = "ringing";     // queued, ringing, in-progress, completed, busy, …
+  std::string direction = "inbound";  // inbound, outbound-api, outbound-dial
+  std::string forwarded_from;
+  std::string caller_name;
+  std::string parent_call_sid;
+};
+
+// The parameters every request about this call carries, in Twilio's names:
+// AccountSid, ApiVersion, CallSid, CallStatus, Called, Caller, Direction, From, To, and
+// ForwardedFrom, CallerName, ParentCallSid when known.
+twiml::Params call_params(const CallInfo& call);
+
+struct VoiceApplication {
+  std::string url;
+  std::string method = "POST";
+  std::string fallback_url;
+  std::string fallback_method = "POST";
+  std::string status_callback;
+  std::string status_callback_method = "POST";
+  // initiated, ringing, answered, completed; Twilio's default is completed only.
+  std::set<std::string> status_callback_events = {"completed"};
+};
+
+}  // namespace sb::voice

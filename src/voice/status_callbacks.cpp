@@ -1,0 +1,87 @@
+#include "voice/status_callbacks.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "core/log.hpp"
+#include "core/sid.hpp"
+#include "voice/webhook.hpp"
+
+namespace sb::voice {
+
+std::shared_ptr<StatusCallbacks> StatusCallbacks::create(asio::any_io_executor executor,
+                                                         WebhookServices services,
+                                                         std::string auth_token, std::string url,
+                                                         std::string method,
+                                                         std::set<std::string> events) {
+  return std::shared_ptr<StatusCallbacks>(new StatusCallbacks(
+      std::move(executor), services, std::move(auth_token), std::move(url), std::move(method),
+      std::move(events)));
+}
+
+StatusCallbacks::StatusCallbacks(asio::any_io_executor executor, WebhookServices services,
+                                 std::string auth_token, std::string url, std::string method,
+                                 std::set<std::string> events)
+    : executor_(std::move(executor)),
+      services_(services),
+      auth_token_(std::move(auth_token)),
+      url_(std::move(url)),
+      method_(std::move(method)),
+      events_(std::move(events)) {}
+
+void StatusCallbacks::notify(const std::string& event, const CallInfo& call, int duration_s) {
+  if (url_.empty() || !events_.contains(event)) return;
+  StatusEvent e;
+  e.event = event;
+  e.params = call_params(call);
+  e.params.emplace_back("CallbackSource", "call-progress-events");
+  e.params.emplace_back("Timestamp", rfc2822(services_.clock.now_unix()));
+  e.params.emplace_back("SequenceNumber", std::to_string(sequence_++));
+  if (duration_s >= 0) {
+    e.params.emplace_back("CallDuration", std::to_string(duration_s));
+    e.params.emplace_back("Duration", std::to_string((duration_s + 59) / 60));  // minutes
+  }
+  queue_.push_back(std::move(e));
+  if (!sending_) {
+    sending_ = true;
+    asio::co_spawn(executor_, drain(shared_from_this()), asio::detached);
+  }
+}
+
+asio::awaitable<void> StatusCallbacks::drain(std::shared_ptr<StatusCallbacks> self) {
+  while (!self->queue_.empty()) {
+    StatusEvent e = std::move(self->queue_.front());
+    self->queue_.pop_front();
+    WebhookRequest hook;
+    hook.url = self->url_;
+    hook.method = self->method_;
+    hook.params = std::move(e.params);
+    hook.auth_token = self->auth_token_;
+    hook.accept = "*/*";
+    http::ClientRequest req = build_webhook_request(hook, nullptr);
+    Result<http::ClientResponse> got = co_await self->services_.client.fetch(std::move(req));
+    const bool failed = !got || got->status >= 400;
+    if (failed && !(!got && http::is_cancellation(got.error()))) {
+      store::Notification n;
+      n.sid = make_sid(sid_prefix::kNotification);
+      for (const auto& [k, v] : hook.params) {
+        if (k == "AccountSid") n.account_sid = v;
+        if (k == "CallSid") n.call_sid = v;
+      }
+      n.log = 1;
+      n.error_code = kStatusCallbackWarning;
+      n.message_text = got ? "Status callback answered HTTP " + std::to_string(got->status)
+                           : "Status callback failed: " + got.error().message;
+      n.request_method = hook.method;
+      n.request_url = hook.url;
+      n.request_variables = encode_params(hook.params);
+      if (got) n.response_body = got->body.substr(0, 4096);
+      n.date_created = self->services_.clock.now_unix();
+      spdlog::info("status callback {} for {}: {}", e.event, n.call_sid, n.message_text);
+      self->services_.notifications.record(std::move(n));
+    }
+  }
+  self->sending_ = false;
+}
+
+}  // namespace sb::voice

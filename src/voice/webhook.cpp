@@ -1,0 +1,71 @@
+#include "voice/webhook.hpp"
+
+#include <boost/url.hpp>
+
+#include "http/form.hpp"
+#include "http/signature.hpp"
+#include "http/url_overrides.hpp"
+
+namespace sb::voice {
+
+std::string encode_params(const twiml::Params& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out += '&';
+    out += http::form_encode(k);
+    out += '=';
+    out += http::form_encode(v);
+  }
+  return out;
+}
+
+std::string resolve_url(std::string_view base, std::string_view ref) {
+  if (ref.empty()) return std::string(base);
+  auto r = boost::urls::parse_uri_reference(ref);
+  if (!r) return "";
+  if (r->has_scheme()) return std::string(ref);
+  auto b = boost::urls::parse_uri(http::strip_fragment(base));
+  if (!b) return "";
+  boost::urls::url dest;
+  if (!boost::urls::resolve(*b, *r, dest)) return "";
+  return std::string(dest.buffer());
+}
+
+std::string url_host(std::string_view url) {
+  auto u = boost::urls::parse_uri(http::strip_fragment(url));
+  if (!u) return "";
+  std::string host(u->encoded_host());
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+http::ClientRequest build_webhook_request(const WebhookRequest& request, CookieJar* cookies) {
+  http::ClientRequest out;
+  const std::string_view bare = http::strip_fragment(request.url);
+  const std::string_view fragment = std::string_view(request.url).substr(bare.size());
+  const bool get = request.method == "GET";
+  out.method = get ? "GET" : "POST";
+  std::string signed_url(bare);
+  if (get && !request.params.empty()) {
+    signed_url += signed_url.find('?') == std::string::npos ? '?' : '&';
+    signed_url += encode_params(request.params);
+  }
+  out.url = signed_url + std::string(fragment);
+  const http::SignedParams post_params =
+      get ? http::SignedParams{} : http::SignedParams(request.params.begin(), request.params.end());
+  out.headers.emplace_back("X-Twilio-Signature",
+                           http::twilio_signature(request.auth_token, signed_url, post_params));
+  out.headers.emplace_back("Accept", request.accept);
+  out.headers.emplace_back("User-Agent", "TwilioProxy/1.1 (Switchboard)");
+  if (!get) {
+    out.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    out.body = encode_params(request.params);
+  }
+  if (cookies) {
+    const std::string cookie = cookies->header_for(url_host(bare));
+    if (!cookie.empty()) out.headers.emplace_back("Cookie", cookie);
+  }
+  return out;
+}
+
+}  // namespace sb::voice
