@@ -1,6 +1,8 @@
 #include "twiml/interpreter.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace sb::twiml {
 
@@ -24,6 +26,17 @@ asio::awaitable<void> Interpreter::fail(InterpreterResult& result, int code,
 }
 
 asio::awaitable<InterpreterResult> Interpreter::run(FetchRequest first) {
+  InterpreterResult result;
+  try {
+    result = co_await run_documents(std::move(first));
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != boost::asio::error::operation_aborted) throw;
+    result.end = CallEnd::kHungUp;  // cancelled: the call went away mid-operation
+  }
+  co_return result;
+}
+
+asio::awaitable<InterpreterResult> Interpreter::run_documents(FetchRequest first) {
   InterpreterResult result;
   FetchRequest request = std::move(first);
   for (;;) {

@@ -34,10 +34,12 @@ class Interpreter {
  public:
   Interpreter(CallControl& call, DocumentSource& source, InterpreterLimits limits = {});
 
-  // Fetches `first` and runs it and everything it leads to.
+  // Fetches `first` and runs it and everything it leads to. Cancelling the coroutine (what a
+  // hang-up does) aborts the pending fetch or media operation and ends with kHungUp.
   asio::awaitable<InterpreterResult> run(FetchRequest first);
 
  private:
+  asio::awaitable<InterpreterResult> run_documents(FetchRequest first);
   enum class Next { kContinue, kStop, kFetch };
   struct Step {
     Next next = Next::kContinue;

@@ -23,6 +23,9 @@ class FakeCall final : public twiml::CallControl {
   int hang_up_after_actions = -1;
   bool other_continues = true;
 
+  // The caller goes away now (the session would also cancel the interpreter).
+  void hang_up_now() { hung_up_ = true; }
+
   bool answered() const override { return answered_; }
   bool hung_up() const override { return hung_up_; }
 

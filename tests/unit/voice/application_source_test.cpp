@@ -373,6 +373,36 @@ TEST_F(ApplicationSourceTest, StatusCallbacksSendOnlySelectedEventsAndNoteFailur
   EXPECT_EQ(sink_.notes[0].log, 1);
 }
 
+TEST_F(ApplicationSourceTest, AHangUpCancelsThePendingWebhookAndEndsTheCall) {
+  server_.reply("/voice", Reply{200, "text/xml", "<Response/>", {}, 0, /*hold=*/true});
+  services_.emplace(WebhookServices{client_, sink_, cache_, clock_});
+  ApplicationSource source(*services_, call_, app("/voice"), kToken);
+  twiml::Interpreter interpreter(fake_, source);
+  twiml::FetchRequest first;
+  first.url = server_.url("/voice");
+  asio::cancellation_signal hang_up;
+  std::optional<twiml::InterpreterResult> result;
+  asio::co_spawn(io_, interpreter.run(first),
+                 asio::bind_cancellation_slot(
+                     hang_up.slot(), [&](std::exception_ptr e, twiml::InterpreterResult r) {
+                       if (e) std::rethrow_exception(e);
+                       result = r;
+                     }));
+  for (int i = 0; i < 500 && server_.requests_to("/voice").empty(); ++i) {
+    io_.run_one_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_.requests_to("/voice").size(), 1u);
+  EXPECT_EQ(client_.pending(), 1u);
+  fake_.hang_up_now();
+  hang_up.emit(asio::cancellation_type::terminal);
+  for (int i = 0; i < 500 && !result; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->end, twiml::CallEnd::kHungUp);
+  EXPECT_EQ(client_.pending(), 0u);
+  EXPECT_TRUE(fake_.log.empty());   // nothing was played to a caller who is gone
+  EXPECT_TRUE(sink_.notes.empty());  // a hang-up is not an application error
+}
+
 TEST(Webhook, ResolvesRelativeUrls) {
   EXPECT_EQ(resolve_url("https://a.example/ivr/menu?x=1", "choice"), "https://a.example/ivr/choice");
   EXPECT_EQ(resolve_url("https://a.example/ivr/menu", "/top"), "https://a.example/top");
