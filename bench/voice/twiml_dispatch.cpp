@@ -17,13 +17,13 @@
 namespace {
 
 using namespace sb;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 namespace asio = boost::asio;
 
 std::atomic<std::int64_t> g_last_byte_ns{0};
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now().time_since_epoch())
       .count();
 }
 
@@ -127,13 +127,13 @@ int main(int argc, char** argv) {
   voice::WebhookServices services{client, sink, cache, clock};
   std::vector<double> dispatch_us;
   dispatch_us.reserve(static_cast<std::size_t>(calls));
-  const auto started = Clock::now();
+  const auto started = Steady::now();
   for (int w = 0; w < concurrency; ++w) {
     asio::co_spawn(io, worker(services, server.url("/voice"), calls / concurrency, &dispatch_us),
                    asio::detached);
   }
   io.run();
-  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const double seconds = std::chrono::duration<double>(Steady::now() - started).count();
   const int done = (calls / concurrency) * concurrency;
   std::printf("| measure | value |\n|---|---|\n");
   std::printf("| calls (document fetched, parsed, first action run) | %d |\n", done);
