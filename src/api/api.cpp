@@ -176,6 +176,20 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (post) co_return co_await create_application(ctx_, scope, *params);
     co_return method_not_allowed("GET, POST");
   }
+  if (n == 4 && seg[3] == "Calls.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Calls.json";
+    if (get) co_return co_await list_calls(ctx_, scope, *params);
+    co_return method_not_allowed("GET");
+  }
+  if (n == 5 && seg[3] == "Calls") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kCall)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (get) co_return co_await fetch_call(ctx_, scope, *sid);
+    co_return method_not_allowed("GET");
+  }
   if (n == 4 && seg[3] == "Notifications.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Notifications.json";
     if (get) co_return co_await list_notifications(ctx_, scope, *params);

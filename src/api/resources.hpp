@@ -49,6 +49,13 @@ asio::awaitable<http::Response> fetch_notification(Context& ctx, const Scope& sc
                                                    std::string_view sid);
 boost::json::object notification_json(const store::Notification& n);
 
+asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
+                                           const http::Form& query);
+asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std::string_view sid);
+boost::json::object call_json(const store::Call& call);
+// "2026-12-01" -> Unix seconds at 00:00 GMT; nullopt when not a real date.
+std::optional<std::int64_t> parse_day(std::string_view text);
+
 // "FriendlyName=x&Status=active&" for the filters present, carried into page URIs.
 std::string encode_filters(const http::Form& query, std::initializer_list<const char*> keys);
 

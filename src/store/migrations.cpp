@@ -86,6 +86,29 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_account ON notifications(account_sid, id);
 CREATE INDEX notifications_call ON notifications(call_sid, id);
 )sql"},
+    Migration{5, "calls", R"sql(
+CREATE TABLE calls (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  parent_call_sid TEXT NOT NULL DEFAULT '',
+  phone_number_sid TEXT NOT NULL DEFAULT '',
+  to_number TEXT NOT NULL DEFAULT '',
+  from_number TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  answered_by TEXT NOT NULL DEFAULT '',
+  forwarded_from TEXT NOT NULL DEFAULT '',
+  caller_name TEXT NOT NULL DEFAULT '',
+  start_time INTEGER NOT NULL DEFAULT 0,
+  end_time INTEGER NOT NULL DEFAULT 0,
+  duration INTEGER NOT NULL DEFAULT 0,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX calls_account ON calls(account_sid, id);
+CREATE INDEX calls_parent ON calls(parent_call_sid);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -76,4 +76,26 @@ struct Notification {
   std::int64_t date_created = 0;
 };
 
+// A call's record (Twilio's Call resource); status moves queued/ringing -> in-progress ->
+// completed, or ends busy, failed, no-answer, canceled.
+struct Call {
+  std::int64_t id = 0;
+  std::string sid;  // CA…
+  std::string account_sid;
+  std::string parent_call_sid;
+  std::string phone_number_sid;
+  std::string to;
+  std::string from;
+  std::string status = "queued";
+  std::string direction = "inbound";  // inbound, outbound-api, outbound-dial
+  std::string answered_by;
+  std::string forwarded_from;
+  std::string caller_name;
+  std::int64_t start_time = 0;  // Unix seconds; 0 = not started
+  std::int64_t end_time = 0;
+  std::int64_t duration = 0;  // seconds
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
 }  // namespace sb::store

@@ -198,6 +198,33 @@ Notification read_notification(const Statement& s) {
   return n;
 }
 
+#define SB_CALL_COLUMNS                                                                   \
+  "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status,"  \
+  " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"     \
+  " date_created, date_updated"
+
+Call read_call(const Statement& s) {
+  Call c;
+  c.id = s.integer(0);
+  c.sid = s.text(1);
+  c.account_sid = s.text(2);
+  c.parent_call_sid = s.text(3);
+  c.phone_number_sid = s.text(4);
+  c.to = s.text(5);
+  c.from = s.text(6);
+  c.status = s.text(7);
+  c.direction = s.text(8);
+  c.answered_by = s.text(9);
+  c.forwarded_from = s.text(10);
+  c.caller_name = s.text(11);
+  c.start_time = s.integer(12);
+  c.end_time = s.integer(13);
+  c.duration = s.integer(14);
+  c.date_created = s.integer(15);
+  c.date_updated = s.integer(16);
+  return c;
+}
+
 IncomingNumber read_number(const Statement& s) {
   IncomingNumber n;
   n.id = s.integer(0);
@@ -391,6 +418,32 @@ struct MutationApplier {
     s.bind(8, n.request_url).bind(9, n.request_variables).bind(10, n.response_body);
     s.bind(11, n.response_headers).bind(12, n.date_created);
     return run_write(conn, s, false);
+  }
+
+  Status operator()(const InsertCall& m) {
+    auto p = conn.prepare("INSERT INTO calls (" SB_CALL_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                          " ?14, ?15, ?16)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Call& c = m.call;
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.parent_call_sid).bind(4, c.phone_number_sid);
+    s.bind(5, c.to).bind(6, c.from).bind(7, c.status).bind(8, c.direction).bind(9, c.answered_by);
+    s.bind(10, c.forwarded_from).bind(11, c.caller_name).bind(12, c.start_time);
+    s.bind(13, c.end_time).bind(14, c.duration).bind(15, c.date_created).bind(16, c.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateCall& m) {
+    auto p = conn.prepare(
+        "UPDATE calls SET status = ?3, answered_by = ?4, start_time = ?5, end_time = ?6,"
+        " duration = ?7, date_updated = ?8 WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Call& c = m.call;
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.status).bind(4, c.answered_by);
+    s.bind(5, c.start_time).bind(6, c.end_time).bind(7, c.duration).bind(8, c.date_updated);
+    return run_write(conn, s, true);
   }
 
   Status operator()(const DeleteApplication& m) {
@@ -673,6 +726,36 @@ Result<Page<Notification>> SqliteStore::list_notifications(const NotificationFil
   s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, std::int64_t{filter.log});
   bind_page(s, 4, page);
   return collect<Notification>(**conn, s, page.limit, read_notification);
+}
+
+Result<std::optional<Call>> SqliteStore::find_call(std::string_view account_sid,
+                                                   std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CALL_COLUMNS
+                            " FROM calls WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Call>(**conn, s, read_call);
+}
+
+Result<Page<Call>> SqliteStore::list_calls(const CallFilter& filter, const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare(
+      "SELECT " SB_CALL_COLUMNS
+      " FROM calls WHERE account_sid = ?1 AND (?2 = '' OR to_number = ?2)"
+      " AND (?3 = '' OR from_number = ?3) AND (?4 = '' OR status = ?4)"
+      " AND (?5 = '' OR parent_call_sid = ?5) AND (?6 = 0 OR start_time >= ?6)"
+      " AND (?7 = 0 OR start_time < ?7)"
+      " AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9 OFFSET ?10");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from).bind(4, filter.status);
+  s.bind(5, filter.parent_call_sid).bind(6, filter.started_after).bind(7, filter.started_before);
+  bind_page(s, 8, page);
+  return collect<Call>(**conn, s, page.limit, read_call);
 }
 
 }  // namespace sb::store

@@ -49,6 +49,10 @@ class SqliteStore final : public Store {
   Result<Page<Notification>> list_notifications(const NotificationFilter& filter,
                                                 const PageRequest& page) override;
 
+  Result<std::optional<Call>> find_call(std::string_view account_sid,
+                                        std::string_view sid) override;
+  Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) override;
+
   void write(Mutation mutation, std::function<void(Status)> done) override;
   void flush() override;
 

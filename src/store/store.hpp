@@ -46,6 +46,16 @@ struct NotificationFilter {
   int log = -1;          // -1: errors and warnings
 };
 
+struct CallFilter {
+  std::string account_sid;
+  std::string to;
+  std::string from;
+  std::string status;
+  std::string parent_call_sid;
+  std::int64_t started_after = 0;   // start_time >= this (0: no bound)
+  std::int64_t started_before = 0;  // start_time < this (0: no bound)
+};
+
 struct ApplicationFilter {
   std::string account_sid;
   std::string friendly_name;
@@ -64,10 +74,14 @@ struct UpdateApplication { Application application; };
 struct DeleteApplication { std::string account_sid, sid; };
 
 struct InsertNotification { Notification notification; };
+struct InsertCall { Call call; };
+// Writes the call's mutable fields (status, times, duration, answered_by).
+struct UpdateCall { Call call; };
 
 using Mutation = std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber,
                               DeleteNumber, InsertApplication, UpdateApplication,
-                              DeleteApplication, InsertNotification>;
+                              DeleteApplication, InsertNotification, InsertCall,
+                              UpdateCall>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -96,6 +110,11 @@ class Store {
                                                                 std::string_view sid) = 0;
   virtual Result<Page<Notification>> list_notifications(const NotificationFilter& filter,
                                                         const PageRequest& page) = 0;
+
+  virtual Result<std::optional<Call>> find_call(std::string_view account_sid,
+                                                std::string_view sid) = 0;
+  // Newest first.
+  virtual Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) = 0;
 
   // Queues a write; `done` runs on the writer thread once it is committed (or failed).
   // Error.status is kConflict for a unique-key clash, 404 for a missing row.

@@ -340,6 +340,66 @@ TEST_F(ApiTest, NotificationsListNewestFirstScopedAndFiltered) {
   EXPECT_EQ(call(bhttp::verb::delete_, one, &main_).result_int(), 405);
 }
 
+TEST_F(ApiTest, CallsListNewestFirstWithFiltersAndFetch) {
+  auto add = [&](const Account& a, const std::string& to, const std::string& status,
+                 std::int64_t start) {
+    store::Call c;
+    c.sid = make_sid("CA");
+    c.account_sid = a.sid;
+    c.to = to;
+    c.from = "+14155550100";
+    c.status = status;
+    c.start_time = start;
+    if (status == "completed") {
+      c.end_time = start + 42;
+      c.duration = 42;
+    }
+    c.date_created = c.date_updated = start;
+    EXPECT_TRUE(store_->write_sync(store::InsertCall{c}));
+    return c.sid;
+  };
+  const std::int64_t dec1 = 1796083200;  // 2026-12-01 00:00:00 GMT
+  add(main_, "1000", "completed", dec1 - 3600);
+  const std::string live = add(main_, "1000", "in-progress", dec1 + 60);
+  const std::string done = add(main_, "2000", "completed", dec1 + 120);
+  add(other_, "1000", "completed", dec1);
+
+  const std::string path = "/2010-04-01/Accounts/" + main_.sid + "/Calls.json";
+  auto all = json(call(bhttp::verb::get, path, &main_));
+  ASSERT_EQ(all["calls"].as_array().size(), 3u);
+  const auto& newest = all["calls"].as_array()[0].as_object();
+  EXPECT_EQ(newest.at("sid").as_string(), done);
+  EXPECT_EQ(newest.at("duration").as_string(), "42");
+  EXPECT_EQ(newest.at("direction").as_string(), "inbound");
+  EXPECT_EQ(newest.at("api_version").as_string(), "2010-04-01");
+
+  EXPECT_EQ(json(call(bhttp::verb::get, path + "?To=1000", &main_))["calls"].as_array().size(), 2u);
+  auto in_progress = json(call(bhttp::verb::get, path + "?Status=in-progress", &main_));
+  ASSERT_EQ(in_progress["calls"].as_array().size(), 1u);
+  EXPECT_TRUE(in_progress["calls"].as_array()[0].as_object().at("duration").is_null());
+  EXPECT_EQ(json(call(bhttp::verb::get, path + "?StartTime=2026-12-01", &main_))["calls"]
+                .as_array()
+                .size(),
+            2u);
+  EXPECT_EQ(json(call(bhttp::verb::get, path + "?StartTime%3C=2026-12-01", &main_))["calls"]
+                .as_array()
+                .size(),
+            1u);
+  EXPECT_EQ(call(bhttp::verb::get, path + "?Status=talking", &main_).result_int(), 400);
+  EXPECT_EQ(call(bhttp::verb::get, path + "?StartTime=2026-02-30", &main_).result_int(), 400);
+
+  auto paged = json(call(bhttp::verb::get, path + "?PageSize=2", &main_));
+  ASSERT_FALSE(paged["next_page_uri"].is_null());
+  auto rest = json(call(bhttp::verb::get, std::string(paged["next_page_uri"].as_string()), &main_));
+  EXPECT_EQ(rest["calls"].as_array().size(), 1u);
+
+  const std::string one = "/2010-04-01/Accounts/" + main_.sid + "/Calls/" + live + ".json";
+  auto fetched = json(call(bhttp::verb::get, one, &main_));
+  EXPECT_EQ(fetched["status"].as_string(), "in-progress");
+  EXPECT_EQ(fetched["uri"].as_string(), one);
+  EXPECT_EQ(call(bhttp::verb::get, one, &other_).result_int(), 404);
+}
+
 TEST_F(ApiTest, HealthMetricsAndDemo) {
   EXPECT_EQ(call(bhttp::verb::get, "/healthz", nullptr).result_int(), 200);
   auto metrics = call(bhttp::verb::get, "/metrics", nullptr);

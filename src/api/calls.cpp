@@ -1,0 +1,155 @@
+// Calls.json and Calls/{Sid}.json: the call records the call router writes (list, fetch).
+#include <ctime>
+
+#include "api/auth.hpp"
+#include "api/json.hpp"
+#include "api/pagination.hpp"
+#include "api/resources.hpp"
+#include "core/time.hpp"
+
+namespace sb::api {
+namespace {
+
+constexpr std::string_view kCallStatuses[] = {"queued",    "ringing", "in-progress",
+                                              "completed", "busy",    "failed",
+                                              "no-answer", "canceled"};
+
+boost::json::value date_or_null(std::int64_t t) {
+  if (t == 0) return nullptr;
+  return boost::json::value(rfc2822(t));
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_day(std::string_view text) {
+  // YYYY-MM-DD, as Twilio's date filters take it, at 00:00:00 GMT.
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  auto num = [&](std::size_t pos, std::size_t len) -> int {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  const int y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = m - 1;
+  tm.tm_mday = d;
+  const std::time_t t = timegm(&tm);
+  std::tm check{};
+  gmtime_r(&t, &check);
+  if (check.tm_mday != d) return std::nullopt;  // 2026-02-30
+  return static_cast<std::int64_t>(t);
+}
+
+boost::json::object call_json(const store::Call& c) {
+  boost::json::object o;
+  o["sid"] = c.sid;
+  o["account_sid"] = c.account_sid;
+  o["parent_call_sid"] =
+      c.parent_call_sid.empty() ? boost::json::value(nullptr) : boost::json::value(c.parent_call_sid);
+  o["to"] = c.to;
+  o["to_formatted"] = c.to;
+  o["from"] = c.from;
+  o["from_formatted"] = c.from;
+  o["phone_number_sid"] =
+      c.phone_number_sid.empty() ? boost::json::value(nullptr) : boost::json::value(c.phone_number_sid);
+  o["status"] = c.status;
+  o["start_time"] = date_or_null(c.start_time);
+  o["end_time"] = date_or_null(c.end_time);
+  // Twilio writes the duration in seconds, as a string, once the call has ended.
+  o["duration"] = c.end_time ? boost::json::value(std::to_string(c.duration))
+                             : boost::json::value(nullptr);
+  o["price"] = nullptr;
+  o["price_unit"] = "USD";
+  o["direction"] = c.direction;
+  o["answered_by"] = c.answered_by.empty() ? boost::json::value(nullptr) : boost::json::value(c.answered_by);
+  o["api_version"] = "2010-04-01";
+  o["forwarded_from"] =
+      c.forwarded_from.empty() ? boost::json::value(nullptr) : boost::json::value(c.forwarded_from);
+  o["group_sid"] = nullptr;
+  o["caller_name"] = c.caller_name.empty() ? boost::json::value(nullptr) : boost::json::value(c.caller_name);
+  o["queue_time"] = "0";
+  o["trunk_sid"] = nullptr;
+  o["date_created"] = rfc2822(c.date_created);
+  o["date_updated"] = rfc2822(c.date_updated);
+  const std::string base = account_child_path(c.account_sid, "Calls/" + c.sid);
+  o["uri"] = base + ".json";
+  boost::json::object subs;
+  subs["notifications"] = base + "/Notifications.json";
+  subs["recordings"] = base + "/Recordings.json";
+  o["subresource_uris"] = std::move(subs);
+  return o;
+}
+
+asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
+                                           const http::Form& query) {
+  auto page = parse_page_params(query);
+  if (!page) co_return http::error_response(page.error());
+  store::CallFilter filter;
+  filter.account_sid = scope.account.sid;
+  filter.to = std::string(query.get("To").value_or(""));
+  filter.from = std::string(query.get("From").value_or(""));
+  filter.parent_call_sid = std::string(query.get("ParentCallSid").value_or(""));
+  if (auto status = query.get("Status"); status && !status->empty()) {
+    bool known = false;
+    for (auto s : kCallStatuses) known = known || s == *status;
+    if (!known) {
+      co_return http::error_response(Error::bad_request(
+          codes::kInvalidParameter,
+          "Status must be one of queued, ringing, in-progress, completed, busy, failed, "
+          "no-answer, canceled"));
+    }
+    filter.status = std::string(*status);
+  }
+  struct DateFilter {
+    const char* key;
+    bool exact;
+    bool after;
+  };
+  for (auto [key, exact, after] : {DateFilter{"StartTime", true, false},
+                                   DateFilter{"StartTime>", false, true},
+                                   DateFilter{"StartTime<", false, false}}) {
+    auto v = query.get(key);
+    if (!v || v->empty()) continue;
+    auto day = parse_day(*v);
+    if (!day) {
+      co_return http::error_response(Error::bad_request(
+          codes::kInvalidParameter, std::string(key) + " must be a date as YYYY-MM-DD"));
+    }
+    if (exact) {
+      filter.started_after = *day;
+      filter.started_before = *day + 86400;
+    } else if (after) {
+      filter.started_after = *day;
+    } else {
+      filter.started_before = *day;
+    }
+  }
+  auto rows = ctx.store.list_calls(filter, page->request());
+  if (!rows) co_return store_error(rows.error());
+
+  boost::json::object out;
+  boost::json::array items;
+  for (const auto& c : rows->items) items.push_back(call_json(c));
+  const std::int64_t last_id = rows->items.empty() ? 0 : rows->items.back().id;
+  out["calls"] = std::move(items);
+  add_page_meta(out, scope.path,
+                encode_filters(query, {"To", "From", "Status", "ParentCallSid", "StartTime",
+                                       "StartTime>", "StartTime<"}),
+                *page, rows->items.size(), rows->has_more, last_id);
+  co_return http::json_response(200, out);
+}
+
+asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope,
+                                           std::string_view sid) {
+  auto found = ctx.store.find_call(scope.account.sid, sid);
+  if (!found) co_return store_error(found.error());
+  if (!found->has_value()) co_return http::error_response(not_found_error(scope.path));
+  co_return http::json_response(200, call_json(**found));
+}
+
+}  // namespace sb::api
