@@ -1,0 +1,157 @@
+#include "voice/call_session.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+
+namespace sb::voice {
+
+CallSession::CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg,
+                         Route route, CallInfo call)
+    : executor_(std::move(executor)),
+      services_(services),
+      leg_(leg),
+      route_(std::move(route)),
+      call_(std::move(call)) {
+  call_.account_sid = route_.account.sid;
+  call_.status = "ringing";
+  record_.sid = call_.call_sid;
+  record_.account_sid = call_.account_sid;
+  record_.phone_number_sid = route_.number.sid;
+  record_.to = call_.to;
+  record_.from = call_.from;
+  record_.direction = call_.direction;
+  record_.forwarded_from = call_.forwarded_from;
+  record_.caller_name = call_.caller_name;
+  record_.parent_call_sid = call_.parent_call_sid;
+  const auto& app = route_.application;
+  callbacks_ = StatusCallbacks::create(executor_, services_.webhooks, route_.account.auth_token,
+                                       app.status_callback, app.status_callback_method,
+                                       app.status_callback_events);
+}
+
+void CallSession::save(bool insert) {
+  record_.status = call_.status;
+  record_.date_updated = services_.webhooks.clock.now_unix();
+  if (insert) record_.date_created = record_.date_updated;
+  auto on_done = [sid = record_.sid](Status s) {
+    if (!s) spdlog::error("call {} not recorded: {}", sid, s.error().message);
+  };
+  if (insert) {
+    services_.store.write(store::InsertCall{record_}, on_done);
+  } else {
+    services_.store.write(store::UpdateCall{record_}, on_done);
+  }
+}
+
+void CallSession::finish(const std::string& status) {
+  if (ended_) return;
+  ended_ = true;
+  call_.status = status;
+  const std::int64_t now = services_.webhooks.clock.now_unix();
+  record_.end_time = now;
+  record_.duration = answered_ ? now - record_.start_time : 0;
+  save(false);
+  callbacks_->notify("completed", call_, static_cast<int>(record_.duration));
+}
+
+asio::awaitable<SessionOutcome> CallSession::run() {
+  save(true);
+  callbacks_->notify("initiated", call_);
+  callbacks_->notify("ringing", call_);
+
+  ApplicationSource source(services_.webhooks, call_, route_.application,
+                           route_.account.auth_token);
+  twiml::Interpreter interpreter(*this, source);
+  twiml::FetchRequest first;
+  first.url = route_.application.url;
+  first.method = route_.application.method;
+
+  SessionOutcome out;
+  out.interpreter = co_await asio::co_spawn(
+      executor_, interpreter.run(first),
+      asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+
+  if (!rejected_status_.empty()) {
+    finish(rejected_status_);
+  } else if (answered_) {
+    finish("completed");
+  } else if (hung_up_) {
+    finish("canceled");  // the caller gave up before we answered
+  } else {
+    // Ended without a word to the caller and without a final answer: decline it now.
+    hung_up_ = true;
+    co_await leg_.reject(603);
+    finish("no-answer");
+  }
+  out.status = call_.status;
+  out.duration_s = record_.duration;
+  co_return out;
+}
+
+void CallSession::remote_hangup() {
+  if (hung_up_) return;
+  hung_up_ = true;
+  cancel_.emit(asio::cancellation_type::terminal);
+}
+
+asio::awaitable<void> CallSession::answer() {
+  if (answered_ || hung_up_) co_return;
+  const bool ok = co_await leg_.answer();
+  if (!ok) {
+    hung_up_ = true;
+    co_return;
+  }
+  answered_ = true;
+  call_.status = "in-progress";
+  record_.start_time = services_.webhooks.clock.now_unix();
+  save(false);
+  callbacks_->notify("answered", call_);
+}
+
+asio::awaitable<twiml::PromptEnd> CallSession::say(const twiml::Say& say, bool interruptible) {
+  co_return co_await leg_.say(say, interruptible);
+}
+asio::awaitable<twiml::PromptEnd> CallSession::play(const twiml::Play& play, bool interruptible) {
+  co_return co_await leg_.play(play, interruptible);
+}
+asio::awaitable<twiml::PromptEnd> CallSession::pause(int seconds, bool interruptible) {
+  co_return co_await leg_.pause(seconds, interruptible);
+}
+asio::awaitable<twiml::CollectedDigits> CallSession::collect_digits(
+    const twiml::DigitCollection& spec) {
+  co_return co_await leg_.collect_digits(spec);
+}
+asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record& record) {
+  co_return co_await leg_.record(record);
+}
+asio::awaitable<twiml::DialOutcome> CallSession::dial(const twiml::Dial& dial) {
+  co_return co_await leg_.dial(dial);
+}
+asio::awaitable<bool> CallSession::other(const twiml::Verb& verb) {
+  co_return co_await leg_.other(verb);
+}
+
+asio::awaitable<void> CallSession::hangup() {
+  if (hung_up_) co_return;
+  hung_up_ = true;
+  if (answered_) {
+    co_await leg_.hangup();
+  } else {
+    // Never picked up (e.g. <Response><Hangup/></Response>): decline instead of a BYE.
+    rejected_status_ = "no-answer";
+    co_await leg_.reject(603);
+  }
+}
+
+asio::awaitable<void> CallSession::reject(const std::string& reason) {
+  if (hung_up_) co_return;
+  hung_up_ = true;
+  const bool busy = reason == "busy";
+  rejected_status_ = busy ? "busy" : "no-answer";
+  co_await leg_.reject(busy ? 486 : 603);
+}
+
+}  // namespace sb::voice

@@ -1,0 +1,234 @@
+// A call from arrival to end through CallSession: a fake leg, a real application server, the
+// real libcurl client and the real SQLite store.
+#include "voice/call_session.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/sid.hpp"
+#include "http/form.hpp"
+#include "store/sqlite_store.hpp"
+#include "support/app_server.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sb::voice {
+namespace {
+
+namespace asio = boost::asio;
+using testing::Reply;
+
+class FakeLeg final : public CallLeg {
+ public:
+  std::vector<std::string> log;
+  bool block_say = false;  // say waits until cancelled (the caller hangs up meanwhile)
+  sb::testing::FakeClock* clock = nullptr;
+  int say_seconds = 0;  // how long each Say lasts on `clock`
+
+  asio::awaitable<bool> answer() override {
+    log.push_back("200");
+    co_return true;
+  }
+  asio::awaitable<void> reject(int status) override {
+    log.push_back(std::to_string(status));
+    co_return;
+  }
+  asio::awaitable<void> hangup() override {
+    log.push_back("BYE");
+    co_return;
+  }
+  asio::awaitable<twiml::PromptEnd> say(const twiml::Say& s, bool) override {
+    log.push_back("say:" + s.text);
+    if (clock) clock->advance(say_seconds);
+    if (block_say) {
+      asio::steady_timer forever(co_await asio::this_coro::executor,
+                                 asio::steady_timer::time_point::max());
+      co_await forever.async_wait(asio::use_awaitable);  // throws when cancelled
+    }
+    co_return twiml::PromptEnd::kCompleted;
+  }
+  asio::awaitable<twiml::PromptEnd> play(const twiml::Play& p, bool) override {
+    log.push_back("play:" + p.url);
+    co_return twiml::PromptEnd::kCompleted;
+  }
+  asio::awaitable<twiml::PromptEnd> pause(int s, bool) override {
+    log.push_back("pause:" + std::to_string(s));
+    co_return twiml::PromptEnd::kCompleted;
+  }
+  asio::awaitable<twiml::CollectedDigits> collect_digits(const twiml::DigitCollection&) override {
+    co_return twiml::CollectedDigits{};
+  }
+  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&) override {
+    co_return twiml::RecordingOutcome{};
+  }
+  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&) override {
+    co_return twiml::DialOutcome{};
+  }
+  asio::awaitable<bool> other(const twiml::Verb&) override { co_return true; }
+};
+
+class NullSink final : public NotificationSink {
+ public:
+  void record(store::Notification) override {}
+};
+
+class CallSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::SqliteStore::open(dir_.file("calls.db")).value());
+    route_.account.sid = make_sid("AC");
+    route_.account.auth_token = "0123456789abcdef0123456789abcdef";
+    route_.number.sid = make_sid("PN");
+    route_.application.url = server_.url("/voice");
+    route_.application.status_callback = server_.url("/status");
+    route_.application.status_callback_events = {"initiated", "ringing", "answered", "completed"};
+    call_.call_sid = make_sid("CA");
+    call_.from = "+14155550100";
+    call_.to = "1000";
+  }
+
+  std::optional<SessionOutcome> start(CallSession& session) {
+    std::optional<SessionOutcome> out;
+    asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+      if (e) std::rethrow_exception(e);
+      out = o;
+    });
+    return out;
+  }
+
+  SessionOutcome run_call(FakeLeg& leg) {
+    CallSession session(io_.get_executor(), services(), leg, route_, call_);
+    std::optional<SessionOutcome> out;
+    asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+      if (e) std::rethrow_exception(e);
+      out = o;
+    });
+    io_.run();
+    io_.restart();
+    EXPECT_TRUE(out.has_value());
+    return out.value_or(SessionOutcome{});
+  }
+
+  SessionServices services() { return {{client_, sink_, cache_, clock_}, *store_}; }
+
+  store::Call stored() {
+    store_->flush();
+    auto c = store_->find_call(route_.account.sid, call_.call_sid);
+    EXPECT_TRUE(c && c->has_value());
+    return c && c->has_value() ? **c : store::Call{};
+  }
+
+  std::vector<std::string> callback_statuses() {
+    std::vector<std::string> out;
+    for (const auto& r : server_.requests_to("/status")) {
+      auto form = http::parse_form(r.body);
+      out.push_back(std::string(form->get("CallStatus").value_or("")));
+    }
+    return out;
+  }
+
+  sb::testing::TempDir dir_;
+  sb::testing::AppServer server_;
+  asio::io_context io_;
+  http::CurlClient client_{io_.get_executor()};
+  NullSink sink_;
+  DocumentCache cache_;
+  sb::testing::FakeClock clock_;
+  std::unique_ptr<store::SqliteStore> store_;
+  Route route_;
+  CallInfo call_;
+};
+
+TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
+  server_.reply("/voice",
+                Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  leg.clock = &clock_;
+  leg.say_seconds = 7;
+  auto out = run_call(leg);
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "say:Hi", "BYE"));
+  EXPECT_EQ(out.status, "completed");
+  auto c = stored();
+  EXPECT_EQ(c.status, "completed");
+  EXPECT_EQ(c.to, "1000");
+  EXPECT_EQ(c.phone_number_sid, route_.number.sid);
+  EXPECT_GT(c.start_time, 0);
+  EXPECT_EQ(c.duration, 7);
+  EXPECT_EQ(c.end_time, c.start_time + 7);
+  EXPECT_THAT(callback_statuses(),
+              ::testing::ElementsAre("ringing", "ringing", "in-progress", "completed"));
+  auto last = http::parse_form(server_.requests_to("/status").back().body);
+  EXPECT_EQ(last->get("CallDuration"), std::to_string(c.duration));
+}
+
+TEST_F(CallSessionTest, RejectBusyAnswers486AndEndsBusy) {
+  server_.reply("/voice", Reply{200, "text/xml", "<Response><Reject reason=\"busy\"/></Response>",
+                                {}, 0, false});
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  auto out = run_call(leg);
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("486"));
+  EXPECT_EQ(out.status, "busy");
+  EXPECT_EQ(stored().status, "busy");
+  EXPECT_EQ(stored().duration, 0);
+  EXPECT_EQ(callback_statuses().back(), "busy");
+}
+
+TEST_F(CallSessionTest, RejectedIsDeclinedWith603AsNoAnswer) {
+  server_.reply("/voice", Reply{200, "text/xml", "<Response><Reject/></Response>", {}, 0, false});
+  FakeLeg leg;
+  auto out = run_call(leg);
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("603"));
+  EXPECT_EQ(out.status, "no-answer");
+}
+
+TEST_F(CallSessionTest, CancelWhileTheFirstWebhookIsPendingEndsCanceled) {
+  server_.reply("/voice", Reply{200, "text/xml", "<Response><Say>late</Say></Response>", {}, 0,
+                                /*hold=*/true});
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  CallSession session(io_.get_executor(), services(), leg, route_, call_);
+  std::optional<SessionOutcome> out;
+  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+    if (e) std::rethrow_exception(e);
+    out = o;
+  });
+  for (int i = 0; i < 500 && server_.requests_to("/voice").empty(); ++i) {
+    io_.run_one_for(std::chrono::milliseconds(10));
+  }
+  session.remote_hangup();  // CANCEL
+  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, "canceled");
+  EXPECT_EQ(out->interpreter.end, twiml::CallEnd::kHungUp);
+  EXPECT_TRUE(leg.log.empty());  // nothing answered, nothing played
+  EXPECT_EQ(stored().status, "canceled");
+  server_.release();
+  io_.run_for(std::chrono::milliseconds(500));
+}
+
+TEST_F(CallSessionTest, ACallerHangUpDuringSayEndsCompletedWithoutOurBye) {
+  server_.reply("/voice", Reply{200, "text/xml",
+                                "<Response><Say>long story</Say><Say>never</Say></Response>", {},
+                                0, false});
+  FakeLeg leg;
+  leg.block_say = true;
+  CallSession session(io_.get_executor(), services(), leg, route_, call_);
+  std::optional<SessionOutcome> out;
+  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+    if (e) std::rethrow_exception(e);
+    out = o;
+  });
+  for (int i = 0; i < 500 && leg.log.size() < 2; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_THAT(leg.log, ::testing::ElementsAre("200", "say:long story"));
+  session.remote_hangup();  // BYE from the caller
+  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, "completed");
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "say:long story"));  // no BYE of ours
+  EXPECT_EQ(stored().status, "completed");
+}
+
+}  // namespace
+}  // namespace sb::voice
