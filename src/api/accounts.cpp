@@ -32,15 +32,8 @@ asio::awaitable<http::Response> list_accounts(Context& ctx, const store::Account
   auto rows = ctx.store.list_accounts(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
-  boost::json::object out;
-  boost::json::array items;
-  for (const auto& a : rows->items) items.push_back(account_json(a));
-  const std::int64_t last_id = rows->items.empty() ? 0 : rows->items.back().id;
-  out["accounts"] = std::move(items);
-  add_page_meta(out, std::string(kApiBase) + "/Accounts.json",
-                encode_filters(query, {"FriendlyName", "Status"}), *page, rows->items.size(),
-                rows->has_more, last_id);
-  co_return http::json_response(200, out);
+  co_return page_response("accounts", *rows, account_json, std::string(kApiBase) + "/Accounts.json",
+                          encode_filters(query, {"FriendlyName", "Status"}), *page);
 }
 
 asio::awaitable<http::Response> create_account(Context& ctx, const store::Account& caller,
@@ -83,9 +76,8 @@ asio::awaitable<http::Response> update_account(Context& ctx, const Scope& scope,
           codes::kInvalidParameter, "The status of a main account cannot be changed"));
     }
     if (scope.caller.sid != account.owner_sid) {
-      co_return http::error_response(
-          {codes::kAuthenticationFailed, 403,
-           "Only the parent account can change a subaccount's status"});
+      co_return http::error_response({codes::kAuthenticationFailed, 403,
+                                      "Only the parent account can change a subaccount's status"});
     }
     if (account.status == "closed") {
       co_return http::error_response(

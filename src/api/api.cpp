@@ -72,7 +72,9 @@ http::Response demo_response(std::string_view path, const http::Form& params) {
   for (char c : digits) {
     if ((c >= '0' && c <= '9') || c == '*' || c == '#') {
       if (!spoken.empty()) spoken += ' ';
-      spoken += c == '*' ? std::string("star") : c == '#' ? std::string("pound") : std::string(1, c);
+      spoken += c == '*'   ? std::string("star")
+                : c == '#' ? std::string("pound")
+                           : std::string(1, c);
     }
   }
   if (spoken.empty()) spoken = "nothing";
@@ -95,7 +97,8 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
 
   if (path == "/healthz") {
     info.route = "/healthz";
-    if (method != bhttp::verb::get && method != bhttp::verb::head) co_return method_not_allowed("GET");
+    if (method != bhttp::verb::get && method != bhttp::verb::head)
+      co_return method_not_allowed("GET");
     co_return http::text_response(200, "ok\n", "text/plain; charset=utf-8");
   }
   if (path == "/metrics") {
@@ -249,8 +252,7 @@ Result<http::Form> request_params(const http::Request& req, std::string_view que
   if (req.method() != bhttp::verb::post) return http::parse_form(query, limits);
   const std::string_view type = req[bhttp::field::content_type];
   const std::string_view base = type.substr(0, type.find(';'));
-  if (!req.body().empty() &&
-      !boost::beast::iequals(base, "application/x-www-form-urlencoded")) {
+  if (!req.body().empty() && !boost::beast::iequals(base, "application/x-www-form-urlencoded")) {
     return Error{codes::kInvalidParameter, 415,
                  "Content-Type must be application/x-www-form-urlencoded"};
   }

@@ -16,8 +16,7 @@ Status apply_application_params(const http::Form& params, store::Application& ap
   }
   if (auto url = params.get("SmsStatusCallback")) {
     if (!url->empty() && !is_valid_webhook_url(*url)) {
-      return Error::bad_request(codes::kInvalidCallbackUrl,
-                                "SmsStatusCallback is not a valid URL");
+      return Error::bad_request(codes::kInvalidCallbackUrl, "SmsStatusCallback is not a valid URL");
     }
     app.sms_status_callback = std::string(*url);
   }
@@ -41,14 +40,8 @@ asio::awaitable<http::Response> list_applications(Context& ctx, const Scope& sco
   auto rows = ctx.store.list_applications(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
-  boost::json::object out;
-  boost::json::array items;
-  for (const auto& a : rows->items) items.push_back(application_json(a));
-  const std::int64_t last_id = rows->items.empty() ? 0 : rows->items.back().id;
-  out["applications"] = std::move(items);
-  add_page_meta(out, scope.path, encode_filters(query, {"FriendlyName"}), *page,
-                rows->items.size(), rows->has_more, last_id);
-  co_return http::json_response(200, out);
+  co_return page_response("applications", *rows, application_json, scope.path,
+                          encode_filters(query, {"FriendlyName"}), *page);
 }
 
 asio::awaitable<http::Response> create_application(Context& ctx, const Scope& scope,
@@ -75,8 +68,7 @@ asio::awaitable<http::Response> fetch_application(Context& ctx, const Scope& sco
 }
 
 asio::awaitable<http::Response> update_application(Context& ctx, const Scope& scope,
-                                                   std::string_view sid,
-                                                   const http::Form& params) {
+                                                   std::string_view sid, const http::Form& params) {
   auto found = ctx.store.find_application(scope.account.sid, sid);
   if (!found) co_return store_error(found.error());
   if (!found->has_value()) co_return http::error_response(not_found_error(scope.path));

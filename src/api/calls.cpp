@@ -10,9 +10,8 @@
 namespace sb::api {
 namespace {
 
-constexpr std::string_view kCallStatuses[] = {"queued",    "ringing", "in-progress",
-                                              "completed", "busy",    "failed",
-                                              "no-answer", "canceled"};
+constexpr std::string_view kCallStatuses[] = {"queued", "ringing", "in-progress", "completed",
+                                              "busy",   "failed",  "no-answer",   "canceled"};
 
 boost::json::value date_or_null(std::int64_t t) {
   if (t == 0) return nullptr;
@@ -49,29 +48,31 @@ boost::json::object call_json(const store::Call& c) {
   boost::json::object o;
   o["sid"] = c.sid;
   o["account_sid"] = c.account_sid;
-  o["parent_call_sid"] =
-      c.parent_call_sid.empty() ? boost::json::value(nullptr) : boost::json::value(c.parent_call_sid);
+  o["parent_call_sid"] = c.parent_call_sid.empty() ? boost::json::value(nullptr)
+                                                   : boost::json::value(c.parent_call_sid);
   o["to"] = c.to;
   o["to_formatted"] = c.to;
   o["from"] = c.from;
   o["from_formatted"] = c.from;
-  o["phone_number_sid"] =
-      c.phone_number_sid.empty() ? boost::json::value(nullptr) : boost::json::value(c.phone_number_sid);
+  o["phone_number_sid"] = c.phone_number_sid.empty() ? boost::json::value(nullptr)
+                                                     : boost::json::value(c.phone_number_sid);
   o["status"] = c.status;
   o["start_time"] = date_or_null(c.start_time);
   o["end_time"] = date_or_null(c.end_time);
   // Twilio writes the duration in seconds, as a string, once the call has ended.
-  o["duration"] = c.end_time ? boost::json::value(std::to_string(c.duration))
-                             : boost::json::value(nullptr);
+  o["duration"] =
+      c.end_time ? boost::json::value(std::to_string(c.duration)) : boost::json::value(nullptr);
   o["price"] = nullptr;
   o["price_unit"] = "USD";
   o["direction"] = c.direction;
-  o["answered_by"] = c.answered_by.empty() ? boost::json::value(nullptr) : boost::json::value(c.answered_by);
+  o["answered_by"] =
+      c.answered_by.empty() ? boost::json::value(nullptr) : boost::json::value(c.answered_by);
   o["api_version"] = "2010-04-01";
   o["forwarded_from"] =
       c.forwarded_from.empty() ? boost::json::value(nullptr) : boost::json::value(c.forwarded_from);
   o["group_sid"] = nullptr;
-  o["caller_name"] = c.caller_name.empty() ? boost::json::value(nullptr) : boost::json::value(c.caller_name);
+  o["caller_name"] =
+      c.caller_name.empty() ? boost::json::value(nullptr) : boost::json::value(c.caller_name);
   o["queue_time"] = "0";
   o["trunk_sid"] = nullptr;
   o["date_created"] = rfc2822(c.date_created);
@@ -110,9 +111,9 @@ asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
     bool exact;
     bool after;
   };
-  for (auto [key, exact, after] : {DateFilter{"StartTime", true, false},
-                                   DateFilter{"StartTime>", false, true},
-                                   DateFilter{"StartTime<", false, false}}) {
+  for (auto [key, exact, after] :
+       {DateFilter{"StartTime", true, false}, DateFilter{"StartTime>", false, true},
+        DateFilter{"StartTime<", false, false}}) {
     auto v = query.get(key);
     if (!v || v->empty()) continue;
     auto day = parse_day(*v);
@@ -132,20 +133,13 @@ asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
   auto rows = ctx.store.list_calls(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
-  boost::json::object out;
-  boost::json::array items;
-  for (const auto& c : rows->items) items.push_back(call_json(c));
-  const std::int64_t last_id = rows->items.empty() ? 0 : rows->items.back().id;
-  out["calls"] = std::move(items);
-  add_page_meta(out, scope.path,
-                encode_filters(query, {"To", "From", "Status", "ParentCallSid", "StartTime",
-                                       "StartTime>", "StartTime<"}),
-                *page, rows->items.size(), rows->has_more, last_id);
-  co_return http::json_response(200, out);
+  co_return page_response("calls", *rows, call_json, scope.path,
+                          encode_filters(query, {"To", "From", "Status", "ParentCallSid",
+                                                 "StartTime", "StartTime>", "StartTime<"}),
+                          *page);
 }
 
-asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope,
-                                           std::string_view sid) {
+asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std::string_view sid) {
   auto found = ctx.store.find_call(scope.account.sid, sid);
   if (!found) co_return store_error(found.error());
   if (!found->has_value()) co_return http::error_response(not_found_error(scope.path));

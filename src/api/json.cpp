@@ -31,8 +31,7 @@ std::string account_path(std::string_view account_sid) {
 }
 
 std::string account_child_path(std::string_view account_sid, std::string_view child) {
-  return std::string(kApiBase) + "/Accounts/" + std::string(account_sid) + "/" +
-         std::string(child);
+  return std::string(kApiBase) + "/Accounts/" + std::string(account_sid) + "/" + std::string(child);
 }
 
 boost::json::object account_json(const store::Account& a) {

@@ -47,14 +47,8 @@ asio::awaitable<http::Response> list_notifications(Context& ctx, const Scope& sc
   auto rows = ctx.store.list_notifications(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
-  boost::json::object out;
-  boost::json::array items;
-  for (const auto& n : rows->items) items.push_back(notification_json(n));
-  const std::int64_t last_id = rows->items.empty() ? 0 : rows->items.back().id;
-  out["notifications"] = std::move(items);
-  add_page_meta(out, scope.path, encode_filters(query, {"Log", "CallSid"}), *page,
-                rows->items.size(), rows->has_more, last_id);
-  co_return http::json_response(200, out);
+  co_return page_response("notifications", *rows, notification_json, scope.path,
+                          encode_filters(query, {"Log", "CallSid"}), *page);
 }
 
 asio::awaitable<http::Response> fetch_notification(Context& ctx, const Scope& scope,

@@ -26,9 +26,9 @@ Status apply_application_sids(Context& ctx, const Scope& scope, const http::Form
         found = app->has_value();
       }
       if (!found) {
-        return Error::bad_request(
-            21420, std::string(param) + " " + std::string(value->substr(0, 40)) +
-                       " is not an application of this account");
+        return Error::bad_request(21420, std::string(param) + " " +
+                                             std::string(value->substr(0, 40)) +
+                                             " is not an application of this account");
       }
     }
     number.*member = std::string(*value);
@@ -69,14 +69,8 @@ asio::awaitable<http::Response> list_numbers(Context& ctx, const Scope& scope,
   auto rows = ctx.store.list_numbers(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
-  boost::json::object out;
-  boost::json::array items;
-  for (const auto& n : rows->items) items.push_back(number_json(n));
-  const std::int64_t last_id = rows->items.empty() ? 0 : rows->items.back().id;
-  out["incoming_phone_numbers"] = std::move(items);
-  add_page_meta(out, scope.path, encode_filters(query, {"PhoneNumber", "FriendlyName"}), *page,
-                rows->items.size(), rows->has_more, last_id);
-  co_return http::json_response(200, out);
+  co_return page_response("incoming_phone_numbers", *rows, number_json, scope.path,
+                          encode_filters(query, {"PhoneNumber", "FriendlyName"}), *page);
 }
 
 asio::awaitable<http::Response> create_number(Context& ctx, const Scope& scope,

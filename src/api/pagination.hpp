@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "http/form.hpp"
+#include "http/response.hpp"
 #include "store/store.hpp"
 
 namespace sb::api {
@@ -30,5 +31,20 @@ Result<PageParams> parse_page_params(const http::Form& query);
 void add_page_meta(boost::json::object& out, std::string_view path, std::string_view filters,
                    const PageParams& params, std::size_t count, bool has_more,
                    std::int64_t last_id);
+
+// A list response: the page's records under `key` (as `to_json` renders each) plus the meta.
+template <typename Row, typename ToJson>
+http::Response page_response(std::string_view key, const store::Page<Row>& rows, ToJson to_json,
+                             std::string_view path, std::string_view filters,
+                             const PageParams& params) {
+  boost::json::object out;
+  boost::json::array items;
+  items.reserve(rows.items.size());
+  for (const auto& row : rows.items) items.push_back(to_json(row));
+  out[key] = std::move(items);
+  add_page_meta(out, path, filters, params, rows.items.size(), rows.has_more,
+                rows.items.empty() ? 0 : rows.items.back().id);
+  return http::json_response(200, out);
+}
 
 }  // namespace sb::api

@@ -106,9 +106,9 @@ Status apply_webhook_settings(const http::Form& params, store::WebhookSettings& 
     if (!value) continue;
     auto method = normalize_method(*value);
     if (!method) {
-      return Error::bad_request(codes::kInvalidMethod,
-                                std::string(f.param) + " must be GET or POST, not '" +
-                                    std::string(value->substr(0, 20)) + "'");
+      return Error::bad_request(codes::kInvalidMethod, std::string(f.param) +
+                                                           " must be GET or POST, not '" +
+                                                           std::string(value->substr(0, 20)) + "'");
     }
     hooks.*f.member = *method;
   }
