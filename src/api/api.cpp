@@ -191,7 +191,8 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
       co_return http::error_response(not_found_error(path));
     }
     if (get) co_return co_await fetch_call(ctx_, scope, *sid);
-    co_return method_not_allowed("GET");
+    if (post) co_return co_await update_call(ctx_, scope, *sid, *params);
+    co_return method_not_allowed("GET, POST");
   }
   if (n == 4 && seg[3] == "Notifications.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Notifications.json";

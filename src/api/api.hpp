@@ -17,6 +17,8 @@ class Api {
 
   // Serves /v1/* (the eventing API) through `handler`; without one those paths are 404.
   void set_v1_handler(http::Handler handler) { v1_ = std::move(handler); }
+  // Lets Calls/{Sid}.json updates reach live calls.
+  void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
 
   asio::awaitable<http::Response> handle(http::Request& req, http::RequestInfo& info);
 

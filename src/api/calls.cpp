@@ -5,7 +5,9 @@
 #include "api/json.hpp"
 #include "api/pagination.hpp"
 #include "api/resources.hpp"
+#include "api/validation.hpp"
 #include "core/time.hpp"
+#include "twiml/parser.hpp"
 
 namespace sb::api {
 namespace {
@@ -143,6 +145,59 @@ asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std
   auto found = ctx.store.find_call(scope.account.sid, sid);
   if (!found) co_return store_error(found.error());
   if (!found->has_value()) co_return http::error_response(not_found_error(scope.path));
+  co_return http::json_response(200, call_json(**found));
+}
+
+asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, std::string_view sid,
+                                            const http::Form& params) {
+  constexpr int kInvalidCallState = 21220;
+  auto found = ctx.store.find_call(scope.account.sid, sid);
+  if (!found) co_return store_error(found.error());
+  if (!found->has_value()) co_return http::error_response(not_found_error(scope.path));
+
+  voice::Modification m;
+  if (auto url = params.get("Url"); url && !url->empty()) {
+    if (!is_valid_webhook_url(*url)) {
+      co_return http::error_response(Error::bad_request(21205, "Url is not a valid URL"));
+    }
+    m.url = std::string(*url);
+  }
+  if (auto method = params.get("Method"); method && !method->empty()) {
+    auto normalized = normalize_method(*method);
+    if (!normalized) {
+      co_return http::error_response(Error::bad_request(21209, "Method must be GET or POST"));
+    }
+    m.method = *normalized;
+  }
+  if (auto twiml = params.get("Twiml"); twiml && !twiml->empty()) {
+    auto doc = twiml::parse(*twiml);
+    if (!doc.ok()) {
+      for (const auto& d : doc.diagnostics) {
+        if (d.level == twiml::Level::kError) {
+          co_return http::error_response(
+              Error::bad_request(d.code, "Twiml is not valid: " + d.message));
+        }
+      }
+    }
+    m.twiml = std::string(*twiml);
+  }
+  if (auto status = params.get("Status"); status && !status->empty()) {
+    if (*status != "completed" && *status != "canceled") {
+      co_return http::error_response(
+          Error::bad_request(codes::kInvalidParameter, "Status must be completed or canceled"));
+    }
+    m.status = std::string(*status);
+  }
+  if (m.url.empty() && m.twiml.empty() && m.status.empty()) {
+    co_return http::error_response(Error::bad_request(
+        codes::kInvalidParameter, "Give Url, Twiml or Status to modify a call"));
+  }
+  const bool live = ctx.calls && ctx.calls->modify(scope.account.sid, std::string(sid), m);
+  if (!live && m.status.empty()) {
+    co_return http::error_response(Error::bad_request(
+        kInvalidCallState, "Call is not in progress: it cannot be redirected"));
+  }
+  // An ended call stays as it is; a live one changes on its own worker right after.
   co_return http::json_response(200, call_json(**found));
 }
 

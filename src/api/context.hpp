@@ -7,6 +7,7 @@
 #include "http/form.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
+#include "voice/call_registry.hpp"
 
 namespace sb::api {
 
@@ -16,6 +17,7 @@ struct Context {
   store::Store& store;
   const Clock& clock;
   http::FormLimits form_limits;
+  voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
 };
 
 // Queues `mutation` on the store's writer and resumes the coroutine on its own executor once

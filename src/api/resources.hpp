@@ -52,6 +52,10 @@ boost::json::object notification_json(const store::Notification& n);
 asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
                                            const http::Form& query);
 asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std::string_view sid);
+// Live call modification: Url (+Method) or Twiml runs a new document; Status=completed hangs up;
+// Status=canceled ends a call that is not answered yet.
+asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, std::string_view sid,
+                                            const http::Form& params);
 boost::json::object call_json(const store::Call& call);
 // "2026-12-01" -> Unix seconds at 00:00 GMT; nullopt when not a real date.
 std::optional<std::int64_t> parse_day(std::string_view text);

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "api/events_api.hpp"
+#include "voice/call_registry.hpp"
 #include "app/bootstrap.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
@@ -94,8 +96,19 @@ int serve(const Config& config) {
     spdlog::critical("{}", endpoint.error().message);
     return 1;
   }
-  // ---- events wiring (the events module's start-up; see src/api/events_api.hpp) ----
-  // ---- end events wiring ----
+  // The event router: its own store (DATA_DIR/events.db), /v1 routes and streams.
+  const std::string events_base =
+      !config.public_url.empty()
+          ? public_url
+          : "http://" +
+                (endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]"
+                                             : endpoint->address().to_string()) +
+                ":" + std::to_string(endpoint->port());
+  std::shared_ptr<void> events_module = start_events(config, store, api, events_base);
+  if (!events_module) return 1;
+  // Live calls, so that Calls/{Sid}.json updates reach them.
+  voice::CallRegistry calls;
+  api.set_call_registry(&calls);
   server.start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -155,8 +168,7 @@ int serve(const Config& config) {
   guards.clear();
   for (auto* ctx : workers) ctx->stop();
   for (auto& t : threads) t.join();
-  // ---- events shutdown (flush the outbox state before the store closes) ----
-  // ---- end events shutdown ----
+  stop_events(events_module);  // flushes the outbox state before the store closes
   store.close();
   spdlog::info("stopped; store flushed");
   return exit_code;

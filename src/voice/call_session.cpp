@@ -5,8 +5,35 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "twiml/parser.hpp"
 
 namespace sb::voice {
+namespace {
+
+// Serves an inline document (a live modification's Twiml) first, then the application.
+class InlineFirst final : public twiml::DocumentSource {
+ public:
+  InlineFirst(twiml::DocumentSource& next, std::optional<twiml::Document> first, std::string base)
+      : next_(next), first_(std::move(first)), base_(std::move(base)) {}
+  asio::awaitable<twiml::FetchResult> fetch(twiml::FetchRequest request) override {
+    if (first_) {
+      twiml::FetchResult r;
+      r.ok = true;
+      r.document = std::move(*first_);
+      r.url = base_;  // relative URLs in inline TwiML resolve against the application
+      first_.reset();
+      co_return r;
+    }
+    co_return co_await next_.fetch(std::move(request));
+  }
+
+ private:
+  twiml::DocumentSource& next_;
+  std::optional<twiml::Document> first_;
+  std::string base_;
+};
+
+}  // namespace
 
 CallSession::CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg,
                          Route route, CallInfo call)
@@ -62,17 +89,48 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   callbacks_->notify("initiated", call_);
   callbacks_->notify("ringing", call_);
 
+  if (services_.registry) {
+    services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
+  }
+
   ApplicationSource source(services_.webhooks, call_, route_.application,
                            route_.account.auth_token);
-  twiml::Interpreter interpreter(*this, source);
   twiml::FetchRequest first;
   first.url = route_.application.url;
   first.method = route_.application.method;
+  std::optional<twiml::Document> inline_document;
 
   SessionOutcome out;
-  out.interpreter = co_await asio::co_spawn(
-      executor_, interpreter.run(first),
-      asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+  for (;;) {
+    InlineFirst documents(source, std::move(inline_document), route_.application.url);
+    inline_document.reset();
+    twiml::Interpreter interpreter(*this, documents);
+    out.interpreter = co_await asio::co_spawn(
+        executor_, interpreter.run(first),
+        asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+    if (hung_up_ || !next_) break;
+    // A live modification stopped the running document.
+    Modification m = std::move(*next_);
+    next_.reset();
+    if (!m.status.empty()) {
+      hung_up_ = true;
+      if (answered_) {
+        co_await leg_.hangup();
+      } else {
+        co_await leg_.reject(487);
+        rejected_status_ = "canceled";
+      }
+      break;
+    }
+    if (!m.twiml.empty()) {
+      inline_document = twiml::parse(m.twiml);
+    } else {
+      first = twiml::FetchRequest{};
+      first.url = m.url;
+      first.method = m.method;
+    }
+  }
+  if (services_.registry) services_.registry->remove(call_.call_sid);
 
   if (!rejected_status_.empty()) {
     finish(rejected_status_);
@@ -94,6 +152,14 @@ asio::awaitable<SessionOutcome> CallSession::run() {
 void CallSession::remote_hangup() {
   if (hung_up_) return;
   hung_up_ = true;
+  cancel_.emit(asio::cancellation_type::terminal);
+}
+
+void CallSession::modify(Modification m) {
+  if (hung_up_ || ended_) return;
+  // canceled only ends a call that is not answered yet (as Twilio's API does).
+  if (m.status == "canceled" && answered_) return;
+  next_ = std::move(m);
   cancel_.emit(asio::cancellation_type::terminal);
 }
 

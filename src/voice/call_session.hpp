@@ -12,6 +12,7 @@
 #include "store/store.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/application_source.hpp"
+#include "voice/call_registry.hpp"
 #include "voice/routing.hpp"
 #include "voice/status_callbacks.hpp"
 
@@ -40,6 +41,7 @@ class CallLeg {
 struct SessionServices {
   WebhookServices webhooks;
   store::Store& store;
+  CallRegistry* registry = nullptr;  // where the REST API finds live calls
 };
 
 struct SessionOutcome {
@@ -59,6 +61,10 @@ class CallSession final : public twiml::CallControl {
 
   // The caller hung up (BYE) or gave up before answer (CANCEL). Safe at any moment.
   void remote_hangup();
+
+  // Live call modification (on the session's executor): the running document stops and the
+  // new one runs, or the call ends. Ignored once the call is over.
+  void modify(Modification m);
 
   const CallInfo& info() const { return call_; }
 
@@ -92,6 +98,7 @@ class CallSession final : public twiml::CallControl {
   bool hung_up_ = false;
   bool ended_ = false;
   std::string rejected_status_;  // busy or no-answer after a Reject
+  std::optional<Modification> next_;  // a live modification waiting for the interpreter to stop
 };
 
 }  // namespace sb::voice

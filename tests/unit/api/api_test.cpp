@@ -400,6 +400,28 @@ TEST_F(ApiTest, CallsListNewestFirstWithFiltersAndFetch) {
   EXPECT_EQ(call(bhttp::verb::get, one, &other_).result_int(), 404);
 }
 
+TEST_F(ApiTest, UpdatingACallThatIsNotLive) {
+  store::Call c;
+  c.sid = make_sid("CA");
+  c.account_sid = main_.sid;
+  c.status = "completed";
+  c.date_created = c.date_updated = clock_.now_unix();
+  ASSERT_TRUE(store_->write_sync(store::InsertCall{c}));
+  const std::string path = "/2010-04-01/Accounts/" + main_.sid + "/Calls/" + c.sid + ".json";
+  auto redirect = call(bhttp::verb::post, path, &main_, "Url=https%3A%2F%2Fapp.example%2Fnext");
+  EXPECT_EQ(redirect.result_int(), 400);
+  EXPECT_EQ(json(redirect)["code"].as_int64(), 21220);
+  auto hang_up = call(bhttp::verb::post, path, &main_, "Status=completed");
+  EXPECT_EQ(hang_up.result_int(), 200);
+  EXPECT_EQ(json(hang_up)["status"].as_string(), "completed");
+  EXPECT_EQ(call(bhttp::verb::post, path, &main_, "Status=paused").result_int(), 400);
+  EXPECT_EQ(call(bhttp::verb::post, path, &main_, "Url=nope").result_int(), 400);
+  EXPECT_EQ(call(bhttp::verb::post, path, &main_, "Twiml=%3CResponse%3E%3CSay%3E").result_int(),
+            400);
+  EXPECT_EQ(call(bhttp::verb::post, path, &main_, "").result_int(), 400);
+  EXPECT_EQ(call(bhttp::verb::post, path, &other_, "Status=completed").result_int(), 404);
+}
+
 TEST_F(ApiTest, HealthMetricsAndDemo) {
   EXPECT_EQ(call(bhttp::verb::get, "/healthz", nullptr).result_int(), 200);
   auto metrics = call(bhttp::verb::get, "/metrics", nullptr);

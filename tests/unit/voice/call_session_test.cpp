@@ -230,5 +230,66 @@ TEST_F(CallSessionTest, ACallerHangUpDuringSayEndsCompletedWithoutOurBye) {
   EXPECT_EQ(stored().status, "completed");
 }
 
+TEST_F(CallSessionTest, LiveModificationReplacesTheRunningDocument) {
+  server_.reply("/voice", Reply{200, "text/xml", "<Response><Say>hold music</Say></Response>", {},
+                                0, false});
+  FakeLeg leg;
+  leg.block_say = true;
+  CallRegistry registry;
+  auto svc = services();
+  svc.registry = &registry;
+  CallSession session(io_.get_executor(), svc, leg, route_, call_);
+  std::optional<SessionOutcome> out;
+  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+    if (e) std::rethrow_exception(e);
+    out = o;
+  });
+  for (int i = 0; i < 500 && leg.log.size() < 2; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_THAT(leg.log, ::testing::ElementsAre("200", "say:hold music"));
+  EXPECT_EQ(registry.size(), 1u);
+  EXPECT_FALSE(registry.modify("AC00000000000000000000000000000000", call_.call_sid, {}));
+  leg.block_say = false;
+  Modification m;
+  m.twiml = "<Response><Say>an agent is free</Say><Hangup/></Response>";
+  ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, m));
+  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_THAT(leg.log,
+              ::testing::ElementsAre("200", "say:hold music", "say:an agent is free", "BYE"));
+  EXPECT_EQ(out->status, "completed");
+  EXPECT_EQ(registry.size(), 0u);
+  EXPECT_FALSE(registry.modify(route_.account.sid, call_.call_sid, m));
+}
+
+TEST_F(CallSessionTest, StatusCompletedHangsUpALiveCall) {
+  server_.reply("/voice", Reply{200, "text/xml", "<Response><Say>forever</Say></Response>", {}, 0,
+                                false});
+  FakeLeg leg;
+  leg.block_say = true;
+  CallRegistry registry;
+  auto svc = services();
+  svc.registry = &registry;
+  CallSession session(io_.get_executor(), svc, leg, route_, call_);
+  std::optional<SessionOutcome> out;
+  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+    if (e) std::rethrow_exception(e);
+    out = o;
+  });
+  for (int i = 0; i < 500 && leg.log.size() < 2; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  Modification cancel_it;
+  cancel_it.status = "canceled";  // answered already: no effect
+  ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, cancel_it));
+  for (int i = 0; i < 5; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(out.has_value());
+  Modification end;
+  end.status = "completed";
+  ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, end));
+  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "say:forever", "BYE"));
+  EXPECT_EQ(out->status, "completed");
+  EXPECT_EQ(stored().status, "completed");
+}
+
 }  // namespace
 }  // namespace sb::voice

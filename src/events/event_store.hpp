@@ -1,0 +1,120 @@
+// The event router's own SQLite file (DATA_DIR/events.db): channels, subscribers, history, the
+// webhook outbox and its attempts, idempotency keys. WAL; one writer thread commits queued jobs
+// in batched transactions (a savepoint each, so one failure spares the rest); readers use their
+// own connections. Its schema is migrated here, apart from the main store's.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sb::events {
+
+// A connection with a statement cache. Binding and reading are positional (1-based binds,
+// 0-based columns), like sqlite3 itself.
+class Db {
+ public:
+  class Stmt {
+   public:
+    explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+    ~Stmt();
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt& bind(int i, std::string_view text);
+    Stmt& bind(int i, std::int64_t v);
+    Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+    int step();  // SQLITE_ROW, SQLITE_DONE or an error
+    bool row() { return step() == 100; }
+    std::string text(int c) const;
+    std::int64_t integer(int c) const;
+
+   private:
+    sqlite3_stmt* s_;
+  };
+
+  static Result<std::unique_ptr<Db>> open(const std::string& path, bool writer);
+  ~Db();
+  Status exec(const char* sql);
+  // `sql` must be a string literal: statements are cached by its address.
+  Result<std::unique_ptr<Stmt>> prepare(const char* sql);
+  Status error(std::string_view what) const;
+  std::int64_t last_insert_id() const;
+  int changes() const;
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::vector<std::pair<const char*, sqlite3_stmt*>> cache_;
+};
+
+class EventStore {
+ public:
+  using Job = std::function<Status(Db&)>;
+
+  static Result<std::unique_ptr<EventStore>> open(const std::string& path);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Queues `job`; `done` runs on the writer thread after the batch holding it committed (or
+  // the job failed and was rolled back to its savepoint). Jobs commit in queue order.
+  void write(Job job, std::function<void(Status)> done);
+  // Runs `f(db)` on a reader connection on the calling thread.
+  template <typename F>
+  auto read(F&& f) -> decltype(f(std::declval<Db&>()));
+  // Blocks until everything queued so far is committed.
+  void flush();
+  // Drains the queue, checkpoints and stops the writer; later writes fail.
+  void close();
+  std::size_t queued() const;
+
+ private:
+  EventStore(std::string path, std::unique_ptr<Db> writer);
+  void writer_loop();
+  std::unique_ptr<Db> borrow();
+  void give_back(std::unique_ptr<Db> db);
+
+  struct Pending {
+    Job job;
+    std::function<void(Status)> done;
+  };
+
+  std::string path_;
+  std::unique_ptr<Db> writer_db_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Db>> readers_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable flushed_cv_;
+  std::deque<Pending> queue_;
+  std::uint64_t enqueued_ = 0, completed_ = 0;
+  bool stopping_ = false, closed_ = false;
+  std::thread writer_;
+};
+
+template <typename F>
+auto EventStore::read(F&& f) -> decltype(f(std::declval<Db&>())) {
+  auto db = borrow();
+  using R = decltype(f(std::declval<Db&>()));
+  if (!db) return R(Error::internal("events store: no reader connection"));
+  struct Giver {
+    EventStore* s;
+    std::unique_ptr<Db>& d;
+    ~Giver() { s->give_back(std::move(d)); }
+  } giver{this, db};
+  return f(*db);
+}
+
+}  // namespace sb::events

@@ -1,0 +1,194 @@
+#include "sip/uri.hpp"
+
+#include "sip/syntax.hpp"
+
+namespace sb::sip {
+namespace {
+
+Error bad(std::string m) { return Error::bad_request(codes::kInvalidParameter, std::move(m)); }
+
+bool is_unreserved(char c) {
+  if (is_alnum(c)) return true;
+  switch (c) {
+    case '-':
+    case '_':
+    case '.':
+    case '!':
+    case '~':
+    case '*':
+    case '\'':
+    case '(':
+    case ')':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Checks chars are unreserved, escaped (%HH) or in `extra`.
+bool valid_chars(std::string_view s, std::string_view extra) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return false;
+      if (!is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
+      i += 2;
+      continue;
+    }
+    if (is_unreserved(c) || extra.find(c) != std::string_view::npos) continue;
+    return false;
+  }
+  return true;
+}
+
+bool valid_host(std::string_view h) {
+  if (h.empty()) return false;
+  if (h.front() == '[') {
+    if (h.back() != ']' || h.size() < 3) return false;
+    for (char c : h.substr(1, h.size() - 2))
+      if (!is_hex(c) && c != ':' && c != '.') return false;
+    return true;
+  }
+  for (char c : h)
+    if (!is_alnum(c) && c != '-' && c != '.') return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Uri::param(std::string_view name) const {
+  return find_param(params, name);
+}
+
+bool Uri::is_sips() const { return iequals(scheme, "sips"); }
+
+std::string Uri::host_port() const {
+  std::string out(host);
+  if (port != 0) out += ":" + std::to_string(port);
+  return out;
+}
+
+Result<Uri> parse_uri(std::string_view text) {
+  Uri u;
+  u.raw = text;
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) return bad("URI without scheme");
+  u.scheme = text.substr(0, colon);
+  if (!is_alpha(u.scheme[0])) return bad("Bad URI scheme");
+  for (char c : u.scheme)
+    if (!is_alnum(c) && c != '+' && c != '-' && c != '.') return bad("Bad URI scheme");
+  std::string_view rest = text.substr(colon + 1);
+  if (rest.empty()) return bad("Empty URI");
+  for (char c : rest)
+    if (is_lws(c) || c == '<' || c == '>' || c == '"' || static_cast<unsigned char>(c) < 0x20)
+      return bad("Bad character in URI");
+  if (!iequals(u.scheme, "sip") && !iequals(u.scheme, "sips")) return u;
+  u.sip = true;
+
+  // '@' cannot appear unescaped in headers or params, so it alone ends the userinfo (whose
+  // user part may itself hold '?', ',' and ';').
+  const auto at = rest.find('@');
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const auto pc = userinfo.find(':');
+    u.user = userinfo.substr(0, pc);
+    if (pc != std::string_view::npos) u.password = userinfo.substr(pc + 1);
+    if (u.user.empty()) return bad("Empty URI user");
+    if (!valid_chars(u.user, "&=+$,;?/")) return bad("Bad URI user");
+    if (!valid_chars(u.password, "&=+$,")) return bad("Bad URI password");
+  }
+  const auto q = rest.find('?');
+  if (q != std::string_view::npos) {
+    u.headers = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    if (!valid_chars(u.headers, "[]/?:+$&=")) return bad("Bad URI headers");
+  }
+  const auto semi = rest.find(';');
+  std::string_view hostport = rest.substr(0, semi);
+  if (semi != std::string_view::npos) {
+    u.params = rest.substr(semi);
+    if (!valid_chars(u.params, "[]/:&+$;=")) return bad("Bad URI parameters");
+    if (!valid_params(u.params)) return bad("Bad URI parameters");
+  }
+  std::size_t port_colon = std::string_view::npos;
+  if (!hostport.empty() && hostport.front() == '[') {
+    const auto close = hostport.find(']');
+    if (close == std::string_view::npos) return bad("Bad IPv6 reference");
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') return bad("Bad URI host");
+      port_colon = close + 1;
+    }
+  } else {
+    port_colon = hostport.find(':');
+  }
+  u.host = hostport.substr(0, port_colon);
+  if (!valid_host(u.host)) return bad("Bad URI host");
+  if (port_colon != std::string_view::npos) {
+    auto port = parse_uint(hostport.substr(port_colon + 1), 65535);
+    if (!port || *port == 0) return bad("Bad URI port");
+    u.port = static_cast<std::uint16_t>(*port);
+  }
+  return u;
+}
+
+std::optional<std::string_view> NameAddr::param(std::string_view name) const {
+  return find_param(params, name);
+}
+
+std::string_view NameAddr::tag() const { return param("tag").value_or(std::string_view{}); }
+
+Result<NameAddr> parse_name_addr(std::string_view value) {
+  NameAddr na;
+  std::string_view s = trim(value);
+  if (s.empty()) return bad("Empty address");
+  if (s == "*") {
+    na.star = true;
+    return na;
+  }
+  std::string_view uri_text;
+  std::string_view after;
+  if (s[0] == '"') {
+    auto len = quoted_length(s);
+    if (!len) return bad("Unterminated quoted display name");
+    na.display_name = s.substr(1, *len - 2);
+    na.quoted = true;
+    s = trim(s.substr(*len));
+    if (s.empty() || s[0] != '<') return bad("Display name without <URI>");
+  }
+  const auto lt = s.find('<');
+  if (lt != std::string_view::npos) {
+    if (!na.quoted) {
+      // display-name = *(token LWS): only token characters and whitespace.
+      std::string_view dn = trim(s.substr(0, lt));
+      for (char c : dn)
+        if (!is_token_char(c) && !is_lws(c)) return bad("Display name must be quoted");
+      na.display_name = dn;
+    }
+    const auto gt = s.find('>', lt);
+    if (gt == std::string_view::npos) return bad("Unterminated <URI>");
+    uri_text = s.substr(lt + 1, gt - lt - 1);
+    if (uri_text.empty() || is_lws(uri_text.front()) || is_lws(uri_text.back()))
+      return bad("Whitespace inside <URI>");
+    after = s.substr(gt + 1);
+  } else {
+    // addr-spec: parameters after ';' belong to the header, and the URI cannot hold ',', '?'
+    // or ';' (RFC 3261 §20).
+    const auto semi = s.find(';');
+    uri_text = trim(s.substr(0, semi));
+    if (uri_text.find_first_of("?, \t\"") != std::string_view::npos)
+      return bad("URI with '?' or ',' must be enclosed in <>");
+    after = semi == std::string_view::npos ? std::string_view{} : s.substr(semi);
+  }
+  auto uri = parse_uri(uri_text);
+  if (!uri) return uri.error();
+  na.uri = *uri;
+  after = trim(after);
+  if (!after.empty()) {
+    if (after[0] != ';' || !valid_params(after)) return bad("Bad header parameters");
+    na.params = after;
+  }
+  return na;
+}
+
+}  // namespace sb::sip

@@ -1,0 +1,176 @@
+// The user-agent core: dialogs as UAS and UAC (RFC 3261 §12-15), CANCEL, re-INVITE, OPTIONS,
+// INFO dtmf-relay, session-timer negotiation (RFC 4028), digest auth both ways, and the call
+// API the call router uses. Pure like the transaction layer: bytes and ticks in, bytes (via
+// Sender) and CallEvents out; the socket wiring lives in stack.hpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "sip/digest.hpp"
+#include "sip/message.hpp"
+#include "sip/transaction.hpp"
+#include "sip/transport.hpp"
+
+namespace sb::sip {
+
+using CallHandle = std::uint64_t;  // 0 is never a call
+
+struct UaConfig {
+  std::string host = "127.0.0.1";  // our address in Via and Contact
+  std::uint16_t udp_port = 5060;
+  std::uint16_t tcp_port = 5060;
+  std::string user_agent = "Switchboard";
+  TimerValues timers;
+  Limits limits;
+  // UAS challenge: when set, out-of-dialog INVITEs need credentials for this realm.
+  std::optional<std::string> auth_realm;
+  DigestVerifier::PasswordLookup password_lookup;
+  std::string auth_secret = "change-me";  // HMAC key for stateless nonces
+  DigestAlgorithm challenge_algorithm = DigestAlgorithm::kSha256;
+  int session_expires = 0;  // RFC 4028: 0 = do not ask for session timers ourselves
+  int min_se = 90;
+};
+
+struct IncomingCall {
+  CallHandle call = 0;
+  std::string call_id;
+  std::string request_uri;
+  std::string from_uri, from_display, from_user, from_tag;
+  std::string to_uri, to_user;
+  std::vector<std::pair<std::string, std::string>> headers;  // every header, as received
+  std::string sdp_offer;  // "" when the INVITE had no offer (we must offer in the 200)
+  Endpoint source;
+};
+
+enum class EndReason { kLocalHangup, kRemoteHangup, kCancelled, kNoAck, kTimeout };
+std::string_view to_string(EndReason r);
+
+// Callbacks for the call router. Every callback runs on the UserAgent's thread.
+class CallEvents {
+ public:
+  virtual ~CallEvents() = default;
+  virtual void on_incoming(const IncomingCall& call) = 0;
+  // Outbound: 180/183 (early media SDP when present).
+  virtual void on_ringing(CallHandle, int /*status*/, std::string_view /*sdp*/) {}
+  // Outbound answered (remote SDP); inbound: the ACK for our 200 arrived.
+  virtual void on_answered(CallHandle, std::string_view /*sdp*/) {}
+  virtual void on_failed(CallHandle, int /*status*/, std::string_view /*reason*/) {}
+  virtual void on_ended(CallHandle, EndReason) {}
+  // A re-INVITE from the peer (hold, unhold, new address): return our answer SDP, or
+  // nullopt to refuse it with 488.
+  virtual std::optional<std::string> on_reoffer(CallHandle, std::string_view /*sdp*/) {
+    return std::nullopt;
+  }
+  // The result of our own re-INVITE.
+  virtual void on_reinvite_result(CallHandle, int /*status*/, std::string_view /*sdp*/) {}
+  virtual void on_dtmf(CallHandle, char /*digit*/, int /*duration_ms*/) {}
+};
+
+struct Credentials {
+  std::string username;
+  std::string password;
+};
+
+struct OutboundCall {
+  std::string target;  // Request-URI and To, e.g. "sip:+15551234@trunk.example.com"
+  std::string from;    // our URI for From, e.g. "sip:+15550000@switchboard.local"
+  std::string from_display;
+  Endpoint next_hop;  // where the INVITE goes (trunk or proxy)
+  std::string sdp_offer;
+  std::optional<Credentials> credentials;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+struct UaStats {
+  std::uint64_t received = 0;
+  std::uint64_t malformed = 0;       // refused with a 4xx/5xx
+  std::uint64_t dropped = 0;         // malformed and unanswerable (responses, no Via)
+  std::uint64_t unknown_dialog = 0;  // 481s sent
+  std::uint64_t calls_in = 0, calls_out = 0;
+};
+
+class UserAgent final : public TransactionUser {
+ public:
+  UserAgent(UaConfig config, Sender& sender, CallEvents& events);
+  ~UserAgent() override;
+
+  // One complete message (a datagram, or a frame cut by StreamFramer) from `source`.
+  void on_message(std::string_view bytes, const Endpoint& source, Millis now);
+  void on_tick(Millis now);
+  std::optional<Millis> next_deadline() { return layer_.next_deadline(); }
+
+  // --- call API (all return an error for an unknown call or a call in the wrong state) ---
+  Status ringing(CallHandle call, std::string_view early_sdp = {});  // 180, or 183 with SDP
+  Status answer(CallHandle call, std::string_view sdp);
+  Status reject(CallHandle call, int status, std::string_view reason = {});
+  // BYE when established; CANCEL while an outbound call is early; 480 for an unanswered
+  // inbound call.
+  Status hangup(CallHandle call);
+  Status reinvite(CallHandle call, std::string_view sdp);
+  Status send_dtmf(CallHandle call, char digit, int duration_ms);  // INFO dtmf-relay
+  Result<CallHandle> call(const OutboundCall& call);
+
+  const UaStats& stats() const { return stats_; }
+  std::size_t active_calls() const { return calls_.size(); }
+  std::size_t transactions() const { return layer_.size(); }
+  Millis now() const { return now_; }
+
+  // TransactionUser
+  void on_request(std::uint64_t tx, const Message& request, const Endpoint& source) override;
+  void on_response(std::uint64_t tx, const Message& response) override;
+  void on_timeout(std::uint64_t tx) override;
+  void on_ack(std::uint64_t tx) override;
+  void on_stray_response(const Message& response) override;
+
+ private:
+  struct Call;
+  Call* find(CallHandle h);
+  Call* find_dialog(std::string_view call_id, std::string_view local_tag);
+  void handle_new_request(std::uint64_t tx, const Message& rq, const Endpoint& source);
+  void handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq);
+  void handle_cancel(std::uint64_t tx, const Message& rq);
+  void handle_ack(const Message& ack);
+  void handle_uac_response(Call& c, std::uint64_t tx, const Message& r);
+  void respond(std::uint64_t tx, const Message& rq, int status, std::string_view reason = {},
+               std::string_view to_tag = {}, std::string_view extra = {},
+               std::string_view body = {});
+  std::string via(Transport t, std::string_view branch) const;
+  std::string contact(Transport t) const;
+  std::string build_in_dialog(Call& c, std::string_view method, std::string_view extra = {},
+                              std::string_view content_type = {}, std::string_view body = {});
+  std::uint64_t send_in_dialog(Call& c, std::string_view method, std::string_view extra = {},
+                               std::string_view content_type = {}, std::string_view body = {});
+  void send_invite(Call& c, std::string_view auth_header);
+  void send_ack_2xx(Call& c, const Message& response);
+  void send_cancel(Call& c);
+  void end(Call& c, EndReason reason, bool notify = true);
+  void fail(Call& c, int status, std::string_view reason);
+  std::string new_tag() const;
+  std::string new_branch() const;
+
+  UaConfig config_;
+  Sender& sender_;
+  CallEvents& events_;
+  TransactionLayer layer_;
+  std::optional<DigestVerifier> verifier_;
+  std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
+  std::unordered_map<std::string, CallHandle> dialogs_;  // Call-ID|local-tag
+  std::unordered_map<std::uint64_t, CallHandle> tx_calls_;
+  CallHandle next_call_ = 1;
+  Millis now_{0};
+  UaStats stats_;
+};
+
+// Parses an application/dtmf-relay body ("Signal=5\r\nDuration=160").
+std::optional<std::pair<char, int>> parse_dtmf_relay(std::string_view body);
+
+}  // namespace sb::sip

@@ -1,0 +1,48 @@
+#include "voice/call_registry.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "voice/call_session.hpp"
+
+namespace sb::voice {
+
+void CallRegistry::add(const std::string& call_sid, const std::string& account_sid,
+                       boost::asio::any_io_executor executor, CallSession* session) {
+  std::lock_guard lock(mu_);
+  calls_[call_sid] = Entry{account_sid, std::move(executor), session};
+}
+
+void CallRegistry::remove(const std::string& call_sid) {
+  std::lock_guard lock(mu_);
+  calls_.erase(call_sid);
+}
+
+std::size_t CallRegistry::size() const {
+  std::lock_guard lock(mu_);
+  return calls_.size();
+}
+
+CallSession* CallRegistry::find_on_executor(const std::string& call_sid) {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call_sid);
+  return it == calls_.end() ? nullptr : it->second.session;
+}
+
+bool CallRegistry::modify(const std::string& account_sid, const std::string& call_sid,
+                          Modification m) {
+  boost::asio::any_io_executor executor;
+  {
+    std::lock_guard lock(mu_);
+    auto it = calls_.find(call_sid);
+    if (it == calls_.end() || it->second.account_sid != account_sid) return false;
+    executor = it->second.executor;
+  }
+  // Looked up again on the call's own thread: a session removes itself there before it goes
+  // away, so finding it there means it is alive.
+  boost::asio::post(executor, [this, call_sid, m = std::move(m)]() mutable {
+    if (CallSession* session = find_on_executor(call_sid)) session->modify(std::move(m));
+  });
+  return true;
+}
+
+}  // namespace sb::voice

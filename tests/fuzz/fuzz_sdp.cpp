@@ -1,0 +1,27 @@
+// libFuzzer target: SDP parsing, serialization and offer/answer.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "sip/sdp.hpp"
+
+using namespace sb::sip;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  auto sdp = parse_sdp(in);
+  if (!sdp) return 0;
+  // What we serialize must parse back.
+  if (!parse_sdp(to_string(*sdp))) __builtin_trap();
+  LocalMedia local;
+  local.address = "192.0.2.1";
+  local.port = 4000;
+  if (auto ans = make_answer(*sdp, local, {})) {
+    auto text = to_string(ans->sdp);
+    auto back = parse_sdp(text);
+    if (!back) __builtin_trap();
+    (void)apply_answer(*sdp, *back);
+  }
+  (void)apply_answer(make_offer(local, {}), *sdp);
+  return 0;
+}

@@ -1,0 +1,173 @@
+'use strict';
+// Live streams from the real daemon to the `ws` and `eventsource` npm clients: order, resume
+// after a disconnect out of history (query parameter and Last-Event-ID), the explicit gap
+// signal, heartbeats, access-token URLs and the slow-consumer policy.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const WebSocket = require('ws');
+const { EventSource } = require('eventsource');
+const { startDaemon } = require('./lib/daemon');
+const { v1, createChannel, publish, waitFor } = require('./lib/events');
+
+function wsUrl(d, path) {
+  return d.baseUrl.replace(/^http/, 'ws') + path;
+}
+
+// Opens a WebSocket; collects messages (parsed) until closed.
+function openWs(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 5000 });
+    const client = { ws, messages: [], closed: null, pings: 0 };
+    ws.on('message', (data) => client.messages.push(JSON.parse(String(data))));
+    ws.on('ping', () => client.pings++);
+    ws.on('close', (code, reason) => (client.closed = { code, reason: String(reason) }));
+    ws.once('open', () => resolve(client));
+    ws.once('unexpected-response', (req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+function closeWs(client) {
+  return new Promise((resolve) => {
+    if (client.closed) return resolve();
+    client.ws.once('close', () => resolve());
+    client.ws.close();
+  });
+}
+
+// An EventSource with Basic auth (or none) and an optional Last-Event-ID.
+function openSse(d, path, { auth = d.auth(), lastEventId } = {}) {
+  const messages = [];
+  const controls = [];
+  const es = new EventSource(d.baseUrl + path, {
+    fetch: (input, init) =>
+      fetch(input, {
+        ...init,
+        headers: {
+          ...init.headers,
+          ...(auth ? { authorization: auth } : {}),
+          ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}),
+        },
+      }),
+  });
+  es.onmessage = (e) => messages.push({ id: e.lastEventId, event: JSON.parse(e.data) });
+  es.addEventListener('gap', (e) => controls.push(JSON.parse(e.data)));
+  const opened = new Promise((resolve, reject) => {
+    es.onopen = () => resolve();
+    es.onerror = (err) => reject(new Error(`eventsource error: ${err.message || err.code}`));
+  });
+  return { es, messages, controls, opened };
+}
+
+async function publishN(d, channel, from, to) {
+  const ids = [];
+  for (let i = from; i < to; i++) {
+    const res = await publish(d, channel, { type: 's.tick', data: { i } });
+    assert.equal(res.status, 201, res.text);
+    ids.push(res.json.sid);
+  }
+  return ids;
+}
+
+test('event streams', { timeout: 120000 }, async (t) => {
+  const d = await startDaemon(t);
+  await createChannel(d, 'live', { history: { max_events: 50 } });
+
+  await t.test('a WebSocket client receives events in order and resumes without loss', async () => {
+    const a = await openWs(wsUrl(d, '/v1/Channels/live/Stream'), { authorization: d.auth() });
+    const first = await publishN(d, 'live', 0, 20);
+    await waitFor(() => a.messages.length >= 20, 10000, '20 messages');
+    assert.deepEqual(a.messages.map((m) => m.id), first);
+    assert.deepEqual(a.messages.map((m) => m.data.i), [...Array(20).keys()]);
+    await closeWs(a);
+    const missed = await publishN(d, 'live', 20, 30);  // while disconnected
+    const b = await openWs(wsUrl(d, `/v1/Channels/live/Stream?last_event_id=${first.at(-1)}`), { authorization: d.auth() });
+    const more = await publishN(d, 'live', 30, 35);
+    await waitFor(() => b.messages.length >= 15, 10000, '15 messages after resume');
+    assert.deepEqual(b.messages.map((m) => m.id), [...missed, ...more], 'no loss, no duplicates, in order');
+    await closeWs(b);
+  });
+
+  await t.test('an EventSource client receives in order and resumes with Last-Event-ID', async () => {
+    const a = openSse(d, '/v1/Channels/live/Stream');
+    await a.opened;
+    const first = await publishN(d, 'live', 100, 110);
+    await waitFor(() => a.messages.length >= 10, 10000, '10 SSE messages');
+    assert.deepEqual(a.messages.map((m) => m.id), first);
+    assert.deepEqual(a.messages.map((m) => m.event.id), first);
+    a.es.close();
+    const missed = await publishN(d, 'live', 110, 115);
+    const b = openSse(d, '/v1/Channels/live/Stream', { lastEventId: first.at(-1) });
+    await b.opened;
+    const more = await publishN(d, 'live', 115, 118);
+    await waitFor(() => b.messages.length >= 8, 10000, '8 SSE messages after resume');
+    assert.deepEqual(b.messages.map((m) => m.id), [...missed, ...more]);
+    assert.equal(b.controls.length, 0);
+    b.es.close();
+  });
+
+  await t.test('a resume point no longer in history gets an explicit gap signal', async () => {
+    await createChannel(d, 'short', { history: { max_events: 3 } });
+    const ids = await publishN(d, 'short', 0, 6);
+    const ws = await openWs(wsUrl(d, `/v1/Channels/short/Stream?last_event_id=${ids[0]}`), { authorization: d.auth() });
+    await waitFor(() => ws.messages.length >= 4, 10000, 'gap + 3 events');
+    assert.equal(ws.messages[0].control, 'gap');
+    assert.equal(ws.messages[0].last_event_id, ids[0]);
+    assert.deepEqual(ws.messages.slice(1).map((m) => m.id), ids.slice(3));
+    await closeWs(ws);
+    const sse = openSse(d, `/v1/Channels/short/Stream?last_event_id=${ids[1]}`);
+    await sse.opened;
+    await waitFor(() => sse.controls.length === 1 && sse.messages.length >= 3, 10000, 'SSE gap');
+    assert.equal(sse.controls[0].oldest_event_id, ids[3]);
+    sse.es.close();
+  });
+
+  await t.test('signed stream URLs from /v1/Tokens; no credentials is refused', async () => {
+    const tok = await v1(d, 'POST', '/v1/Tokens', { form: { Channels: 'live', Permissions: 'subscribe' } });
+    assert.equal(tok.status, 201, tok.text);
+    const url = tok.json.stream_urls.live;
+    assert.ok(url.startsWith(d.baseUrl + '/v1/Channels/live/Stream?token='));
+    const ws = await openWs(url.replace(/^http/, 'ws'));
+    const ids = await publishN(d, 'live', 200, 203);
+    await waitFor(() => ws.messages.length >= 3, 10000, 'token stream');
+    assert.deepEqual(ws.messages.map((m) => m.id), ids);
+    await closeWs(ws);
+    const sse = openSse(d, url.slice(d.baseUrl.length), { auth: null });
+    await sse.opened;
+    sse.es.close();
+    await assert.rejects(openWs(wsUrl(d, '/v1/Channels/live/Stream')), /HTTP 401/);
+    await createChannel(d, 'other');
+    await assert.rejects(openWs(wsUrl(d, '/v1/Channels/other/Stream?token=' + tok.json.token)), /HTTP 404/);
+    const plain = await v1(d, 'GET', '/v1/Channels/live/Stream');
+    assert.equal(plain.status, 406);
+  });
+
+  await t.test('heartbeats keep idle streams alive', async () => {
+    const ws = await openWs(wsUrl(d, '/v1/Channels/live/Stream?heartbeat_ms=200'), { authorization: d.auth() });
+    await waitFor(() => ws.pings >= 2, 5000, 'two pings');
+    await closeWs(ws);
+    const res = await fetch(d.baseUrl + '/v1/Channels/live/Stream?heartbeat_ms=200', {
+      headers: { authorization: d.auth(), accept: 'text/event-stream' },
+      signal: AbortSignal.timeout(5000),
+    });
+    const reader = res.body.getReader();
+    let text = '';
+    while (!text.includes(': heartbeat')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+  });
+
+  await t.test('a slow consumer overflowing its queue is disconnected', async () => {
+    await createChannel(d, 'flood');
+    const sub = await v1(d, 'POST', '/v1/Channels/flood/Subscribers', {
+      form: { Type: 'stream', Attributes: JSON.stringify({ queue: { max_events: 5 }, rate_limit: { per_second: 1, burst: 1 } }) },
+    });
+    assert.equal(sub.status, 201, sub.text);
+    const ws = await openWs(wsUrl(d, `/v1/Channels/flood/Stream?subscriber=${sub.json.sid}`), { authorization: d.auth() });
+    await publish(d, 'flood', Array.from({ length: 20 }, (_, i) => ({ type: 'f', data: { i } })));
+    await waitFor(() => ws.closed, 10000, 'the disconnect');
+    assert.equal(ws.closed.code, 1008);
+    assert.ok(ws.messages.some((m) => m.control === 'overflow'));
+    assert.ok(ws.messages.filter((m) => m.id).length < 20);
+  });
+});

@@ -1,0 +1,460 @@
+// Two user agents wired through a fake network, on a fake clock: whole call flows.
+#include "sip/user_agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "sip/sdp.hpp"
+
+namespace sb::sip {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Packet {
+  Endpoint from, to;
+  std::string bytes;
+};
+
+struct Net;
+
+struct NodeSender : Sender {
+  Net* net = nullptr;
+  Endpoint self;
+  void send(const Endpoint& to, std::string_view bytes) override;
+};
+
+struct Recorder : CallEvents {
+  std::vector<IncomingCall> incoming;
+  std::vector<std::pair<CallHandle, int>> ringing, failed, reinvite_results;
+  std::vector<std::pair<CallHandle, std::string>> answered;
+  std::vector<std::pair<CallHandle, EndReason>> ended;
+  std::vector<std::pair<char, int>> dtmf;
+  std::vector<std::string> reoffers;
+  std::optional<std::string> reoffer_answer;
+  std::function<void(const IncomingCall&)> on_in;
+  void on_incoming(const IncomingCall& c) override {
+    incoming.push_back(c);
+    if (on_in) on_in(c);
+  }
+  void on_ringing(CallHandle h, int s, std::string_view) override { ringing.emplace_back(h, s); }
+  void on_answered(CallHandle h, std::string_view sdp) override {
+    answered.emplace_back(h, std::string(sdp));
+  }
+  void on_failed(CallHandle h, int s, std::string_view) override { failed.emplace_back(h, s); }
+  void on_ended(CallHandle h, EndReason r) override { ended.emplace_back(h, r); }
+  std::optional<std::string> on_reoffer(CallHandle, std::string_view sdp) override {
+    reoffers.emplace_back(sdp);
+    return reoffer_answer;
+  }
+  void on_reinvite_result(CallHandle h, int s, std::string_view) override {
+    reinvite_results.emplace_back(h, s);
+  }
+  void on_dtmf(CallHandle, char d, int ms) override { dtmf.emplace_back(d, ms); }
+};
+
+struct Node {
+  NodeSender sender;
+  Recorder events;
+  std::unique_ptr<UserAgent> ua;
+};
+
+struct Net {
+  std::deque<Packet> queue;
+  std::vector<Packet> log;
+  std::vector<Node*> nodes;
+  Millis now{0};
+  std::function<bool(const Packet&)> drop;  // return true to lose a packet
+
+  void deliver_all() {
+    for (int guard = 0; guard < 1000 && !queue.empty(); ++guard) {
+      Packet p = std::move(queue.front());
+      queue.pop_front();
+      log.push_back(p);
+      if (drop && drop(p)) continue;
+      for (Node* n : nodes)
+        if (n->sender.self.address == p.to.address && n->sender.self.port == p.to.port)
+          n->ua->on_message(p.bytes, p.from, now);
+    }
+  }
+  void advance(Millis to) {
+    while (now < to) {
+      now += 10ms;
+      for (Node* n : nodes) n->ua->on_tick(now);
+      deliver_all();
+    }
+  }
+  // Messages seen on the wire with this start ("INVITE", "SIP/2.0 200", ...).
+  int count(std::string_view start) const {
+    int n = 0;
+    for (const auto& p : log)
+      if (p.bytes.compare(0, start.size(), start) == 0) ++n;
+    return n;
+  }
+  const Packet* last(std::string_view start) const {
+    for (auto it = log.rbegin(); it != log.rend(); ++it)
+      if (it->bytes.compare(0, start.size(), start) == 0) return &*it;
+    return nullptr;
+  }
+};
+
+void NodeSender::send(const Endpoint& to, std::string_view bytes) {
+  net->queue.push_back({self, to, std::string(bytes)});
+}
+
+const std::string kSdpA =
+    "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+const std::string kSdpB =
+    "v=0\r\no=- 2 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n"
+    "m=audio 5000 RTP/AVP 0\r\n";
+
+class UaTest : public ::testing::Test {
+ protected:
+  void SetUp() override { build({}, {}); }
+  void build(UaConfig a_cfg, UaConfig b_cfg) {
+    net_ = Net{};
+    a_ = std::make_unique<Node>();
+    b_ = std::make_unique<Node>();
+    setup(*a_, "10.0.0.1", std::move(a_cfg));
+    setup(*b_, "10.0.0.2", std::move(b_cfg));
+  }
+  void setup(Node& n, const std::string& host, UaConfig cfg) {
+    cfg.host = host;
+    cfg.udp_port = 5060;
+    n.sender.net = &net_;
+    n.sender.self = {host, 5060, Transport::kUdp, 0};
+    n.ua = std::make_unique<UserAgent>(cfg, n.sender, n.events);
+    net_.nodes.push_back(&n);
+  }
+  OutboundCall spec() {
+    OutboundCall o;
+    o.target = "sip:+15551234@10.0.0.2";
+    o.from = "sip:+15550000@10.0.0.1";
+    o.from_display = "Alice";
+    o.next_hop = {"10.0.0.2", 5060, Transport::kUdp, 0};
+    o.sdp_offer = kSdpA;
+    return o;
+  }
+  // A calls B; B rings and answers. Returns {A's handle, B's handle}.
+  std::pair<CallHandle, CallHandle> establish() {
+    auto h = a_->ua->call(spec());
+    EXPECT_TRUE(h);
+    net_.deliver_all();
+    EXPECT_EQ(b_->events.incoming.size(), 1u);
+    const CallHandle bh = b_->events.incoming.back().call;
+    EXPECT_TRUE(b_->ua->ringing(bh));
+    net_.deliver_all();
+    EXPECT_TRUE(b_->ua->answer(bh, kSdpB));
+    net_.deliver_all();
+    return {*h, bh};
+  }
+  void inject(Node& n, const std::string& bytes, Endpoint from = {"10.0.0.9", 5060}) {
+    n.ua->on_message(bytes, from, net_.now);
+  }
+
+  Net net_;
+  std::unique_ptr<Node> a_, b_;
+};
+
+TEST_F(UaTest, CallRingAnswerAndHangupFromCaller) {
+  auto [ah, bh] = establish();
+  const auto& in = b_->events.incoming[0];
+  EXPECT_EQ(in.from_user, "+15550000");
+  EXPECT_EQ(in.from_display, "Alice");
+  EXPECT_EQ(in.to_user, "+15551234");
+  EXPECT_EQ(in.sdp_offer, kSdpA);
+  ASSERT_EQ(a_->events.ringing.size(), 1u);
+  EXPECT_EQ(a_->events.ringing[0].second, 180);
+  ASSERT_EQ(a_->events.answered.size(), 1u);
+  EXPECT_EQ(a_->events.answered[0].second, kSdpB);
+  EXPECT_EQ(b_->events.answered.size(), 1u);  // the ACK arrived
+  EXPECT_EQ(net_.count("SIP/2.0 100"), 1);
+  EXPECT_EQ(net_.count("ACK "), 1);
+  ASSERT_TRUE(a_->ua->hangup(ah));
+  net_.deliver_all();
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0], std::make_pair(bh, EndReason::kRemoteHangup));
+  ASSERT_EQ(a_->events.ended.size(), 1u);
+  EXPECT_EQ(a_->events.ended[0].second, EndReason::kLocalHangup);
+  EXPECT_EQ(net_.count("BYE "), 1);
+  EXPECT_EQ(a_->ua->active_calls(), 0u);
+  EXPECT_EQ(b_->ua->active_calls(), 0u);
+  net_.advance(40s);  // every transaction finishes; nothing is retransmitted needlessly
+  EXPECT_EQ(a_->ua->transactions(), 0u);
+  EXPECT_EQ(b_->ua->transactions(), 0u);
+  EXPECT_EQ(net_.count("SIP/2.0 200"), 2);
+}
+
+TEST_F(UaTest, HangupFromCallee) {
+  auto [ah, bh] = establish();
+  ASSERT_TRUE(b_->ua->hangup(bh));
+  net_.deliver_all();
+  ASSERT_EQ(a_->events.ended.size(), 1u);
+  EXPECT_EQ(a_->events.ended[0], std::make_pair(ah, EndReason::kRemoteHangup));
+  auto bye = Message::parse(net_.last("BYE ")->bytes);
+  ASSERT_TRUE(bye);
+  EXPECT_EQ(bye->uri().host, "10.0.0.1");  // to the caller's Contact
+  EXPECT_FALSE(a_->ua->hangup(ah));        // already gone
+}
+
+TEST_F(UaTest, CancelBeforeAnswerGives487) {
+  auto h = a_->ua->call(spec());
+  net_.deliver_all();
+  const CallHandle bh = b_->events.incoming[0].call;
+  ASSERT_TRUE(b_->ua->ringing(bh));
+  net_.deliver_all();
+  ASSERT_TRUE(a_->ua->hangup(*h));
+  net_.deliver_all();
+  EXPECT_EQ(net_.count("CANCEL "), 1);
+  EXPECT_EQ(net_.count("SIP/2.0 487"), 1);
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0].second, EndReason::kCancelled);
+  EXPECT_TRUE(a_->events.failed.empty());  // a hangup is not a failure
+  EXPECT_EQ(a_->ua->active_calls(), 0u);
+  EXPECT_FALSE(b_->ua->answer(bh, kSdpB));
+}
+
+TEST_F(UaTest, CancelBeforeAnyProvisionalWaitsForIt) {
+  // Drop B's 100 Trying so A has no provisional yet when hanging up.
+  net_.drop = [](const Packet& p) { return p.bytes.starts_with("SIP/2.0 100"); };
+  auto h = a_->ua->call(spec());
+  net_.deliver_all();
+  ASSERT_TRUE(a_->ua->hangup(*h));
+  net_.deliver_all();
+  EXPECT_EQ(net_.count("CANCEL "), 0);  // §9.1: not before a provisional
+  ASSERT_TRUE(b_->ua->ringing(b_->events.incoming[0].call));
+  net_.deliver_all();
+  EXPECT_EQ(net_.count("CANCEL "), 1);
+  EXPECT_EQ(b_->events.ended.size(), 1u);
+}
+
+TEST_F(UaTest, CancelRacingTheAnswerEndsWithBye) {
+  auto h = a_->ua->call(spec());
+  net_.deliver_all();
+  const CallHandle bh = b_->events.incoming[0].call;
+  ASSERT_TRUE(b_->ua->ringing(bh));
+  net_.deliver_all();
+  ASSERT_TRUE(b_->ua->answer(bh, kSdpB));  // the 200 is queued, not yet delivered
+  ASSERT_TRUE(a_->ua->hangup(*h));         // CANCEL queued behind it
+  net_.deliver_all();
+  EXPECT_EQ(net_.count("SIP/2.0 487"), 0);  // INVITE already answered: CANCEL has no effect
+  EXPECT_EQ(net_.count("ACK "), 1);
+  EXPECT_EQ(net_.count("BYE "), 1);
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0].second, EndReason::kRemoteHangup);
+  EXPECT_TRUE(a_->events.answered.empty());
+  EXPECT_EQ(a_->events.ended.size(), 1u);
+  EXPECT_EQ(a_->ua->active_calls(), 0u);
+}
+
+TEST_F(UaTest, RejectReachesCallerAsFailure) {
+  auto h = a_->ua->call(spec());
+  net_.deliver_all();
+  ASSERT_TRUE(b_->ua->reject(b_->events.incoming[0].call, 486));
+  net_.deliver_all();
+  ASSERT_EQ(a_->events.failed.size(), 1u);
+  EXPECT_EQ(a_->events.failed[0], std::make_pair(*h, 486));
+  EXPECT_EQ(net_.count("ACK "), 1);  // the client transaction ACKs the 486
+  EXPECT_FALSE(b_->ua->reject(b_->events.incoming[0].call, 200));
+}
+
+TEST_F(UaTest, Lost2xxAckIsRecoveredByRetransmission) {
+  int acks_dropped = 0;
+  net_.drop = [&](const Packet& p) {
+    if (p.bytes.starts_with("ACK ") && acks_dropped == 0) return ++acks_dropped, true;
+    return false;
+  };
+  establish();
+  EXPECT_TRUE(b_->events.answered.empty());
+  net_.advance(600ms);  // B's 200 retransmission at T1, A ACKs again
+  EXPECT_EQ(net_.count("SIP/2.0 200"), 2);
+  EXPECT_EQ(net_.count("ACK "), 2);
+  EXPECT_EQ(b_->events.answered.size(), 1u);
+  net_.advance(10s);
+  EXPECT_EQ(net_.count("SIP/2.0 200"), 2);  // stopped once ACKed
+}
+
+TEST_F(UaTest, NoAckAtAllEndsTheCallWithBye) {
+  net_.drop = [](const Packet& p) { return p.bytes.starts_with("ACK "); };
+  auto [ah, bh] = establish();
+  net_.advance(33s);
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0], std::make_pair(bh, EndReason::kNoAck));
+  EXPECT_GE(net_.count("SIP/2.0 200"), 7);
+  EXPECT_EQ(net_.count("BYE "), 1);
+  EXPECT_EQ(a_->events.ended.size(), 1u);  // the caller got the BYE
+  (void)ah;
+}
+
+TEST_F(UaTest, DigestChallengeIsAnswered) {
+  UaConfig b;
+  b.auth_realm = "switchboard";
+  b.password_lookup = [](std::string_view u) -> std::optional<std::string> {
+    if (u == "trunk") return std::string("s3cret");
+    return std::nullopt;
+  };
+  build({}, b);
+  auto o = spec();
+  o.credentials = Credentials{"trunk", "s3cret"};
+  ASSERT_TRUE(a_->ua->call(o));
+  net_.deliver_all();
+  EXPECT_EQ(net_.count("SIP/2.0 401"), 1);
+  EXPECT_EQ(net_.count("INVITE "), 2);
+  ASSERT_EQ(b_->events.incoming.size(), 1u);
+  auto second = Message::parse(net_.last("INVITE ")->bytes);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->cseq().number, 2u);
+  EXPECT_NE(second->header(Hdr::kAuthorization)->find("algorithm=SHA-256"), std::string::npos);
+  // Wrong password: one retry, then failure.
+  o.credentials = Credentials{"trunk", "wrong"};
+  auto h = a_->ua->call(o);
+  net_.deliver_all();
+  ASSERT_EQ(a_->events.failed.size(), 1u);
+  EXPECT_EQ(a_->events.failed[0], std::make_pair(*h, 401));
+  EXPECT_EQ(b_->events.incoming.size(), 1u);
+}
+
+TEST_F(UaTest, ReinviteHoldAndUnhold) {
+  auto [ah, bh] = establish();
+  LocalMedia hold;
+  hold.address = "10.0.0.1";
+  hold.port = 4000;
+  hold.direction = Direction::kSendOnly;
+  b_->events.reoffer_answer = kSdpB;
+  ASSERT_TRUE(a_->ua->reinvite(ah, to_string(make_offer(hold, {}))));
+  EXPECT_FALSE(a_->ua->reinvite(ah, kSdpA));  // one at a time
+  net_.deliver_all();
+  ASSERT_EQ(b_->events.reoffers.size(), 1u);
+  EXPECT_NE(b_->events.reoffers[0].find("a=sendonly"), std::string::npos);
+  ASSERT_EQ(a_->events.reinvite_results.size(), 1u);
+  EXPECT_EQ(a_->events.reinvite_results[0].second, 200);
+  EXPECT_EQ(net_.count("ACK "), 2);
+  // The callee refuses the next offer: 488.
+  b_->events.reoffer_answer.reset();
+  ASSERT_TRUE(a_->ua->reinvite(ah, kSdpA));
+  net_.deliver_all();
+  ASSERT_EQ(a_->events.reinvite_results.size(), 2u);
+  EXPECT_EQ(a_->events.reinvite_results[1].second, 488);
+  // And the callee can re-INVITE too.
+  a_->events.reoffer_answer = kSdpA;
+  ASSERT_TRUE(b_->ua->reinvite(bh, kSdpB));
+  net_.deliver_all();
+  ASSERT_EQ(b_->events.reinvite_results.size(), 1u);
+  EXPECT_EQ(b_->events.reinvite_results[0].second, 200);
+}
+
+TEST_F(UaTest, InfoDtmfRelay) {
+  auto [ah, bh] = establish();
+  ASSERT_TRUE(a_->ua->send_dtmf(ah, '5', 160));
+  net_.deliver_all();
+  ASSERT_EQ(b_->events.dtmf.size(), 1u);
+  EXPECT_EQ(b_->events.dtmf[0], std::make_pair('5', 160));
+  EXPECT_EQ(parse_dtmf_relay("Signal=#\r\nDuration=250\r\n")->first, '#');
+  EXPECT_FALSE(parse_dtmf_relay("Signal=X\r\n"));
+  (void)bh;
+}
+
+std::string raw_request(std::string_view method, std::string_view to_tag,
+                        std::string_view extra = {}) {
+  std::string s =
+      std::string(method) +
+      " sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.5:5062;branch=z9hG4bKr1;rport\r\n"
+      "From: <sip:x@10.0.0.9>;tag=x1\r\nTo: <sip:b@10.0.0.2>" +
+      (to_tag.empty() ? std::string() : ";tag=" + std::string(to_tag)) +
+      "\r\nCall-ID: raw-1\r\nCSeq: 5 " + std::string(method) +
+      "\r\nMax-Forwards: 70\r\nContact: <sip:x@10.0.0.9>\r\n" + std::string(extra);
+  return s + "Content-Length: 0\r\n\r\n";
+}
+
+TEST_F(UaTest, UnknownDialogGets481AndOptionsGets200) {
+  inject(*b_, raw_request("BYE", "nosuch"));
+  inject(*b_, raw_request("OPTIONS", ""));
+  net_.deliver_all();
+  auto r481 = Message::parse(net_.last("SIP/2.0 481")->bytes);
+  ASSERT_TRUE(r481);
+  EXPECT_EQ(r481->cseq().method, "BYE");
+  EXPECT_EQ(b_->ua->stats().unknown_dialog, 1u);
+  auto ok = Message::parse(net_.last("SIP/2.0 200")->bytes);
+  ASSERT_TRUE(ok);
+  EXPECT_NE(ok->header(Hdr::kAllow)->find("INVITE"), std::string_view::npos);
+  // RFC 3581: received and rport filled in from the packet's source.
+  EXPECT_EQ(ok->top_via().param("received").value(), "10.0.0.9");
+  EXPECT_EQ(ok->top_via().param("rport").value(), "5060");
+  EXPECT_EQ(net_.last("SIP/2.0 200")->to.address, "10.0.0.9");
+}
+
+TEST_F(UaTest, MalformedRequestGets400AndOthersAreUntouched) {
+  auto [ah, bh] = establish();
+  std::string bad = raw_request("OPTIONS", "");
+  bad.replace(bad.find("CSeq: 5 OPTIONS"), 15, "CSeq: 99999999999 OPTIONS");
+  inject(*b_, bad);
+  inject(*b_, "garbage\r\n\r\n");
+  net_.deliver_all();
+  const Packet* r = net_.last("SIP/2.0 400");
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->bytes.starts_with("SIP/2.0 400 CSeq number too large\r\n"));
+  EXPECT_EQ(r->to.address, "10.0.0.9");
+  EXPECT_EQ(b_->ua->stats().malformed, 1u);
+  EXPECT_EQ(b_->ua->stats().dropped, 1u);
+  ASSERT_TRUE(a_->ua->hangup(ah));  // the established call still works
+  net_.deliver_all();
+  EXPECT_EQ(b_->events.ended.size(), 1u);
+  (void)bh;
+}
+
+TEST_F(UaTest, RecordRouteBecomesRouteSet) {
+  inject(*b_,
+         raw_request("INVITE", "",
+                     "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+                     "Session-Expires: 1800\r\nSupported: timer\r\n"),
+         {"10.0.0.9", 5060});
+  net_.deliver_all();
+  ASSERT_EQ(b_->events.incoming.size(), 1u);
+  const CallHandle bh = b_->events.incoming[0].call;
+  ASSERT_TRUE(b_->ua->answer(bh, kSdpB));
+  net_.deliver_all();
+  auto ok = Message::parse(net_.last("SIP/2.0 200")->bytes);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->count(Hdr::kRecordRoute), 2u);
+  EXPECT_EQ(ok->header(Hdr::kSessionExpires).value(), "1800;refresher=uac");
+  EXPECT_EQ(ok->header(Hdr::kRequire).value(), "timer");
+  inject(*b_,
+         "ACK sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKack\r\n"
+         "From: <sip:x@10.0.0.9>;tag=x1\r\nTo: <sip:b@10.0.0.2>;tag=" +
+             std::string(ok->to().tag()) +
+             "\r\nCall-ID: raw-1\r\nCSeq: 5 ACK\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(b_->events.answered.size(), 1u);
+  ASSERT_TRUE(b_->ua->hangup(bh));
+  net_.deliver_all();
+  auto bye = Message::parse(net_.last("BYE ")->bytes);
+  ASSERT_TRUE(bye);
+  ASSERT_EQ(bye->count(Hdr::kRoute), 2u);
+  std::vector<std::string> routes;
+  bye->for_each_value(Hdr::kRoute, [&](std::string_view v) { routes.emplace_back(v); });
+  EXPECT_EQ(routes,
+            (std::vector<std::string>{"<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"}));
+  EXPECT_EQ(bye->uri().user, "x");  // remote target from Contact
+}
+
+TEST_F(UaTest, SessionIntervalTooSmallGets422) {
+  inject(*b_, raw_request("INVITE", "", "Session-Expires: 30\r\n"));
+  net_.deliver_all();
+  auto r = Message::parse(net_.last("SIP/2.0 422")->bytes);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header(Hdr::kMinSe).value(), "90");
+  EXPECT_TRUE(b_->events.incoming.empty());
+}
+
+TEST_F(UaTest, CallerTimesOutWithoutAnswer) {
+  net_.drop = [](const Packet& p) { return p.to.address == "10.0.0.2"; };
+  auto h = a_->ua->call(spec());
+  net_.advance(33s);
+  ASSERT_EQ(a_->events.failed.size(), 1u);
+  EXPECT_EQ(a_->events.failed[0], std::make_pair(*h, 408));
+  EXPECT_EQ(net_.count("INVITE "), 7);  // initial + Timer A retransmissions
+}
+
+}  // namespace
+}  // namespace sb::sip
