@@ -12,11 +12,12 @@
 
 #include "api/api.hpp"
 #include "api/events_api.hpp"
-#include "voice/call_registry.hpp"
 #include "app/bootstrap.hpp"
+#include "app/sip_front.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "store/sqlite_store.hpp"
+#include "voice/call_registry.hpp"
 
 namespace sb::app {
 
@@ -106,6 +107,14 @@ int serve(const Config& config) {
                 ":" + std::to_string(endpoint->port());
   std::shared_ptr<void> events_module = start_events(config, store, api, events_base);
   if (!events_module) return 1;
+  // SIP on worker 0 (UDP and TCP on one port).
+  SipFront sip(*workers.front(), store);
+  auto sip_address = parse_listen_address(config.sip_listen);
+  auto sip_bound = sip.start(*sip_address, metrics);
+  if (!sip_bound) {
+    spdlog::critical("sip: {}", sip_bound.error().message);
+    return 1;
+  }
   // Live calls, so that Calls/{Sid}.json updates reach them.
   voice::CallRegistry calls;
   api.set_call_registry(&calls);
@@ -128,6 +137,8 @@ int serve(const Config& config) {
               main_account->account.sid.c_str());
   std::printf("  health:       %s/healthz\n", base.c_str());
   std::printf("  metrics:      %s/metrics\n", base.c_str());
+  std::printf("  sip:          udp+tcp %s:%u\n", sip_bound->address.c_str(),
+              static_cast<unsigned>(sip_bound->port));
   std::printf("  public URL:   %s\n", public_url.c_str());
   std::printf("  data dir:     %s\n", config.data_dir.c_str());
   std::printf("  account SID:  %s\n", main_account->account.sid.c_str());
@@ -141,8 +152,7 @@ int serve(const Config& config) {
     std::printf("  auth token:   see %s/main-account.env\n", config.data_dir.c_str());
   }
   if (demo_number) {
-    std::printf("  demo number:  %s -> %s/demo/voice\n", demo_number->c_str(),
-                public_url.c_str());
+    std::printf("  demo number:  %s -> %s/demo/voice\n", demo_number->c_str(), public_url.c_str());
   }
   std::fflush(stdout);
 
@@ -152,6 +162,7 @@ int serve(const Config& config) {
     if (ec) return;
     spdlog::info("signal {}: draining {} connection(s)", signo, server.active_connections());
     server.begin_shutdown();
+    asio::post(*workers.front(), [&sip] { sip.stop(); });
   });
   control.run();
 

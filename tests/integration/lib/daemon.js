@@ -203,6 +203,8 @@ async function startDaemon(t, opts = {}) {
     dataDir,
     '--http-listen',
     '127.0.0.1:0',
+    '--sip-listen',
+    '127.0.0.1:0',
     '--log-level',
     opts.logLevel || 'warn',
     ...(opts.args || []),

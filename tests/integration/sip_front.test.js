@@ -1,0 +1,99 @@
+'use strict';
+// The daemon's SIP side on real sockets: OPTIONS answered, INVITEs routed by the called
+// number (404 unknown, 480 while media is not bound), garbage refused or dropped and counted in
+// /metrics, and the daemon keeps serving. Everything on 127.0.0.1.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const dgram = require('node:dgram');
+const { startDaemon } = require('./lib/daemon');
+
+function sipPort(daemon) {
+  const m = /sip:\s+udp\+tcp 127\.0\.0\.1:(\d+)/.exec(daemon.stdout);
+  assert.ok(m, `no sip line in:\n${daemon.stdout}`);
+  return Number(m[1]);
+}
+
+// Sends one datagram and collects the responses that arrive within `ms`.
+function exchange(port, text, ms = 1500, until = () => false) {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    const got = [];
+    const done = () => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(got);
+    };
+    const timer = setTimeout(done, ms);
+    sock.on('error', reject);
+    sock.on('message', (msg) => {
+      got.push(msg.toString('utf8'));
+      if (until(got)) done();
+    });
+    sock.bind(0, '127.0.0.1', () => {
+      const local = sock.address().port;
+      sock.send(Buffer.from(text.replaceAll('LOCALPORT', String(local))), port, '127.0.0.1');
+    });
+  });
+}
+
+function request(method, user, port, { callId = `${Math.random()}`.slice(2), body = '' } = {}) {
+  const branch = 'z9hG4bK' + Math.random().toString(16).slice(2);
+  return [
+    `${method} sip:${user}@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:LOCALPORT;branch=${branch};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:caller@127.0.0.1>;tag=t${callId.slice(0, 6)}`,
+    `To: <sip:${user}@127.0.0.1>`,
+    `Call-ID: ${callId}@127.0.0.1`,
+    `CSeq: 1 ${method}`,
+    'Contact: <sip:caller@127.0.0.1:LOCALPORT>',
+    body ? 'Content-Type: application/sdp' : null,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].filter((l) => l !== null).join('\r\n');
+}
+
+const sdp = [
+  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+  'm=audio 40000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', '',
+].join('\r\n');
+
+const finalStatus = (msgs) => msgs.map((m) => Number(m.split(' ')[1])).find((s) => s >= 200);
+
+test('SIP: OPTIONS, routed INVITEs, garbage counted, and the daemon keeps serving', async (t) => {
+  const d = await startDaemon(t);
+  const port = sipPort(d);
+  // A number with an application, as the REST API creates it.
+  const created = await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), {
+    body: { PhoneNumber: '1000', VoiceUrl: 'https://app.example/voice' },
+  });
+  assert.equal(created.status, 201);
+
+  const options = await exchange(port, request('OPTIONS', '1000', port), 1500, (g) => g.length > 0);
+  assert.match(options[0] || '', /^SIP\/2\.0 200 /, 'OPTIONS is answered outside a dialog');
+
+  const hasFinal = (g) => finalStatus(g) !== undefined;
+  const unknown = await exchange(port, request('INVITE', '9999', port, { body: sdp }), 3000, hasFinal);
+  assert.equal(finalStatus(unknown), 404, unknown.join('\n---\n'));
+  const known = await exchange(port, request('INVITE', '1000', port, { body: sdp }), 3000, hasFinal);
+  assert.equal(finalStatus(known), 480, known.join('\n---\n'));
+
+  // Garbage: a request line with no headers gets a 400 if it can be answered, else it is dropped.
+  await exchange(port, 'INVITE sip:x SIP/2.0\r\n\r\n', 300);
+  await exchange(port, '\x00\x01\x02 not sip at all', 300);
+  await exchange(port, 'SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n', 300);
+
+  // Still serving SIP and HTTP; the counters show what came in (sampled every 250 ms).
+  const again = await exchange(port, request('OPTIONS', '1000', port), 1500, (g) => g.length > 0);
+  assert.match(again[0] || '', /^SIP\/2\.0 200 /);
+  await new Promise((r) => setTimeout(r, 400));
+  const metrics = await d.request('GET', '/metrics');
+  const value = (name) => Number((new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics.text) || [])[1]);
+  assert.ok(value('switchboard_sip_messages_received_total') >= 5, metrics.text);
+  assert.ok(value('switchboard_sip_calls_in_total') >= 2);
+  assert.ok(value('switchboard_sip_messages_malformed_total') + value('switchboard_sip_messages_dropped_total') >= 2,
+    'garbage was refused or dropped and counted');
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
