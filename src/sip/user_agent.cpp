@@ -44,6 +44,9 @@ struct UserAgent::Call {
   std::optional<Message> invite;
   std::uint32_t invite_cseq = 0;
   std::string session_timer_headers;
+  // RFC 4028 with the caller as refresher: without a refresh by `session_deadline` we send BYE.
+  Millis session_interval{0};
+  Millis session_deadline{0};
   // UAC
   OutboundCall spec;
   bool got_provisional = false;
@@ -140,9 +143,32 @@ UserAgent::Call* UserAgent::find_dialog(std::string_view call_id, std::string_vi
   return it == dialogs_.end() ? nullptr : find(it->second);
 }
 
+void UserAgent::arm_session_timer(Call& c) {
+  if (c.session_interval.count() <= 0) return;
+  // RFC 4028 §10: the side that is not the refresher sends BYE before the session expires,
+  // 32 s or a third of the interval ahead, whichever is less.
+  const Millis margin = std::min(Millis(32000), c.session_interval / 3);
+  c.session_deadline = now_ + c.session_interval - margin;
+}
+
 void UserAgent::on_tick(Millis now) {
   now_ = now;
   layer_.on_tick(now);
+  if (now - last_session_scan_ < Millis(1000)) return;
+  last_session_scan_ = now;
+  std::vector<CallHandle> expired;
+  for (const auto& [h, c] : calls_) {
+    if (c->state == Call::State::kConfirmed && !c->zombie && c->session_deadline.count() > 0 &&
+        now >= c->session_deadline) {
+      expired.push_back(h);
+    }
+  }
+  for (CallHandle h : expired) {
+    if (Call* c = find(h)) {
+      send_in_dialog(*c, "BYE");
+      end(*c, EndReason::kTimeout);
+    }
+  }
 }
 
 void UserAgent::on_message(std::string_view bytes, const Endpoint& source, Millis now) {
@@ -261,6 +287,7 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
     }
   }
   std::string session_timer;
+  Millis session_interval{0};
   if (auto se = rq.header(Hdr::kSessionExpires)) {
     auto secs = parse_uint(trim(se->substr(0, se->find(';'))), 86400 * 7);
     if (!secs) {
@@ -276,6 +303,7 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
       if (iequals(v, "timer")) uac_supports = true;
     });
     session_timer = "Session-Expires: " + std::to_string(*secs) + ";refresher=uac\r\n";
+    session_interval = Millis(static_cast<std::int64_t>(*secs) * 1000);
     if (uac_supports) session_timer += "Require: timer\r\n";
   }
   auto c = std::make_unique<Call>();
@@ -295,6 +323,7 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   c->invite = rq;
   c->invite_cseq = rq.cseq().number;
   c->session_timer_headers = std::move(session_timer);
+  c->session_interval = session_interval;
   c->txs.push_back(tx);
   tx_calls_[tx] = c->handle;
   dialogs_[c->call_id + "|" + tag] = c->handle;
@@ -354,6 +383,7 @@ void UserAgent::handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq) {
     std::string extra = "Contact: " + contact(c.peer.transport) + "\r\n" + c.session_timer_headers;
     respond(tx, rq, 200, {}, {}, extra, answer);
     if (m == "INVITE") c.awaiting_reinvite_ack = true;
+    arm_session_timer(c);  // a re-INVITE or UPDATE refreshes the session
     return;
   }
   if (m == "INFO") {
@@ -402,6 +432,7 @@ void UserAgent::handle_ack(const Message& ack) {
   if (!c || c->outbound) return;
   if (c->state == Call::State::kAnswering && ack.cseq().number == c->invite_cseq) {
     c->state = Call::State::kConfirmed;
+    arm_session_timer(*c);
     if (!c->zombie) events_.on_answered(c->handle, ack.body());
     return;
   }

@@ -153,6 +153,7 @@ class UserAgent final : public TransactionUser {
   void send_ack_2xx(Call& c, const Message& response);
   void send_cancel(Call& c);
   void end(Call& c, EndReason reason, bool notify = true);
+  void arm_session_timer(Call& c);
   void fail(Call& c, int status, std::string_view reason);
   std::string new_tag() const;
   std::string new_branch() const;
@@ -167,6 +168,7 @@ class UserAgent final : public TransactionUser {
   std::unordered_map<std::uint64_t, CallHandle> tx_calls_;
   CallHandle next_call_ = 1;
   Millis now_{0};
+  Millis last_session_scan_{0};
   UaStats stats_;
 };
 

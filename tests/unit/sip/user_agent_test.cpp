@@ -438,6 +438,40 @@ TEST_F(UaTest, RecordRouteBecomesRouteSet) {
   EXPECT_EQ(bye->uri().user, "x");  // remote target from Contact
 }
 
+TEST_F(UaTest, SessionTimerWithoutRefreshEndsTheCallWithBye) {
+  inject(*b_, raw_request("INVITE", "", "Session-Expires: 90\r\nSupported: timer\r\n"),
+         {"10.0.0.9", 5060});
+  net_.deliver_all();
+  ASSERT_EQ(b_->events.incoming.size(), 1u);
+  const CallHandle bh = b_->events.incoming[0].call;
+  ASSERT_TRUE(b_->ua->answer(bh, kSdpB));
+  net_.deliver_all();
+  auto ok = Message::parse(net_.last("SIP/2.0 200")->bytes);
+  ASSERT_TRUE(ok);
+  const std::string tag(ok->to().tag());
+  inject(*b_,
+         "ACK sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKack\r\n"
+         "From: <sip:x@10.0.0.9>;tag=x1\r\nTo: <sip:b@10.0.0.2>;tag=" + tag +
+             "\r\nCall-ID: raw-1\r\nCSeq: 5 ACK\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(b_->events.answered.size(), 1u);
+
+  // 90 s with the caller refreshing: we must hang up a third (30 s) before expiry, so at 60 s.
+  net_.advance(50s);  // the fake network's clock is absolute
+  EXPECT_EQ(net_.count("BYE "), 0);
+  std::string refresh = raw_request("INVITE", tag, "Session-Expires: 90;refresher=uac\r\n");
+  refresh.replace(refresh.find("CSeq: 5 INVITE"), 14, "CSeq: 6 INVITE");
+  refresh.replace(refresh.find("z9hG4bKr1"), 9, "z9hG4bKr2");
+  inject(*b_, refresh, {"10.0.0.9", 5060});
+  net_.deliver_all();
+  net_.advance(105s);  // past the first deadline (60 s), before the refreshed one (110 s)
+  EXPECT_EQ(net_.count("BYE "), 0);
+  EXPECT_TRUE(b_->events.ended.empty());
+  net_.advance(115s);  // no refresh since 50 s
+  EXPECT_GE(net_.count("BYE "), 1);  // retransmitted: nobody answers at the raw address
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0], std::make_pair(bh, EndReason::kTimeout));
+}
+
 TEST_F(UaTest, SessionIntervalTooSmallGets422) {
   inject(*b_, raw_request("INVITE", "", "Session-Expires: 30\r\n"));
   net_.deliver_all();
