@@ -73,6 +73,12 @@ void CallSession::save(bool insert) {
   }
 }
 
+void CallSession::publish(const std::string& event, int duration_s) {
+  if (!services_.events) return;
+  services_.events->publish(call_.account_sid, "calls." + event, "call." + event,
+                            call_event_data(call_, duration_s));
+}
+
 void CallSession::finish(const std::string& status) {
   if (ended_) return;
   ended_ = true;
@@ -82,12 +88,15 @@ void CallSession::finish(const std::string& status) {
   record_.duration = answered_ ? now - record_.start_time : 0;
   save(false);
   callbacks_->notify("completed", call_, static_cast<int>(record_.duration));
+  publish("completed", static_cast<int>(record_.duration));
 }
 
 asio::awaitable<SessionOutcome> CallSession::run() {
   save(true);
   callbacks_->notify("initiated", call_);
   callbacks_->notify("ringing", call_);
+  publish("initiated");
+  publish("ringing");
 
   if (services_.registry) {
     services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
@@ -175,6 +184,7 @@ asio::awaitable<void> CallSession::answer() {
   record_.start_time = services_.webhooks.clock.now_unix();
   save(false);
   callbacks_->notify("answered", call_);
+  publish("answered");
 }
 
 asio::awaitable<twiml::PromptEnd> CallSession::say(const twiml::Say& say, bool interruptible) {

@@ -12,6 +12,7 @@
 #include "store/store.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/application_source.hpp"
+#include "voice/call_events.hpp"
 #include "voice/call_registry.hpp"
 #include "voice/routing.hpp"
 #include "voice/status_callbacks.hpp"
@@ -42,6 +43,7 @@ struct SessionServices {
   WebhookServices webhooks;
   store::Store& store;
   CallRegistry* registry = nullptr;  // where the REST API finds live calls
+  CallEventSink* events = nullptr;    // the event router, for calls.* events
 };
 
 struct SessionOutcome {
@@ -84,6 +86,7 @@ class CallSession final : public twiml::CallControl {
 
  private:
   void save(bool insert);
+  void publish(const std::string& event, int duration_s = -1);
   void finish(const std::string& status);
 
   asio::any_io_executor executor_;

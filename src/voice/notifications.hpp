@@ -2,6 +2,7 @@
 #pragma once
 
 #include "store/store.hpp"
+#include "voice/call_events.hpp"
 
 namespace sb::voice {
 
@@ -12,14 +13,17 @@ class NotificationSink {
   virtual void record(store::Notification notification) = 0;
 };
 
-// Writes each notification to the store (queued to its writer).
+// Writes each notification to the store (queued to its writer) and, when given an event sink,
+// publishes it on the account's calls.errors channel.
 class StoreNotificationSink final : public NotificationSink {
  public:
-  explicit StoreNotificationSink(store::Store& store) : store_(store) {}
+  explicit StoreNotificationSink(store::Store& store, CallEventSink* events = nullptr)
+      : store_(store), events_(events) {}
   void record(store::Notification notification) override;
 
  private:
   store::Store& store_;
+  CallEventSink* events_;
 };
 
 }  // namespace sb::voice

@@ -67,6 +67,16 @@ class FakeLeg final : public CallLeg {
   asio::awaitable<bool> other(const twiml::Verb&) override { co_return true; }
 };
 
+class RecordingEvents final : public CallEventSink {
+ public:
+  std::vector<std::string> seen;  // "channel type status"
+  void publish(std::string, std::string channel, std::string type,
+               boost::json::value data) override {
+    seen.push_back(channel + " " + type + " " +
+                   std::string(data.as_object().at("status").as_string()));
+  }
+};
+
 class NullSink final : public NotificationSink {
  public:
   void record(store::Notification) override {}
@@ -160,6 +170,22 @@ TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
               ::testing::ElementsAre("ringing", "ringing", "in-progress", "completed"));
   auto last = http::parse_form(server_.requests_to("/status").back().body);
   EXPECT_EQ(last->get("CallDuration"), std::to_string(c.duration));
+}
+
+TEST_F(CallSessionTest, StatusChangesArePublishedAsCallEvents) {
+  server_.reply("/voice",
+                Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
+  FakeLeg leg;
+  RecordingEvents events;
+  auto svc = services();
+  svc.events = &events;
+  CallSession session(io_.get_executor(), svc, leg, route_, call_);
+  asio::co_spawn(io_, session.run(), asio::detached);
+  io_.run();
+  EXPECT_THAT(events.seen, ::testing::ElementsAre("calls.initiated call.initiated ringing",
+                                                  "calls.ringing call.ringing ringing",
+                                                  "calls.answered call.answered in-progress",
+                                                  "calls.completed call.completed completed"));
 }
 
 TEST_F(CallSessionTest, RejectBusyAnswers486AndEndsBusy) {
