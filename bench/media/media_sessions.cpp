@@ -1,0 +1,311 @@
+// How many concurrent G.711 sessions the media engine sustains: N RtpSessions spread over W
+// worker threads (one io_context + MediaWorker each), every session playing a looped prompt
+// out and receiving 50 packets/s from a loopback load generator on its own thread. Reports,
+// per N: p50/p99/max deviation of send intervals from 20 ms (engine side: a probe serviced
+// after every session of a worker, i.e. the worst-placed session; and peer side: arrival
+// intervals per session), packets lost, and engine CPU per session.
+//
+//   bench_media_sessions [--sessions 1000,2000,5000] [--seconds 10] [--workers 2]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "media/rtp_session.hpp"
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using SteadyClock = std::chrono::steady_clock;
+using sb::media::RtpSession;
+
+namespace {
+
+// Deviation histogram, 1 µs buckets up to 100 ms.
+struct Histogram {
+  std::vector<std::uint64_t> buckets = std::vector<std::uint64_t>(100001);
+  std::uint64_t count = 0;
+  void add(double dev_us) {
+    const auto b = static_cast<std::size_t>(std::min(std::abs(dev_us), 100000.0));
+    ++buckets[b];
+    ++count;
+  }
+  void merge(const Histogram& o) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += o.buckets[i];
+    count += o.count;
+  }
+  double percentile(double p) const {
+    if (count == 0) return 0;
+    const auto target = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(count)));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      seen += buckets[i];
+      if (seen >= target) return static_cast<double>(i);
+    }
+    return 100000;
+  }
+  double max() const {
+    for (std::size_t i = buckets.size(); i-- > 0;) {
+      if (buckets[i]) return static_cast<double>(i);
+    }
+    return 0;
+  }
+};
+
+// Serviced after every session of its worker: when it runs, the last session has sent.
+struct Probe final : sb::media::PacedStream {
+  std::atomic<bool>* measuring;
+  Histogram hist;
+  SteadyClock::time_point last{};
+  void on_tick(SteadyClock::time_point, std::uint32_t) override {
+    const auto now = SteadyClock::now();
+    if (measuring->load(std::memory_order_relaxed) && last != SteadyClock::time_point{}) {
+      hist.add(std::chrono::duration<double, std::micro>(now - last).count() - 20000.0);
+    }
+    last = now;
+  }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+struct Worker {
+  asio::io_context io{1};
+  std::unique_ptr<sb::media::MediaWorker> media;
+  std::vector<std::shared_ptr<RtpSession>> sessions;
+  Probe probe;
+  std::thread thread;
+  double cpu_start = 0, cpu_end = 0;
+  std::atomic<bool> mark_start{false}, mark_end{false};
+};
+
+struct Result {
+  std::size_t sessions = 0;
+  Histogram engine, peer;
+  double engine_cpu_s = 0, wall_s = 0;
+  std::uint64_t sent = 0, received_engine = 0, received_peer = 0, expected_peer = 0;
+  std::uint64_t send_errors = 0, late_ticks = 0;
+};
+
+Result run(std::size_t n, int workers_n, double seconds) {
+  Result r;
+  r.sessions = n;
+  std::atomic<bool> measuring{false};
+  std::vector<std::unique_ptr<Worker>> workers;
+  sb::media::PortPool pool(20000, 39999);
+  // Load generator sockets: sessions are spread over them.
+  asio::io_context peer_io;
+  constexpr std::size_t kPeerSockets = 64;
+  std::vector<udp::socket> peers;
+  for (std::size_t i = 0; i < kPeerSockets; ++i) {
+    peers.emplace_back(peer_io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    peers.back().non_blocking(true);
+    peers.back().set_option(asio::socket_base::receive_buffer_size(4 << 20));
+  }
+  // A looped 1 s prompt (a chord, so it is not digital silence).
+  auto prompt = std::make_shared<std::vector<std::int16_t>>(8000);
+  for (std::size_t i = 0; i < prompt->size(); ++i) {
+    (*prompt)[i] = static_cast<std::int16_t>(6000 * std::sin(2 * M_PI * 440 * i / 8000.0) +
+                                             4000 * std::sin(2 * M_PI * 660 * i / 8000.0));
+  }
+  std::vector<std::uint16_t> session_ports(n);
+  std::vector<int> index_of_port(65536, -1);
+  for (int w = 0; w < workers_n; ++w) {
+    auto wk = std::make_unique<Worker>();
+    wk->media = std::make_unique<sb::media::MediaWorker>(wk->io.get_executor());
+    workers.push_back(std::move(wk));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    Worker& wk = *workers[i % static_cast<std::size_t>(workers_n)];
+    sb::media::SessionParams p;
+    p.remote_address = "127.0.0.1";
+    p.remote_port = peers[i % kPeerSockets].local_endpoint().port();
+    auto s = RtpSession::open(*wk.media, pool, "127.0.0.1", p, {});
+    if (!s) {
+      std::fprintf(stderr, "session %zu: %s\n", i, s.error().message.c_str());
+      std::exit(1);
+    }
+    (*s)->play(
+        std::make_unique<sb::media::LoopSource>(std::make_unique<sb::media::PcmSource>(prompt), 0));
+    session_ports[i] = (*s)->local_port();
+    index_of_port[(*s)->local_port()] = static_cast<int>(i);
+    wk.sessions.push_back(std::move(*s));
+  }
+  for (auto& wk : workers) {
+    wk->probe.measuring = &measuring;
+    wk->media->add(&wk->probe);  // after every session
+    wk->media->start();
+    Worker* raw = wk.get();
+    raw->thread = std::thread([raw] {
+      auto guard = asio::make_work_guard(raw->io);
+      while (!raw->mark_end.load()) {
+        raw->io.run_for(std::chrono::milliseconds(50));
+        if (raw->mark_start.exchange(false)) raw->cpu_start = thread_cpu_seconds();
+      }
+      raw->cpu_end = thread_cpu_seconds();
+      raw->media->stop();
+      for (auto& s : raw->sessions) s->close();
+      raw->io.restart();
+      raw->io.poll();
+    });
+  }
+  // The peer: one G.711 packet to every session every 20 ms; receive everything in between.
+  std::vector<std::uint8_t> payload(160, 0xFF);
+  std::vector<std::uint16_t> seq(n, 0);
+  std::vector<SteadyClock::time_point> last_arrival(n);
+  constexpr unsigned kBatch = 64;
+  std::vector<std::array<std::uint8_t, 256>> rx(kBatch);
+  const double warmup = 2.0;
+  const auto start = SteadyClock::now();
+  auto next = start;
+  bool measuring_now = false;
+  SteadyClock::time_point measure_start;
+  for (std::uint64_t round = 0;; ++round) {
+    const double t = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    if (!measuring_now && t >= warmup) {
+      measuring_now = true;
+      measuring = true;
+      for (auto& wk : workers) wk->mark_start = true;
+      measure_start = SteadyClock::now();
+      for (auto& wk : workers) {
+        for (auto& s : wk->sessions) {
+          r.sent -= s->stats().sent;  // counters are read racily; only for a rough total
+          r.received_engine -= s->stats().received;
+        }
+      }
+    }
+    if (t >= warmup + seconds) break;
+    for (std::size_t i = 0; i < n; ++i) {
+      sb::media::RtpHeader h;
+      h.sequence = seq[i]++;
+      h.timestamp = static_cast<std::uint32_t>(round * 160);
+      h.ssrc = static_cast<std::uint32_t>(i + 1);
+      std::array<std::uint8_t, 200> pkt{};
+      const std::size_t len = sb::media::serialize_rtp(h, payload, pkt);
+      boost::system::error_code ec;
+      peers[i % kPeerSockets].send_to(
+          asio::buffer(pkt.data(), len),
+          udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), session_ports[i]), 0, ec);
+    }
+    next += std::chrono::milliseconds(20);
+    do {
+      bool any = false;
+      for (auto& sock : peers) {
+        for (;;) {
+          // recvmmsg: one system call for up to kBatch datagrams keeps the load generator
+          // cheaper than the engine it measures.
+          mmsghdr msgs[kBatch];
+          iovec iov[kBatch];
+          sockaddr_in addrs[kBatch];
+          for (unsigned k = 0; k < kBatch; ++k) {
+            iov[k] = {rx[k].data(), rx[k].size()};
+            msgs[k] = {};
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+            msgs[k].msg_hdr.msg_name = &addrs[k];
+            msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+          }
+          const int got = recvmmsg(sock.native_handle(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+          if (got <= 0) break;
+          any = true;
+          const auto now = SteadyClock::now();
+          for (int k = 0; k < got; ++k) {
+            const int idx = index_of_port[ntohs(addrs[k].sin_port)];
+            if (idx < 0) continue;
+            auto& last = last_arrival[static_cast<std::size_t>(idx)];
+            if (measuring_now) {
+              ++r.received_peer;
+              if (last != SteadyClock::time_point{}) {
+                r.peer.add(std::chrono::duration<double, std::micro>(now - last).count() - 20000.0);
+              }
+            }
+            last = now;
+          }
+          if (got < static_cast<int>(kBatch)) break;
+        }
+      }
+      if (!any) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    } while (SteadyClock::now() < next);
+  }
+  measuring = false;
+  r.wall_s = std::chrono::duration<double>(SteadyClock::now() - measure_start).count();
+  r.expected_peer = static_cast<std::uint64_t>(r.wall_s * 50.0 * static_cast<double>(n));
+  for (auto& wk : workers) {
+    for (auto& s : wk->sessions) {
+      r.sent += s->stats().sent;
+      r.received_engine += s->stats().received;
+      r.send_errors += s->stats().send_errors;
+    }
+  }
+  for (auto& wk : workers) wk->mark_end = true;
+  for (auto& wk : workers) {
+    wk->thread.join();
+    r.engine.merge(wk->probe.hist);
+    r.engine_cpu_s += wk->cpu_end - wk->cpu_start;
+    r.late_ticks += wk->media->stats().late_ticks;
+  }
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::size_t> counts = {500, 1000, 2000, 3000, 5000};
+  double seconds = 10;
+  int workers = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--sessions") {
+      counts.clear();
+      for (char* tok = std::strtok(argv[i + 1], ","); tok; tok = std::strtok(nullptr, ",")) {
+        counts.push_back(std::strtoul(tok, nullptr, 10));
+      }
+    } else if (a == "--seconds") {
+      seconds = std::atof(argv[i + 1]);
+    } else if (a == "--workers") {
+      workers = std::atoi(argv[i + 1]);
+    }
+  }
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  std::printf(
+      "media sessions on %d workers, loopback, %.0f s measured per row (after 2 s warm-up)\n",
+      workers, seconds);
+  std::printf("%8s | %10s %10s %10s | %10s %10s | %8s %8s | %9s %11s | %5s\n", "sessions",
+              "eng p50us", "eng p99us", "eng maxus", "peer p50us", "peer p99us", "sent/s", "lost%",
+              "cpu %core", "cpu us/sess/s", "late");
+  for (std::size_t n : counts) {
+    Result r = run(n, workers, seconds);
+    const double lost = r.expected_peer ? 100.0 * (1.0 - static_cast<double>(r.received_peer) /
+                                                             static_cast<double>(r.expected_peer))
+                                        : 0;
+    const double cpu_pct = 100.0 * r.engine_cpu_s / r.wall_s;
+    std::printf(
+        "%8zu | %10.0f %10.0f %10.0f | %10.0f %10.0f | %8.0f %7.2f%% | %8.1f%% %11.2f | %5llu\n", n,
+        r.engine.percentile(0.5), r.engine.percentile(0.99), r.engine.max(), r.peer.percentile(0.5),
+        r.peer.percentile(0.99), static_cast<double>(r.sent) / r.wall_s, std::max(0.0, lost),
+        cpu_pct, 1e6 * r.engine_cpu_s / r.wall_s / static_cast<double>(n),
+        static_cast<unsigned long long>(r.late_ticks));
+    std::fflush(stdout);
+  }
+  std::printf(
+      "Asterisk on this machine (issue #5): about 1,000 concurrent calls before timing slips.\n");
+  return 0;
+}

@@ -1,0 +1,72 @@
+#include "media/media_worker.hpp"
+
+#include <algorithm>
+
+namespace sb::media {
+
+MediaWorker::MediaWorker(asio::any_io_executor executor) : executor_(executor), timer_(executor) {
+  streams_.reserve(1024);
+}
+
+MediaWorker::~MediaWorker() { stop(); }
+
+void MediaWorker::start() {
+  if (running_) return;
+  running_ = true;
+  next_ = std::chrono::steady_clock::now() + kInterval;
+  arm();
+}
+
+void MediaWorker::stop() {
+  running_ = false;
+  timer_.cancel();
+}
+
+void MediaWorker::arm() {
+  timer_.expires_at(next_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !running_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const auto lateness = std::chrono::duration_cast<std::chrono::microseconds>(now - next_);
+    stats_.max_lateness = std::max(stats_.max_lateness, lateness);
+    tick(next_);
+    next_ += kInterval;
+    // Fell more than a tick behind (a stall): skip the missed ticks rather than burst them.
+    if (now - next_ > kInterval) {
+      ++stats_.late_ticks;
+      while (next_ + kInterval < now) next_ += kInterval;
+    }
+    arm();
+  });
+}
+
+void MediaWorker::tick(std::chrono::steady_clock::time_point now) {
+  ++stats_.ticks;
+  ticking_ = true;
+  // Index loop: streams added during the tick are serviced from the next one.
+  const std::size_t n = streams_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (streams_[i]) streams_[i]->on_tick(now, static_cast<std::uint32_t>(kInterval.count()));
+  }
+  ticking_ = false;
+  if (removed_ > 0) {
+    streams_.erase(std::remove(streams_.begin(), streams_.end(), nullptr), streams_.end());
+    removed_ = 0;
+  }
+}
+
+void MediaWorker::add(PacedStream* stream) { streams_.push_back(stream); }
+
+void MediaWorker::remove(PacedStream* stream) {
+  auto it = std::find(streams_.begin(), streams_.end(), stream);
+  if (it == streams_.end()) return;
+  if (ticking_) {
+    *it = nullptr;
+    ++removed_;
+  } else {
+    *it = streams_.back();
+    streams_.pop_back();
+  }
+}
+
+}  // namespace sb::media

@@ -1,0 +1,65 @@
+// The per-worker media clock (DESIGN.md, Threading): one timer per io_context that fires every
+// 20 ms against absolute deadlines (no drift) and services every stream of that worker in turn.
+// Streams register and unregister on the worker's thread; the tick allocates nothing.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace sb::media {
+
+namespace asio = boost::asio;
+
+// Something paced by the tick (an RtpSession; fakes in tests).
+class PacedStream {
+ public:
+  virtual ~PacedStream() = default;
+  // `now` is the tick's scheduled time; `elapsed_ms` the interval since the previous tick.
+  virtual void on_tick(std::chrono::steady_clock::time_point now, std::uint32_t elapsed_ms) = 0;
+};
+
+class MediaWorker {
+ public:
+  static constexpr std::chrono::milliseconds kInterval{20};
+
+  explicit MediaWorker(asio::any_io_executor executor);
+  ~MediaWorker();
+  MediaWorker(const MediaWorker&) = delete;
+  MediaWorker& operator=(const MediaWorker&) = delete;
+
+  // Starts the timer (not needed when a test drives tick() by hand).
+  void start();
+  void stop();
+  // Services every stream once, as the timer does.
+  void tick(std::chrono::steady_clock::time_point now);
+
+  void add(PacedStream* stream);
+  // Safe from within a tick (the stream is skipped from then on).
+  void remove(PacedStream* stream);
+  std::size_t streams() const { return streams_.size() - removed_; }
+  asio::any_io_executor executor() const { return executor_; }
+
+  struct Stats {
+    std::uint64_t ticks = 0;
+    std::uint64_t late_ticks = 0;  // fired more than one interval late: a tick was skipped
+    std::chrono::microseconds max_lateness{0};
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void arm();
+
+  asio::any_io_executor executor_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point next_;
+  std::vector<PacedStream*> streams_;
+  std::size_t removed_ = 0;  // null slots awaiting compaction
+  bool ticking_ = false;
+  bool running_ = false;
+  Stats stats_;
+};
+
+}  // namespace sb::media

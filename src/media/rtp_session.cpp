@@ -1,0 +1,427 @@
+#include "media/rtp_session.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <random>
+
+#include "media/rtcp.hpp"
+
+namespace sb::media {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+struct RtpSession::Private {};
+
+namespace {
+
+constexpr std::size_t kTickSamples = 160;  // 20 ms at 8 kHz
+constexpr std::size_t kJitterFrame = 80;   // 10 ms: every G.711 ptime is a multiple
+
+std::uint32_t random32() {
+  static thread_local std::mt19937 gen{std::random_device{}()};
+  return static_cast<std::uint32_t>(gen());
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RtpSession>> RtpSession::open(MediaWorker& worker, PortPool& pool,
+                                                     const std::string& local_address,
+                                                     SessionParams params, Callbacks callbacks,
+                                                     SessionLimits limits) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(local_address, ec);
+  if (ec) return Error::internal("bad local media address " + local_address);
+  // Ports another process holds fail to bind: try the next, up to the whole range once.
+  for (std::size_t attempt = 0; attempt < pool.capacity(); ++attempt) {
+    const auto port = pool.acquire();
+    if (!port) break;
+    udp::socket rtp(worker.executor());
+    udp::socket rtcp(worker.executor());
+    rtp.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+    if (!ec) rtp.bind({address, *port}, ec);
+    if (!ec) rtcp.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+    if (!ec) rtcp.bind({address, static_cast<std::uint16_t>(*port + 1)}, ec);
+    if (!ec) rtp.non_blocking(true, ec);
+    if (!ec) rtcp.non_blocking(true, ec);
+    if (ec) {
+      pool.release(*port);
+      continue;
+    }
+    auto session =
+        std::make_shared<RtpSession>(Private{}, worker, pool, std::move(rtp), std::move(rtcp),
+                                     *port, params, std::move(callbacks), limits);
+    if (auto s = session->apply(std::move(params)); !s) {
+      session->close();
+      return s.error();
+    }
+    worker.add(session.get());
+    session->start_receive();
+    session->start_receive_rtcp();
+    return session;
+  }
+  return Error{codes::kServiceUnavailable, 503, "no free RTP port in the configured range"};
+}
+
+RtpSession::RtpSession(Private, MediaWorker& worker, PortPool& pool, udp::socket rtp,
+                       udp::socket rtcp, std::uint16_t port, SessionParams params,
+                       Callbacks callbacks, SessionLimits limits)
+    : worker_(worker),
+      pool_(pool),
+      rtp_(std::move(rtp)),
+      rtcp_(std::move(rtcp)),
+      local_port_(port),
+      params_(std::move(params)),
+      callbacks_(std::move(callbacks)),
+      limits_(limits),
+      start_time_(std::chrono::steady_clock::now()),
+      ssrc_(random32()),
+      seq_(static_cast<std::uint16_t>(random32())),
+      timestamp_(random32()) {}
+
+RtpSession::~RtpSession() { close(); }
+
+Status RtpSession::apply(SessionParams p) {
+  if (p.ptime < 10 || p.ptime > 120 || p.ptime % 10 != 0) {
+    return Error::bad_request(codes::kInvalidParameter,
+                              "unsupported ptime " + std::to_string(p.ptime));
+  }
+  if (p.payload_type < 0 || p.payload_type > 127 ||
+      (p.telephone_event_pt && (*p.telephone_event_pt < 0 || *p.telephone_event_pt > 127))) {
+    return Error::bad_request(codes::kInvalidParameter, "bad payload type");
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(p.remote_address, ec);
+  const bool hold_address = ec || address.is_unspecified() || p.remote_port == 0;
+  const udp::endpoint configured =
+      hold_address ? udp::endpoint{} : udp::endpoint{address, p.remote_port};
+  // A new address in the SDP (re-INVITE, transfer) restarts latching from it.
+  if (!hold_address && configured != configured_remote_) {
+    configured_remote_ = configured;
+    remote_ = configured;
+    remote_rtcp_ = {address, static_cast<std::uint16_t>(p.remote_port + 1)};
+    latched_ = false;
+  }
+  have_remote_ = have_remote_ || !hold_address;
+  const auto frame = static_cast<std::uint32_t>(p.ptime * 8);
+  if (!dtmf_tx_.busy()) dtmf_tx_ = TelephoneEventSender(frame);
+  if (!p.telephone_event_pt && !inband_) inband_ = std::make_unique<InbandDtmfDetector>();
+  if (p.telephone_event_pt) inband_.reset();
+  params_ = std::move(p);
+  if (!params_.send) tx_pcm_fill_ = 0;
+  return Ok{};
+}
+
+Status RtpSession::update(SessionParams params) {
+  if (closed_) return Error::internal("session closed");
+  return apply(std::move(params));
+}
+
+std::optional<udp::endpoint> RtpSession::send_endpoint() const {
+  if (!have_remote_) return std::nullopt;
+  return remote_;
+}
+
+Player::Id RtpSession::play(std::unique_ptr<AudioSource> source, PlayOptions options,
+                            Player::Done done) {
+  return player_.enqueue(std::move(source), options, std::move(done));
+}
+
+bool RtpSession::send_digits(std::string_view digits) {
+  for (char d : digits) {
+    if (!event_of_digit(d)) return false;
+  }
+  if (params_.telephone_event_pt) {
+    digits_to_send_.append(digits);
+  } else {
+    for (char d : digits) {
+      player_.enqueue(
+          std::make_unique<ToneSource>(ToneSpec::dtmf(d, limits_.dtmf_duration_ms, 100)));
+    }
+  }
+  return true;
+}
+
+Status RtpSession::start_recording(RecordingOptions options) {
+  if (closed_) return Error::internal("session closed");
+  if (recorder_) return Error::internal("already recording");
+  auto r = WavRecorder::open(std::move(options));
+  if (!r) return r.error();
+  recorder_ = std::move(*r);
+  jitter_ = std::make_unique<JitterBuffer>(JitterBuffer::Options{.frame_samples = kJitterFrame,
+                                                                 .depth_frames = 6,
+                                                                 .capacity_frames = 100,
+                                                                 .max_concealed_frames = 20});
+  return Ok{};
+}
+
+void RtpSession::stop_recording() {
+  if (recorder_) finish_recording(RecordingEnd::kStopped);
+}
+
+void RtpSession::finish_recording(RecordingEnd reason) {
+  const RecordingResult result = recorder_->finish(reason);
+  recorder_.reset();
+  jitter_.reset();
+  if (callbacks_.on_recording) callbacks_.on_recording(result);
+}
+
+void RtpSession::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (recorder_) finish_recording(RecordingEnd::kStopped);
+  player_.stop();
+  if (have_remote_ && params_.send) send_rtcp(true);
+  worker_.remove(this);
+  boost::system::error_code ec;
+  rtp_.close(ec);
+  rtcp_.close(ec);
+  pool_.release(local_port_);
+}
+
+void RtpSession::start_receive() {
+  rtp_.async_receive_from(
+      asio::buffer(rx_buffer_), from_,
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        if (ec == asio::error::operation_aborted || self->closed_) return;
+        if (!ec) self->handle_rtp(n, self->from_);
+        if (!self->closed_) self->start_receive();
+      });
+}
+
+void RtpSession::start_receive_rtcp() {
+  rtcp_.async_receive_from(
+      asio::buffer(rtcp_buffer_), rtcp_from_,
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        if (ec == asio::error::operation_aborted || self->closed_) return;
+        if (!ec) self->handle_rtcp(n);
+        if (!self->closed_) self->start_receive_rtcp();
+      });
+}
+
+void RtpSession::deliver(const DtmfUpdates& updates, bool inband) {
+  for (const DtmfUpdate& u : updates) {
+    const bool begin = u.kind == DtmfUpdate::Kind::kBegin;
+    if (begin) {
+      player_.barge_in();
+      if (recorder_) {
+        if (auto end = recorder_->digit(u.digit)) finish_recording(*end);
+      }
+    } else {
+      ++stats_.dtmf_digits;
+    }
+    if (callbacks_.on_dtmf) callbacks_.on_dtmf({u.digit, u.duration_ms, !begin, inband});
+    if (closed_) return;
+  }
+}
+
+void RtpSession::handle_rtp(std::size_t size, const udp::endpoint& from) {
+  if (size > kMaxRtpPacketSize) {
+    ++stats_.oversize;
+    return;
+  }
+  if (++packets_this_tick_ > limits_.max_packets_per_tick) {
+    ++stats_.flood_dropped;
+    return;
+  }
+  const std::span<const std::uint8_t> data(rx_buffer_.data(), size);
+  if (looks_like_rtcp(data)) {  // rtcp-mux peers
+    std::copy(data.begin(), data.end(), rtcp_buffer_.begin());
+    handle_rtcp(size);
+    return;
+  }
+  RtpPacketView packet;
+  if (parse_rtp(data, packet) != RtpParseError::kNone) {
+    ++stats_.malformed;
+    return;
+  }
+  const RtpHeader& h = packet.header;
+  const bool is_audio = h.payload_type == params_.payload_type;
+  const bool is_event = params_.telephone_event_pt && h.payload_type == *params_.telephone_event_pt;
+  if (!is_audio && !is_event) {
+    ++stats_.unknown_payload_type;
+    return;
+  }
+  const auto verdict = ssrc_lock_.check(h.ssrc);
+  if (verdict == SsrcLock::Verdict::kReject) {
+    ++stats_.wrong_ssrc;
+    return;
+  }
+  if (verdict == SsrcLock::Verdict::kNewSource) {
+    if (remote_ssrc_ != 0 || stats_.received > 0) {
+      sequence_ = SequenceTracker{};
+      dtmf_rx_ = TelephoneEventReceiver{};
+    }
+    remote_ssrc_ = h.ssrc;
+  }
+  if (!sequence_.update(h.sequence)) {
+    ++stats_.bad_sequence;
+    return;
+  }
+  ++stats_.received;
+  stats_.received_bytes += size;
+  if (params_.symmetric && (!latched_ || verdict == SsrcLock::Verdict::kNewSource) &&
+      from != remote_) {
+    remote_ = from;
+    remote_rtcp_ = {from.address(), static_cast<std::uint16_t>(from.port() + 1)};
+    have_remote_ = true;
+    ++stats_.latched;
+  }
+  latched_ = latched_ || params_.symmetric;
+  const auto arrival =
+      static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - start_time_)
+                                     .count() /
+                                 125);
+  sequence_.update_jitter(arrival, h.timestamp);
+  if (!params_.receive) return;
+  if (is_event) {
+    deliver(dtmf_rx_.on_packet(h.timestamp, packet.payload), false);
+    return;
+  }
+  const std::size_t n = std::min(packet.payload.size(), decoded_.size());
+  decode(params_.codec, packet.payload.first(n), decoded_);
+  const std::span<const std::int16_t> pcm(decoded_.data(), n);
+  if (inband_) deliver(inband_->process(pcm), true);
+  if (jitter_) {
+    for (std::size_t off = 0; off + kJitterFrame <= n; off += kJitterFrame) {
+      jitter_->push(h.timestamp + static_cast<std::uint32_t>(off), pcm.subspan(off, kJitterFrame));
+    }
+  }
+}
+
+void RtpSession::handle_rtcp(std::size_t size) {
+  auto parsed = parse_rtcp({rtcp_buffer_.data(), size});
+  if (!parsed) {
+    ++stats_.rtcp_malformed;
+    return;
+  }
+  ++stats_.rtcp_received;
+  if (params_.symmetric && rtcp_from_.port() != 0 && rtcp_from_ != remote_rtcp_)
+    remote_rtcp_ = rtcp_from_;
+  for (const auto& r : parsed->reports) {
+    if (r.sender && r.ssrc == remote_ssrc_) {
+      last_sr_middle_ = ntp_middle(r.info.ntp_timestamp);
+      last_sr_at_ = std::chrono::steady_clock::now();
+    }
+  }
+  for (std::uint32_t s : parsed->byes) {
+    if (s == remote_ssrc_ && remote_ssrc_ != 0 && callbacks_.on_peer_bye) {
+      callbacks_.on_peer_bye();
+      return;
+    }
+  }
+}
+
+void RtpSession::send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload) {
+  const std::size_t n = serialize_rtp(header, payload, tx_buffer_);
+  boost::system::error_code ec;
+  rtp_.send_to(asio::buffer(tx_buffer_.data(), n), remote_, 0, ec);
+  if (ec) {
+    ++stats_.send_errors;
+    return;
+  }
+  ++stats_.sent;
+  stats_.sent_bytes += n;
+}
+
+void RtpSession::send_rtcp(bool bye) {
+  if (!have_remote_) return;
+  RtcpReport report;
+  report.sender = stats_.sent > 0;
+  report.ssrc = ssrc_;
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  report.info.ntp_timestamp = ntp_from_unix_us(now_us);
+  report.info.rtp_timestamp = timestamp_;
+  report.info.packet_count = static_cast<std::uint32_t>(stats_.sent);
+  report.info.octet_count =
+      static_cast<std::uint32_t>(stats_.sent_bytes - stats_.sent * kRtpHeaderSize);
+  if (remote_ssrc_ != 0 && sequence_.valid()) {
+    ReportBlock b;
+    b.ssrc = remote_ssrc_;
+    b.fraction_lost = sequence_.fraction_lost_interval();
+    b.cumulative_lost = sequence_.cumulative_lost();
+    b.highest_sequence = sequence_.extended_max();
+    b.jitter = sequence_.jitter();
+    b.last_sr = last_sr_middle_;
+    if (last_sr_middle_ != 0) {
+      const auto since = std::chrono::steady_clock::now() - last_sr_at_;
+      b.delay_since_last_sr = static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(since).count() * 65536 / 1000000);
+    }
+    report.blocks.push_back(b);  // RTCP every 5 s: this allocation is not per packet
+  }
+  std::array<std::uint8_t, 256> buf{};
+  const std::size_t n = build_rtcp(report, "switchboard", buf, bye);
+  boost::system::error_code ec;
+  rtcp_.send_to(asio::buffer(buf.data(), n), remote_rtcp_, 0, ec);
+  if (!ec) ++stats_.rtcp_sent;
+}
+
+void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t elapsed_ms) {
+  if (closed_) return;
+  auto self = shared_from_this();  // a callback below may drop the owner's reference
+  packets_this_tick_ = 0;
+  deliver(dtmf_rx_.tick(elapsed_ms), false);
+  if (closed_) return;
+  player_.fill(tick_out_);
+
+  // Packetise at the negotiated ptime: ptime 10 sends two packets per tick, 40 one every two.
+  const std::size_t frame = static_cast<std::size_t>(params_.ptime) * 8;
+  std::copy(tick_out_.begin(), tick_out_.end(),
+            tx_pcm_.begin() + static_cast<std::ptrdiff_t>(tx_pcm_fill_));
+  tx_pcm_fill_ += kTickSamples;
+  while (tx_pcm_fill_ >= frame) {
+    const bool can_send = params_.send && have_remote_;
+    if (!dtmf_tx_.busy() && dtmf_gap_samples_ == 0 && !digits_to_send_.empty()) {
+      dtmf_tx_.start(digits_to_send_.front(), limits_.dtmf_duration_ms * 8);
+      digits_to_send_.erase(0, 1);
+      dtmf_start_ts_ = timestamp_;
+    }
+    RtpHeader h;
+    h.ssrc = ssrc_;
+    if (dtmf_tx_.busy()) {
+      auto p = dtmf_tx_.next();
+      if (!dtmf_tx_.busy()) dtmf_gap_samples_ = 800;  // 100 ms before the next digit
+      h.payload_type = static_cast<std::uint8_t>(*params_.telephone_event_pt);
+      h.marker = p->marker;
+      h.timestamp = dtmf_start_ts_ + p->timestamp_offset;
+      h.sequence = seq_;
+      if (can_send) {
+        ++seq_;
+        send_packet(h, p->payload);
+      }
+    } else {
+      dtmf_gap_samples_ -=
+          std::min<std::uint32_t>(dtmf_gap_samples_, static_cast<std::uint32_t>(frame));
+      encode(params_.codec, {tx_pcm_.data(), frame}, encoded_);
+      h.payload_type = static_cast<std::uint8_t>(params_.payload_type);
+      h.marker = first_packet_;
+      h.timestamp = timestamp_;
+      h.sequence = seq_;
+      if (can_send) {
+        first_packet_ = false;
+        ++seq_;
+        send_packet(h, {encoded_.data(), frame});
+      }
+    }
+    timestamp_ += static_cast<std::uint32_t>(frame);
+    std::copy(tx_pcm_.begin() + static_cast<std::ptrdiff_t>(frame),
+              tx_pcm_.begin() + static_cast<std::ptrdiff_t>(tx_pcm_fill_), tx_pcm_.begin());
+    tx_pcm_fill_ -= frame;
+  }
+
+  if (recorder_) {
+    jitter_->pop({tick_in_.data(), kJitterFrame});
+    jitter_->pop({tick_in_.data() + kJitterFrame, kJitterFrame});
+    if (auto end = recorder_->write(tick_in_, tick_out_)) finish_recording(*end);
+  }
+  rtcp_elapsed_ms_ += elapsed_ms;
+  if (rtcp_elapsed_ms_ >= limits_.rtcp_interval_ms) {
+    rtcp_elapsed_ms_ = 0;
+    if (params_.send || params_.receive) send_rtcp(false);
+  }
+}
+
+}  // namespace sb::media

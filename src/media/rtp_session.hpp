@@ -1,0 +1,194 @@
+// One call leg's RTP stream on a worker: a UDP socket pair (RTP + RTCP) from the PortPool,
+// symmetric RTP (it sends to where the peer's packets come from, for NAT), G.711 as
+// negotiated in SDP, RFC 4733 DTMF in and out (in-band detection when no telephone-event was
+// negotiated), playback from a Player, recording, and RTCP reports. Paced by its MediaWorker's
+// tick; everything runs on that worker's thread. Bad packets are dropped and counted.
+#pragma once
+
+#include <array>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "media/audio_source.hpp"
+#include "media/g711.hpp"
+#include "media/inband_dtmf.hpp"
+#include "media/jitter_buffer.hpp"
+#include "media/media_worker.hpp"
+#include "media/port_pool.hpp"
+#include "media/recorder.hpp"
+#include "media/rtp_packet.hpp"
+#include "media/rtp_sequence.hpp"
+#include "media/telephone_event.hpp"
+
+namespace sb::media {
+
+// What offer/answer settled (sip::AudioSession maps onto this field by field).
+struct SessionParams {
+  std::string remote_address;  // where to send until the peer's packets show otherwise
+  std::uint16_t remote_port = 0;
+  Codec codec = Codec::kPcmu;
+  int payload_type = kPcmuPayloadType;
+  std::optional<int> telephone_event_pt;  // none: in-band DTMF detection
+  int ptime = 20;                         // 10-120 ms in steps of 10
+  bool send = true;  // false on hold / recvonly: RTP timestamps advance but nothing is sent
+  bool receive = true;
+  bool symmetric = true;  // latch onto the peer's source address
+};
+
+struct SessionLimits {
+  std::uint32_t max_packets_per_tick = 25;  // beyond: a flood, dropped and counted
+  std::uint32_t rtcp_interval_ms = 5000;
+  std::uint32_t dtmf_duration_ms = 100;  // of digits we send
+};
+
+struct RtpStats {
+  std::uint64_t received = 0;  // accepted RTP packets
+  std::uint64_t received_bytes = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t sent_bytes = 0;
+  std::uint64_t send_errors = 0;
+  std::uint64_t malformed = 0;  // failed parse_rtp
+  std::uint64_t oversize = 0;
+  std::uint64_t wrong_ssrc = 0;  // not the locked source
+  std::uint64_t unknown_payload_type = 0;
+  std::uint64_t flood_dropped = 0;
+  std::uint64_t bad_sequence = 0;  // big jumps awaiting confirmation
+  std::uint64_t rtcp_received = 0;
+  std::uint64_t rtcp_malformed = 0;
+  std::uint64_t rtcp_sent = 0;
+  std::uint64_t dtmf_digits = 0;
+  std::uint64_t latched = 0;  // times the send address moved to the packets' source
+};
+
+struct DtmfEvent {
+  char digit = 0;
+  std::uint32_t duration_ms = 0;  // 0 at begin
+  bool end = false;
+  bool inband = false;
+};
+
+class RtpSession final : public PacedStream, public std::enable_shared_from_this<RtpSession> {
+ public:
+  struct Callbacks {
+    std::function<void(const DtmfEvent&)> on_dtmf;             // begin and end of each digit
+    std::function<void(const RecordingResult&)> on_recording;  // a recording ended
+    std::function<void()> on_peer_bye;                         // RTCP BYE from the peer
+  };
+
+  // Binds the RTP/RTCP pair on `local_address` (a port from `pool`, skipping ports taken by
+  // other processes) and registers with `worker`. Call on the worker's thread.
+  static Result<std::shared_ptr<RtpSession>> open(MediaWorker& worker, PortPool& pool,
+                                                  const std::string& local_address,
+                                                  SessionParams params, Callbacks callbacks,
+                                                  SessionLimits limits = {});
+  ~RtpSession() override;
+
+  std::uint16_t local_port() const { return local_port_; }
+  const SessionParams& params() const { return params_; }
+  // A re-INVITE changed the negotiation (hold, new address, codec).
+  Status update(SessionParams params);
+
+  // Playback (queued; silence when empty).
+  Player::Id play(std::unique_ptr<AudioSource> source, PlayOptions options = {},
+                  Player::Done done = {});
+  void stop_playback() { player_.stop(); }
+  bool playing() const { return player_.playing(); }
+
+  // Sends digits as RFC 4733 events (or in-band tones when none was negotiated), one after
+  // another with 100 ms gaps. False for a character that is not a DTMF key.
+  bool send_digits(std::string_view digits);
+
+  // One recording at a time; its end is reported through Callbacks::on_recording.
+  Status start_recording(RecordingOptions options);
+  void stop_recording();
+  bool recording() const { return recorder_ != nullptr; }
+
+  // Stops the streams, ends a recording (reported as kStopped), sends RTCP BYE, releases the
+  // ports. Idempotent; the destructor does it too.
+  void close();
+
+  const RtpStats& stats() const { return stats_; }
+  const SequenceTracker& sequence() const { return sequence_; }
+  std::optional<boost::asio::ip::udp::endpoint> send_endpoint() const;
+
+  void on_tick(std::chrono::steady_clock::time_point now, std::uint32_t elapsed_ms) override;
+
+  struct Private;  // constructor tag
+
+  RtpSession(Private, MediaWorker& worker, PortPool& pool, boost::asio::ip::udp::socket rtp,
+             boost::asio::ip::udp::socket rtcp, std::uint16_t port, SessionParams params,
+             Callbacks callbacks, SessionLimits limits);
+
+ private:
+  void start_receive();
+  void start_receive_rtcp();
+  void handle_rtp(std::size_t size, const boost::asio::ip::udp::endpoint& from);
+  void handle_rtcp(std::size_t size);
+  void deliver(const DtmfUpdates& updates, bool inband);
+  void send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload);
+  void send_rtcp(bool bye);
+  void finish_recording(RecordingEnd reason);
+  Status apply(SessionParams params);
+
+  MediaWorker& worker_;
+  PortPool& pool_;
+  boost::asio::ip::udp::socket rtp_;
+  boost::asio::ip::udp::socket rtcp_;
+  std::uint16_t local_port_;
+  SessionParams params_;
+  Callbacks callbacks_;
+  SessionLimits limits_;
+  bool closed_ = false;
+
+  boost::asio::ip::udp::endpoint configured_remote_;  // from the SDP
+  boost::asio::ip::udp::endpoint remote_;             // where we send (latched)
+  boost::asio::ip::udp::endpoint remote_rtcp_;
+  bool have_remote_ = false;
+  bool latched_ = false;
+  boost::asio::ip::udp::endpoint from_;
+  boost::asio::ip::udp::endpoint rtcp_from_;
+  std::array<std::uint8_t, kMaxRtpPacketSize + 1> rx_buffer_{};
+  std::array<std::uint8_t, 1500> rtcp_buffer_{};
+  std::array<std::uint8_t, kMaxRtpPacketSize> tx_buffer_{};
+
+  // Receive side.
+  SsrcLock ssrc_lock_;
+  SequenceTracker sequence_;
+  TelephoneEventReceiver dtmf_rx_;
+  std::unique_ptr<InbandDtmfDetector> inband_;
+  std::unique_ptr<JitterBuffer> jitter_;     // while recording
+  std::array<std::int16_t, 960> decoded_{};  // up to 120 ms
+  std::uint32_t packets_this_tick_ = 0;
+  std::uint32_t remote_ssrc_ = 0;
+  std::chrono::steady_clock::time_point start_time_;
+  std::uint32_t last_sr_middle_ = 0;
+  std::chrono::steady_clock::time_point last_sr_at_{};
+
+  // Send side.
+  Player player_;
+  TelephoneEventSender dtmf_tx_;
+  std::string digits_to_send_;
+  std::uint32_t dtmf_gap_samples_ = 0;
+  std::uint32_t dtmf_start_ts_ = 0;
+  std::uint32_t ssrc_;
+  std::uint16_t seq_;
+  std::uint32_t timestamp_;
+  bool first_packet_ = true;
+  std::array<std::int16_t, 960> tx_pcm_{};  // accumulates ticks up to one packet
+  std::size_t tx_pcm_fill_ = 0;
+  std::array<std::int16_t, 160> tick_out_{};
+  std::array<std::int16_t, 160> tick_in_{};
+  std::array<std::uint8_t, 960> encoded_{};
+  std::uint32_t rtcp_elapsed_ms_ = 0;
+
+  std::unique_ptr<WavRecorder> recorder_;
+  RtpStats stats_;
+};
+
+}  // namespace sb::media

@@ -1,0 +1,396 @@
+#include "media/rtp_session.hpp"
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cmath>
+#include <vector>
+
+#include "media/rtcp.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sb::media {
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using Clock = std::chrono::steady_clock;
+
+// The far end: a plain UDP socket on loopback, used synchronously.
+struct Peer {
+  explicit Peer(asio::io_context& io)
+      : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    socket.non_blocking(true);
+  }
+  std::uint16_t port() const { return socket.local_endpoint().port(); }
+  void send(std::span<const std::uint8_t> data, std::uint16_t to) {
+    socket.send_to(asio::buffer(data.data(), data.size()),
+                   udp::endpoint(asio::ip::make_address("127.0.0.1"), to));
+  }
+  void send_rtp(std::uint16_t to, std::uint8_t pt, std::uint16_t seq, std::uint32_t ts,
+                std::span<const std::uint8_t> payload, std::uint32_t ssrc = 0x5EED,
+                bool marker = false) {
+    RtpHeader h;
+    h.payload_type = pt;
+    h.sequence = seq;
+    h.timestamp = ts;
+    h.ssrc = ssrc;
+    h.marker = marker;
+    std::vector<std::uint8_t> buf(kMaxRtpPacketSize);
+    buf.resize(serialize_rtp(h, payload, buf));
+    send(buf, to);
+  }
+  // Every datagram waiting on the socket.
+  std::vector<std::vector<std::uint8_t>> drain() {
+    std::vector<std::vector<std::uint8_t>> out;
+    for (;;) {
+      std::vector<std::uint8_t> buf(2048);
+      udp::endpoint from;
+      boost::system::error_code ec;
+      const std::size_t n = socket.receive_from(asio::buffer(buf), from, 0, ec);
+      if (ec) break;
+      buf.resize(n);
+      out.push_back(std::move(buf));
+    }
+    return out;
+  }
+  udp::socket socket;
+};
+
+class RtpSessionTest : public ::testing::Test {
+ protected:
+  RtpSessionTest() : worker(io.get_executor()), pool(41000, 41999), peer(io) {}
+  // Sessions end before their worker (pending receives hold them until the io runs).
+  ~RtpSessionTest() override {
+    for (auto& s : opened) s->close();
+    opened.clear();
+    pump();
+  }
+
+  std::shared_ptr<RtpSession> open(SessionParams p = {}, RtpSession::Callbacks cb = {}) {
+    if (p.remote_address.empty()) {
+      p.remote_address = "127.0.0.1";
+      p.remote_port = peer.port();
+    }
+    auto s = RtpSession::open(worker, pool, "127.0.0.1", p, std::move(cb));
+    EXPECT_TRUE(s) << s.error().message;
+    if (s) opened.push_back(*s);
+    return s ? *s : nullptr;
+  }
+  // Runs ready handlers (loopback datagrams are delivered at once; no waiting).
+  void pump() {
+    for (int i = 0; i < 3; ++i) {
+      io.restart();
+      io.poll();
+    }
+  }
+  void tick(int n = 1) {
+    for (int i = 0; i < n; ++i) {
+      now += std::chrono::milliseconds(20);
+      worker.tick(now);
+      pump();
+    }
+  }
+
+  asio::io_context io;
+  MediaWorker worker;
+  PortPool pool;
+  Peer peer;
+  Clock::time_point now = Clock::now();
+  std::vector<std::shared_ptr<RtpSession>> opened;
+};
+
+std::vector<std::uint8_t> event(std::uint8_t code, std::uint16_t duration, bool end) {
+  std::array<std::uint8_t, 4> b{};
+  serialize_telephone_event({code, end, 10, duration}, b);
+  return {b.begin(), b.end()};
+}
+
+TEST_F(RtpSessionTest, SendsPacedPcmuOfWhatIsPlaying) {
+  auto s = open();
+  auto ramp = std::make_shared<std::vector<std::int16_t>>(480);
+  for (std::size_t i = 0; i < 480; ++i) (*ramp)[i] = static_cast<std::int16_t>(i * 50);
+  bool done = false;
+  s->play(std::make_unique<PcmSource>(ramp), {},
+          [&](PlaybackEnd e) { done = e == PlaybackEnd::kCompleted; });
+  tick(3);
+  auto packets = peer.drain();
+  ASSERT_EQ(packets.size(), 3u);
+  RtpPacketView v0, v1;
+  ASSERT_EQ(parse_rtp(packets[0], v0), RtpParseError::kNone);
+  EXPECT_EQ(v0.header.payload_type, 0);
+  EXPECT_TRUE(v0.header.marker);
+  EXPECT_EQ(v0.payload.size(), 160u);
+  for (std::size_t i = 0; i < 160; ++i) ASSERT_EQ(v0.payload[i], linear_to_ulaw((*ramp)[i])) << i;
+  ASSERT_EQ(parse_rtp(packets[1], v1), RtpParseError::kNone);
+  EXPECT_FALSE(v1.header.marker);
+  EXPECT_EQ(static_cast<std::uint16_t>(v1.header.sequence - v0.header.sequence), 1);
+  EXPECT_EQ(v1.header.timestamp - v0.header.timestamp, 160u);
+  EXPECT_EQ(v1.header.ssrc, v0.header.ssrc);
+  tick();  // the source ends in the 4th tick
+  EXPECT_TRUE(done);
+  EXPECT_EQ(s->stats().sent, 4u);
+}
+
+TEST_F(RtpSessionTest, PtimeAndCodecAsNegotiated) {
+  SessionParams p;
+  p.codec = Codec::kPcma;
+  p.payload_type = 8;
+  p.ptime = 40;
+  auto s = open(p);
+  tick(4);
+  auto packets = peer.drain();
+  ASSERT_EQ(packets.size(), 2u);  // one per 40 ms
+  RtpPacketView v;
+  ASSERT_EQ(parse_rtp(packets[0], v), RtpParseError::kNone);
+  EXPECT_EQ(v.header.payload_type, 8);
+  EXPECT_EQ(v.payload.size(), 320u);
+  EXPECT_EQ(v.payload[0], 0xD5);  // A-law silence
+}
+
+TEST_F(RtpSessionTest, SymmetricRtpSendsWhereThePacketsComeFrom) {
+  Peer nat(io);  // the peer's real source address differs from its SDP
+  auto s = open();
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  nat.send_rtp(s->local_port(), 0, 1, 0, audio);
+  pump();
+  tick(2);
+  EXPECT_EQ(nat.drain().size(), 2u);
+  EXPECT_TRUE(peer.drain().empty());
+  EXPECT_EQ(s->stats().latched, 1u);
+  EXPECT_EQ(s->send_endpoint()->port(), nat.port());
+}
+
+TEST_F(RtpSessionTest, Rfc4733DigitsArriveWithDurationAndBargeIn) {
+  std::vector<DtmfEvent> events;
+  SessionParams p;
+  p.telephone_event_pt = 101;
+  auto s = open(p, {.on_dtmf = [&](const DtmfEvent& e) { events.push_back(e); }});
+  PlaybackEnd how = PlaybackEnd::kCompleted;
+  s->play(std::make_unique<SilenceSource>(80000), {.barge_in = true},
+          [&](PlaybackEnd e) { how = e; });
+  std::uint16_t seq = 100;
+  peer.send_rtp(s->local_port(), 101, seq++, 8000, event(5, 160, false), 0x5EED, true);
+  peer.send_rtp(s->local_port(), 101, seq++, 8000, event(5, 320, false));
+  peer.send_rtp(s->local_port(), 101, seq++, 8000, event(5, 960, true));
+  peer.send_rtp(s->local_port(), 101, seq++, 8000, event(5, 960, true));
+  peer.send_rtp(s->local_port(), 101, seq++, 8000, event(5, 960, true));
+  pump();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].digit, '5');
+  EXPECT_FALSE(events[0].end);
+  EXPECT_TRUE(events[1].end);
+  EXPECT_EQ(events[1].duration_ms, 120u);
+  EXPECT_EQ(how, PlaybackEnd::kInterrupted);
+  EXPECT_EQ(s->stats().dtmf_digits, 1u);
+}
+
+TEST_F(RtpSessionTest, BadPacketsAreDroppedAndCounted) {
+  auto s = open();
+  const auto port = s->local_port();
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  peer.send_rtp(port, 0, 1, 0, audio);  // locks SSRC 0x5EED
+  std::vector<std::uint8_t> garbage = {1, 2, 3};
+  peer.send(garbage, port);
+  std::vector<std::uint8_t> v1(20, 0);
+  v1[0] = 0x40;
+  peer.send(v1, port);
+  peer.send_rtp(port, 18, 2, 160, audio);        // G.729: not negotiated
+  peer.send_rtp(port, 0, 3, 320, audio, 0xBAD);  // another source
+  std::vector<std::uint8_t> huge(1600, 0x80);
+  peer.send(huge, port);
+  pump();
+  const RtpStats& st = s->stats();
+  EXPECT_EQ(st.received, 1u);
+  EXPECT_EQ(st.malformed, 2u);
+  EXPECT_EQ(st.unknown_payload_type, 1u);
+  EXPECT_EQ(st.wrong_ssrc, 1u);
+  EXPECT_EQ(st.oversize, 1u);
+  // A flood within one tick: beyond the per-tick budget is dropped.
+  tick();
+  for (std::uint16_t i = 0; i < 40; ++i)
+    peer.send_rtp(port, 0, static_cast<std::uint16_t>(10 + i), 0, audio);
+  pump();
+  EXPECT_EQ(s->stats().flood_dropped, 15u);
+}
+
+TEST_F(RtpSessionTest, SendsDigitsAsTelephoneEvents) {
+  SessionParams p;
+  p.telephone_event_pt = 101;
+  auto s = open(p);
+  ASSERT_FALSE(s->send_digits("1x"));
+  ASSERT_TRUE(s->send_digits("12"));
+  tick(30);
+  TelephoneEventReceiver rx;
+  std::string digits;
+  int events = 0;
+  std::uint16_t last_seq = 0;
+  bool first = true;
+  for (const auto& pkt : peer.drain()) {
+    RtpPacketView v;
+    ASSERT_EQ(parse_rtp(pkt, v), RtpParseError::kNone);
+    if (!first) {
+      EXPECT_EQ(static_cast<std::uint16_t>(v.header.sequence - last_seq), 1);
+    }
+    first = false;
+    last_seq = v.header.sequence;
+    if (v.header.payload_type != 101) continue;
+    ++events;
+    for (const auto& u : rx.on_packet(v.header.timestamp, v.payload)) {
+      if (u.kind == DtmfUpdate::Kind::kEnd) digits.push_back(u.digit);
+    }
+  }
+  EXPECT_EQ(digits, "12");
+  EXPECT_EQ(events, 14);  // 7 per digit: 5 at 20 ms (the 5th with E set) and 2 repeated ends
+}
+
+TEST_F(RtpSessionTest, InbandDtmfWhenNoTelephoneEvent) {
+  std::vector<DtmfEvent> events;
+  auto s = open({}, {.on_dtmf = [&](const DtmfEvent& e) { events.push_back(e); }});
+  ToneSource tone(ToneSpec::dtmf('7', 120, 200));
+  std::vector<std::int16_t> frame(160);
+  std::vector<std::uint8_t> encoded(160);
+  std::uint16_t seq = 1;
+  std::uint32_t ts = 0;
+  while (tone.read(frame) == frame.size()) {
+    encode(Codec::kPcmu, frame, encoded);
+    peer.send_rtp(s->local_port(), 0, seq++, ts, encoded);
+    ts += 160;
+    pump();
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].digit, '7');
+  EXPECT_TRUE(events[1].inband);
+  EXPECT_NEAR(events[1].duration_ms, 120, 30);
+}
+
+TEST_F(RtpSessionTest, RecordsBothDirectionsToTwoChannels) {
+  testing::TempDir dir;
+  std::optional<RecordingResult> result;
+  auto s = open({}, {.on_recording = [&](const RecordingResult& r) { result = r; }});
+  ASSERT_TRUE(s->start_recording({.path = dir.file("call.wav"),
+                                  .channels = RecordChannels::kBoth,
+                                  .silence_timeout_s = 0,
+                                  .trim_silence = false}));
+  EXPECT_FALSE(s->start_recording({.path = dir.file("again.wav")}));
+  s->play(std::make_unique<ToneSource>(ToneSpec{{{1000, 0, -10, 2000}}, 1}));
+  std::vector<std::int16_t> frame(160);
+  std::vector<std::uint8_t> encoded(160);
+  ToneSource inbound(ToneSpec{{{440, 0, -10, 2000}}, 1});
+  for (int i = 0; i < 50; ++i) {
+    inbound.read(frame);
+    encode(Codec::kPcmu, frame, encoded);
+    peer.send_rtp(s->local_port(), 0, static_cast<std::uint16_t>(i),
+                  static_cast<std::uint32_t>(i * 160), encoded);
+    pump();
+    tick();
+  }
+  s->stop_recording();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->reason, RecordingEnd::kStopped);
+  EXPECT_EQ(result->samples, 50u * 160);
+  SF_INFO info{};
+  SNDFILE* f = sf_open(dir.file("call.wav").c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(info.channels, 2);
+  std::vector<std::int16_t> data(static_cast<std::size_t>(info.frames * 2));
+  sf_readf_short(f, data.data(), info.frames);
+  sf_close(f);
+  // Zero crossings per channel over the last 0.5 s: 440 Hz left, 1000 Hz right.
+  auto crossings = [&](int ch) {
+    int n = 0;
+    for (std::size_t i = 4000; i + 1 < static_cast<std::size_t>(info.frames); ++i) {
+      n += (data[2 * i + ch] < 0) != (data[2 * (i + 1) + ch] < 0);
+    }
+    return n;
+  };
+  EXPECT_NEAR(crossings(0), 440, 25);
+  EXPECT_NEAR(crossings(1), 1000, 25);
+}
+
+TEST_F(RtpSessionTest, HoldSendsNothingButTimeAdvances) {
+  auto s = open();
+  tick();
+  auto before = peer.drain();
+  SessionParams held;
+  held.remote_address = "127.0.0.1";
+  held.remote_port = peer.port();
+  held.send = false;
+  ASSERT_TRUE(s->update(held));
+  tick(5);
+  EXPECT_TRUE(peer.drain().empty());
+  held.send = true;
+  ASSERT_TRUE(s->update(held));
+  tick();
+  auto after = peer.drain();
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(after.size(), 1u);
+  RtpPacketView a, b;
+  parse_rtp(before[0], a);
+  parse_rtp(after[0], b);
+  EXPECT_EQ(b.header.timestamp - a.header.timestamp, 6u * 160);
+  EXPECT_EQ(static_cast<std::uint16_t>(b.header.sequence - a.header.sequence), 1);
+}
+
+TEST_F(RtpSessionTest, CloseReleasesThePortAndUnregisters) {
+  const auto available = pool.available();
+  auto s = open();
+  EXPECT_EQ(pool.available(), available - 1);
+  EXPECT_EQ(worker.streams(), 1u);
+  s->close();
+  EXPECT_EQ(pool.available(), available);
+  EXPECT_EQ(worker.streams(), 0u);
+  s.reset();
+  pump();  // pending receives complete with operation_aborted and free the session
+}
+
+TEST_F(RtpSessionTest, RejectsBadParameters) {
+  SessionParams p;
+  p.remote_address = "127.0.0.1";
+  p.remote_port = peer.port();
+  p.ptime = 25;
+  EXPECT_FALSE(RtpSession::open(worker, pool, "127.0.0.1", p, {}));
+  EXPECT_FALSE(RtpSession::open(worker, pool, "not-an-address", {}, {}));
+  PortPool tiny(41990, 41991);
+  auto one = RtpSession::open(worker, tiny, "127.0.0.1", {}, {});
+  ASSERT_TRUE(one);
+  opened.push_back(*one);
+  auto two = RtpSession::open(worker, tiny, "127.0.0.1", {}, {});
+  ASSERT_FALSE(two);
+  EXPECT_EQ(two.error().code, 20503);
+  (*one)->close();
+}
+
+// ---- MediaWorker ----
+
+struct CountingStream final : PacedStream {
+  int ticks = 0;
+  std::function<void()> during;
+  void on_tick(Clock::time_point, std::uint32_t) override {
+    ++ticks;
+    if (during) during();
+  }
+};
+
+TEST(MediaWorker, TicksEveryStreamAndSurvivesRemovalDuringATick) {
+  asio::io_context io;
+  MediaWorker worker(io.get_executor());
+  CountingStream a, b, c;
+  worker.add(&a);
+  worker.add(&b);
+  worker.add(&c);
+  a.during = [&] { worker.remove(&b); };
+  worker.tick(Clock::now());
+  EXPECT_EQ(a.ticks, 1);
+  EXPECT_EQ(b.ticks, 0);
+  EXPECT_EQ(c.ticks, 1);
+  EXPECT_EQ(worker.streams(), 2u);
+  a.during = nullptr;
+  worker.tick(Clock::now());
+  EXPECT_EQ(c.ticks, 2);
+  EXPECT_EQ(worker.stats().ticks, 2u);
+}
+
+}  // namespace
+}  // namespace sb::media
