@@ -4,6 +4,7 @@
 
 #include "api/auth.hpp"
 #include "api/json.hpp"
+#include "api/path.hpp"
 #include "api/resources.hpp"
 #include "core/log.hpp"
 #include "core/sid.hpp"
@@ -13,23 +14,6 @@ namespace sb::api {
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-// Splits "a/b/c" into at most N segments; nullopt when there are more.
-template <std::size_t N>
-std::optional<std::pair<std::array<std::string_view, N>, std::size_t>> split_path(
-    std::string_view path) {
-  std::array<std::string_view, N> out{};
-  std::size_t n = 0;
-  while (!path.empty()) {
-    if (n == N) return std::nullopt;
-    const auto slash = path.find('/');
-    out[n++] = path.substr(0, slash);
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-    if (path.empty()) return std::nullopt;  // trailing slash
-  }
-  return std::make_pair(out, n);
-}
 
 // "IncomingPhoneNumbers/PN….json" -> "PN…" when the segment ends ".json".
 std::optional<std::string_view> strip_json(std::string_view segment) {

@@ -13,6 +13,7 @@
 
 #include "api/api.hpp"
 #include "api/auth.hpp"
+#include "api/path.hpp"
 #include "core/log.hpp"
 #include "core/sid.hpp"
 #include "core/time.hpp"
@@ -219,22 +220,6 @@ http::Response list_response(std::string_view key, json::array items, std::strin
   body[key] = std::move(out);
   body["meta"] = std::move(meta);
   return http::json_response(200, body);
-}
-
-template <std::size_t N>
-std::optional<std::pair<std::array<std::string_view, N>, std::size_t>> split(
-    std::string_view path) {
-  std::array<std::string_view, N> out{};
-  std::size_t n = 0;
-  while (!path.empty()) {
-    if (n == N) return std::nullopt;
-    const auto slash = path.find('/');
-    out[n++] = path.substr(0, slash);
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-    if (path.empty()) return std::nullopt;
-  }
-  return std::make_pair(out, n);
 }
 
 // Who is asking: an account (Basic auth) or an access-token holder.
@@ -525,7 +510,7 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
   const std::string_view path = target.substr(0, qmark);
   const std::string_view query = qmark == std::string_view::npos ? "" : target.substr(qmark + 1);
   info.route = "/v1/unmatched";
-  auto parts = split<6>(path.substr(1));
+  auto parts = split_path<6>(path.substr(1));
   if (!parts) co_return error(not_found(path));
   const auto& [seg, n] = *parts;
   const auto method = req.method();
