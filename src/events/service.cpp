@@ -10,6 +10,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <initializer_list>
 
 #include "core/log.hpp"
 #include "core/random.hpp"
@@ -59,6 +60,18 @@ std::string hmac256(std::string_view key, std::string_view data) {
 Status step_done(Db& db, Db::Stmt& st, std::string_view what) {
   const int rc = st.step();
   if (rc != 101 /* SQLITE_DONE */) return db.error(what);
+  return Ok{};
+}
+
+// Runs each statement with `sid` bound to ?1, in order; stops at the first failure.
+Status run_for_sid(Db& db, std::initializer_list<const char*> statements, const std::string& sid,
+                   std::string_view what) {
+  for (const char* sql : statements) {
+    auto st = db.prepare(sql);
+    if (!st) return st.error();
+    (*st)->bind(1, sid);
+    if (Status s = step_done(db, **st, what); !s) return s;
+  }
   return Ok{};
 }
 
@@ -448,16 +461,12 @@ asio::awaitable<Result<ChannelPtr>> EventService::update_channel(
 asio::awaitable<Status> EventService::delete_channel(ChannelPtr channel) {
   const std::string sid = channel->sid;
   EventStore::Job job = [sid](Db& db) -> Status {
-    for (const char* sql :
-         {"DELETE FROM channels WHERE sid=?1", "DELETE FROM subscribers WHERE channel_sid=?1",
-          "DELETE FROM events WHERE channel_sid=?1",
-          "UPDATE outbox SET status='cancelled' WHERE channel_sid=?1 AND status='pending'"}) {
-      auto st = db.prepare(sql);
-      if (!st) return st.error();
-      (*st)->bind(1, sid);
-      if (Status s = step_done(db, **st, "delete channel"); !s) return s;
-    }
-    return Ok{};
+    return run_for_sid(
+        db,
+        {"DELETE FROM channels WHERE sid=?1", "DELETE FROM subscribers WHERE channel_sid=?1",
+         "DELETE FROM events WHERE channel_sid=?1",
+         "UPDATE outbox SET status='cancelled' WHERE channel_sid=?1 AND status='pending'"},
+        sid, "delete channel");
   };
   Status s = co_await commit(std::move(job));
   if (!s) co_return s;
@@ -574,15 +583,11 @@ asio::awaitable<Result<SubscriberPtr>> EventService::update_subscriber(Subscribe
 asio::awaitable<Status> EventService::delete_subscriber(SubscriberPtr sub) {
   const std::string sid = sub->sid;
   EventStore::Job job = [sid](Db& db) -> Status {
-    for (const char* sql :
-         {"DELETE FROM subscribers WHERE sid=?1",
-          "UPDATE outbox SET status='cancelled' WHERE target_sid=?1 AND status='pending'"}) {
-      auto st = db.prepare(sql);
-      if (!st) return st.error();
-      (*st)->bind(1, sid);
-      if (Status s = step_done(db, **st, "delete subscriber"); !s) return s;
-    }
-    return Ok{};
+    return run_for_sid(
+        db,
+        {"DELETE FROM subscribers WHERE sid=?1",
+         "UPDATE outbox SET status='cancelled' WHERE target_sid=?1 AND status='pending'"},
+        sid, "delete subscriber");
   };
   Status s = co_await commit(std::move(job));
   if (!s) co_return s;
