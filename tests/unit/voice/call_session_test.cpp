@@ -2,6 +2,8 @@
 // real libcurl client and the real SQLite store.
 #include "voice/call_session.hpp"
 
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -97,22 +99,23 @@ class CallSessionTest : public ::testing::Test {
     call_.to = "1000";
   }
 
-  std::optional<SessionOutcome> start(CallSession& session) {
-    std::optional<SessionOutcome> out;
-    asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
+  // Starts `session`; `out` receives its outcome when it ends.
+  void spawn(CallSession& session, std::optional<SessionOutcome>& out) {
+    asio::co_spawn(io_, session.run(), [&out](std::exception_ptr e, SessionOutcome o) {
       if (e) std::rethrow_exception(e);
       out = o;
     });
-    return out;
+  }
+
+  // Runs the loop until `done()` holds, for at most 5 s.
+  void pump_until(const std::function<bool()>& done) {
+    for (int i = 0; i < 500 && !done(); ++i) io_.run_one_for(std::chrono::milliseconds(10));
   }
 
   SessionOutcome run_call(FakeLeg& leg) {
     CallSession session(io_.get_executor(), services(), leg, route_, call_);
     std::optional<SessionOutcome> out;
-    asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
-      if (e) std::rethrow_exception(e);
-      out = o;
-    });
+    spawn(session, out);
     io_.run();
     io_.restart();
     EXPECT_TRUE(out.has_value());
@@ -216,15 +219,10 @@ TEST_F(CallSessionTest, CancelWhileTheFirstWebhookIsPendingEndsCanceled) {
   FakeLeg leg;
   CallSession session(io_.get_executor(), services(), leg, route_, call_);
   std::optional<SessionOutcome> out;
-  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
-    if (e) std::rethrow_exception(e);
-    out = o;
-  });
-  for (int i = 0; i < 500 && server_.requests_to("/voice").empty(); ++i) {
-    io_.run_one_for(std::chrono::milliseconds(10));
-  }
+  spawn(session, out);
+  pump_until([&] { return !server_.requests_to("/voice").empty(); });
   session.remote_hangup();  // CANCEL
-  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  pump_until([&] { return out.has_value(); });
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->status, "canceled");
   EXPECT_EQ(out->interpreter.end, twiml::CallEnd::kHungUp);
@@ -242,14 +240,11 @@ TEST_F(CallSessionTest, ACallerHangUpDuringSayEndsCompletedWithoutOurBye) {
   leg.block_say = true;
   CallSession session(io_.get_executor(), services(), leg, route_, call_);
   std::optional<SessionOutcome> out;
-  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
-    if (e) std::rethrow_exception(e);
-    out = o;
-  });
-  for (int i = 0; i < 500 && leg.log.size() < 2; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  spawn(session, out);
+  pump_until([&] { return leg.log.size() >= 2; });
   ASSERT_THAT(leg.log, ::testing::ElementsAre("200", "say:long story"));
   session.remote_hangup();  // BYE from the caller
-  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  pump_until([&] { return out.has_value(); });
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->status, "completed");
   EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "say:long story"));  // no BYE of ours
@@ -266,11 +261,8 @@ TEST_F(CallSessionTest, LiveModificationReplacesTheRunningDocument) {
   svc.registry = &registry;
   CallSession session(io_.get_executor(), svc, leg, route_, call_);
   std::optional<SessionOutcome> out;
-  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
-    if (e) std::rethrow_exception(e);
-    out = o;
-  });
-  for (int i = 0; i < 500 && leg.log.size() < 2; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  spawn(session, out);
+  pump_until([&] { return leg.log.size() >= 2; });
   ASSERT_THAT(leg.log, ::testing::ElementsAre("200", "say:hold music"));
   EXPECT_EQ(registry.size(), 1u);
   EXPECT_FALSE(registry.modify("AC00000000000000000000000000000000", call_.call_sid, {}));
@@ -278,7 +270,7 @@ TEST_F(CallSessionTest, LiveModificationReplacesTheRunningDocument) {
   Modification m;
   m.twiml = "<Response><Say>an agent is free</Say><Hangup/></Response>";
   ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, m));
-  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  pump_until([&] { return out.has_value(); });
   ASSERT_TRUE(out.has_value());
   EXPECT_THAT(leg.log,
               ::testing::ElementsAre("200", "say:hold music", "say:an agent is free", "BYE"));
@@ -297,11 +289,8 @@ TEST_F(CallSessionTest, StatusCompletedHangsUpALiveCall) {
   svc.registry = &registry;
   CallSession session(io_.get_executor(), svc, leg, route_, call_);
   std::optional<SessionOutcome> out;
-  asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
-    if (e) std::rethrow_exception(e);
-    out = o;
-  });
-  for (int i = 0; i < 500 && leg.log.size() < 2; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  spawn(session, out);
+  pump_until([&] { return leg.log.size() >= 2; });
   Modification cancel_it;
   cancel_it.status = "canceled";  // answered already: no effect
   ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, cancel_it));
@@ -310,7 +299,7 @@ TEST_F(CallSessionTest, StatusCompletedHangsUpALiveCall) {
   Modification end;
   end.status = "completed";
   ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, end));
-  for (int i = 0; i < 500 && !out; ++i) io_.run_one_for(std::chrono::milliseconds(10));
+  pump_until([&] { return out.has_value(); });
   ASSERT_TRUE(out.has_value());
   EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "say:forever", "BYE"));
   EXPECT_EQ(out->status, "completed");
