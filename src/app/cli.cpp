@@ -19,8 +19,10 @@ int run_cli(int argc, char** argv) {
   cli.set_version_flag("--version", std::string("switchboard ") + SB_VERSION);
   cli.require_subcommand(1);
 
-  std::string config_file, data_dir, http_listen, sip_listen, public_url, log_level;
+  std::string config_file, data_dir, http_listen, sip_listen, public_url, log_level, rtp_ports,
+      rtp_address;
   unsigned workers = 0;
+  std::uint32_t max_calls = 0;
   bool demo = false;
   auto* serve_cmd = cli.add_subcommand("serve", "Run the daemon");
   serve_cmd->add_option("--config", config_file, "TOML configuration file")
@@ -38,6 +40,13 @@ int run_cli(int argc, char** argv) {
                                       "trace|debug|info|warn|error|critical|off [info]");
   auto* o_workers =
       serve_cmd->add_option("--workers", workers, "Worker threads [SWITCHBOARD_WORKERS, cores]");
+  auto* o_rtp = serve_cmd->add_option("--rtp-ports", rtp_ports,
+                                      "RTP port range first-last [SWITCHBOARD_RTP_PORTS, 10000-20000]");
+  auto* o_rtp_address = serve_cmd->add_option(
+      "--rtp-address", rtp_address,
+      "Address peers send RTP to [SWITCHBOARD_RTP_ADDRESS, the SIP listen address]");
+  auto* o_max_calls = serve_cmd->add_option(
+      "--max-calls", max_calls, "Concurrent calls before 503 [SWITCHBOARD_MAX_CALLS, 5000]");
   serve_cmd->add_flag("--demo", demo, "Create the demo number 1000 served by /demo/voice");
 
   auto* twiml_cmd = cli.add_subcommand("twiml", "TwiML tools");
@@ -88,6 +97,14 @@ int run_cli(int argc, char** argv) {
     if (o_url->count()) config.public_url = public_url;
     if (o_log->count()) config.log_level = log_level;
     if (o_workers->count()) config.workers = workers;
+    if (o_rtp_address->count()) config.rtp_address = rtp_address;
+    if (o_max_calls->count()) config.max_calls = max_calls;
+    if (o_rtp->count()) {
+      if (auto s = parse_port_range(rtp_ports, config.rtp_port_min, config.rtp_port_max); !s) {
+        std::cerr << "switchboard: --rtp-ports: " << s.error().message << "\n";
+        return 2;
+      }
+    }
     if (demo) config.demo = true;
     if (auto s = validate(config); !s) {
       std::cerr << "switchboard: " << s.error().message << "\n";

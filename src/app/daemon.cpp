@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "api/api.hpp"
@@ -17,6 +18,7 @@
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "store/sqlite_store.hpp"
+#include "events/service.hpp"
 #include "voice/call_registry.hpp"
 
 namespace sb::app {
@@ -36,6 +38,22 @@ void save_credentials(const std::filesystem::path& dir, const store::Account& ac
   }
   ::chmod(path.c_str(), 0600);
 }
+
+// The call router's events go to the event router's system publisher.
+class EventServiceSink final : public voice::CallEventSink {
+ public:
+  explicit EventServiceSink(events::EventService* service) : service_(service) {}
+  void publish(std::string account_sid, std::string channel, std::string type,
+               boost::json::value data) override {
+    if (service_) {
+      service_->publish_system(std::move(account_sid), std::move(channel), std::move(type),
+                               std::move(data));
+    }
+  }
+
+ private:
+  events::EventService* service_;
+};
 
 }  // namespace
 
@@ -107,17 +125,17 @@ int serve(const Config& config) {
                 ":" + std::to_string(endpoint->port());
   std::shared_ptr<void> events_module = start_events(config, store, api, events_base);
   if (!events_module) return 1;
-  // SIP on worker 0 (UDP and TCP on one port).
-  SipFront sip(*workers.front(), store);
-  auto sip_address = parse_listen_address(config.sip_listen);
-  auto sip_bound = sip.start(*sip_address, metrics);
+  // Live calls, so that Calls/{Sid}.json updates reach them.
+  voice::CallRegistry calls;
+  api.set_call_registry(&calls);
+  // SIP, the call router and media on worker 0 (UDP and TCP on one port).
+  EventServiceSink call_events(events_service(events_module));
+  SipFront sip(*workers.front(), VoiceDeps{store, clock, calls, &call_events, public_url});
+  auto sip_bound = sip.start(config, metrics);
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);
     return 1;
   }
-  // Live calls, so that Calls/{Sid}.json updates reach them.
-  voice::CallRegistry calls;
-  api.set_call_registry(&calls);
   server.start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -158,11 +176,20 @@ int serve(const Config& config) {
 
   // The main thread waits for a termination signal (perhaps already pending), then drains.
   int exit_code = 0;
+  std::promise<void> sip_stopped;
+  auto sip_stopped_future = sip_stopped.get_future();
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: draining {} connection(s)", signo, server.active_connections());
     server.begin_shutdown();
-    asio::post(*workers.front(), [&sip] { sip.stop(); });
+    // Live calls get their BYE; the stack stops once those had a moment to go out.
+    asio::post(*workers.front(), [&sip] { sip.hang_up_all(); });
+    auto stop_sip = std::make_shared<asio::steady_timer>(*workers.front(),
+                                                         std::chrono::milliseconds(200));
+    stop_sip->async_wait([stop_sip, &sip, &sip_stopped](const boost::system::error_code&) {
+      sip.stop();
+      sip_stopped.set_value();
+    });
   });
   control.run();
 
@@ -176,6 +203,7 @@ int serve(const Config& config) {
                  server.active_connections(), config.shutdown_timeout_ms);
     exit_code = 0;
   }
+  sip_stopped_future.wait_for(std::chrono::seconds(2));
   guards.clear();
   for (auto* ctx : workers) ctx->stop();
   for (auto& t : threads) t.join();

@@ -1,26 +1,98 @@
 #include "app/sip_front.hpp"
 
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
+
 #include "core/log.hpp"
-#include "voice/routing.hpp"
+#include "http/client.hpp"
+#include "media/http_media_fetcher.hpp"
+#include "media/media_cache.hpp"
+#include "media/media_worker.hpp"
+#include "media/port_pool.hpp"
+#include "media/tts.hpp"
+#include "media/url_audio.hpp"
+#include "voice/call_router.hpp"
+#include "voice/document_cache.hpp"
+#include "voice/notifications.hpp"
 
 namespace sb::app {
 
-SipFront::SipFront(boost::asio::io_context& io, store::Store& store)
-    : io_(io), store_(store), sampler_(io) {}
+// Everything the calls of this worker share, in construction order (destroyed in reverse:
+// the router and its calls first).
+struct SipFront::Voice {
+  Voice(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config)
+      : client(io.get_executor()),
+        notifications(deps.store, deps.events),
+        worker(io.get_executor()),
+        ports(config.rtp_port_min, config.rtp_port_max),
+        cache(std::filesystem::path(config.data_dir) / "cache" / "media", deps.clock),
+        tts(engines(), cache),
+        fetcher(client),
+        audio(fetcher, cache),
+        blocking(1),
+        media{worker,
+              ports,
+              tts,
+              audio,
+              blocking.get_executor(),
+              "",
+              std::filesystem::path(config.data_dir) / "recordings",
+              deps.public_url,
+              &notifications,
+              &deps.store,
+              &deps.clock},
+        router(io,
+               voice::SessionServices{
+                   voice::WebhookServices{client, notifications, documents, deps.clock},
+                   deps.store, &deps.registry, deps.events},
+               media, voice::RouterOptions{config.max_calls, 5}) {}
 
-SipFront::~SipFront() = default;
+  static std::vector<std::unique_ptr<media::TtsEngine>> engines() {
+    std::vector<std::unique_ptr<media::TtsEngine>> out;
+    out.push_back(std::make_unique<media::FliteEngine>());
+    out.push_back(std::make_unique<media::EspeakEngine>());
+    return out;
+  }
 
-Result<sip::Endpoint> SipFront::start(const ListenAddress& address, http::Metrics& metrics) {
-  sip::UaConfig config;
-  config.host =
-      address.host == "0.0.0.0" || address.host == "localhost" ? "127.0.0.1" : address.host;
-  stack_ = std::make_unique<sip::SipStack>(io_, config, *this);
-  const std::string host = address.host == "localhost" ? "127.0.0.1" : address.host;
-  auto udp = stack_->listen_udp(host, address.port);
+  http::CurlClient client;
+  voice::DocumentCache documents;
+  voice::StoreNotificationSink notifications;
+  media::MediaWorker worker;
+  media::PortPool ports;
+  media::MediaCache cache;
+  media::Synthesizer tts;
+  media::HttpMediaFetcher fetcher;
+  media::UrlAudioLoader audio;
+  boost::asio::thread_pool blocking;
+  voice::MediaContext media;
+  voice::CallRouter router;
+};
+
+SipFront::SipFront(boost::asio::io_context& io, VoiceDeps deps)
+    : io_(io), deps_(std::move(deps)), sampler_(io) {}
+
+SipFront::~SipFront() {
+  stack_.reset();
+  voice_.reset();
+}
+
+Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metrics) {
+  auto address = parse_listen_address(config.sip_listen);
+  if (!address) return address.error();
+  sip::UaConfig ua;
+  ua.host =
+      address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
+  voice_ = std::make_unique<Voice>(io_, deps_, config);
+  voice_->media.rtp_address = config.rtp_address.empty() ? ua.host : config.rtp_address;
+  stack_ = std::make_unique<sip::SipStack>(io_, ua, voice_->router);
+  const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
+  auto udp = stack_->listen_udp(host, address->port);
   if (!udp) return udp.error();
   auto tcp = stack_->listen_tcp(host, udp->port);
   if (!tcp) return tcp.error();
   stack_->start();
+  voice_->router.bind(stack_->ua());
+  voice_->worker.start();
   running_ = true;
   sample();
   metrics.add_collector([c = counters_](std::string& out) {
@@ -46,6 +118,22 @@ Result<sip::Endpoint> SipFront::start(const ListenAddress& address, http::Metric
          c->send_errors.load() + c->receive_errors.load());
     line("switchboard_sip_framing_errors_total", "TCP streams closed for bad framing.", "counter",
          c->framing_errors.load());
+    line("switchboard_calls_active", "Calls in progress.", "gauge", c->active_calls.load());
+    line("switchboard_calls_routed_total", "Calls that started a session.", "counter",
+         c->routed.load());
+    line("switchboard_calls_completed_total", "Call sessions that ended.", "counter",
+         c->completed.load());
+    out += "# HELP switchboard_calls_refused_total INVITEs refused, by reason.\n"
+           "# TYPE switchboard_calls_refused_total counter\n";
+    auto refused = [&out](const char* reason, std::uint64_t v) {
+      out += std::string("switchboard_calls_refused_total{reason=\"") + reason + "\"} " +
+             std::to_string(v) + "\n";
+    };
+    refused("not_found", c->not_found.load());
+    refused("forbidden", c->forbidden.load());
+    refused("no_application", c->no_application.load());
+    refused("bad_sdp", c->bad_sdp.load());
+    refused("overloaded", c->overloaded.load());
   });
   return *udp;
 }
@@ -64,42 +152,31 @@ void SipFront::sample() {
   counters_->send_errors = tr.send_errors;
   counters_->receive_errors = tr.receive_errors;
   counters_->framing_errors = tr.framing_errors;
+  const auto& rs = voice_->router.stats();
+  counters_->active_calls = voice_->router.active();
+  counters_->routed = rs.routed;
+  counters_->not_found = rs.not_found;
+  counters_->forbidden = rs.forbidden;
+  counters_->no_application = rs.no_application;
+  counters_->bad_sdp = rs.bad_sdp;
+  counters_->overloaded = rs.overloaded;
+  counters_->completed = rs.completed;
   sampler_.expires_after(std::chrono::milliseconds(250));
   sampler_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) sample();
   });
 }
 
+void SipFront::hang_up_all() {
+  if (running_) voice_->router.hang_up_all();
+}
+
 void SipFront::stop() {
   if (!running_) return;
   running_ = false;
   sampler_.cancel();
+  voice_->worker.stop();
   stack_->stop();
-}
-
-void SipFront::on_incoming(const sip::IncomingCall& call) {
-  // A store lookup is a short indexed read; the call router issue moves calls to sessions.
-  auto routed = voice::route_call(store_, call.to_user);
-  if (!routed) {
-    stack_->ua().reject(call.call, 500, "Server Internal Error");
-    return;
-  }
-  if (!routed->route) {
-    switch (routed->failure) {
-      case voice::RouteFailure::kUnknownNumber:
-        stack_->ua().reject(call.call, 404, "Not Found");
-        return;
-      case voice::RouteFailure::kInactiveAccount:
-        stack_->ua().reject(call.call, 403, "Forbidden");
-        return;
-      case voice::RouteFailure::kNoApplication:
-        stack_->ua().reject(call.call, 480, "No Voice Application");
-        return;
-    }
-  }
-  spdlog::info("sip: call {} to {} routed to {} (media not bound yet: 480)", call.call_id,
-               call.to_user, routed->route->application.url);
-  stack_->ua().reject(call.call, 480, "Media Engine Not Available");
 }
 
 }  // namespace sb::app

@@ -1,7 +1,7 @@
-// The daemon's SIP side: the stack listening on --sip-listen (UDP and TCP), OPTIONS answered,
-// and every INVITE routed by its called number. Until the media engine is bound (the
-// call-router issue), a routed call is refused with 480; unknown numbers get 404, inactive
-// accounts 403. The stack's counters (received, malformed, dropped, transport) go to /metrics.
+// The daemon's voice side on one worker: the SIP stack listening on --sip-listen (UDP and TCP),
+// the call router that turns every routed INVITE into a CallSession, and what those calls use
+// on this worker: the webhook client, the media clock and RTP port pool, speech and audio
+// caches. The stack's and the router's counters go to /metrics.
 #pragma once
 
 #include <atomic>
@@ -9,32 +9,47 @@
 #include <memory>
 
 #include "core/config.hpp"
+#include "core/time.hpp"
 #include "http/metrics.hpp"
 #include "sip/stack.hpp"
 #include "store/store.hpp"
+#include "voice/call_events.hpp"
+#include "voice/call_registry.hpp"
 
 namespace sb::app {
 
-class SipFront final : public sip::CallEvents {
+struct VoiceDeps {
+  store::Store& store;
+  const Clock& clock;
+  voice::CallRegistry& registry;
+  voice::CallEventSink* events = nullptr;
+  std::string public_url;
+};
+
+class SipFront {
  public:
-  SipFront(boost::asio::io_context& io, store::Store& store);
-  ~SipFront() override;
+  SipFront(boost::asio::io_context& io, VoiceDeps deps);
+  ~SipFront();
 
   // Binds UDP and TCP on the same port (port 0: a free one) and starts the stack.
-  Result<sip::Endpoint> start(const ListenAddress& address, http::Metrics& metrics);
+  Result<sip::Endpoint> start(const Config& config, http::Metrics& metrics);
+  // Ends live calls (BYE) so that peers are not left with dead dialogs.
+  void hang_up_all();
   void stop();
-
-  void on_incoming(const sip::IncomingCall& call) override;
 
  private:
   struct Counters {
     std::atomic<std::uint64_t> received{0}, malformed{0}, dropped{0}, unknown_dialog{0},
-        calls_in{0}, udp_in{0}, tcp_in{0}, send_errors{0}, receive_errors{0}, framing_errors{0};
+        calls_in{0}, udp_in{0}, tcp_in{0}, send_errors{0}, receive_errors{0}, framing_errors{0},
+        active_calls{0}, routed{0}, not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0},
+        overloaded{0}, completed{0};
   };
+  struct Voice;
   void sample();  // copies the stack's counters (owned by its thread) for the scraper
 
   boost::asio::io_context& io_;
-  store::Store& store_;
+  VoiceDeps deps_;
+  std::unique_ptr<Voice> voice_;
   std::unique_ptr<sip::SipStack> stack_;
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
   boost::asio::steady_timer sampler_;

@@ -50,6 +50,20 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
   return out;
 }
 
+Status parse_port_range(std::string_view text, std::uint16_t& first, std::uint16_t& last) {
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) {
+    return config_error("port range '" + std::string(text) + "': expected first-last");
+  }
+  auto a = parse_uint<std::uint16_t>("port range", text.substr(0, dash));
+  if (!a) return a.error();
+  auto b = parse_uint<std::uint16_t>("port range", text.substr(dash + 1));
+  if (!b) return b.error();
+  first = *a;
+  last = *b;
+  return Ok{};
+}
+
 std::string Config::effective_public_url() const {
   std::string url = public_url;
   if (url.empty()) {
@@ -75,11 +89,13 @@ Status apply_toml_file(Config& config, const std::string& path) {
 
   static const std::set<std::string, std::less<>> kTop = {
       "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
-      "http",     "sip",        "account",   "demo"};
+      "http",     "sip",        "account",   "demo",  "media"};
   static const std::set<std::string, std::less<>> kHttp = {
       "listen", "max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms",
       "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen"};
+  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls"};
+  static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
+                                                            "rtp_address"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
 
   auto check_keys = [&](const toml::table& table, const std::set<std::string, std::less<>>& keys,
@@ -120,6 +136,13 @@ Status apply_toml_file(Config& config, const std::string& path) {
   if (auto* sip = root["sip"].as_table()) {
     if (auto s = check_keys(*sip, kSip, "sip"); !s) return s;
     str(root["sip"]["listen"], config.sip_listen);
+    num(root["sip"]["max_calls"], config.max_calls);
+  }
+  if (auto* media = root["media"].as_table()) {
+    if (auto s = check_keys(*media, kMedia, "media"); !s) return s;
+    num(root["media"]["rtp_port_min"], config.rtp_port_min);
+    num(root["media"]["rtp_port_max"], config.rtp_port_max);
+    str(root["media"]["rtp_address"], config.rtp_address);
   }
   if (auto* account = root["account"].as_table()) {
     if (auto s = check_keys(*account, kAccount, "account"); !s) return s;
@@ -143,6 +166,16 @@ Status apply_environment(Config& config,
   if (auto v = get("SWITCHBOARD_LOG_LEVEL")) config.log_level = *v;
   if (auto v = get("SWITCHBOARD_ACCOUNT_SID")) config.account_sid = *v;
   if (auto v = get("SWITCHBOARD_AUTH_TOKEN")) config.auth_token = *v;
+  if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
+  if (auto v = get("SWITCHBOARD_RTP_PORTS")) {
+    auto s = parse_port_range(*v, config.rtp_port_min, config.rtp_port_max);
+    if (!s) return s;
+  }
+  if (auto v = get("SWITCHBOARD_MAX_CALLS")) {
+    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_MAX_CALLS", *v);
+    if (!n) return n.error();
+    config.max_calls = *n;
+  }
   if (auto v = get("SWITCHBOARD_WORKERS")) {
     auto n = parse_uint<unsigned>("SWITCHBOARD_WORKERS", *v);
     if (!n) return n.error();
@@ -174,6 +207,13 @@ Status validate(const Config& config) {
   if (!kLevels.contains(config.log_level)) {
     return config_error("log_level must be one of trace, debug, info, warn, error, critical, off");
   }
+  if (config.rtp_port_min < 1024 || config.rtp_port_max <= config.rtp_port_min ||
+      config.rtp_port_max - config.rtp_port_min < 3) {
+    return config_error("RTP port range must lie in 1024-65535 and hold at least two pairs (" +
+                        std::to_string(config.rtp_port_min) + "-" +
+                        std::to_string(config.rtp_port_max) + ")");
+  }
+  if (config.max_calls == 0) return config_error("max_calls must be positive");
   if (config.http.max_body_bytes == 0 || config.http.max_header_bytes == 0) {
     return config_error("http size limits must be positive");
   }

@@ -41,9 +41,18 @@ struct Config {
   std::optional<std::string> auth_token;
   bool demo = false;  // seed the demo number on start
 
+  // Calls and media.
+  std::uint16_t rtp_port_min = 10000;  // the UDP range RTP/RTCP pairs come from
+  std::uint16_t rtp_port_max = 20000;
+  std::string rtp_address;   // where peers send RTP; empty: the SIP listen address
+  std::uint32_t max_calls = 5000;  // concurrent calls before new INVITEs get 503
+
   // The base URL clients reach the daemon at, without a trailing slash.
   std::string effective_public_url() const;
 };
+
+// "10000-20000" into [first, last].
+Status parse_port_range(std::string_view text, std::uint16_t& first, std::uint16_t& last);
 
 // Reads a TOML file into `config`; unknown keys are an error so typos do not pass silently.
 Status apply_toml_file(Config& config, const std::string& path);

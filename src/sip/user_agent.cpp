@@ -696,13 +696,14 @@ Status UserAgent::answer(CallHandle h, std::string_view sdp) {
   return Ok{};
 }
 
-Status UserAgent::reject(CallHandle h, int status, std::string_view reason) {
+Status UserAgent::reject(CallHandle h, int status, std::string_view reason,
+                         std::string_view extra_headers) {
   Call* c = find(h);
   if (!c || c->outbound || c->zombie ||
       (c->state != Call::State::kIncoming && c->state != Call::State::kEarly))
     return state_error("call cannot be rejected");
   if (status < 300 || status > 699) return state_error("reject needs a 3xx-6xx status");
-  respond(c->invite_tx, *c->invite, status, reason, c->local_tag);
+  respond(c->invite_tx, *c->invite, status, reason, c->local_tag, extra_headers);
   end(*c, EndReason::kLocalHangup, false);
   return Ok{};
 }

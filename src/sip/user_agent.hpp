@@ -111,7 +111,9 @@ class UserAgent final : public TransactionUser {
   // --- call API (all return an error for an unknown call or a call in the wrong state) ---
   Status ringing(CallHandle call, std::string_view early_sdp = {});  // 180, or 183 with SDP
   Status answer(CallHandle call, std::string_view sdp);
-  Status reject(CallHandle call, int status, std::string_view reason = {});
+  // `extra_headers`: complete lines with CRLF, e.g. "Retry-After: 5\r\n".
+  Status reject(CallHandle call, int status, std::string_view reason = {},
+                std::string_view extra_headers = {});
   // BYE when established; CANCEL while an outbound call is early; 480 for an unanswered
   // inbound call.
   Status hangup(CallHandle call);

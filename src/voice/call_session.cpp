@@ -2,6 +2,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
@@ -86,9 +87,25 @@ void CallSession::finish(const std::string& status) {
   const std::int64_t now = services_.webhooks.clock.now_unix();
   record_.end_time = now;
   record_.duration = answered_ ? now - record_.start_time : 0;
-  save(false);
-  callbacks_->notify("completed", call_, static_cast<int>(record_.duration));
-  publish("completed", static_cast<int>(record_.duration));
+  record_.status = call_.status;
+  record_.date_updated = now;
+  // The completed callback and event go out once the record says so, so that an application
+  // reacting to them reads the final call from the REST API.
+  auto announce = [callbacks = callbacks_, call = call_, events = services_.events,
+                   duration = static_cast<int>(record_.duration)] {
+    callbacks->notify("completed", call, duration);
+    if (events) {
+      events->publish(call.account_sid, "calls.completed", "call.completed",
+                      call_event_data(call, duration));
+    }
+  };
+  services_.store.write(store::UpdateCall{record_},
+                        [executor = asio::prefer(executor_,
+                                                 asio::execution::outstanding_work.tracked),
+                         announce, sid = record_.sid](Status s) {
+                          if (!s) spdlog::error("call {} not recorded: {}", sid, s.error().message);
+                          asio::post(executor, announce);
+                        });
 }
 
 asio::awaitable<SessionOutcome> CallSession::run() {

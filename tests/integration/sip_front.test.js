@@ -1,6 +1,6 @@
 'use strict';
 // The daemon's SIP side on real sockets: OPTIONS answered, INVITEs routed by the called
-// number (404 unknown, 480 while media is not bound), garbage refused or dropped and counted in
+// number (404 unknown, 480 for a number with no voice application), garbage refused or dropped and counted in
 // /metrics, and the daemon keeps serving. Everything on 127.0.0.1.
 
 const test = require('node:test');
@@ -65,9 +65,9 @@ const finalStatus = (msgs) => msgs.map((m) => Number(m.split(' ')[1])).find((s) 
 test('SIP: OPTIONS, routed INVITEs, garbage counted, and the daemon keeps serving', async (t) => {
   const d = await startDaemon(t);
   const port = sipPort(d);
-  // A number with an application, as the REST API creates it.
+  // A number without a voice application (calls that run one: calls.test.js).
   const created = await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), {
-    body: { PhoneNumber: '1000', VoiceUrl: 'https://app.example/voice' },
+    body: { PhoneNumber: '1000' },
   });
   assert.equal(created.status, 201);
 

@@ -1,0 +1,481 @@
+#include "voice/sip_call_leg.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+#include <cmath>
+
+#include "core/log.hpp"
+#include "core/sid.hpp"
+
+namespace sb::voice {
+namespace {
+
+[[noreturn]] void throw_cancelled() {
+  throw boost::system::system_error(asio::error::operation_aborted);
+}
+
+// Twilio's voice names onto the built-in engines: man → kal, woman/alice/Polly/Google → slt
+// for English; other languages go to whichever engine speaks them with its default voice.
+std::string engine_voice(const std::string& voice, const std::string& language) {
+  const bool english = language.empty() || language.rfind("en", 0) == 0;
+  if (!english) return "";
+  if (voice == "man" || voice == "kal") return "kal";
+  if (voice == "slt") return "slt";
+  return "slt";
+}
+
+// Audio played `loop` times (TwiML's loop: 0 repeats until interrupted).
+std::unique_ptr<media::AudioSource> looped(const media::SharedPcm& pcm, int loop) {
+  std::unique_ptr<media::AudioSource> source = std::make_unique<media::PcmSource>(pcm);
+  if (loop == 1) return source;
+  return std::make_unique<media::LoopSource>(std::move(source),
+                                             static_cast<std::uint32_t>(std::max(0, loop)));
+}
+
+}  // namespace
+
+// ---- Wakeup ----
+
+Wakeup::Wakeup(asio::any_io_executor executor)
+    : timer_(std::move(executor), asio::steady_timer::time_point::max()) {}
+
+void Wakeup::notify() {
+  fired_ = true;
+  timer_.cancel();
+}
+
+asio::awaitable<bool> Wakeup::wait(std::optional<std::chrono::milliseconds> timeout) {
+  if (fired_) {
+    fired_ = false;
+    co_return true;
+  }
+  if (timeout) {
+    timer_.expires_after(*timeout);
+  } else {
+    timer_.expires_at(asio::steady_timer::time_point::max());
+  }
+  boost::system::error_code ec;
+  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (fired_) {
+    fired_ = false;
+    co_return true;
+  }
+  if (ec == asio::error::operation_aborted) throw_cancelled();
+  co_return false;
+}
+
+// ---- the leg ----
+
+struct SipCallLeg::Shared {
+  explicit Shared(const asio::any_io_executor& ex) : digit_wake(ex), record_wake(ex) {}
+  std::string digits;      // buffered for collect_digits
+  bool accepting = false;  // inside a Gather (interruptible prompts or collection)
+  Wakeup digit_wake;
+  Wakeup record_wake;
+  std::optional<media::RecordingResult> recording;
+};
+
+SipCallLeg::SipCallLeg(asio::any_io_executor executor, sip::UserAgent& ua,
+                       sip::CallHandle handle, MediaContext& media, std::string account_sid,
+                       std::string call_sid)
+    : executor_(std::move(executor)),
+      ua_(ua),
+      handle_(handle),
+      media_(media),
+      account_sid_(std::move(account_sid)),
+      call_sid_(std::move(call_sid)),
+      shared_(std::make_shared<Shared>(executor_)) {}
+
+SipCallLeg::~SipCallLeg() { close(); }
+
+media::SessionParams SipCallLeg::params_of(const sip::AudioSession& audio) {
+  media::SessionParams p;
+  p.remote_address = audio.remote_address;
+  p.remote_port = audio.remote_port;
+  p.codec = media::codec_from_name(audio.codec.name).value_or(media::Codec::kPcmu);
+  p.payload_type = audio.codec.payload_type;
+  p.telephone_event_pt = audio.telephone_event_pt;
+  p.ptime = audio.ptime;
+  p.send = !audio.remote_hold &&
+           (audio.direction == sip::Direction::kSendRecv ||
+            audio.direction == sip::Direction::kSendOnly);
+  p.receive = audio.direction == sip::Direction::kSendRecv ||
+              audio.direction == sip::Direction::kRecvOnly;
+  return p;
+}
+
+Status SipCallLeg::prepare(std::string_view sdp_offer) {
+  if (sdp_offer.empty()) {
+    return Error{488, 488, "INVITE without an SDP offer is not supported"};
+  }
+  auto offer = sip::parse_sdp(sdp_offer);
+  if (!offer) return Error{488, 488, "bad SDP offer: " + offer.error().message};
+  sip::LocalMedia local;
+  local.address = media_.rtp_address;
+  local.port = 9;  // placeholder until the RTP port is known
+  sip::AudioCapabilities caps;
+  auto trial = sip::make_answer(*offer, local, caps);
+  if (!trial) return Error{488, 488, trial.error().message};
+
+  media::SessionParams params = params_of(trial->audio);
+  params.send = false;  // no media before the 200 OK
+  std::weak_ptr<Shared> weak = shared_;
+  media::RtpSession::Callbacks callbacks;
+  callbacks.on_dtmf = [weak, this](const media::DtmfEvent& e) {
+    if (e.end) return;  // the digit counts when it begins (barge-in is immediate)
+    if (weak.lock()) digit(e.digit);
+  };
+  callbacks.on_recording = [weak](const media::RecordingResult& r) {
+    if (auto s = weak.lock()) {
+      s->recording = r;
+      s->record_wake.notify();
+    }
+  };
+  auto opened = media::RtpSession::open(media_.worker, media_.ports, media_.rtp_address, params,
+                                        std::move(callbacks));
+  if (!opened) return Error{503, 503, "no RTP port: " + opened.error().message};
+  rtp_ = std::move(*opened);
+  local.port = rtp_->local_port();
+  local.session_id = static_cast<std::uint64_t>(rtp_->local_port()) * 7919 + handle_;
+  local.session_version = sdp_version_;
+  auto answer = sip::make_answer(*offer, local, caps);
+  if (!answer) return Error{488, 488, answer.error().message};
+  answer_sdp_ = sip::to_string(answer->sdp);
+  audio_ = answer->audio;
+  return Ok{};
+}
+
+void SipCallLeg::close() {
+  if (!rtp_) return;
+  auto rtp = std::move(rtp_);
+  rtp->close();  // ends playback and recording; their callbacks see the end
+}
+
+void SipCallLeg::on_remote_end() {
+  gone_ = true;
+  close();
+}
+
+void SipCallLeg::on_sip_dtmf(char d) {
+  digit(d);
+  // INFO digits do not pass through the RTP session's barge-in: stop an interruptible prompt.
+  if (shared_->accepting && rtp_ && rtp_->playing()) rtp_->stop_playback();
+}
+
+void SipCallLeg::digit(char d) {
+  if (!shared_->accepting) return;  // outside a Gather, Twilio ignores keys
+  if (shared_->digits.size() < 64) shared_->digits.push_back(d);
+  shared_->digit_wake.notify();
+}
+
+std::optional<std::string> SipCallLeg::on_reoffer(std::string_view sdp) {
+  if (!rtp_) return std::nullopt;
+  auto offer = sip::parse_sdp(sdp);
+  if (!offer) return std::nullopt;
+  sip::LocalMedia local;
+  local.address = media_.rtp_address;
+  local.port = rtp_->local_port();
+  local.session_id = static_cast<std::uint64_t>(rtp_->local_port()) * 7919 + handle_;
+  local.session_version = ++sdp_version_;
+  auto answer = sip::make_answer(*offer, local, sip::AudioCapabilities{});
+  if (!answer) return std::nullopt;
+  media::SessionParams params = params_of(answer->audio);
+  if (!answered_) params.send = false;
+  if (auto s = rtp_->update(params); !s) return std::nullopt;
+  answer_sdp_ = sip::to_string(answer->sdp);
+  audio_ = answer->audio;
+  return answer_sdp_;
+}
+
+asio::awaitable<bool> SipCallLeg::answer() {
+  if (gone_ || !rtp_) co_return false;
+  if (auto s = ua_.answer(handle_, answer_sdp_); !s) {
+    spdlog::warn("call {}: answer failed: {}", call_sid_, s.error().message);
+    co_return false;
+  }
+  answered_ = true;
+  // Media flows from the 200 OK on (in the direction the offer allowed).
+  (void)rtp_->update(params_of(audio_));
+  co_return true;
+}
+
+asio::awaitable<void> SipCallLeg::reject(int sip_status) {
+  if (!gone_) {
+    const char* reason = sip_status == 486   ? "Busy Here"
+                         : sip_status == 603 ? "Decline"
+                         : sip_status == 487 ? "Request Terminated"
+                                             : "";
+    (void)ua_.reject(handle_, sip_status, reason);
+    gone_ = true;
+  }
+  close();
+  co_return;
+}
+
+asio::awaitable<void> SipCallLeg::hangup() {
+  if (!gone_) {
+    (void)ua_.hangup(handle_);
+    gone_ = true;
+  }
+  close();
+  co_return;
+}
+
+void SipCallLeg::warn(int code, const std::string& message) {
+  spdlog::warn("call {}: {} ({})", call_sid_, message, code);
+  if (!media_.notifications) return;
+  store::Notification n;
+  n.sid = make_sid(sid_prefix::kNotification);
+  n.account_sid = account_sid_;
+  n.call_sid = call_sid_;
+  n.log = 1;
+  n.error_code = code;
+  n.message_text = message;
+  n.date_created = media_.clock ? media_.clock->now_unix() : 0;
+  media_.notifications->record(std::move(n));
+}
+
+asio::awaitable<twiml::PromptEnd> SipCallLeg::play_source(
+    std::unique_ptr<media::AudioSource> source, bool interruptible) {
+  if (gone_ || !rtp_) co_return twiml::PromptEnd::kHungUp;
+  if (interruptible) {
+    shared_->accepting = true;
+    if (!shared_->digits.empty()) co_return twiml::PromptEnd::kInterrupted;
+  } else {
+    shared_->accepting = false;
+  }
+  auto wake = std::make_shared<Wakeup>(executor_);
+  auto how = std::make_shared<std::optional<media::PlaybackEnd>>();
+  media::PlayOptions options;
+  options.barge_in = interruptible;
+  rtp_->play(std::move(source), options, [wake, how](media::PlaybackEnd e) {
+    *how = e;
+    wake->notify();
+  });
+  bool cancelled = false;
+  try {
+    co_await wake->wait();
+  } catch (const boost::system::system_error&) {
+    cancelled = true;
+  }
+  if (cancelled) {
+    if (rtp_) rtp_->stop_playback();  // a live modification: the new document speaks now
+    throw_cancelled();
+  }
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  switch (how->value_or(media::PlaybackEnd::kStopped)) {
+    case media::PlaybackEnd::kCompleted:
+      co_return twiml::PromptEnd::kCompleted;
+    case media::PlaybackEnd::kInterrupted:
+      co_return twiml::PromptEnd::kInterrupted;
+    case media::PlaybackEnd::kStopped:
+      co_return interruptible ? twiml::PromptEnd::kInterrupted : twiml::PromptEnd::kCompleted;
+  }
+  co_return twiml::PromptEnd::kCompleted;
+}
+
+asio::awaitable<twiml::PromptEnd> SipCallLeg::say(const twiml::Say& say, bool interruptible) {
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  if (say.text.empty()) co_return twiml::PromptEnd::kCompleted;
+  if (interruptible && !shared_->digits.empty()) {
+    shared_->accepting = true;
+    co_return twiml::PromptEnd::kInterrupted;
+  }
+  media::SpeechRequest request;
+  request.text = say.text;
+  request.language = say.language;
+  request.voice = engine_voice(say.voice, say.language);
+  auto speech = co_await media_.tts.speak_async(media_.blocking, std::move(request));
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  if (!speech) {
+    warn(speech.error().code, speech.error().message);
+    co_return twiml::PromptEnd::kCompleted;
+  }
+  auto source = looped(*speech, say.loop);
+  co_return co_await play_source(std::move(source), interruptible);
+}
+
+asio::awaitable<void> SipCallLeg::send_digits(const std::string& digits) {
+  // 'w' waits half a second; runs of keys go out as RFC 4733 events (100 ms on, 100 ms off).
+  std::string run;
+  auto flush = [&]() -> asio::awaitable<void> {
+    if (run.empty() || !rtp_) co_return;
+    const auto ms = std::chrono::milliseconds(200 * static_cast<int>(run.size()));
+    rtp_->send_digits(run);
+    run.clear();
+    Wakeup pause(executor_);
+    co_await pause.wait(ms);
+  };
+  for (char c : digits) {
+    if (c == 'w' || c == 'W') {
+      co_await flush();
+      Wakeup pause(executor_);
+      co_await pause.wait(std::chrono::milliseconds(500));
+    } else {
+      run.push_back(c);
+    }
+  }
+  co_await flush();
+}
+
+asio::awaitable<twiml::PromptEnd> SipCallLeg::play(const twiml::Play& play, bool interruptible) {
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  if (!play.digits.empty()) {
+    co_await send_digits(play.digits);
+    if (gone_) co_return twiml::PromptEnd::kHungUp;
+    if (play.url.empty()) co_return twiml::PromptEnd::kCompleted;
+  }
+  if (interruptible && !shared_->digits.empty()) {
+    shared_->accepting = true;
+    co_return twiml::PromptEnd::kInterrupted;
+  }
+  auto pcm = co_await media_.audio.load(play.url);
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  if (!pcm) {
+    warn(pcm.error().code, pcm.error().message + " (" + play.url + ")");
+    co_return twiml::PromptEnd::kCompleted;
+  }
+  auto source = looped(*pcm, play.loop);
+  co_return co_await play_source(std::move(source), interruptible);
+}
+
+asio::awaitable<twiml::PromptEnd> SipCallLeg::pause(int seconds, bool interruptible) {
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  const auto length = std::chrono::milliseconds(std::max(0, seconds) * 1000);
+  if (!interruptible) {
+    shared_->accepting = false;
+    Wakeup quiet(executor_);
+    co_await quiet.wait(length);
+    co_return gone_ ? twiml::PromptEnd::kHungUp : twiml::PromptEnd::kCompleted;
+  }
+  shared_->accepting = true;
+  if (!shared_->digits.empty()) co_return twiml::PromptEnd::kInterrupted;
+  const auto until = std::chrono::steady_clock::now() + length;
+  while (shared_->digits.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    const bool woke = co_await shared_->digit_wake.wait(left);
+    if (!woke) break;
+  }
+  if (gone_) co_return twiml::PromptEnd::kHungUp;
+  co_return shared_->digits.empty() ? twiml::PromptEnd::kCompleted
+                                    : twiml::PromptEnd::kInterrupted;
+}
+
+asio::awaitable<twiml::CollectedDigits> SipCallLeg::collect_digits(
+    const twiml::DigitCollection& spec) {
+  twiml::CollectedDigits out;
+  shared_->accepting = true;
+  const auto timeout = std::chrono::milliseconds(std::max(1, spec.timeout_s) * 1000);
+  for (;;) {
+    while (!shared_->digits.empty()) {
+      const char d = shared_->digits.front();
+      shared_->digits.erase(0, 1);
+      if (!spec.finish_on_key.empty() && spec.finish_on_key.find(d) != std::string::npos) {
+        out.finished_on_key = std::string(1, d);
+        shared_->accepting = false;
+        shared_->digits.clear();
+        co_return out;
+      }
+      out.digits.push_back(d);
+      if (spec.num_digits && static_cast<int>(out.digits.size()) >= *spec.num_digits) {
+        shared_->accepting = false;
+        shared_->digits.clear();
+        co_return out;
+      }
+    }
+    if (gone_) {
+      out.hung_up = true;
+      co_return out;
+    }
+    // The timeout runs from the last key (or from the end of the prompts).
+    const bool woke = co_await shared_->digit_wake.wait(timeout);
+    if (!woke) break;
+  }
+  shared_->accepting = false;
+  out.hung_up = gone_;
+  co_return out;
+}
+
+asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record& r) {
+  twiml::RecordingOutcome out;
+  if (gone_ || !rtp_) {
+    out.hung_up = true;
+    co_return out;
+  }
+  shared_->accepting = false;
+  shared_->digits.clear();
+  if (r.play_beep) {
+    auto beep = std::make_unique<media::ToneSource>(media::ToneSpec::beep());
+    co_await play_source(std::move(beep), false);
+    if (gone_ || !rtp_) {
+      out.hung_up = true;
+      co_return out;
+    }
+  }
+  const std::string sid = make_sid(sid_prefix::kRecording);
+  std::error_code fs_error;
+  std::filesystem::create_directories(media_.recordings_dir, fs_error);
+  media::RecordingOptions options;
+  options.path = (media_.recordings_dir / (sid + ".wav")).string();
+  options.channels = media::RecordChannels::kInbound;
+  options.max_length_s = static_cast<std::uint32_t>(std::max(0, r.max_length));
+  options.silence_timeout_s = static_cast<std::uint32_t>(std::max(0, r.timeout));
+  options.finish_on_key = r.finish_on_key;
+  options.trim_silence = r.trim != "do-not-trim";
+  shared_->recording.reset();
+  const std::int64_t started = media_.clock ? media_.clock->now_unix() : 0;
+  if (auto s = rtp_->start_recording(options); !s) {
+    warn(s.error().code ? s.error().code : 13610, "Record: " + s.error().message);
+    co_return out;
+  }
+  bool cancelled = false;
+  try {
+    while (!shared_->recording) co_await shared_->record_wake.wait();
+  } catch (const boost::system::system_error&) {
+    cancelled = true;
+  }
+  if (cancelled) {
+    if (rtp_) rtp_->stop_recording();
+    if (!gone_) throw_cancelled();  // a live modification: no action, the new document runs
+    // The caller hung up: the recording (complete and playable) still reaches the action URL.
+    co_await asio::this_coro::reset_cancellation_state();
+  }
+  const media::RecordingResult result =
+      shared_->recording.value_or(media::RecordingResult{media::RecordingEnd::kStopped,
+                                                         options.path, 0, 0});
+  out.recording_sid = sid;
+  out.recording_url = media_.public_url + "/2010-04-01/Accounts/" + account_sid_ +
+                      "/Recordings/" + sid;
+  out.duration_s = static_cast<int>(std::lround(result.duration_s()));
+  out.hung_up = gone_;
+  if (result.reason == media::RecordingEnd::kKey && result.key) {
+    out.digits = std::string(1, result.key);
+  } else if (gone_) {
+    out.digits = "hangup";
+  }
+  (void)started;
+  co_return out;
+}
+
+asio::awaitable<twiml::DialOutcome> SipCallLeg::dial(const twiml::Dial&) {
+  // Outbound legs need a trunk; until one is configured, Dial fails as Twilio's does when the
+  // called party cannot be reached, and the document continues (or its action runs).
+  warn(13223, "Dial: no outbound SIP trunk is configured");
+  twiml::DialOutcome out;
+  out.status = "failed";
+  out.hung_up = gone_;
+  co_return out;
+}
+
+asio::awaitable<bool> SipCallLeg::other(const twiml::Verb& verb) {
+  warn(12100, std::string("verb <") + std::string(twiml::verb_name(verb)) +
+                  "> is not supported on this platform yet; skipped");
+  co_return true;
+}
+
+}  // namespace sb::voice

@@ -1,0 +1,234 @@
+'use strict';
+// Real calls end to end: sipp dials the daemon over SIP, the daemon fetches the number's
+// TwiML from an application server in this process (signed, with fallback), speaks and plays
+// over RTP, reads RFC 2833 digits that sipp plays from /usr/share/sip-tester captures, and
+// ends the call with BYE; status callbacks, Calls.json and Notifications.json tell the story.
+// The official `twilio` client validates signatures and modifies a live call.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const net = require('node:net');
+const twilio = require('twilio');
+const { startDaemon, twilioClient } = require('./lib/daemon');
+const { runSipp } = require('./lib/sipp');
+
+function sipPort(daemon) {
+  const m = /sip:\s+udp\+tcp 127\.0\.0\.1:(\d+)/.exec(daemon.stdout);
+  assert.ok(m, `no sip line in:\n${daemon.stdout}`);
+  return Number(m[1]);
+}
+
+// 8 kHz 16-bit mono WAV of a tone.
+function toneWav(ms, freq = 440) {
+  const n = (8000 * ms) / 1000;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; ++i) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * freq * i) / 8000)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8);
+  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(8000, 24); h.writeUInt32LE(16000, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
+  h.write('data', 36); h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+// An application server: `routes[path](req, params)` returns {status, body, delayMs, type}
+// or a string of TwiML. Every request is kept (with its signature check) in `seen`.
+async function startApp(t, token) {
+  const app = { seen: [], routes: {}, waiters: [] };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', async () => {
+      const url = new URL(req.url, app.base);
+      const params = Object.fromEntries(new URLSearchParams(req.method === 'POST' ? body : url.search));
+      const full = `${app.base}${req.url}`;
+      const valid = twilio.validateRequest(token, req.headers['x-twilio-signature'] || '', full,
+        req.method === 'POST' ? params : {});
+      const entry = { path: url.pathname, method: req.method, params, valid, headers: req.headers };
+      app.seen.push(entry);
+      for (const w of [...app.waiters]) if (w.match(entry)) { app.waiters.splice(app.waiters.indexOf(w), 1); w.resolve(entry); }
+      const route = app.routes[url.pathname];
+      let out = route ? await route(req, params) : { status: 404, body: 'no route' };
+      if (typeof out === 'string') out = { body: out };
+      if (out.hang) return; // never answer (a timeout)
+      if (out.delayMs) await new Promise((r) => setTimeout(r, out.delayMs));
+      res.writeHead(out.status || 200, { 'Content-Type': out.type || 'text/xml' });
+      res.end(out.body || '');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  app.base = `http://127.0.0.1:${server.address().port}`;
+  app.url = (p) => `${app.base}${p}`;
+  // Resolves with the first request (already seen or future) that `match` accepts.
+  app.waitFor = (match, ms = 20000) => {
+    const found = app.seen.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const w = { match, resolve };
+      app.waiters.push(w);
+      setTimeout(() => reject(new Error(`timed out waiting; seen: ${JSON.stringify(app.seen.map((s) => [s.path, s.params.CallStatus]))}`)), ms);
+    });
+  };
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  return app;
+}
+
+async function addNumber(d, number, fields) {
+  const r = await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), {
+    body: { PhoneNumber: number, ...fields },
+  });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+async function closedPort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const completedFor = (sid) => (e) => e.path === '/status' && e.params.CallSid === sid && e.params.CallStatus === 'completed';
+
+test('calls run TwiML: Say + Gather with RFC 2833 digits, Play, Hangup, status callback', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  app.routes['/voice'] = () =>
+    '<Response><Gather numDigits="1" action="/gather" timeout="10"><Say>Please press a key.</Say></Gather>' +
+    '<Say>We did not get a key.</Say></Response>';
+  app.routes['/gather'] = () => `<Response><Play>${app.url('/tone.wav')}</Play><Hangup/></Response>`;
+  app.routes['/tone.wav'] = () => ({ body: toneWav(400), type: 'audio/wav' });
+  app.routes['/status'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550006', { VoiceUrl: app.url('/voice'), StatusCallback: app.url('/status') });
+
+  const call = await runSipp({
+    sipPort: sipPort(d), service: '+15005550006',
+    steps: [{ answer: true }, { pause: 1200 }, { pcap: 'dtmf_2833_7.pcap' }, { awaitBye: 20000 }],
+  });
+  assert.equal(call.code, 0, `sipp failed:\n${call.stdout}\n${call.stderr}\n${call.messages}`);
+
+  const first = await app.waitFor((e) => e.path === '/voice');
+  assert.equal(first.valid, true, 'X-Twilio-Signature of the first request validates');
+  assert.equal(first.params.From, '+14155550100');
+  assert.equal(first.params.To, '+15005550006');
+  assert.equal(first.params.CallStatus, 'ringing');
+  assert.equal(first.params.Direction, 'inbound');
+  const gathered = await app.waitFor((e) => e.path === '/gather');
+  assert.equal(gathered.params.Digits, '7', 'the digit sipp played arrived on the action URL');
+  assert.equal(gathered.valid, true, 'the action request is signed');
+  assert.equal(gathered.params.CallStatus, 'in-progress');
+  assert.ok(app.seen.some((e) => e.path === '/tone.wav'), 'the Play URL was fetched');
+  const sid = first.params.CallSid;
+  const done = await app.waitFor(completedFor(sid));
+  assert.equal(done.valid, true);
+  assert.ok(Number(done.params.CallDuration) >= 1, `CallDuration ${done.params.CallDuration}`);
+
+  const rec = await d.request('GET', d.accountPath(`Calls/${sid}.json`));
+  assert.equal(rec.status, 200);
+  assert.equal(rec.json.status, 'completed');
+  assert.equal(rec.json.from, '+14155550100');
+  assert.equal(rec.json.direction, 'inbound');
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
+
+test('a failing primary URL reaches the fallback with the right ErrorCode, on a real call', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  const refused = `http://127.0.0.1:${await closedPort()}/voice`;
+  app.routes['/500'] = () => ({ status: 500, body: 'boom' });
+  app.routes['/slow'] = () => ({ hang: true });
+  app.routes['/badxml'] = () => '<Response><Say>unclosed';
+  app.routes['/fallback'] = () => '<Response><Say>Fallback here.</Say><Hangup/></Response>';
+  const cases = [
+    ['+15005550101', refused, '11205'],
+    ['+15005550102', app.url('/500'), '11217'],
+    ['+15005550103', `${app.url('/slow')}#rt=1000`, '11200'],
+    ['+15005550104', app.url('/badxml'), '12100'],
+  ];
+  for (const [number, url] of cases) {
+    await addNumber(d, number, { VoiceUrl: url, VoiceFallbackUrl: app.url('/fallback') });
+  }
+  const calls = await Promise.all(cases.map(([number]) => runSipp({
+    sipPort: sipPort(d), service: number, steps: [{ answer: true }, { awaitBye: 20000 }],
+  })));
+  calls.forEach((c, i) => assert.equal(c.code, 0, `${cases[i][0]}: ${c.stdout}\n${c.messages}`));
+  for (const [number, url, code] of cases) {
+    const fb = await app.waitFor((e) => e.path === '/fallback' && e.params.To === number);
+    assert.equal(fb.params.ErrorCode, code, `${number}: ${JSON.stringify(fb.params)}`);
+    assert.equal(fb.params.ErrorUrl, url);
+    assert.equal(fb.valid, true);
+  }
+  const notes = await d.request('GET', d.accountPath('Notifications.json'));
+  const codes = notes.json.notifications.map((n) => String(n.error_code));
+  for (const [, , code] of cases) assert.ok(codes.includes(code), `Notifications lists ${code}: ${codes}`);
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
+
+test('with no fallback the caller hears the error message and the call ends', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  app.routes['/500'] = () => ({ status: 500, body: 'boom' });
+  app.routes['/status'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550200', { VoiceUrl: app.url('/500'), StatusCallback: app.url('/status') });
+  const started = Date.now();
+  const call = await runSipp({ sipPort: sipPort(d), service: '+15005550200', steps: [{ answer: true }, { awaitBye: 20000 }] });
+  assert.equal(call.code, 0, `${call.stdout}\n${call.messages}`);
+  // The apology takes a few seconds to say; the BYE comes after it.
+  assert.ok(Date.now() - started >= 2000, 'the error message was played before the BYE');
+  const first = await app.waitFor((e) => e.path === '/500');
+  await app.waitFor(completedFor(first.params.CallSid));
+  const notes = await d.request('GET', d.accountPath('Notifications.json'));
+  assert.ok(notes.json.notifications.some((n) => String(n.error_code) === '11217' && n.call_sid === first.params.CallSid));
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
+
+test('the caller hangs up during Say; CANCEL while the first webhook is pending', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  app.routes['/long'] = () => '<Response><Say loop="0">This goes on and on.</Say></Response>';
+  app.routes['/pending'] = () => ({ delayMs: 3000, body: '<Response><Say>Too late.</Say></Response>' });
+  app.routes['/status'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550300', { VoiceUrl: app.url('/long'), StatusCallback: app.url('/status') });
+  await addNumber(d, '+15005550301', { VoiceUrl: app.url('/pending'), StatusCallback: app.url('/status') });
+
+  const hangup = await runSipp({ sipPort: sipPort(d), service: '+15005550300', steps: [{ answer: true }, { pause: 1500 }, { bye: true }] });
+  assert.equal(hangup.code, 0, `${hangup.stdout}\n${hangup.messages}`);
+  const long = await app.waitFor((e) => e.path === '/long');
+  const done = await app.waitFor(completedFor(long.params.CallSid));
+  assert.ok(Number(done.params.CallDuration) >= 1);
+
+  const cancel = await runSipp({ sipPort: sipPort(d), service: '+15005550301', steps: [{ ringing: true }, { pause: 500 }, { cancel: true }] });
+  assert.equal(cancel.code, 0, `${cancel.stdout}\n${cancel.messages}`);
+  const pending = await app.waitFor((e) => e.path === '/pending');
+  const canceled = await app.waitFor((e) => e.path === '/status' && e.params.CallSid === pending.params.CallSid &&
+    e.params.CallStatus === 'canceled');
+  assert.equal(canceled.valid, true);
+  const rec = await d.request('GET', d.accountPath(`Calls/${pending.params.CallSid}.json`));
+  assert.equal(rec.json.status, 'canceled');
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
+
+test('live modification with the official client: calls(sid).update({twiml}) changes a running call', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  app.routes['/long'] = () => '<Response><Say loop="0">Hold the line please.</Say></Response>';
+  app.routes['/after'] = () => '<Response><Hangup/></Response>';
+  app.routes['/status'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550400', { VoiceUrl: app.url('/long'), StatusCallback: app.url('/status') });
+  const client = twilioClient(d);
+  const running = runSipp({ sipPort: sipPort(d), service: '+15005550400', steps: [{ answer: true }, { awaitBye: 20000 }] });
+  const first = await app.waitFor((e) => e.path === '/long');
+  await new Promise((r) => setTimeout(r, 1000));
+  const updated = await client.calls(first.params.CallSid).update({
+    twiml: `<Response><Say>Changed.</Say><Redirect>${app.url('/after')}</Redirect></Response>`,
+  });
+  assert.equal(updated.sid, first.params.CallSid);
+  const call = await running;
+  assert.equal(call.code, 0, `the daemon hung up after the new document: ${call.stdout}\n${call.messages}`);
+  await app.waitFor((e) => e.path === '/after' && e.params.CallSid === first.params.CallSid);
+  await app.waitFor(completedFor(first.params.CallSid));
+  assert.equal((await client.calls(first.params.CallSid).fetch()).status, 'completed');
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});

@@ -1,0 +1,179 @@
+'use strict';
+// sipp as the caller in integration tests: scenarios are built here from small parts (so one
+// test can say "INVITE, wait, press 7, wait for the daemon's BYE") and run with a bounded
+// timeout on 127.0.0.1. Every media port is picked free; sipp's RTP pcap playback sends the
+// RFC 2833 and G.711 captures shipped in /usr/share/sip-tester.
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const dgram = require('node:dgram');
+
+const PCAP_DIR = '/usr/share/sip-tester';
+
+// A UDP port that is free right now (even, with the odd one above free too, for RTP/RTCP).
+async function freeUdpPort() {
+  for (let i = 0; i < 50; ++i) {
+    const s = dgram.createSocket('udp4');
+    const port = await new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s.address().port)));
+    s.close();
+    if (port % 2 === 0 && port < 65000) return port;
+  }
+  throw new Error('no free UDP port');
+}
+
+const FROM = '"Test Caller" <sip:+14155550100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
+
+function invite(codecs) {
+  const pts = codecs === 'PCMA' ? '8 101' : '0 101';
+  const map = codecs === 'PCMA' ? 'a=rtpmap:8 PCMA/8000' : 'a=rtpmap:0 PCMU/8000';
+  return `
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: ${FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP ${pts}
+      ${map}
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>`;
+}
+
+const ACK = `
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: ${FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+
+// Steps, in order:
+//   {answer: true}                 expect 200 to the INVITE and ACK it
+//   {ringing: true}                expect 180
+//   {pause: ms}
+//   {pcap: 'dtmf_2833_7.pcap'}     play a capture from /usr/share/sip-tester (async in sipp)
+//   {awaitBye: ms}                 expect the daemon's BYE within ms, answer 200
+//   {bye: true}                    send BYE, expect 200
+//   {cancel: true}                 CANCEL the INVITE: expect 200 for it and 487 for the INVITE
+//   {final: 486}                   expect this final response to the INVITE, then ACK it
+function scenario({ codecs = 'PCMU', steps }) {
+  let xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="test">${invite(codecs)}`;
+  for (const s of steps) {
+    if (s.answer) {
+      xml += `\n  <recv response="180" optional="true"/>\n  <recv response="200" rtd="true"/>${ACK}`;
+    } else if (s.ringing) {
+      xml += '\n  <recv response="180"/>';
+    } else if (s.pause !== undefined) {
+      xml += `\n  <pause milliseconds="${s.pause}"/>`;
+    } else if (s.pcap) {
+      xml += `\n  <nop><action><exec play_pcap_audio="${path.join(PCAP_DIR, s.pcap)}"/></action></nop>`;
+    } else if (s.awaitBye) {
+      xml += `
+  <recv request="BYE" timeout="${s.awaitBye}"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+    } else if (s.bye) {
+      xml += `
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: ${FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" timeout="5000"/>`;
+    } else if (s.cancel) {
+      xml += `
+  <send>
+    <![CDATA[
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: ${FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" timeout="5000"/>
+  <recv response="487" timeout="5000"/>${ACK}`;
+    } else if (s.final) {
+      xml += `\n  <recv response="180" optional="true"/>\n  <recv response="${s.final}" timeout="10000"/>${ACK}`;
+    } else {
+      throw new Error(`unknown step ${JSON.stringify(s)}`);
+    }
+  }
+  return `${xml}\n</scenario>\n`;
+}
+
+// Runs one call; resolves {code, stdout, stderr, messages} (code 0: the scenario passed).
+async function runSipp({ sipPort, service, codecs, steps, timeoutMs = 60000, extraArgs = [] }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-'));
+  const file = path.join(dir, 'scenario.xml');
+  fs.writeFileSync(file, scenario({ codecs, steps }));
+  const mediaPort = await freeUdpPort();
+  const messages = path.join(dir, 'messages.log');
+  const args = ['-sf', file, `127.0.0.1:${sipPort}`, '-s', service, '-m', '1', '-l', '1',
+    '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin',
+    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error',
+    '-trace_msg', '-message_file', messages, ...extraArgs];
+  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (b) => { stdout += b; });
+  proc.stderr.on('data', (b) => { stderr += b; });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 5000);
+  const code = await new Promise((resolve) => proc.on('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  let log = '';
+  try { log = fs.readFileSync(messages, 'utf8'); } catch { /* sipp may not have written it */ }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { code, stdout, stderr, messages: log, mediaPort };
+}
+
+module.exports = { runSipp, scenario, freeUdpPort, PCAP_DIR };
