@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Call-rate and concurrency benchmark of the whole call path: sipp dials the daemon, the
+# daemon fetches TwiML from a local application (bench/calls/app.js), speaks over RTP and
+# hangs up with BYE. Everything on 127.0.0.1; every run bounded in calls and time.
+#
+#   bench/calls/callrate.sh rate  [RATE] [CALLS]   Say Hello + Hangup: failures, INVITE->200 p50/p99
+#   bench/calls/callrate.sh hold  [CONCURRENT] [SECONDS]   calls held with audio playing
+#
+# BUILD (default build/release) must hold a Release build: make release.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MODE=${1:-rate}
+BIN=${BUILD:-build/release}/src/switchboard
+[ -x "$BIN" ] || { echo "no $BIN: run make release" >&2; exit 2; }
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+if [ "$MODE" = hold ]; then
+  CONCURRENT=${2:-1000}; SECONDS_HELD=${3:-20}
+  TWIML='<Response><Say loop="0">Hello, this call is held with audio playing.</Say></Response>'
+else
+  RATE=${2:-1200}; CALLS=${3:-10000}
+  TWIML='<Response><Say>Hello</Say><Hangup/></Response>'
+fi
+
+node bench/calls/app.js 0 "$TWIML" > "$WORK/app.port" 2> "$WORK/app.log" & PIDS+=($!)
+for _ in $(seq 50); do [ -s "$WORK/app.port" ] && break; sleep 0.1; done
+APP=$(cat "$WORK/app.port")
+
+SID=AC0123456789abcdef0123456789abcdef; TOKEN=bench-token-0123456789abcdef
+HTTP_PORT=$((20000 + RANDOM % 10000)); SIP_PORT=$((HTTP_PORT + 1))
+SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN "$BIN" serve --data-dir "$WORK/data" \
+  --http-listen 127.0.0.1:$HTTP_PORT --sip-listen 127.0.0.1:$SIP_PORT --log-level warn \
+  --rtp-ports 30000-60000 --max-calls ${MAX_CALLS:-20000} > "$WORK/daemon.log" 2>&1 & PIDS+=($!)
+DAEMON=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:$HTTP_PORT/healthz >/dev/null && break; sleep 0.1; done
+curl -sf -u $SID:$TOKEN -X POST http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json \
+  --data-urlencode PhoneNumber=2000 --data-urlencode VoiceUrl=http://127.0.0.1:$APP/voice >/dev/null
+
+cd "$WORK"
+if [ "$MODE" = hold ]; then
+  node -e "const {scenario}=require('$OLDPWD/tests/integration/lib/sipp.js');
+    process.stdout.write(scenario({steps:[{answer:true},{pause:${SECONDS_HELD}000},{bye:true}]}))" > sc.xml
+  RATE=${HOLD_RATE:-200}
+  echo "holding $CONCURRENT calls for ${SECONDS_HELD}s (set up at $RATE/s)"
+  CPU0=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+  timeout $((CONCURRENT / RATE + SECONDS_HELD + 60)) sipp -sf sc.xml 127.0.0.1:$SIP_PORT -s 2000 -i 127.0.0.1 \
+    -r $RATE -m $CONCURRENT -l $((CONCURRENT + 10)) -mi 127.0.0.1 -mp 40000 -nostdin -max_socket 65000 \
+    -trace_stat -fd 1 -trace_err > sipp.out 2>&1 || true
+  CPU1=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+else
+  node -e "const {scenario}=require('$OLDPWD/tests/integration/lib/sipp.js');
+    process.stdout.write(scenario({steps:[{answer:true},{awaitBye:10000}]}))" > sc.xml
+  echo "$CALLS calls at $RATE calls/s: <Say>Hello</Say><Hangup/>"
+  CPU0=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+  timeout $((CALLS / RATE + 90)) sipp -sf sc.xml 127.0.0.1:$SIP_PORT -s 2000 -i 127.0.0.1 \
+    -r $RATE -m $CALLS -l 20000 -mi 127.0.0.1 -mp 40000 -nostdin -max_socket 65000 \
+    -trace_rtt -rtt_freq 1 -trace_stat -fd 1 -trace_err > sipp.out 2>&1 || true
+  CPU1=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+fi
+STAT=$(ls -t sc_*_.csv 2>/dev/null | head -1 || true)
+if [ -n "$STAT" ]; then
+  # The last line of the statistics file holds the cumulative counters.
+  python3 - "$STAT" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=';'))
+head, last = rows[0], rows[-1]
+v = dict(zip(head, last))
+print(f"sipp: total calls {v.get('TotalCallCreated')}, successful {v.get('SuccessfulCall(C)')}, failed {v.get('FailedCall(C)')}, max concurrent {max(int(r[head.index('CurrentCall')]) for r in rows[1:])}")
+PY
+fi
+RTT=$(ls sc_*_rtt.csv 2>/dev/null | head -1 || true)
+if [ -n "$RTT" ]; then
+  python3 - "$RTT" <<'PY'
+import sys
+vals = []
+for line in open(sys.argv[1]):
+    parts = line.strip().split(';')
+    if len(parts) >= 3 and parts[2].replace('.', '', 1).isdigit():
+        vals.append(float(parts[2]))
+vals.sort()
+if vals:
+    q = lambda p: vals[min(len(vals) - 1, int(p * len(vals)))]
+    print(f"INVITE->200: n={len(vals)} p50={q(0.50):.2f} ms p99={q(0.99):.2f} ms max={vals[-1]:.2f} ms")
+PY
+fi
+TICKS=$(getconf CLK_TCK)
+echo "daemon CPU: $(( (CPU1 - CPU0) * 1000 / TICKS )) ms"
+curl -s http://127.0.0.1:$HTTP_PORT/metrics | grep -E "^switchboard_calls_(routed|completed|refused)|^switchboard_calls_active" || true
+grep -E "error|critical" "$WORK/daemon.log" | sort | uniq -c | head -5 || true
