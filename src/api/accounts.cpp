@@ -12,7 +12,7 @@ std::string encode_filters(const http::Form& query, std::initializer_list<const 
   std::string out;
   for (const char* key : keys) {
     if (auto v = query.get(key); v && !v->empty()) {
-      out += key;
+      out += http::form_encode(key);  // "StartTime<" -> "StartTime%3C"
       out += '=';
       out += http::form_encode(*v);
       out += '&';

@@ -1,6 +1,8 @@
 #include "api/api.hpp"
 
 #include <array>
+#include <optional>
+#include <string>
 
 #include "api/auth.hpp"
 #include "api/json.hpp"
@@ -22,6 +24,41 @@ std::optional<std::string_view> strip_json(std::string_view segment) {
     return std::nullopt;
   }
   return segment.substr(0, segment.size() - kExt.size());
+}
+
+// /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid} with no extension or one other than
+// .json: a recording's media, served without credentials.
+struct MediaTarget {
+  std::string_view account_sid, sid, extension;
+};
+
+std::optional<MediaTarget> media_target(std::string_view path) {
+  auto parts = split_path<5>(path.substr(1));
+  if (!parts || parts->second != 5) return std::nullopt;
+  const auto& seg = parts->first;
+  if (seg[0] != kApiBase.substr(1) || seg[1] != "Accounts" || seg[3] != "Recordings") {
+    return std::nullopt;
+  }
+  const std::string_view name = seg[4];
+  const auto dot = name.find('.');
+  const std::string_view extension =
+      dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+  if (extension == "json") return std::nullopt;
+  return MediaTarget{seg[2], name.substr(0, dot), extension};
+}
+
+// What absolute URLs in responses start with: the public URL or, unset, the Host the client
+// used (when it is a plain host[:port]).
+std::string public_base(const Context& ctx, const http::Request& req) {
+  if (!ctx.public_url.empty()) return ctx.public_url;
+  const std::string_view host = req[bhttp::field::host];
+  if (host.empty() || host.size() > 255) return "";
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return "";
+  }
+  return "http://" + std::string(host);
 }
 
 http::Response method_not_allowed(std::string_view allow) {
@@ -71,6 +108,11 @@ http::Response demo_response(std::string_view path, const http::Form& params) {
 Api::Api(store::Store& store, const Clock& clock, http::Metrics& metrics)
     : ctx_{store, clock, http::FormLimits{}}, metrics_(metrics) {}
 
+void Api::set_public_url(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  ctx_.public_url = std::move(url);
+}
+
 asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInfo& info) {
   const std::string_view target = req.target();
   const auto qmark = target.find('?');
@@ -102,6 +144,13 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
   if (path.substr(0, 4) == "/v1/" && v1_) {
     co_return co_await v1_(req, info);
   }
+  if (auto media = media_target(path)) {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.wav";
+    if (method != bhttp::verb::get && method != bhttp::verb::head) {
+      co_return method_not_allowed("GET, HEAD");
+    }
+    co_return recording_media(ctx_, media->account_sid, media->sid, media->extension, path);
+  }
   if (path.substr(0, kApiBase.size() + 1) == std::string(kApiBase) + "/") {
     co_return co_await handle_rest(req, info, path, query);
   }
@@ -115,7 +164,7 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
   auto caller = authenticate(ctx_.store, req);
   if (!caller) co_return unauthorized(caller.error());
 
-  auto parts = split_path<6>(path.substr(1));
+  auto parts = split_path<7>(path.substr(1));
   if (!parts) co_return http::error_response(not_found_error(path));
   const auto& [seg, n] = *parts;
   const auto method = req.method();
@@ -177,6 +226,44 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (get) co_return co_await fetch_call(ctx_, scope, *sid);
     if (post) co_return co_await update_call(ctx_, scope, *sid, *params);
     co_return method_not_allowed("GET, POST");
+  }
+  if (n == 4 && seg[3] == "Recordings.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings.json";
+    const std::string base = public_base(ctx_, req);
+    if (get) co_return co_await list_recordings(ctx_, scope, *params, "", base);
+    co_return method_not_allowed("GET");
+  }
+  if (n == 5 && seg[3] == "Recordings") {
+    // Only .json reaches here: the media paths are routed before authentication.
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kRecording)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    const std::string base = public_base(ctx_, req);
+    if (get) co_return co_await fetch_recording(ctx_, scope, *sid, "", base);
+    if (del) co_return co_await delete_recording(ctx_, scope, *sid, "");
+    co_return method_not_allowed("GET, DELETE");
+  }
+  if (n >= 6 && seg[3] == "Calls" && (seg[5] == "Recordings.json" || seg[5] == "Recordings")) {
+    const std::string_view call_sid = seg[4];
+    if (!is_sid(call_sid, sid_prefix::kCall)) co_return http::error_response(not_found_error(path));
+    const std::string base = public_base(ctx_, req);
+    if (n == 6 && seg[5] == "Recordings.json") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings.json";
+      if (get) co_return co_await list_recordings(ctx_, scope, *params, call_sid, base);
+      co_return method_not_allowed("GET");
+    }
+    if (n == 7 && seg[5] == "Recordings") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings/{Sid}.json";
+      auto sid = strip_json(seg[6]);
+      if (!sid || !is_sid(*sid, sid_prefix::kRecording)) {
+        co_return http::error_response(not_found_error(path));
+      }
+      if (get) co_return co_await fetch_recording(ctx_, scope, *sid, call_sid, base);
+      if (del) co_return co_await delete_recording(ctx_, scope, *sid, call_sid);
+      co_return method_not_allowed("GET, DELETE");
+    }
   }
   if (n == 4 && seg[3] == "Notifications.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Notifications.json";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio.hpp>
+#include <filesystem>
 #include <string>
 
 #include "api/context.hpp"
@@ -19,6 +20,13 @@ class Api {
   void set_v1_handler(http::Handler handler) { v1_ = std::move(handler); }
   // Lets Calls/{Sid}.json updates reach live calls.
   void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
+  // Where the recorder writes WAV files: a Recording whose media_path is relative is read from
+  // (and deleted in) this directory. Unset, only absolute media paths are served.
+  void set_recordings_dir(std::filesystem::path dir) { ctx_.recordings_dir = std::move(dir); }
+  // The public base URL (the config's effective public URL, or the bound address) that
+  // absolute URLs in responses start with, such as a Recording's media_url; a trailing slash
+  // is dropped. Unset, the request's Host header stands in.
+  void set_public_url(std::string url);
 
   asio::awaitable<http::Response> handle(http::Request& req, http::RequestInfo& info);
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <boost/asio.hpp>
+#include <filesystem>
+#include <string>
 
 #include "core/time.hpp"
 #include "http/form.hpp"
@@ -18,6 +20,11 @@ struct Context {
   const Clock& clock;
   http::FormLimits form_limits;
   voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
+  // Where relative Recording media paths live; empty: only absolute paths are served.
+  std::filesystem::path recordings_dir;
+  // The daemon's public base URL ("https://sb.example.com", no trailing slash), for absolute
+  // URLs such as a Recording's media_url; empty: the request's Host header stands in.
+  std::string public_url;
 };
 
 // Queues `mutation` on the store's writer and resumes the coroutine on its own executor once

@@ -50,6 +50,7 @@ boost::json::object account_json(const store::Account& a) {
   subs["applications"] = account_child_path(a.sid, "Applications.json");
   subs["notifications"] = account_child_path(a.sid, "Notifications.json");
   subs["calls"] = account_child_path(a.sid, "Calls.json");
+  subs["recordings"] = account_child_path(a.sid, "Recordings.json");
   o["subresource_uris"] = std::move(subs);
   return o;
 }

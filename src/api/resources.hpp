@@ -59,6 +59,26 @@ asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, st
 boost::json::object call_json(const store::Call& call);
 // "2026-12-01" -> Unix seconds at 00:00 GMT; nullopt when not a real date.
 std::optional<std::int64_t> parse_day(std::string_view text);
+// parse_day's dates, or ISO 8601 date-times as the official clients send them
+// ("2026-12-01T17:00:00Z", an optional fraction, or an offset "+01:00") -> Unix seconds.
+std::optional<std::int64_t> parse_date_time(std::string_view text);
+
+// Recordings (account-wide, or one call's when `call_sid` is not empty). `public_base` is what
+// media_url starts with ("https://sb.example.com"; empty: a path).
+asio::awaitable<http::Response> list_recordings(Context& ctx, const Scope& scope,
+                                                const http::Form& query, std::string_view call_sid,
+                                                std::string_view public_base);
+asio::awaitable<http::Response> fetch_recording(Context& ctx, const Scope& scope,
+                                                std::string_view sid, std::string_view call_sid,
+                                                std::string_view public_base);
+// Deletes the row, then the WAV file; 400 while the recording is still in progress or paused.
+asio::awaitable<http::Response> delete_recording(Context& ctx, const Scope& scope,
+                                                 std::string_view sid, std::string_view call_sid);
+boost::json::object recording_json(const store::Recording& r, std::string_view public_base);
+// The media of Recordings/{Sid} with `extension` "" or "wav" (audio/x-wav); "mp3" is refused
+// (no encoder). Unauthenticated, as Twilio serves media by default: the SID is the secret.
+http::Response recording_media(Context& ctx, std::string_view account_sid, std::string_view sid,
+                               std::string_view extension, std::string_view path);
 
 // "FriendlyName=x&Status=active&" for the filters present, carried into page URIs.
 std::string encode_filters(const http::Form& query, std::initializer_list<const char*> keys);

@@ -109,6 +109,25 @@ CREATE TABLE calls (
 CREATE INDEX calls_account ON calls(account_sid, id);
 CREATE INDEX calls_parent ON calls(parent_call_sid);
 )sql"},
+    Migration{6, "recordings", R"sql(
+CREATE TABLE recordings (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  call_sid TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  source TEXT NOT NULL,
+  channels INTEGER NOT NULL DEFAULT 1,
+  duration INTEGER NOT NULL DEFAULT 0,
+  start_time INTEGER NOT NULL DEFAULT 0,
+  media_path TEXT NOT NULL DEFAULT '',
+  error_code INTEGER NOT NULL DEFAULT 0,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX recordings_account ON recordings(account_sid, id);
+CREATE INDEX recordings_call ON recordings(call_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

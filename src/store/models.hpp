@@ -1,4 +1,5 @@
-// The records the store keeps: accounts, incoming phone numbers and applications.
+// The records the store keeps: accounts, incoming phone numbers, applications, the debugger
+// log, calls and recordings.
 #pragma once
 
 #include <cstdint>
@@ -96,6 +97,25 @@ struct Call {
   std::int64_t duration = 0;  // seconds
   std::int64_t date_created = 0;
   std::int64_t date_updated = 0;
+};
+
+// A call's recording (Twilio's Recording resource): the row, and the WAV file it points at.
+struct Recording {
+  std::int64_t id = 0;  // row id: keyset paging, newest first
+  std::string sid;      // RE…
+  std::string account_sid;
+  std::string call_sid;
+  // in-progress | paused | stopped | processing | completed | absent | failed
+  std::string status = "completed";
+  // RecordVerb | DialVerb | StartCallRecordingAPI | OutboundAPI | Trunking | Conference | …
+  std::string source = "RecordVerb";
+  int channels = 1;
+  std::int64_t duration = 0;    // seconds (Twilio renders it as a string)
+  std::int64_t start_time = 0;  // Unix seconds
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+  std::string media_path;  // the WAV file: absolute, or relative to the recordings directory
+  int error_code = 0;      // 0: none
 };
 
 }  // namespace sb::store

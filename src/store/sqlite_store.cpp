@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <future>
+#include <limits>
 #include <unordered_map>
 
 #include "store/migrations.hpp"
@@ -225,6 +227,28 @@ Call read_call(const Statement& s) {
   return c;
 }
 
+#define SB_RECORDING_COLUMNS                                                        \
+  "id, sid, account_sid, call_sid, status, source, channels, duration, start_time," \
+  " media_path, error_code, date_created, date_updated"
+
+Recording read_recording(const Statement& s) {
+  Recording r;
+  r.id = s.integer(0);
+  r.sid = s.text(1);
+  r.account_sid = s.text(2);
+  r.call_sid = s.text(3);
+  r.status = s.text(4);
+  r.source = s.text(5);
+  r.channels = static_cast<int>(s.integer(6));
+  r.duration = s.integer(7);
+  r.start_time = s.integer(8);
+  r.media_path = s.text(9);
+  r.error_code = static_cast<int>(s.integer(10));
+  r.date_created = s.integer(11);
+  r.date_updated = s.integer(12);
+  return r;
+}
+
 IncomingNumber read_number(const Statement& s) {
   IncomingNumber n;
   n.id = s.integer(0);
@@ -443,6 +467,41 @@ struct MutationApplier {
     const Call& c = m.call;
     s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.status).bind(4, c.answered_by);
     s.bind(5, c.start_time).bind(6, c.end_time).bind(7, c.duration).bind(8, c.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertRecording& m) {
+    auto p = conn.prepare("INSERT INTO recordings (" SB_RECORDING_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Recording& r = m.recording;
+    s.bind(1, r.sid).bind(2, r.account_sid).bind(3, r.call_sid).bind(4, r.status);
+    s.bind(5, r.source).bind(6, std::int64_t{r.channels}).bind(7, r.duration);
+    s.bind(8, r.start_time).bind(9, r.media_path).bind(10, std::int64_t{r.error_code});
+    s.bind(11, r.date_created).bind(12, r.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateRecording& m) {
+    auto p = conn.prepare(
+        "UPDATE recordings SET status = ?3, channels = ?4, duration = ?5, start_time = ?6,"
+        " media_path = ?7, error_code = ?8, date_updated = ?9"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Recording& r = m.recording;
+    s.bind(1, r.sid).bind(2, r.account_sid).bind(3, r.status).bind(4, std::int64_t{r.channels});
+    s.bind(5, r.duration).bind(6, r.start_time).bind(7, r.media_path);
+    s.bind(8, std::int64_t{r.error_code}).bind(9, r.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteRecording& m) {
+    auto p = conn.prepare("DELETE FROM recordings WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.sid).bind(2, m.account_sid);
     return run_write(conn, s, true);
   }
 
@@ -756,6 +815,45 @@ Result<Page<Call>> SqliteStore::list_calls(const CallFilter& filter, const PageR
   s.bind(5, filter.parent_call_sid).bind(6, filter.started_after).bind(7, filter.started_before);
   bind_page(s, 8, page);
   return collect<Call>(**conn, s, page.limit, read_call);
+}
+
+Result<std::optional<Recording>> SqliteStore::find_recording(std::string_view account_sid,
+                                                             std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_RECORDING_COLUMNS
+                            " FROM recordings WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Recording>(**conn, s, read_recording);
+}
+
+Result<Page<Recording>> SqliteStore::list_recordings(const RecordingFilter& filter,
+                                                     const PageRequest& page) {
+  // The date filters narrow one closed range [lowest, highest] of date_created.
+  constexpr std::int64_t kDay = 86400;
+  std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+  if (filter.created_after) lowest = std::max(lowest, *filter.created_after);
+  if (filter.created_before) highest = std::min(highest, *filter.created_before);
+  if (const auto& day = filter.created_on_day_start) {
+    lowest = std::max(lowest, *day);
+    highest = std::min(highest, *day + kDay - 1);
+  }
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  // Newest first, as Twilio lists recordings; keyset paging runs downward.
+  auto p = (*conn)->prepare("SELECT " SB_RECORDING_COLUMNS
+                            " FROM recordings WHERE account_sid = ?1"
+                            " AND (?2 = '' OR call_sid = ?2)"
+                            " AND date_created >= ?3 AND date_created <= ?4"
+                            " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6 OFFSET ?7");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, lowest).bind(4, highest);
+  bind_page(s, 5, page);
+  return collect<Recording>(**conn, s, page.limit, read_recording);
 }
 
 }  // namespace sb::store

@@ -53,6 +53,11 @@ class SqliteStore final : public Store {
                                         std::string_view sid) override;
   Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) override;
 
+  Result<std::optional<Recording>> find_recording(std::string_view account_sid,
+                                                  std::string_view sid) override;
+  Result<Page<Recording>> list_recordings(const RecordingFilter& filter,
+                                          const PageRequest& page) override;
+
   void write(Mutation mutation, std::function<void(Status)> done) override;
   void flush() override;
 

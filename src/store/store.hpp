@@ -56,6 +56,16 @@ struct CallFilter {
   std::int64_t started_before = 0;  // start_time < this (0: no bound)
 };
 
+// Twilio's Recordings list filters: CallSid, DateCreated (that day, GMT), DateCreated< (on or
+// before) and DateCreated> (on or after); the bounds compare date_created, in Unix seconds.
+struct RecordingFilter {
+  std::string account_sid;
+  std::string call_sid;                              // empty: every call
+  std::optional<std::int64_t> created_before;        // date_created <= this
+  std::optional<std::int64_t> created_after;         // date_created >= this
+  std::optional<std::int64_t> created_on_day_start;  // within [this, this + 1 day)
+};
+
 struct ApplicationFilter {
   std::string account_sid;
   std::string friendly_name;
@@ -77,11 +87,17 @@ struct InsertNotification { Notification notification; };
 struct InsertCall { Call call; };
 // Writes the call's mutable fields (status, times, duration, answered_by).
 struct UpdateCall { Call call; };
+struct InsertRecording { Recording recording; };
+// Writes the recording's mutable fields (status, channels, duration, start_time, media_path,
+// error_code, date_updated).
+struct UpdateRecording { Recording recording; };
+// Deletes the row only; the WAV file is the caller's to remove.
+struct DeleteRecording { std::string account_sid, sid; };
 
 using Mutation = std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber,
                               DeleteNumber, InsertApplication, UpdateApplication,
                               DeleteApplication, InsertNotification, InsertCall,
-                              UpdateCall>;
+                              UpdateCall, InsertRecording, UpdateRecording, DeleteRecording>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -115,6 +131,12 @@ class Store {
                                                 std::string_view sid) = 0;
   // Newest first.
   virtual Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) = 0;
+
+  virtual Result<std::optional<Recording>> find_recording(std::string_view account_sid,
+                                                          std::string_view sid) = 0;
+  // Newest first.
+  virtual Result<Page<Recording>> list_recordings(const RecordingFilter& filter,
+                                                  const PageRequest& page) = 0;
 
   // Queues a write; `done` runs on the writer thread once it is committed (or failed).
   // Error.status is kConflict for a unique-key clash, 404 for a missing row.

@@ -1,92 +1,12 @@
 // The REST API through Api::handle with a real SQLite store and no sockets.
-#include "api/api.hpp"
-
 #include <gtest/gtest.h>
 
-#include "core/sid.hpp"
-#include "http/base64.hpp"
-#include "store/sqlite_store.hpp"
-#include "support/fake_clock.hpp"
-#include "support/temp_dir.hpp"
+#include <set>
 
-namespace sb::api {
+#include "unit/api/api_fixture.hpp"
+
+namespace sb::api::test {
 namespace {
-
-namespace bhttp = boost::beast::http;
-using store::Account;
-
-asio::awaitable<void> run_call(Api& api, http::Request& req, http::Response& out) {
-  http::RequestInfo info;
-  out = co_await api.handle(req, info);
-}
-
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    store_ = std::move(store::SqliteStore::open(dir_.file("api.db")).value());
-    api_ = std::make_unique<Api>(*store_, clock_, metrics_);
-    main_ = add_account("");
-    sub_ = add_account(main_.sid);
-    other_ = add_account("");
-  }
-
-  Account add_account(const std::string& owner) {
-    Account a;
-    a.sid = make_sid("AC");
-    a.owner_sid = owner;
-    a.auth_token = make_sid("XX").substr(2);
-    a.date_created = a.date_updated = clock_.now_unix();
-    EXPECT_TRUE(store_->write_sync(store::InsertAccount{a}));
-    return a;
-  }
-
-  http::Response call(bhttp::verb verb, const std::string& target, const Account* who,
-                      const std::string& body = "",
-                      const std::string& type = "application/x-www-form-urlencoded") {
-    http::Request req{verb, target, 11};
-    if (who) {
-      req.set(bhttp::field::authorization,
-              "Basic " + http::base64_encode(who->sid + ":" + who->auth_token));
-    }
-    if (!body.empty()) req.set(bhttp::field::content_type, type);
-    req.body() = body;
-    req.prepare_payload();
-    asio::io_context io;
-    http::Response res;
-    asio::co_spawn(io, run_call(*api_, req, res), asio::detached);
-    io.run();
-    return res;
-  }
-
-  static boost::json::object json(const http::Response& res) {
-    return boost::json::parse(res.body()).as_object();
-  }
-
-  static std::string numbers(const Account& a) {
-    return "/2010-04-01/Accounts/" + a.sid + "/IncomingPhoneNumbers.json";
-  }
-  static std::string number(const Account& a, std::string_view sid) {
-    return "/2010-04-01/Accounts/" + a.sid + "/IncomingPhoneNumbers/" + std::string(sid) +
-           ".json";
-  }
-  static std::string account(const Account& a) { return "/2010-04-01/Accounts/" + a.sid + ".json"; }
-
-  std::string create_number(const Account& owner, const std::string& phone,
-                            const Account* who = nullptr) {
-    auto res = call(bhttp::verb::post, numbers(owner), who ? who : &owner,
-                    "PhoneNumber=" + http::form_encode(phone) +
-                        "&VoiceUrl=https%3A%2F%2Fapp.example%2Fvoice");
-    EXPECT_EQ(res.result_int(), 201) << res.body();
-    return std::string(json(res)["sid"].as_string());
-  }
-
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  http::Metrics metrics_{1};
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<Api> api_;
-  Account main_, sub_, other_;
-};
 
 TEST_F(ApiTest, MissingOrWrongCredentialsGet401WithCode20003) {
   auto none = call(bhttp::verb::get, numbers(main_), nullptr);
@@ -102,11 +22,7 @@ TEST_F(ApiTest, MissingOrWrongCredentialsGet401WithCode20003) {
   http::Request garbage{bhttp::verb::get, numbers(main_), 11};
   for (const char* header : {"Basic !!!", "Bearer abc", "Basic " , "Basic Zm9v"}) {
     garbage.set(bhttp::field::authorization, header);
-    asio::io_context io;
-    http::Response res;
-    asio::co_spawn(io, run_call(*api_, garbage, res), asio::detached);
-    io.run();
-    EXPECT_EQ(res.result_int(), 401) << header;
+    EXPECT_EQ(send(garbage).result_int(), 401) << header;
   }
 }
 
@@ -433,4 +349,4 @@ TEST_F(ApiTest, HealthMetricsAndDemo) {
 }
 
 }  // namespace
-}  // namespace sb::api
+}  // namespace sb::api::test

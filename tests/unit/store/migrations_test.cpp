@@ -20,6 +20,7 @@ struct Db {
 };
 
 constexpr const char* kSid = "AC0123456789abcdef0123456789abcdef";
+constexpr const char* kCallSid = "CA0123456789abcdef0123456789abcdef";
 
 TEST(Migrations, VersionsAreDenseAndIncreasing) {
   int expected = 1;
@@ -56,6 +57,11 @@ TEST(Migrations, EveryEarlierVersionUpgradesWithItsData) {
                             " ('PN0123456789abcdef0123456789abcdef', '") + kSid +
                 "', '+14155550100', 1, 1)");
       }
+      if (from >= 5) {
+        db.exec(std::string("INSERT INTO calls (sid, account_sid, status, direction,"
+                            " date_created, date_updated) VALUES ('") +
+                kCallSid + "', '" + kSid + "', 'completed', 'inbound', 1, 1)");
+      }
     }
     auto store = SqliteStore::open(path);
     ASSERT_TRUE(store) << store.error().message;
@@ -67,10 +73,53 @@ TEST(Migrations, EveryEarlierVersionUpgradesWithItsData) {
       ASSERT_TRUE(n && n->has_value());
       EXPECT_EQ((*n)->hooks.voice_method, "POST");
     }
+    if (from >= 5) {
+      auto call = (*store)->find_call(kSid, kCallSid);
+      ASSERT_TRUE(call && call->has_value());
+      EXPECT_EQ((*call)->status, "completed");
+    }
+    // The newest tables work on an upgraded file as on a fresh one.
+    Recording rec;
+    rec.sid = "RE0123456789abcdef0123456789abcdef";
+    rec.account_sid = kSid;
+    rec.call_sid = kCallSid;
+    rec.date_created = rec.date_updated = 5;
+    ASSERT_TRUE((*store)->write_sync(InsertRecording{rec}));
+    EXPECT_EQ((*store)->list_recordings({kSid, kCallSid, {}, {}, {}}, {})->items.size(), 1u);
     (*store)->close();
     Db check(path);
     EXPECT_EQ(schema_version(check.db), latest_schema_version());
   }
+}
+
+// Version 6 adds the recordings table and its indexes to a version-5 file, leaving its calls.
+TEST(Migrations, Version5To6AddsRecordings) {
+  testing::TempDir dir;
+  Db db(dir.file("v5.db"));
+  ASSERT_TRUE(migrate(db.db, 5));
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db.db, sql, -1, &stmt, nullptr), SQLITE_OK);
+    int n = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  constexpr const char* kTables =
+      "SELECT count(*) FROM sqlite_master WHERE name IN"
+      " ('recordings', 'recordings_account', 'recordings_call')";
+  EXPECT_EQ(count(kTables), 0);
+  db.exec(std::string("INSERT INTO calls (sid, account_sid, status, direction, date_created,"
+                      " date_updated) VALUES ('") +
+          kCallSid + "', '" + kSid + "', 'completed', 'inbound', 1, 1)");
+  ASSERT_TRUE(migrate(db.db, 6));
+  EXPECT_EQ(schema_version(db.db), 6);
+  EXPECT_EQ(count(kTables), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM calls"), 1);
+  db.exec(std::string("INSERT INTO recordings (sid, account_sid, status, source, date_created,"
+                      " date_updated) VALUES ('RE0123456789abcdef0123456789abcdef', '") +
+          kSid + "', 'completed', 'RecordVerb', 1, 1)");
+  EXPECT_EQ(count("SELECT channels + duration + start_time + error_code FROM recordings"), 1);
 }
 
 TEST(Migrations, RefusesAFileFromANewerBinary) {

@@ -35,6 +35,22 @@ IncomingNumber make_number(const std::string& account, const std::string& phone)
   return n;
 }
 
+Recording make_recording(const std::string& account, const std::string& call,
+                         std::int64_t created) {
+  Recording r;
+  r.sid = make_sid("RE");
+  r.account_sid = account;
+  r.call_sid = call;
+  r.status = "completed";
+  r.source = "RecordVerb";
+  r.channels = 1;
+  r.duration = 7;
+  r.start_time = created - 7;
+  r.media_path = r.sid + ".wav";
+  r.date_created = r.date_updated = created;
+  return r;
+}
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -198,6 +214,137 @@ TEST_F(SqliteStoreTest, ReadersWorkWhileTheWriterIsBusy) {
   done = true;
   reader.join();
   EXPECT_GT(reads.load(), 0);
+}
+
+TEST_F(SqliteStoreTest, RecordingRoundTripUpdateAndDelete) {
+  Recording r = make_recording(main_.sid, make_sid("CA"), 5000);
+  r.status = "in-progress";
+  r.source = "DialVerb";
+  r.channels = 2;
+  r.duration = 0;
+  r.media_path = "/var/lib/switchboard/recordings/x.wav";
+  ASSERT_TRUE(store_->write_sync(InsertRecording{r}));
+  auto found = store_->find_recording(main_.sid, r.sid);
+  ASSERT_TRUE(found && found->has_value());
+  const Recording& f = **found;
+  EXPECT_GT(f.id, 0);
+  EXPECT_EQ(f.sid, r.sid);
+  EXPECT_EQ(f.account_sid, main_.sid);
+  EXPECT_EQ(f.call_sid, r.call_sid);
+  EXPECT_EQ(f.status, "in-progress");
+  EXPECT_EQ(f.source, "DialVerb");
+  EXPECT_EQ(f.channels, 2);
+  EXPECT_EQ(f.start_time, 4993);
+  EXPECT_EQ(f.media_path, r.media_path);
+  EXPECT_EQ(f.error_code, 0);
+  EXPECT_EQ(f.date_created, 5000);
+
+  Recording done = f;
+  done.status = "completed";
+  done.duration = 42;
+  done.error_code = 13617;
+  done.date_updated = 5042;
+  done.call_sid = "CAchanged";  // not a mutable field
+  ASSERT_TRUE(store_->write_sync(UpdateRecording{done}));
+  auto after = store_->find_recording(main_.sid, r.sid);
+  EXPECT_EQ((*after)->status, "completed");
+  EXPECT_EQ((*after)->duration, 42);
+  EXPECT_EQ((*after)->error_code, 13617);
+  EXPECT_EQ((*after)->date_updated, 5042);
+  EXPECT_EQ((*after)->date_created, 5000);
+  EXPECT_EQ((*after)->call_sid, r.call_sid);
+
+  // Another account sees nothing and can change nothing.
+  Account other = make_account();
+  ASSERT_TRUE(store_->write_sync(InsertAccount{other}));
+  EXPECT_FALSE(store_->find_recording(other.sid, r.sid)->has_value());
+  Recording foreign = done;
+  foreign.account_sid = other.sid;
+  auto update = store_->write_sync(UpdateRecording{foreign});
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().status, 404);
+  auto foreign_delete = store_->write_sync(DeleteRecording{other.sid, r.sid});
+  ASSERT_FALSE(foreign_delete);
+  EXPECT_EQ(foreign_delete.error().status, 404);
+
+  auto dup = store_->write_sync(InsertRecording{r});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().status, kConflict);
+
+  ASSERT_TRUE(store_->write_sync(DeleteRecording{main_.sid, r.sid}));
+  EXPECT_FALSE(store_->find_recording(main_.sid, r.sid)->has_value());
+  auto again = store_->write_sync(DeleteRecording{main_.sid, r.sid});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().status, 404);
+}
+
+TEST_F(SqliteStoreTest, ListRecordingsNewestFirstWithCallAndDateFilters) {
+  const std::int64_t dec1 = 1796083200;  // 2026-12-01 00:00:00 GMT
+  const std::string call_a = make_sid("CA"), call_b = make_sid("CA");
+  Account other = make_account();
+  ASSERT_TRUE(store_->write_sync(InsertAccount{other}));
+  std::vector<Recording> rows = {
+      make_recording(main_.sid, call_a, dec1 - 1),      // 0: Nov 30, 23:59:59
+      make_recording(main_.sid, call_a, dec1),          // 1: Dec 1, 00:00:00
+      make_recording(main_.sid, call_b, dec1 + 3600),   // 2: Dec 1, 01:00
+      make_recording(main_.sid, call_a, dec1 + 86400),  // 3: Dec 2, 00:00:00
+      make_recording(other.sid, call_a, dec1),          // another account's
+  };
+  for (const auto& r : rows) ASSERT_TRUE(store_->write_sync(InsertRecording{r}));
+  auto sids = [&](RecordingFilter filter, PageRequest page = {}) {
+    filter.account_sid = main_.sid;
+    std::vector<std::string> out;
+    auto listed = store_->list_recordings(filter, page);
+    EXPECT_TRUE(listed);
+    for (const auto& r : listed->items) out.push_back(r.sid);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(sids({}), (V{rows[3].sid, rows[2].sid, rows[1].sid, rows[0].sid}));
+
+  RecordingFilter by_call;
+  by_call.call_sid = call_a;
+  EXPECT_EQ(sids(by_call), (V{rows[3].sid, rows[1].sid, rows[0].sid}));
+
+  RecordingFilter on_dec1;
+  on_dec1.created_on_day_start = dec1;
+  EXPECT_EQ(sids(on_dec1), (V{rows[2].sid, rows[1].sid}));
+
+  RecordingFilter before;  // on or before
+  before.created_before = dec1;
+  EXPECT_EQ(sids(before), (V{rows[1].sid, rows[0].sid}));
+
+  RecordingFilter after;  // on or after
+  after.created_after = dec1 + 3600;
+  EXPECT_EQ(sids(after), (V{rows[3].sid, rows[2].sid}));
+
+  RecordingFilter window;
+  window.created_after = dec1;
+  window.created_before = dec1 + 86400;
+  window.call_sid = call_a;
+  EXPECT_EQ(sids(window), (V{rows[3].sid, rows[1].sid}));
+
+  RecordingFilter empty_window;
+  empty_window.created_on_day_start = dec1;
+  empty_window.created_after = dec1 + 7200;
+  EXPECT_TRUE(sids(empty_window).empty());
+
+  // Keyset paging runs downward from the last id of a page; offset paging skips.
+  auto p1 = store_->list_recordings({main_.sid, "", {}, {}, {}}, {0, 0, 3});
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->items.size(), 3u);
+  EXPECT_TRUE(p1->has_more);
+  auto p2 = store_->list_recordings({main_.sid, "", {}, {}, {}}, {p1->items.back().id, 0, 3});
+  ASSERT_EQ(p2->items.size(), 1u);
+  EXPECT_FALSE(p2->has_more);
+  EXPECT_EQ(p2->items[0].sid, rows[0].sid);
+  EXPECT_EQ(sids({}, {0, 2, 2}), (V{rows[1].sid, rows[0].sid}));
+
+  RecordingFilter theirs;
+  theirs.account_sid = other.sid;
+  auto other_list = store_->list_recordings(theirs, {});
+  ASSERT_EQ(other_list->items.size(), 1u);
+  EXPECT_EQ(other_list->items[0].sid, rows[4].sid);
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
