@@ -83,16 +83,6 @@ int serve(const Config& config) {
     spdlog::critical("main account: {}", main_account.error().message);
     return 1;
   }
-  const std::string public_url = config.effective_public_url();
-  std::optional<std::string> demo_number;
-  if (config.demo) {
-    auto demo = ensure_demo_number(store, main_account->account, public_url, clock);
-    if (!demo) {
-      spdlog::critical("demo number: {}", demo.error().message);
-      return 1;
-    }
-    demo_number = *demo;
-  }
 
   const unsigned n_workers =
       config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
@@ -115,19 +105,33 @@ int serve(const Config& config) {
     spdlog::critical("{}", endpoint.error().message);
     return 1;
   }
-  // The event router: its own store (DATA_DIR/events.db), /v1 routes and streams.
-  const std::string events_base =
+  // Absolute URLs (recordings, the demo application, signed stream URLs) use the configured
+  // public URL, else the address actually bound (so that --http-listen :0 works too).
+  const std::string public_url =
       !config.public_url.empty()
-          ? public_url
+          ? config.effective_public_url()
           : "http://" +
-                (endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]"
-                                             : endpoint->address().to_string()) +
+                (endpoint->address().is_unspecified() ? std::string("127.0.0.1")
+                 : endpoint->address().is_v6()
+                     ? "[" + endpoint->address().to_string() + "]"
+                     : endpoint->address().to_string()) +
                 ":" + std::to_string(endpoint->port());
-  std::shared_ptr<void> events_module = start_events(config, store, api, events_base);
+  std::optional<std::string> demo_number;
+  if (config.demo) {
+    auto demo = ensure_demo_number(store, main_account->account, public_url, clock);
+    if (!demo) {
+      spdlog::critical("demo number: {}", demo.error().message);
+      return 1;
+    }
+    demo_number = *demo;
+  }
+  // The event router: its own store (DATA_DIR/events.db), /v1 routes and streams.
+  std::shared_ptr<void> events_module = start_events(config, store, api, public_url);
   if (!events_module) return 1;
   // Live calls, so that Calls/{Sid}.json updates reach them.
   voice::CallRegistry calls;
   api.set_call_registry(&calls);
+  api.set_recordings_dir(std::filesystem::path(config.data_dir) / "recordings");
   // SIP, the call router and media on worker 0 (UDP and TCP on one port).
   EventServiceSink call_events(events_service(events_module));
   SipFront sip(*workers.front(), VoiceDeps{store, clock, calls, &call_events, public_url});

@@ -20,7 +20,8 @@ namespace sb::app {
 // Everything the calls of this worker share, in construction order (destroyed in reverse:
 // the router and its calls first).
 struct SipFront::Voice {
-  Voice(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config)
+  Voice(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config,
+        voice::AddressAcl allow)
       : client(io.get_executor()),
         notifications(deps.store, deps.events),
         worker(io.get_executor()),
@@ -45,7 +46,8 @@ struct SipFront::Voice {
                voice::SessionServices{
                    voice::WebhookServices{client, notifications, documents, deps.clock},
                    deps.store, &deps.registry, deps.events},
-               media, voice::RouterOptions{config.max_calls, 5}) {}
+               media,
+               voice::RouterOptions{config.max_calls, 5, std::move(allow)}) {}
 
   static std::vector<std::unique_ptr<media::TtsEngine>> engines() {
     std::vector<std::unique_ptr<media::TtsEngine>> out;
@@ -82,7 +84,9 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
   sip::UaConfig ua;
   ua.host =
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
-  voice_ = std::make_unique<Voice>(io_, deps_, config);
+  auto allow = voice::AddressAcl::parse(config.sip_allow);
+  if (!allow) return allow.error();
+  voice_ = std::make_unique<Voice>(io_, deps_, config, std::move(*allow));
   voice_->media.rtp_address = config.rtp_address.empty() ? ua.host : config.rtp_address;
   stack_ = std::make_unique<sip::SipStack>(io_, ua, voice_->router);
   const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;

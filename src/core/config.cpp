@@ -93,7 +93,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kHttp = {
       "listen", "max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms",
       "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls"};
+  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
@@ -137,6 +137,12 @@ Status apply_toml_file(Config& config, const std::string& path) {
     if (auto s = check_keys(*sip, kSip, "sip"); !s) return s;
     str(root["sip"]["listen"], config.sip_listen);
     num(root["sip"]["max_calls"], config.max_calls);
+    if (auto* allow = root["sip"]["allow"].as_array()) {
+      config.sip_allow.clear();
+      for (const auto& entry : *allow) {
+        if (auto v = entry.value<std::string>()) config.sip_allow.push_back(*v);
+      }
+    }
   }
   if (auto* media = root["media"].as_table()) {
     if (auto s = check_keys(*media, kMedia, "media"); !s) return s;
@@ -167,6 +173,18 @@ Status apply_environment(Config& config,
   if (auto v = get("SWITCHBOARD_ACCOUNT_SID")) config.account_sid = *v;
   if (auto v = get("SWITCHBOARD_AUTH_TOKEN")) config.auth_token = *v;
   if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
+  if (auto v = get("SWITCHBOARD_SIP_ALLOW")) {
+    config.sip_allow.clear();
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) config.sip_allow.emplace_back(item);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
   if (auto v = get("SWITCHBOARD_RTP_PORTS")) {
     auto s = parse_port_range(*v, config.rtp_port_min, config.rtp_port_max);
     if (!s) return s;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -46,6 +47,7 @@ struct Config {
   std::uint16_t rtp_port_max = 20000;
   std::string rtp_address;   // where peers send RTP; empty: the SIP listen address
   std::uint32_t max_calls = 5000;  // concurrent calls before new INVITEs get 503
+  std::vector<std::string> sip_allow;  // CIDR ranges that may call in; empty: anyone
 
   // The base URL clients reach the daemon at, without a trailing slash.
   std::string effective_public_url() const;

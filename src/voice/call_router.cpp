@@ -45,6 +45,12 @@ void CallRouter::reject(sip::CallHandle call, int status, const char* reason) {
 
 void CallRouter::on_incoming(const sip::IncomingCall& in) {
   if (!ua_) return;
+  if (!options_.allow.allows(in.source.address)) {
+    ++stats_.forbidden;
+    spdlog::info("sip: INVITE from {} refused: not in the SIP allow list", in.source.address);
+    reject(in.call, 403, "Forbidden");
+    return;
+  }
   if (calls_.size() >= options_.max_calls) {
     ++stats_.overloaded;
     reject(in.call, 503, "Service Unavailable");

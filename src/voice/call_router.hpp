@@ -19,12 +19,13 @@ namespace sb::voice {
 struct RouterOptions {
   std::size_t max_calls = 5000;  // concurrent calls on this worker before 503
   int retry_after_s = 5;
+  AddressAcl allow;  // sources that may call in (empty: all); others get 403
 };
 
 struct RouterStats {
   std::uint64_t routed = 0;        // sessions started
   std::uint64_t not_found = 0;     // 404
-  std::uint64_t forbidden = 0;     // 403
+  std::uint64_t forbidden = 0;     // 403 (inactive account or a source outside the ACL)
   std::uint64_t no_application = 0;  // 480
   std::uint64_t bad_sdp = 0;       // 488
   std::uint64_t overloaded = 0;    // 503

@@ -2,11 +2,15 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "twiml/parser.hpp"
+#include "voice/webhook.hpp"
 
 namespace sb::voice {
 namespace {
@@ -218,7 +222,48 @@ asio::awaitable<twiml::CollectedDigits> CallSession::collect_digits(
   co_return co_await leg_.collect_digits(spec);
 }
 asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record& record) {
-  co_return co_await leg_.record(record);
+  twiml::RecordingOutcome out = co_await leg_.record(record);
+  if (out.recording_sid.empty()) co_return out;
+  if (services_.events) {
+    boost::json::object data = call_event_data(call_, -1);
+    data["recording_sid"] = out.recording_sid;
+    data["recording_url"] = out.recording_url;
+    data["recording_duration"] = out.duration_s;
+    services_.events->publish(call_.account_sid, "calls.recordings", "recording.completed",
+                              std::move(data));
+  }
+  const auto& events = record.recording_status_callback_event;
+  const bool wants_completed =
+      std::find(events.begin(), events.end(), "completed") != events.end();
+  if (record.recording_status_callback.empty() || !wants_completed) co_return out;
+  WebhookRequest hook;
+  hook.url = resolve_url(route_.application.url, record.recording_status_callback);
+  hook.method = record.recording_status_callback_method;
+  hook.auth_token = route_.account.auth_token;
+  hook.params = {{"AccountSid", call_.account_sid},
+                 {"CallSid", call_.call_sid},
+                 {"RecordingSid", out.recording_sid},
+                 {"RecordingUrl", out.recording_url},
+                 {"RecordingStatus", "completed"},
+                 {"RecordingDuration", std::to_string(out.duration_s)},
+                 {"RecordingChannels", "1"},
+                 {"RecordingStartTime", rfc2822(services_.webhooks.clock.now_unix())},
+                 {"RecordingSource", "RecordVerb"},
+                 {"ErrorCode", "0"}};
+  if (hook.url.empty()) co_return out;
+  // In parallel with the call, like the status callbacks.
+  asio::co_spawn(
+      executor_,
+      [client = &services_.webhooks.client,
+       request = build_webhook_request(hook, nullptr)]() -> asio::awaitable<void> {
+        auto sent = co_await client->fetch(request);
+        if (!sent || sent->status >= 400) {
+          spdlog::warn("recordingStatusCallback {} failed: {}", request.url,
+                       sent ? std::to_string(sent->status) : sent.error().message);
+        }
+      },
+      asio::detached);
+  co_return out;
 }
 asio::awaitable<twiml::DialOutcome> CallSession::dial(const twiml::Dial& dial) {
   co_return co_await leg_.dial(dial);

@@ -1,5 +1,8 @@
 #include "voice/routing.hpp"
 
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
+
 namespace sb::voice {
 namespace {
 
@@ -68,6 +71,78 @@ Result<RouteResult> route_call(store::Store& store, std::string_view dialed) {
   route.account = std::move(**account);
   out.route = std::move(route);
   return out;
+}
+
+}  // namespace sb::voice
+
+namespace sb::voice {
+namespace {
+
+// The address as 16 bytes (IPv4 in the first 4), or nullopt.
+std::optional<std::pair<std::array<unsigned char, 16>, bool>> address_bytes(std::string_view text) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(std::string(text), ec);
+  if (ec) return std::nullopt;
+  std::array<unsigned char, 16> out{};
+  if (address.is_v4()) {
+    const auto b = address.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), out.begin());
+    return std::make_pair(out, false);
+  }
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) {
+    const auto b = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_bytes();
+    std::copy(b.begin(), b.end(), out.begin());
+    return std::make_pair(out, false);
+  }
+  const auto b = v6.to_bytes();
+  std::copy(b.begin(), b.end(), out.begin());
+  return std::make_pair(out, true);
+}
+
+}  // namespace
+
+Result<AddressAcl> AddressAcl::parse(const std::vector<std::string>& entries) {
+  AddressAcl acl;
+  for (const auto& entry : entries) {
+    const auto slash = entry.find('/');
+    const std::string_view host = std::string_view(entry).substr(0, slash);
+    auto bytes = address_bytes(host);
+    if (!bytes) return Error::bad_request(codes::kInvalidParameter, "SIP allow list: '" + entry + "' is not an address or CIDR range");
+    Rule rule;
+    rule.bytes = bytes->first;
+    rule.v6 = bytes->second;
+    const int max = rule.v6 ? 128 : 32;
+    rule.prefix = max;
+    if (slash != std::string::npos) {
+      const std::string bits = entry.substr(slash + 1);
+      int n = -1;
+      auto [p, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), n);
+      if (ec != std::errc{} || p != bits.data() + bits.size() || n < 0 || n > max) {
+        return Error::bad_request(codes::kInvalidParameter, "SIP allow list: bad prefix length in '" + entry + "'");
+      }
+      rule.prefix = n;
+    }
+    acl.rules_.push_back(rule);
+  }
+  return acl;
+}
+
+bool AddressAcl::allows(std::string_view address) const {
+  if (rules_.empty()) return true;
+  auto bytes = address_bytes(address);
+  if (!bytes) return false;
+  for (const Rule& rule : rules_) {
+    if (rule.v6 != bytes->second) continue;
+    int left = rule.prefix;
+    bool match = true;
+    for (std::size_t i = 0; left > 0 && match; ++i, left -= 8) {
+      const unsigned char mask = left >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - left));
+      match = (rule.bytes[i] & mask) == (bytes->first[i] & mask);
+    }
+    if (match) return true;
+  }
+  return false;
 }
 
 }  // namespace sb::voice

@@ -3,7 +3,10 @@
 // VoiceApplicationSid takes precedence over its own Voice* URLs.
 #pragma once
 
+#include <array>
 #include <optional>
+#include <string>
+#include <vector>
 #include <string_view>
 
 #include "store/store.hpp"
@@ -34,5 +37,26 @@ Result<RouteResult> route_call(store::Store& store, std::string_view dialed);
 
 // The application settings of `hooks` (a number's or an Application's).
 VoiceApplication application_from(const store::WebhookSettings& hooks);
+
+}  // namespace sb::voice
+
+namespace sb::voice {
+
+// Who may call in: an address range in CIDR form ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32").
+class AddressAcl {
+ public:
+  // Empty: everyone may call. An entry that does not parse is an error naming it.
+  static Result<AddressAcl> parse(const std::vector<std::string>& entries);
+  bool allows(std::string_view address) const;
+  bool empty() const { return rules_.empty(); }
+
+ private:
+  struct Rule {
+    std::array<unsigned char, 16> bytes{};
+    bool v6 = false;
+    int prefix = 0;
+  };
+  std::vector<Rule> rules_;
+};
 
 }  // namespace sb::voice

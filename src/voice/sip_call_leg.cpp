@@ -1,6 +1,7 @@
 #include "voice/sip_call_leg.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -458,7 +459,36 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
   } else if (gone_) {
     out.digits = "hangup";
   }
-  (void)started;
+  if (media_.store) {
+    // Listed (and downloadable) before the action URL hears of it.
+    store::Recording row;
+    row.sid = sid;
+    row.account_sid = account_sid_;
+    row.call_sid = call_sid_;
+    row.status = "completed";
+    row.source = "RecordVerb";
+    row.channels = 1;
+    row.duration = out.duration_s;
+    row.start_time = started;
+    row.date_created = media_.clock ? media_.clock->now_unix() : started;
+    row.date_updated = row.date_created;
+    row.media_path = sid + ".wav";
+    auto written = std::make_shared<Wakeup>(executor_);
+    media_.store->write(store::InsertRecording{std::move(row)},
+                        [written, ex = asio::prefer(executor_,
+                                                    asio::execution::outstanding_work.tracked),
+                         sid](Status s) {
+                          if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
+                          asio::post(ex, [written] { written->notify(); });
+                        });
+    bool interrupted = false;
+    try {
+      co_await written->wait(std::chrono::seconds(10));
+    } catch (const boost::system::system_error&) {
+      interrupted = true;  // the caller hung up meanwhile: the action still gets the recording
+    }
+    if (interrupted) co_await asio::this_coro::reset_cancellation_state();
+  }
   co_return out;
 }
 

@@ -232,3 +232,108 @@ test('live modification with the official client: calls(sid).update({twiml}) cha
   assert.equal((await client.calls(first.params.CallSid).fetch()).status, 'completed');
   assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
 });
+
+// ---- Record: what sipp sent is what the RecordingUrl serves ----
+
+function alawToLinear(a) {
+  a ^= 0x55;
+  let t = (a & 0x0f) << 4;
+  const seg = (a & 0x70) >> 4;
+  if (seg === 0) t += 8; else if (seg === 1) t += 0x108; else t = (t + 0x108) << (seg - 1);
+  return a & 0x80 ? t : -t;
+}
+
+// The A-law RTP payloads of a pcap (Ethernet/IPv4/UDP), decoded, in packet order.
+function pcapAlaw(file) {
+  const d = require('node:fs').readFileSync(file);
+  const out = [];
+  for (let off = 24; off + 16 <= d.length;) {
+    const incl = d.readUInt32LE(off + 8);
+    const pkt = d.subarray(off + 16, off + 16 + incl);
+    off += 16 + incl;
+    const ip = pkt.subarray(14);
+    const rtp = ip.subarray((ip[0] & 15) * 4 + 8);
+    if ((rtp[1] & 0x7f) !== 8) continue;
+    for (const b of rtp.subarray(12)) out.push(alawToLinear(b));
+  }
+  return out;
+}
+
+function wavSamples(buf) {
+  assert.equal(buf.toString('ascii', 0, 4), 'RIFF');
+  let off = 12;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'data') {
+      const s = [];
+      for (let i = off + 8; i + 1 < off + 8 + size && i + 1 < buf.length; i += 2) s.push(buf.readInt16LE(i));
+      return s;
+    }
+    off += 8 + size + (size & 1);
+  }
+  throw new Error('no data chunk');
+}
+
+// Best normalised correlation of `b` against `a` over shifts in [-maxShift, maxShift].
+function bestCorrelation(a, b, maxShift) {
+  let best = { r: -1, shift: 0 };
+  for (let shift = -maxShift; shift <= maxShift; shift += 1) {
+    let sab = 0; let saa = 0; let sbb = 0;
+    for (let i = 0; i < b.length; i += 4) {
+      const j = i + shift;
+      if (j < 0 || j >= a.length) continue;
+      sab += a[j] * b[i]; saa += a[j] * a[j]; sbb += b[i] * b[i];
+    }
+    const r = sab / Math.sqrt(saa * sbb || 1);
+    if (r > best.r) best = { r, shift };
+  }
+  return best;
+}
+
+test('Record: the RecordingUrl serves a WAV holding the audio sipp sent', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  let wav = null;
+  app.routes['/rec'] = () =>
+    '<Response><Record maxLength="20" timeout="2" playBeep="true" action="/recorded" ' +
+    'recordingStatusCallback="/recstatus"/></Response>';
+  app.routes['/recorded'] = async (req, params) => {
+    const r = await fetch(`${params.RecordingUrl}.wav`); // media needs no credentials, as on Twilio
+    wav = { status: r.status, type: r.headers.get('content-type'), body: Buffer.from(await r.arrayBuffer()) };
+    return '<Response><Hangup/></Response>';
+  };
+  app.routes['/recstatus'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550500', { VoiceUrl: app.url('/rec') });
+  const call = await runSipp({
+    sipPort: sipPort(d), service: '+15005550500', codecs: 'PCMA',
+    steps: [{ answer: true }, { pause: 1200 }, { pcap: 'g711a.pcap' }, { awaitBye: 30000 }],
+    timeoutMs: 45000,
+  });
+  assert.equal(call.code, 0, `${call.stdout}\n${call.messages}`);
+  const action = await app.waitFor((e) => e.path === '/recorded');
+  assert.equal(action.valid, true);
+  assert.match(action.params.RecordingSid, /^RE[0-9a-f]{32}$/);
+  assert.ok(action.params.RecordingUrl.endsWith(`/Recordings/${action.params.RecordingSid}`));
+  const duration = Number(action.params.RecordingDuration);
+  assert.ok(duration >= 6 && duration <= 9, `RecordingDuration ${duration} for a 7 s capture`);
+  assert.equal(wav.status, 200);
+  assert.match(wav.type, /audio\/(x-)?wav/);
+
+  const sent = pcapAlaw('/usr/share/sip-tester/g711a.pcap');
+  const got = wavSamples(wav.body);
+  assert.ok(Math.abs(got.length - sent.length) < 8000, `recorded ${got.length} samples, sent ${sent.length}`);
+  // The recording is the sent audio (trimmed at the ends, shifted by at most a second).
+  const middle = sent.slice(8000, 40000);
+  const { r } = bestCorrelation(got, middle, 8000);
+  t.diagnostic(`correlation with what sipp sent: ${r.toFixed(4)}`);
+  assert.ok(r > 0.95, `correlation ${r.toFixed(3)} of the recording with what sipp sent`);
+
+  const status = await app.waitFor((e) => e.path === '/recstatus');
+  assert.equal(status.params.RecordingStatus, 'completed');
+  assert.equal(status.params.RecordingSid, action.params.RecordingSid);
+  assert.equal(status.valid, true);
+  const listed = await twilioClient(d).recordings.list({ callSid: action.params.CallSid });
+  assert.deepEqual(listed.map((x) => x.sid), [action.params.RecordingSid]);
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});

@@ -97,3 +97,30 @@ test('SIP: OPTIONS, routed INVITEs, garbage counted, and the daemon keeps servin
     'garbage was refused or dropped and counted');
   assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
 });
+
+test('SIP allow list: INVITEs from outside it get 403, OPTIONS still answered', async (t) => {
+  const d = await startDaemon(t, { env: { SWITCHBOARD_SIP_ALLOW: '10.0.0.0/8, 192.0.2.1' } });
+  const port = sipPort(d);
+  await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), {
+    body: { PhoneNumber: '1000', VoiceUrl: 'http://127.0.0.1:9/voice' },
+  });
+  const hasFinal = (g) => finalStatus(g) !== undefined;
+  const refused = await exchange(port, request('INVITE', '1000', port, { body: sdp }), 3000, hasFinal);
+  assert.equal(finalStatus(refused), 403, refused.join('\n---\n'));
+  const options = await exchange(port, request('OPTIONS', '1000', port), 1500, (g) => g.length > 0);
+  assert.match(options[0] || '', /^SIP\/2\.0 200 /);
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
+
+test('a bad SIP allow list stops the daemon at start with a message naming the entry', async () => {
+  const { spawnSync } = require('node:child_process');
+  const fs = require('node:fs');
+  const dir = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'sb-acl-'));
+  const r = spawnSync(process.env.SWITCHBOARD_BIN, ['serve', '--data-dir', dir,
+    '--http-listen', '127.0.0.1:0', '--sip-listen', '127.0.0.1:0'], {
+    env: { ...process.env, SWITCHBOARD_SIP_ALLOW: '10.0.0.0/99' }, encoding: 'utf8', timeout: 20000,
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr + r.stdout, /10\.0\.0\.0\/99/);
+});

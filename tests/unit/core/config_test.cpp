@@ -104,5 +104,35 @@ TEST(Config, RejectsBadValues) {
   EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_WORKERS", "two"}})));
 }
 
+TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
+  testing::TempDir dir;
+  const auto path = dir.file("calls.toml");
+  std::ofstream(path) << "[sip]\nmax_calls = 300\nallow = [\"10.0.0.0/8\", \"127.0.0.1\"]\n"
+                         "[media]\nrtp_port_min = 30000\nrtp_port_max = 30999\n"
+                         "rtp_address = \"192.0.2.1\"\n";
+  Config c;
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.max_calls, 300u);
+  EXPECT_EQ(c.sip_allow, (std::vector<std::string>{"10.0.0.0/8", "127.0.0.1"}));
+  EXPECT_EQ(c.rtp_port_min, 30000);
+  EXPECT_EQ(c.rtp_port_max, 30999);
+  EXPECT_EQ(c.rtp_address, "192.0.2.1");
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "40000-40100"},
+                                           {"SWITCHBOARD_SIP_ALLOW", " 192.0.2.0/24 , ::1"},
+                                           {"SWITCHBOARD_MAX_CALLS", "7"}})));
+  EXPECT_EQ(c.rtp_port_min, 40000);
+  EXPECT_EQ(c.rtp_port_max, 40100);
+  EXPECT_EQ(c.sip_allow, (std::vector<std::string>{"192.0.2.0/24", "::1"}));
+  EXPECT_EQ(c.max_calls, 7u);
+  EXPECT_TRUE(validate(c));
+  c.rtp_port_max = c.rtp_port_min;  // empty range
+  EXPECT_FALSE(validate(c));
+  c = Config{};
+  c.max_calls = 0;
+  EXPECT_FALSE(validate(c));
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "40000"}})));
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "a-b"}})));
+}
+
 }  // namespace
 }  // namespace sb

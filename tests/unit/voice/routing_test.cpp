@@ -86,5 +86,32 @@ TEST_F(RoutingTest, InactiveAccountsAndNumbersWithoutApplicationsAreRefused) {
   EXPECT_EQ(r->failure, RouteFailure::kInactiveAccount);
 }
 
+TEST(AddressAcl, MatchesCidrRangesOfBothFamilies) {
+  auto acl = AddressAcl::parse({"10.0.0.0/8", "192.0.2.7", "2001:db8::/32", "172.16.0.0/12"});
+  ASSERT_TRUE(acl);
+  EXPECT_TRUE(acl->allows("10.1.2.3"));
+  EXPECT_TRUE(acl->allows("192.0.2.7"));
+  EXPECT_FALSE(acl->allows("192.0.2.8"));
+  EXPECT_TRUE(acl->allows("172.31.255.255"));
+  EXPECT_FALSE(acl->allows("172.32.0.1"));
+  EXPECT_TRUE(acl->allows("2001:db8:1::5"));
+  EXPECT_FALSE(acl->allows("2001:db9::1"));
+  EXPECT_TRUE(acl->allows("::ffff:10.9.9.9"));  // v4-mapped is the v4 address
+  EXPECT_FALSE(acl->allows("not an address"));
+  EXPECT_TRUE(AddressAcl{}.allows("203.0.113.1"));  // empty: everyone
+  auto all = AddressAcl::parse({"0.0.0.0/0"});
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->allows("8.8.8.8"));
+  EXPECT_FALSE(all->allows("::1"));
+}
+
+TEST(AddressAcl, BadEntriesAreErrorsNamingThem) {
+  for (const char* bad : {"10.0.0.0/33", "10.0.0/8", "host.example", "::1/129", "1.2.3.4/x", ""}) {
+    auto acl = AddressAcl::parse({bad});
+    ASSERT_FALSE(acl) << bad;
+    EXPECT_NE(acl.error().message.find(bad), std::string::npos) << acl.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace sb::voice
