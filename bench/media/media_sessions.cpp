@@ -9,9 +9,11 @@
 //
 //   bench_media_sessions [--sessions 1000,2000,5000] [--seconds 10] [--workers 2]
 //                        [--telephone-event]   (negotiate RFC 4733: no in-band DTMF detection)
+//                        [--realtime]          (worker threads SCHED_FIFO, as media servers run)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -106,7 +108,7 @@ struct Result {
   std::uint64_t send_errors = 0, late_ticks = 0;
 };
 
-Result run(std::size_t n, int workers_n, double seconds, bool telephone_event) {
+Result run(std::size_t n, int workers_n, double seconds, bool telephone_event, bool realtime) {
   Result r;
   r.sessions = n;
   std::atomic<bool> measuring{false};
@@ -156,8 +158,17 @@ Result run(std::size_t n, int workers_n, double seconds, bool telephone_event) {
     wk->media->add(&wk->probe);  // after every session
     wk->media->start();
     Worker* raw = wk.get();
-    raw->thread = std::thread([raw] {
+    raw->thread = std::thread([raw, realtime] {
       pthread_setname_np(pthread_self(), "media-worker");  // for perf/top
+      if (realtime) {
+        // What a media server does on a shared host (Asterisk -p, FreeSWITCH -rp): the tick
+        // preempts batch work instead of waiting out its time slice.
+        sched_param sp{};
+        sp.sched_priority = 10;
+        if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0) {
+          std::fprintf(stderr, "SCHED_FIFO refused; running at normal priority\n");
+        }
+      }
       auto guard = asio::make_work_guard(raw->io);
       while (!raw->mark_end.load()) {
         raw->io.run_for(std::chrono::milliseconds(50));
@@ -320,10 +331,15 @@ int main(int argc, char** argv) {
   double seconds = 10;
   int workers = 2;
   bool telephone_event = false;
+  bool realtime = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--telephone-event") {
       telephone_event = true;
+      continue;
+    }
+    if (a == "--realtime") {
+      realtime = true;
       continue;
     }
     if (i + 1 >= argc) break;
@@ -345,13 +361,14 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &lim);
   std::printf(
       "media sessions on %d workers, loopback, %.0f s measured per row (after 2 s warm-up), "
-      "DTMF %s\n",
-      workers, seconds, telephone_event ? "RFC 4733 (no in-band detection)" : "in-band detection");
+      "DTMF %s, workers %s\n",
+      workers, seconds, telephone_event ? "RFC 4733 (no in-band detection)" : "in-band detection",
+      realtime ? "SCHED_FIFO" : "at normal priority");
   std::printf("%8s | %10s %10s %10s | %10s %10s %10s | %8s %8s | %9s %11s | %8s | %5s\n",
               "sessions", "eng p50us", "eng p99us", "eng maxus", "peer p50us", "peer p99us",
               "peer maxus", "sent/s", "lost%", "cpu %core", "cpu us/sess/s", "peer cpu", "late");
   for (std::size_t n : counts) {
-    Result r = run(n, workers, seconds, telephone_event);
+    Result r = run(n, workers, seconds, telephone_event, realtime);
     const double lost = r.expected_peer ? 100.0 * (1.0 - static_cast<double>(r.received_peer) /
                                                              static_cast<double>(r.expected_peer))
                                         : 0;
