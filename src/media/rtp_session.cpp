@@ -1,6 +1,12 @@
 #include "media/rtp_session.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 #include <random>
 
 #include "media/rtcp.hpp"
@@ -21,6 +27,58 @@ std::uint32_t random32() {
   static thread_local std::mt19937 gen{std::random_device{}()};
   return static_cast<std::uint32_t>(gen());
 }
+
+std::int64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Datagrams one recvmmsg call takes: a ptime-10 peer sends two a tick, so one call usually
+// empties the socket and a second is needed only under a flood.
+constexpr unsigned kRxBatch = 8;
+// Past the per-tick budget a tick reads (dropping and counting) at most this many more; the
+// rest wait in, or overflow, the kernel's buffer, so a flood costs a bounded amount per tick.
+constexpr std::uint32_t kFloodReadLimit = 256;
+
+// The receive scratch of a worker thread: its sessions are serviced one after another, so
+// they share one set of buffers (allocated with the thread, not per session or per packet).
+struct RxBatch {
+  std::array<std::array<std::uint8_t, kMaxRtpPacketSize + 1>, kRxBatch> data;  // +1: oversize
+  std::array<sockaddr_storage, kRxBatch> from;
+  struct alignas(cmsghdr) Control {
+    char bytes[CMSG_SPACE(sizeof(timespec))];
+  };
+  std::array<Control, kRxBatch> control;
+  std::array<iovec, kRxBatch> iov;
+  std::array<mmsghdr, kRxBatch> msgs;
+
+  void prepare(unsigned n) {
+    for (unsigned k = 0; k < n; ++k) {
+      iov[k] = {data[k].data(), data[k].size()};
+      msgs[k] = {};
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+      msgs[k].msg_hdr.msg_name = &from[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[k].msg_hdr.msg_control = control[k].bytes;
+      msgs[k].msg_hdr.msg_controllen = sizeof(control[k].bytes);
+    }
+  }
+  // The kernel's arrival stamp of message k (0 when it gave none).
+  std::int64_t arrival_ns(unsigned k) {
+    msghdr& h = msgs[k].msg_hdr;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+      }
+    }
+    return 0;
+  }
+};
+thread_local RxBatch rx_batch;
 
 }  // namespace
 
@@ -43,6 +101,14 @@ Result<std::shared_ptr<RtpSession>> RtpSession::open(MediaWorker& worker, PortPo
     if (!ec) rtcp.bind({address, static_cast<std::uint16_t>(*port + 1)}, ec);
     if (!ec) rtp.non_blocking(true, ec);
     if (!ec) rtcp.non_blocking(true, ec);
+    if (!ec) {
+      // Kernel arrival stamps: packets are read on the tick, not when they arrive, and the
+      // RFC 3550 interarrival jitter needs the real arrival times.
+      const int on = 1;
+      if (setsockopt(rtp.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
+        ec.assign(errno, boost::system::system_category());
+      }
+    }
     if (ec) {
       pool.release(*port);
       continue;
@@ -55,7 +121,6 @@ Result<std::shared_ptr<RtpSession>> RtpSession::open(MediaWorker& worker, PortPo
       return s.error();
     }
     worker.add(session.get());
-    session->start_receive();
     session->start_receive_rtcp();
     return session;
   }
@@ -67,13 +132,13 @@ RtpSession::RtpSession(Private, MediaWorker& worker, PortPool& pool, udp::socket
                        Callbacks callbacks, SessionLimits limits)
     : worker_(worker),
       pool_(pool),
-      rtp_(std::move(rtp)),
+      rtp_fd_(rtp.release()),  // leaves the reactor: read on the tick instead
       rtcp_(std::move(rtcp)),
       local_port_(port),
       params_(std::move(params)),
       callbacks_(std::move(callbacks)),
       limits_(limits),
-      start_time_(std::chrono::steady_clock::now()),
+      start_realtime_ns_(realtime_ns()),
       ssrc_(random32()),
       seq_(static_cast<std::uint16_t>(random32())),
       timestamp_(random32()) {}
@@ -173,19 +238,38 @@ void RtpSession::close() {
   if (have_remote_ && params_.send) send_rtcp(true);
   worker_.remove(this);
   boost::system::error_code ec;
-  rtp_.close(ec);
+  if (rtp_fd_ >= 0) ::close(rtp_fd_);
+  rtp_fd_ = -1;
   rtcp_.close(ec);
   pool_.release(local_port_);
 }
 
-void RtpSession::start_receive() {
-  rtp_.async_receive_from(
-      asio::buffer(rx_buffer_), from_,
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-        if (ec == asio::error::operation_aborted || self->closed_) return;
-        if (!ec) self->handle_rtp(n, self->from_);
-        if (!self->closed_) self->start_receive();
-      });
+void RtpSession::receive_rtp() {
+  RxBatch& b = rx_batch;
+  const std::uint32_t read_limit = limits_.max_packets_per_tick + kFloodReadLimit;
+  std::uint32_t read = 0;
+  udp::endpoint from;
+  while (read < read_limit && !closed_) {
+    const unsigned want = std::min<std::uint32_t>(kRxBatch, read_limit - read);
+    b.prepare(want);
+    const int got = ::recvmmsg(rtp_fd_, b.msgs.data(), want, MSG_DONTWAIT, nullptr);
+    if (got <= 0) break;  // empty (EAGAIN), or an error that the next tick sees again
+    for (unsigned k = 0; k < static_cast<unsigned>(got) && !closed_; ++k) {
+      const msghdr& h = b.msgs[k].msg_hdr;
+      const std::size_t len = (h.msg_flags & MSG_TRUNC) != 0
+                                  ? b.data[k].size()
+                                  : std::min<std::size_t>(b.msgs[k].msg_len, b.data[k].size());
+      std::memcpy(from.data(), &b.from[k], std::min<std::size_t>(h.msg_namelen, from.capacity()));
+      from.resize(std::min<std::size_t>(h.msg_namelen, from.capacity()));
+      std::int64_t at = b.arrival_ns(k);
+      if (at == 0) at = realtime_ns();
+      // RTP timestamp units (8 kHz) since the session began; wraps like RTP timestamps do.
+      const auto arrival = static_cast<std::uint32_t>((at - start_realtime_ns_) / 125'000);
+      handle_rtp({b.data[k].data(), len}, from, arrival);
+    }
+    read += static_cast<std::uint32_t>(got);
+    if (static_cast<unsigned>(got) < want) break;
+  }
 }
 
 void RtpSession::start_receive_rtcp() {
@@ -214,7 +298,9 @@ void RtpSession::deliver(const DtmfUpdates& updates, bool inband) {
   }
 }
 
-void RtpSession::handle_rtp(std::size_t size, const udp::endpoint& from) {
+void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpoint& from,
+                            std::uint32_t arrival) {
+  const std::size_t size = data.size();
   if (size > kMaxRtpPacketSize) {
     ++stats_.oversize;
     return;
@@ -223,7 +309,6 @@ void RtpSession::handle_rtp(std::size_t size, const udp::endpoint& from) {
     ++stats_.flood_dropped;
     return;
   }
-  const std::span<const std::uint8_t> data(rx_buffer_.data(), size);
   if (looks_like_rtcp(data)) {  // rtcp-mux peers
     std::copy(data.begin(), data.end(), rtcp_buffer_.begin());
     handle_rtcp(size);
@@ -267,11 +352,6 @@ void RtpSession::handle_rtp(std::size_t size, const udp::endpoint& from) {
     ++stats_.latched;
   }
   latched_ = latched_ || params_.symmetric;
-  const auto arrival =
-      static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::steady_clock::now() - start_time_)
-                                     .count() /
-                                 125);
   sequence_.update_jitter(arrival, h.timestamp);
   if (!params_.receive) return;
   if (is_event) {
@@ -314,9 +394,7 @@ void RtpSession::handle_rtcp(std::size_t size) {
 
 void RtpSession::send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload) {
   const std::size_t n = serialize_rtp(header, payload, tx_buffer_);
-  boost::system::error_code ec;
-  rtp_.send_to(asio::buffer(tx_buffer_.data(), n), remote_, 0, ec);
-  if (ec) {
+  if (::sendto(rtp_fd_, tx_buffer_.data(), n, MSG_DONTWAIT, remote_.data(), remote_.size()) < 0) {
     ++stats_.send_errors;
     return;
   }
@@ -362,7 +440,10 @@ void RtpSession::send_rtcp(bool bye) {
 void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t elapsed_ms) {
   if (closed_) return;
   auto self = shared_from_this();  // a callback below may drop the owner's reference
+  // What arrived since the last tick first, as if it had been handled on arrival.
   packets_this_tick_ = 0;
+  receive_rtp();
+  if (closed_) return;
   deliver(dtmf_rx_.tick(elapsed_ms), false);
   if (closed_) return;
   player_.fill(tick_out_);

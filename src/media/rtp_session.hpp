@@ -126,9 +126,10 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
              Callbacks callbacks, SessionLimits limits);
 
  private:
-  void start_receive();
+  void receive_rtp();
   void start_receive_rtcp();
-  void handle_rtp(std::size_t size, const boost::asio::ip::udp::endpoint& from);
+  void handle_rtp(std::span<const std::uint8_t> data, const boost::asio::ip::udp::endpoint& from,
+                  std::uint32_t arrival);
   void handle_rtcp(std::size_t size);
   void deliver(const DtmfUpdates& updates, bool inband);
   void send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload);
@@ -138,7 +139,10 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
 
   MediaWorker& worker_;
   PortPool& pool_;
-  boost::asio::ip::udp::socket rtp_;
+  // RTP is read on the tick (recvmmsg until empty) and written with plain sendto, so its
+  // socket is a bare descriptor outside the io_context's epoll set: no wake-up and no
+  // completion handler per packet. RTCP (one packet in seconds) stays asynchronous.
+  int rtp_fd_ = -1;
   boost::asio::ip::udp::socket rtcp_;
   std::uint16_t local_port_;
   SessionParams params_;
@@ -151,9 +155,7 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   boost::asio::ip::udp::endpoint remote_rtcp_;
   bool have_remote_ = false;
   bool latched_ = false;
-  boost::asio::ip::udp::endpoint from_;
   boost::asio::ip::udp::endpoint rtcp_from_;
-  std::array<std::uint8_t, kMaxRtpPacketSize + 1> rx_buffer_{};
   std::array<std::uint8_t, 1500> rtcp_buffer_{};
   std::array<std::uint8_t, kMaxRtpPacketSize> tx_buffer_{};
 
@@ -166,7 +168,7 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   std::array<std::int16_t, 960> decoded_{};  // up to 120 ms
   std::uint32_t packets_this_tick_ = 0;
   std::uint32_t remote_ssrc_ = 0;
-  std::chrono::steady_clock::time_point start_time_;
+  std::int64_t start_realtime_ns_;  // arrival times are the kernel's (SO_TIMESTAMPNS)
   std::uint32_t last_sr_middle_ = 0;
   std::chrono::steady_clock::time_point last_sr_at_{};
 
