@@ -45,8 +45,12 @@ void MediaWorker::tick(std::chrono::steady_clock::time_point now) {
   ticking_ = true;
   // Index loop: streams added during the tick are serviced from the next one.
   const std::size_t n = streams_.size();
+  const auto elapsed = static_cast<std::uint32_t>(kInterval.count());
   for (std::size_t i = 0; i < n; ++i) {
-    if (streams_[i]) streams_[i]->on_tick(now, static_cast<std::uint32_t>(kInterval.count()));
+    if (streams_[i]) streams_[i]->on_tick(now, elapsed);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (streams_[i]) streams_[i]->on_tick_done(now, elapsed);
   }
   ticking_ = false;
   if (removed_ > 0) {

@@ -1,5 +1,6 @@
 // The per-worker media clock (DESIGN.md, Threading): one timer per io_context that fires every
-// 20 ms against absolute deadlines (no drift) and services every stream of that worker in turn.
+// 20 ms against absolute deadlines (no drift) and services every stream of that worker in turn,
+// in two passes: first every stream's sends, then everything else.
 // Streams register and unregister on the worker's thread; the tick allocates nothing.
 #pragma once
 
@@ -18,7 +19,13 @@ class PacedStream {
  public:
   virtual ~PacedStream() = default;
   // `now` is the tick's scheduled time; `elapsed_ms` the interval since the previous tick.
+  // What the far end hears the timing of (sending) belongs here.
   virtual void on_tick(std::chrono::steady_clock::time_point now, std::uint32_t elapsed_ms) = 0;
+  // Called once per tick after every stream's on_tick: work whose timing nobody hears (reading
+  // what arrived, recording, reports), so that its varying cost does not delay the sends of
+  // the streams after it.
+  virtual void on_tick_done(std::chrono::steady_clock::time_point /*now*/,
+                            std::uint32_t /*elapsed_ms*/) {}
 };
 
 class MediaWorker {
@@ -33,7 +40,7 @@ class MediaWorker {
   // Starts the timer (not needed when a test drives tick() by hand).
   void start();
   void stop();
-  // Services every stream once, as the timer does.
+  // Services every stream once (on_tick for all, then on_tick_done for all), as the timer does.
   void tick(std::chrono::steady_clock::time_point now);
 
   void add(PacedStream* stream);

@@ -437,16 +437,11 @@ void RtpSession::send_rtcp(bool bye) {
   if (!ec) ++stats_.rtcp_sent;
 }
 
-void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t elapsed_ms) {
+void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t) {
   if (closed_) return;
   auto self = shared_from_this();  // a callback below may drop the owner's reference
-  // What arrived since the last tick first, as if it had been handled on arrival.
-  packets_this_tick_ = 0;
-  receive_rtp();
-  if (closed_) return;
-  deliver(dtmf_rx_.tick(elapsed_ms), false);
-  if (closed_) return;
   player_.fill(tick_out_);
+  if (closed_) return;  // a playback-done callback closed the session
 
   // Packetise at the negotiated ptime: ptime 10 sends two packets per tick, 40 one every two.
   const std::size_t frame = static_cast<std::size_t>(params_.ptime) * 8;
@@ -492,7 +487,17 @@ void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t el
               tx_pcm_.begin() + static_cast<std::ptrdiff_t>(tx_pcm_fill_), tx_pcm_.begin());
     tx_pcm_fill_ -= frame;
   }
+}
 
+void RtpSession::on_tick_done(std::chrono::steady_clock::time_point, std::uint32_t elapsed_ms) {
+  if (closed_) return;
+  auto self = shared_from_this();  // a callback below may drop the owner's reference
+  // What arrived since the last tick, then the digit timeout that it may have refreshed.
+  packets_this_tick_ = 0;
+  receive_rtp();
+  if (closed_) return;
+  deliver(dtmf_rx_.tick(elapsed_ms), false);
+  if (closed_) return;
   if (recorder_) {
     jitter_->pop({tick_in_.data(), kJitterFrame});
     jitter_->pop({tick_in_.data() + kJitterFrame, kJitterFrame});

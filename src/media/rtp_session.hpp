@@ -117,7 +117,10 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   const SequenceTracker& sequence() const { return sequence_; }
   std::optional<boost::asio::ip::udp::endpoint> send_endpoint() const;
 
+  // The tick sends (on_tick); reading what arrived, recording and RTCP follow once every
+  // session of the worker has sent (on_tick_done).
   void on_tick(std::chrono::steady_clock::time_point now, std::uint32_t elapsed_ms) override;
+  void on_tick_done(std::chrono::steady_clock::time_point now, std::uint32_t elapsed_ms) override;
 
   struct Private;  // constructor tag
 

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "media/rtcp.hpp"
@@ -154,7 +155,10 @@ TEST_F(RtpSessionTest, SymmetricRtpSendsWhereThePacketsComeFrom) {
   auto s = open();
   std::vector<std::uint8_t> audio(160, 0xFF);
   nat.send_rtp(s->local_port(), 0, 1, 0, audio);
-  tick(2);  // the first tick reads the packet and latches, then both send to its source
+  tick();  // sends first (still to the SDP address), then reads the packet and latches
+  EXPECT_EQ(peer.drain().size(), 1u);
+  EXPECT_EQ(s->stats().latched, 1u);
+  tick(2);
   EXPECT_EQ(nat.drain().size(), 2u);
   EXPECT_TRUE(peer.drain().empty());
   EXPECT_EQ(s->stats().latched, 1u);
@@ -366,12 +370,34 @@ TEST_F(RtpSessionTest, RejectsBadParameters) {
 
 struct CountingStream final : PacedStream {
   int ticks = 0;
+  int done = 0;
   std::function<void()> during;
+  std::vector<std::string>* log = nullptr;
+  std::string name;
   void on_tick(Clock::time_point, std::uint32_t) override {
     ++ticks;
+    if (log) log->push_back(name + ".send");
     if (during) during();
   }
+  void on_tick_done(Clock::time_point, std::uint32_t) override {
+    ++done;
+    if (log) log->push_back(name + ".rest");
+  }
 };
+
+TEST(MediaWorker, EveryStreamSendsBeforeAnyDoesTheRest) {
+  asio::io_context io;
+  MediaWorker worker(io.get_executor());
+  std::vector<std::string> log;
+  CountingStream a, b;
+  a.log = b.log = &log;
+  a.name = "a";
+  b.name = "b";
+  worker.add(&a);
+  worker.add(&b);
+  worker.tick(Clock::now());
+  EXPECT_EQ(log, (std::vector<std::string>{"a.send", "b.send", "a.rest", "b.rest"}));
+}
 
 TEST(MediaWorker, TicksEveryStreamAndSurvivesRemovalDuringATick) {
   asio::io_context io;
@@ -384,7 +410,9 @@ TEST(MediaWorker, TicksEveryStreamAndSurvivesRemovalDuringATick) {
   worker.tick(Clock::now());
   EXPECT_EQ(a.ticks, 1);
   EXPECT_EQ(b.ticks, 0);
+  EXPECT_EQ(b.done, 0);
   EXPECT_EQ(c.ticks, 1);
+  EXPECT_EQ(c.done, 1);
   EXPECT_EQ(worker.streams(), 2u);
   a.during = nullptr;
   worker.tick(Clock::now());
