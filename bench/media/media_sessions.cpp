@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -161,12 +160,8 @@ Result run(std::size_t n, int workers_n, double seconds, bool telephone_event, b
     raw->thread = std::thread([raw, realtime] {
       pthread_setname_np(pthread_self(), "media-worker");  // for perf/top
       if (realtime) {
-        // What a media server does on a shared host (Asterisk -p, FreeSWITCH -rp): the tick
-        // preempts batch work instead of waiting out its time slice.
-        sched_param sp{};
-        sp.sched_priority = 10;
-        if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0) {
-          std::fprintf(stderr, "SCHED_FIFO refused; running at normal priority\n");
+        if (auto s = sb::media::use_realtime_scheduling(); !s) {
+          std::fprintf(stderr, "%s; running at normal priority\n", s.error().message.c_str());
         }
       }
       auto guard = asio::make_work_guard(raw->io);

@@ -1,6 +1,11 @@
 #include "media/media_worker.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <cstring>
+#include <string>
 
 namespace sb::media {
 
@@ -71,6 +76,19 @@ void MediaWorker::remove(PacedStream* stream) {
     *it = streams_.back();
     streams_.pop_back();
   }
+}
+
+Status use_realtime_scheduling(int priority) {
+  if (priority < 1 || priority > 99) {
+    return Error::bad_request(codes::kInvalidParameter,
+                              "real-time priority must be 1-99, not " + std::to_string(priority));
+  }
+  sched_param param{};
+  param.sched_priority = priority;
+  if (const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param); rc != 0) {
+    return Error::internal(std::string("SCHED_FIFO refused: ") + std::strerror(rc));
+  }
+  return Ok{};
 }
 
 }  // namespace sb::media

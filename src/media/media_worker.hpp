@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace sb::media {
 
 namespace asio = boost::asio;
@@ -68,5 +70,11 @@ class MediaWorker {
   bool running_ = false;
   Stats stats_;
 };
+
+// Runs the calling thread (one that runs a MediaWorker's io_context) under SCHED_FIFO at
+// `priority` (1-99), as media servers are run on shared hosts: the tick then preempts batch
+// work instead of waiting out its time slice, which on a busy machine is most of the send
+// jitter. Needs CAP_SYS_NICE or RLIMIT_RTPRIO; an error value when refused.
+Status use_realtime_scheduling(int priority = 10);
 
 }  // namespace sb::media

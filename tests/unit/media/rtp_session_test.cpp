@@ -1,11 +1,13 @@
 #include "media/rtp_session.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sndfile.h>
 
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "media/rtcp.hpp"
@@ -418,6 +420,21 @@ TEST(MediaWorker, TicksEveryStreamAndSurvivesRemovalDuringATick) {
   worker.tick(Clock::now());
   EXPECT_EQ(c.ticks, 2);
   EXPECT_EQ(worker.stats().ticks, 2u);
+}
+
+TEST(MediaWorker, RealtimeSchedulingForTheCallingThread) {
+  EXPECT_FALSE(use_realtime_scheduling(0));
+  EXPECT_FALSE(use_realtime_scheduling(100));
+  // On a thread of its own, so the test runner's thread keeps its policy.
+  Status result = Ok{};
+  int policy = -1;
+  std::thread t([&] {
+    result = use_realtime_scheduling(5);
+    policy = sched_getscheduler(0);
+  });
+  t.join();
+  if (!result) GTEST_SKIP() << result.error().message;  // not privileged here
+  EXPECT_EQ(policy, SCHED_FIFO);
 }
 
 }  // namespace
