@@ -185,6 +185,14 @@ Result run(std::size_t n, int workers_n, double seconds, bool telephone_event, b
   std::vector<std::uint8_t> payload(160, 0xFF);
   std::vector<std::uint16_t> seq(n, 0);
   std::vector<std::int64_t> last_arrival_ns(n, 0);
+  // Loss from the RTP sequence numbers each session's packets carry while measuring (what
+  // was sent in the window and did not arrive), not from wall time, which is off by a tick.
+  struct SeqSpan {
+    bool any = false;
+    std::uint16_t last = 0;
+    std::int64_t first_ext = 0, last_ext = 0, received = 0;
+  };
+  std::vector<SeqSpan> spans(n);
   std::vector<std::array<std::uint8_t, 256>> rx(kBatch);
   std::vector<std::array<char, CMSG_SPACE(sizeof(timespec))>> rx_cmsg(kBatch);
   std::vector<sockaddr_in> session_addr(n);
@@ -236,6 +244,17 @@ Result run(std::size_t n, int workers_n, double seconds, bool telephone_event, b
             }
           }
           auto& last = last_arrival_ns[static_cast<std::size_t>(idx)];
+          if (measuring_now && msgs[k].msg_len >= 12) {
+            const auto seq = static_cast<std::uint16_t>(rx[k][2] << 8 | rx[k][3]);
+            SeqSpan& sp = spans[static_cast<std::size_t>(idx)];
+            if (!sp.any) {
+              sp = {true, seq, 0, 0, 0};
+            } else {
+              sp.last_ext += static_cast<std::int16_t>(seq - sp.last);
+              sp.last = seq;
+            }
+            ++sp.received;
+          }
           if (measuring_now) {
             ++r.received_peer;
             if (last != 0 && at_ns != 0)
@@ -301,7 +320,16 @@ Result run(std::size_t n, int workers_n, double seconds, bool telephone_event, b
   r.peer_cpu_s = thread_cpu_seconds() - peer_cpu_start;
   measuring = false;
   r.wall_s = std::chrono::duration<double>(SteadyClock::now() - measure_start).count();
-  r.expected_peer = static_cast<std::uint64_t>(r.wall_s * 50.0 * static_cast<double>(n));
+  r.received_peer = 0;
+  for (const SeqSpan& sp : spans) {
+    if (!sp.any) continue;
+    r.expected_peer += static_cast<std::uint64_t>(sp.last_ext - sp.first_ext + 1);
+    r.received_peer += static_cast<std::uint64_t>(sp.received);
+  }
+  // A session that sent nothing at all while measuring lost a whole window.
+  for (const SeqSpan& sp : spans) {
+    if (!sp.any) r.expected_peer += static_cast<std::uint64_t>(r.wall_s * 50.0);
+  }
   for (auto& wk : workers) {
     for (auto& s : wk->sessions) {
       r.sent += s->stats().sent;
