@@ -30,14 +30,20 @@ for _ in $(seq 50); do [ -s "$WORK/app.port" ] && break; sleep 0.1; done
 APP=$(cat "$WORK/app.port")
 
 SID=AC0123456789abcdef0123456789abcdef; TOKEN=bench-token-0123456789abcdef
-HTTP_PORT=$((20000 + RANDOM % 10000)); SIP_PORT=$((HTTP_PORT + 1))
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); t=socket.socket(); t.bind(("127.0.0.1", s.getsockname()[1])); print(s.getsockname()[1])'; }
+HTTP_PORT=$(free_port); SIP_PORT=$(free_port)
 SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN "$BIN" serve --data-dir "$WORK/data" \
   --http-listen 127.0.0.1:$HTTP_PORT --sip-listen 127.0.0.1:$SIP_PORT --log-level warn \
   --rtp-ports 30000-60000 --max-calls ${MAX_CALLS:-20000} > "$WORK/daemon.log" 2>&1 & PIDS+=($!)
 DAEMON=$!
-for _ in $(seq 100); do curl -sf http://127.0.0.1:$HTTP_PORT/healthz >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do
+  curl -sf http://127.0.0.1:$HTTP_PORT/healthz >/dev/null && break
+  kill -0 $DAEMON 2>/dev/null || { echo "daemon exited:" >&2; cat "$WORK/daemon.log" >&2; exit 1; }
+  sleep 0.1
+done
 curl -sf -u $SID:$TOKEN -X POST http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json \
-  --data-urlencode PhoneNumber=2000 --data-urlencode VoiceUrl=http://127.0.0.1:$APP/voice >/dev/null
+  --data-urlencode PhoneNumber=2000 --data-urlencode VoiceUrl=http://127.0.0.1:$APP/voice >/dev/null \
+  || { echo "cannot create the number; daemon log:" >&2; cat "$WORK/daemon.log" >&2; exit 1; }
 
 cd "$WORK"
 if [ "$MODE" = hold ]; then
@@ -77,9 +83,11 @@ if [ -n "$RTT" ]; then
 import sys
 vals = []
 for line in open(sys.argv[1]):
-    parts = line.strip().split(';')
-    if len(parts) >= 3 and parts[2].replace('.', '', 1).isdigit():
-        vals.append(float(parts[2]))
+    parts = line.strip().split(';')  # date_ms;response_time_ms;rtd_no
+    try:
+        vals.append(float(parts[1]))
+    except (IndexError, ValueError):
+        pass  # the header
 vals.sort()
 if vals:
     q = lambda p: vals[min(len(vals) - 1, int(p * len(vals)))]

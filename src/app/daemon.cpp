@@ -132,6 +132,7 @@ int serve(const Config& config) {
   voice::CallRegistry calls;
   api.set_call_registry(&calls);
   api.set_recordings_dir(std::filesystem::path(config.data_dir) / "recordings");
+  api.set_public_url(public_url);  // media_url of recordings, as RecordingUrl
   // SIP, the call router and media on worker 0 (UDP and TCP on one port).
   EventServiceSink call_events(events_service(events_module));
   SipFront sip(*workers.front(), VoiceDeps{store, clock, calls, &call_events, public_url});

@@ -47,6 +47,11 @@ CREATE TABLE idempotency(
   account_sid TEXT NOT NULL, key TEXT NOT NULL, response TEXT NOT NULL, created_ms INTEGER NOT NULL,
   PRIMARY KEY(account_sid, key));
 )sql",
+    // History pruning by age looks up a channel's oldest events by time; without this index
+    // every publish walked the channel's whole history.
+    R"sql(
+CREATE INDEX events_time ON events(channel_sid, time_ms);
+)sql",
 };
 
 }  // namespace

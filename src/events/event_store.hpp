@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <thread>
 #include <vector>
 
@@ -53,8 +54,14 @@ class Db {
   std::int64_t last_insert_id() const;
   int changes() const;
 
+  // Events inserted per channel since its history was last pruned (writer thread only):
+  // pruning walks the channel's index, so it runs once per max_events/64 inserts, not on
+  // every one. History therefore holds at most max_events + max_events/64 events.
+  std::unordered_map<std::string, std::int64_t>& prune_credit() { return prune_credit_; }
+
  private:
   explicit Db(sqlite3* db) : db_(db) {}
+  std::unordered_map<std::string, std::int64_t> prune_credit_;
   sqlite3* db_;
   std::vector<std::pair<const char*, sqlite3_stmt*>> cache_;
 };

@@ -657,12 +657,16 @@ Status run_plan(Db& db, Plan& plan) {
       }
       e.seqs.push_back(db.last_insert_id());
       touched[d.channel->sid] = d.channel->attributes.history;
+      db.prune_credit()[d.channel->sid] += 1;
     }
   }
   for (auto& item : plan.outbox) {
     if (Status s = insert_outbox(db, item, plan.now_ms); !s) return s;
   }
   for (const auto& [sid, h] : touched) {
+    std::int64_t& credit = db.prune_credit()[sid];
+    if (credit < std::max<std::int64_t>(1, h.max_events / 64)) continue;
+    credit = 0;
     {
       auto st = db.prepare(
           "DELETE FROM events WHERE channel_sid=?1 AND seq <= (SELECT seq FROM events WHERE"
