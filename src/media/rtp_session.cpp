@@ -28,6 +28,12 @@ std::uint32_t random32() {
   return static_cast<std::uint32_t>(gen());
 }
 
+// RFC 3550 §6.3.1: each RTCP interval is drawn from 0.5-1.5 times the nominal one, so that
+// sessions started together (a worker's calls, a bench) do not all report in the same tick.
+std::uint32_t randomized_interval(std::uint32_t nominal_ms) {
+  return nominal_ms / 2 + random32() % (nominal_ms + 1);
+}
+
 std::int64_t realtime_ns() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -141,7 +147,8 @@ RtpSession::RtpSession(Private, MediaWorker& worker, PortPool& pool, udp::socket
       start_realtime_ns_(realtime_ns()),
       ssrc_(random32()),
       seq_(static_cast<std::uint16_t>(random32())),
-      timestamp_(random32()) {}
+      timestamp_(random32()),
+      rtcp_due_ms_(randomized_interval(limits.rtcp_interval_ms)) {}
 
 RtpSession::~RtpSession() { close(); }
 
@@ -504,8 +511,9 @@ void RtpSession::on_tick_done(std::chrono::steady_clock::time_point, std::uint32
     if (auto end = recorder_->write(tick_in_, tick_out_)) finish_recording(*end);
   }
   rtcp_elapsed_ms_ += elapsed_ms;
-  if (rtcp_elapsed_ms_ >= limits_.rtcp_interval_ms) {
+  if (rtcp_elapsed_ms_ >= rtcp_due_ms_) {
     rtcp_elapsed_ms_ = 0;
+    rtcp_due_ms_ = randomized_interval(limits_.rtcp_interval_ms);
     if (params_.send || params_.receive) send_rtcp(false);
   }
 }

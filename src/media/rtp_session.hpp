@@ -43,8 +43,8 @@ struct SessionParams {
 
 struct SessionLimits {
   std::uint32_t max_packets_per_tick = 25;  // beyond: a flood, dropped and counted
-  std::uint32_t rtcp_interval_ms = 5000;
-  std::uint32_t dtmf_duration_ms = 100;  // of digits we send
+  std::uint32_t rtcp_interval_ms = 5000;    // each report 0.5-1.5 times this, at random
+  std::uint32_t dtmf_duration_ms = 100;     // of digits we send
 };
 
 struct RtpStats {
@@ -191,6 +191,7 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   std::array<std::int16_t, 160> tick_in_{};
   std::array<std::uint8_t, 960> encoded_{};
   std::uint32_t rtcp_elapsed_ms_ = 0;
+  std::uint32_t rtcp_due_ms_ = 0;  // this report's randomized interval (RFC 3550 §6.3.1)
 
   std::unique_ptr<WavRecorder> recorder_;
   RtpStats stats_;

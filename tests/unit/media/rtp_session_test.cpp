@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cmath>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +338,37 @@ TEST_F(RtpSessionTest, HoldSendsNothingButTimeAdvances) {
   parse_rtp(after[0], b);
   EXPECT_EQ(b.header.timestamp - a.header.timestamp, 6u * 160);
   EXPECT_EQ(static_cast<std::uint16_t>(b.header.sequence - a.header.sequence), 1);
+}
+
+TEST_F(RtpSessionTest, RtcpIntervalsAreRandomizedSoSessionsDoNotReportTogether) {
+  SessionParams p;
+  p.remote_address = "127.0.0.1";
+  p.remote_port = peer.port();
+  SessionLimits limits;
+  limits.rtcp_interval_ms = 1000;
+  std::vector<std::shared_ptr<RtpSession>> sessions;
+  for (int i = 0; i < 20; ++i) {
+    auto s = RtpSession::open(worker, pool, "127.0.0.1", p, {}, limits);
+    ASSERT_TRUE(s) << s.error().message;
+    opened.push_back(*s);
+    sessions.push_back(*s);
+  }
+  std::vector<int> first_report(sessions.size(), -1);
+  for (int t = 1; t <= 80; ++t) {
+    now += std::chrono::milliseconds(20);
+    worker.tick(now);
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      if (first_report[i] < 0 && sessions[i]->stats().rtcp_sent > 0) first_report[i] = t;
+    }
+  }
+  peer.drain();
+  std::set<int> ticks;
+  for (int t : first_report) {
+    EXPECT_GE(t, 25);  // 0.5-1.5 s at 20 ms a tick
+    EXPECT_LE(t, 75);
+    ticks.insert(t);
+  }
+  EXPECT_GE(ticks.size(), 5u);  // all 20 in the same tick without the randomization
 }
 
 TEST_F(RtpSessionTest, CloseReleasesThePortAndUnregisters) {
