@@ -133,9 +133,9 @@ int serve(const Config& config) {
   api.set_call_registry(&calls);
   api.set_recordings_dir(std::filesystem::path(config.data_dir) / "recordings");
   api.set_public_url(public_url);  // media_url of recordings, as RecordingUrl
-  // SIP, the call router and media on worker 0 (UDP and TCP on one port).
+  // SIP on worker 0 (UDP and TCP on one port); calls spread over every worker.
   EventServiceSink call_events(events_service(events_module));
-  SipFront sip(*workers.front(), VoiceDeps{store, clock, calls, &call_events, public_url});
+  SipFront sip(workers, VoiceDeps{store, clock, calls, &call_events, public_url});
   auto sip_bound = sip.start(config, metrics);
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);

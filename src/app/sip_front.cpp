@@ -17,37 +17,14 @@
 
 namespace sb::app {
 
-// Everything the calls of this worker share, in construction order (destroyed in reverse:
-// the router and its calls first).
-struct SipFront::Voice {
-  Voice(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config,
-        voice::AddressAcl allow)
-      : client(io.get_executor()),
-        notifications(deps.store, deps.events),
-        worker(io.get_executor()),
+// What every call shares, whichever worker it runs on (each of these is thread-safe).
+struct SipFront::Shared {
+  Shared(const VoiceDeps& deps, const Config& config)
+      : notifications(deps.store, deps.events),
         ports(config.rtp_port_min, config.rtp_port_max),
         cache(std::filesystem::path(config.data_dir) / "cache" / "media", deps.clock),
         tts(engines(), cache),
-        fetcher(client),
-        audio(fetcher, cache),
-        blocking(1),
-        media{worker,
-              ports,
-              tts,
-              audio,
-              blocking.get_executor(),
-              "",
-              std::filesystem::path(config.data_dir) / "recordings",
-              deps.public_url,
-              &notifications,
-              &deps.store,
-              &deps.clock},
-        router(io,
-               voice::SessionServices{
-                   voice::WebhookServices{client, notifications, documents, deps.clock},
-                   deps.store, &deps.registry, deps.events},
-               media,
-               voice::RouterOptions{config.max_calls, 5, std::move(allow)}) {}
+        blocking(1) {}
 
   static std::vector<std::unique_ptr<media::TtsEngine>> engines() {
     std::vector<std::unique_ptr<media::TtsEngine>> out;
@@ -56,26 +33,56 @@ struct SipFront::Voice {
     return out;
   }
 
-  http::CurlClient client;
-  voice::DocumentCache documents;
   voice::StoreNotificationSink notifications;
-  media::MediaWorker worker;
   media::PortPool ports;
   media::MediaCache cache;
   media::Synthesizer tts;
-  media::HttpMediaFetcher fetcher;
-  media::UrlAudioLoader audio;
-  boost::asio::thread_pool blocking;
-  voice::MediaContext media;
-  voice::CallRouter router;
+  boost::asio::thread_pool blocking;  // speech synthesis, off the event loops
 };
 
-SipFront::SipFront(boost::asio::io_context& io, VoiceDeps deps)
-    : io_(io), deps_(std::move(deps)), sampler_(io) {}
+// One worker's share of the calls: its webhook client, media clock and audio loader, and the
+// CallWorker that runs the calls handed to it.
+struct SipFront::Worker {
+  Worker(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config,
+         Shared& shared, const std::string& rtp_address)
+      : client(io.get_executor()),
+        media_clock(io.get_executor()),
+        fetcher(client),
+        audio(fetcher, shared.cache),
+        media{media_clock,
+              shared.ports,
+              shared.tts,
+              audio,
+              shared.blocking.get_executor(),
+              rtp_address,
+              std::filesystem::path(config.data_dir) / "recordings",
+              deps.public_url,
+              &shared.notifications,
+              &deps.store,
+              &deps.clock},
+        calls(io,
+              voice::SessionServices{
+                  voice::WebhookServices{client, shared.notifications, documents, deps.clock},
+                  deps.store, &deps.registry, deps.events},
+              media) {}
+
+  http::CurlClient client;
+  voice::DocumentCache documents;
+  media::MediaWorker media_clock;
+  media::HttpMediaFetcher fetcher;
+  media::UrlAudioLoader audio;
+  voice::MediaContext media;
+  voice::CallWorker calls;
+};
+
+SipFront::SipFront(std::vector<boost::asio::io_context*> workers, VoiceDeps deps)
+    : ios_(std::move(workers)), deps_(std::move(deps)), sampler_(*ios_.front()) {}
 
 SipFront::~SipFront() {
   stack_.reset();
-  voice_.reset();
+  router_.reset();
+  workers_.clear();
+  shared_.reset();
 }
 
 Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metrics) {
@@ -86,17 +93,25 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
   auto allow = voice::AddressAcl::parse(config.sip_allow);
   if (!allow) return allow.error();
-  voice_ = std::make_unique<Voice>(io_, deps_, config, std::move(*allow));
-  voice_->media.rtp_address = config.rtp_address.empty() ? ua.host : config.rtp_address;
-  stack_ = std::make_unique<sip::SipStack>(io_, ua, voice_->router);
+  const std::string rtp_address = config.rtp_address.empty() ? ua.host : config.rtp_address;
+  shared_ = std::make_unique<Shared>(deps_, config);
+  std::vector<voice::CallWorker*> call_workers;
+  for (auto* io : ios_) {
+    workers_.push_back(std::make_unique<Worker>(*io, deps_, config, *shared_, rtp_address));
+    call_workers.push_back(&workers_.back()->calls);
+  }
+  router_ = std::make_unique<voice::CallRouter>(
+      *ios_.front(), std::move(call_workers),
+      voice::RouterOptions{config.max_calls, 5, std::move(*allow)});
+  stack_ = std::make_unique<sip::SipStack>(*ios_.front(), ua, *router_);
   const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
   auto udp = stack_->listen_udp(host, address->port);
   if (!udp) return udp.error();
   auto tcp = stack_->listen_tcp(host, udp->port);
   if (!tcp) return tcp.error();
   stack_->start();
-  voice_->router.bind(stack_->ua());
-  voice_->worker.start();
+  router_->bind(stack_->ua());
+  for (auto& w : workers_) w->media_clock.start();
   running_ = true;
   sample();
   metrics.add_collector([c = counters_](std::string& out) {
@@ -156,8 +171,8 @@ void SipFront::sample() {
   counters_->send_errors = tr.send_errors;
   counters_->receive_errors = tr.receive_errors;
   counters_->framing_errors = tr.framing_errors;
-  const auto& rs = voice_->router.stats();
-  counters_->active_calls = voice_->router.active();
+  const auto& rs = router_->stats();
+  counters_->active_calls = router_->active();
   counters_->routed = rs.routed;
   counters_->not_found = rs.not_found;
   counters_->forbidden = rs.forbidden;
@@ -172,14 +187,16 @@ void SipFront::sample() {
 }
 
 void SipFront::hang_up_all() {
-  if (running_) voice_->router.hang_up_all();
+  if (running_) router_->hang_up_all();
 }
 
 void SipFront::stop() {
   if (!running_) return;
   running_ = false;
   sampler_.cancel();
-  voice_->worker.stop();
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    boost::asio::post(*ios_[i], [w = workers_[i].get()] { w->media_clock.stop(); });
+  }
   stack_->stop();
 }
 

@@ -15,6 +15,7 @@
 #include "store/store.hpp"
 #include "voice/call_events.hpp"
 #include "voice/call_registry.hpp"
+#include "voice/call_router.hpp"
 
 namespace sb::app {
 
@@ -28,7 +29,8 @@ struct VoiceDeps {
 
 class SipFront {
  public:
-  SipFront(boost::asio::io_context& io, VoiceDeps deps);
+  // SIP runs on the first worker; calls are spread over all of them.
+  SipFront(std::vector<boost::asio::io_context*> workers, VoiceDeps deps);
   ~SipFront();
 
   // Binds UDP and TCP on the same port (port 0: a free one) and starts the stack.
@@ -44,12 +46,15 @@ class SipFront {
         active_calls{0}, routed{0}, not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0},
         overloaded{0}, completed{0};
   };
-  struct Voice;
+  struct Shared;
+  struct Worker;
   void sample();  // copies the stack's counters (owned by its thread) for the scraper
 
-  boost::asio::io_context& io_;
+  std::vector<boost::asio::io_context*> ios_;
   VoiceDeps deps_;
-  std::unique_ptr<Voice> voice_;
+  std::unique_ptr<Shared> shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<voice::CallRouter> router_;
   std::unique_ptr<sip::SipStack> stack_;
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
   boost::asio::steady_timer sampler_;

@@ -1,14 +1,20 @@
-// The call router (DESIGN.md: SIP INVITE -> transaction -> dialog -> voice::Router): every
-// INVITE the SIP stack accepts is routed by its called number, gets a CallSession over a
-// SipCallLeg (dialog + RTP on this worker), and runs its application's TwiML. Unknown numbers
-// get 404, inactive accounts 403, numbers without a voice application 480, unacceptable SDP
-// 488, and when the worker holds its maximum of calls (or has no RTP port left) new calls get
-// 503 with Retry-After so the calls already admitted keep their quality.
+// The call router (DESIGN.md: SIP INVITE -> transaction -> dialog -> voice::Router). The SIP
+// stack runs on one worker; every INVITE it accepts is routed by its called number there, then
+// the call is handed to a CallWorker, round-robin over the workers: its CallSession, its
+// SipCallLeg and RTP session, its webhooks and its media tick all live on that worker, so a
+// call's state is never shared between threads (DESIGN.md, Threading). Dialog operations a
+// call makes (180, 200, BYE, rejections) are posted back to the SIP worker; the dialog's
+// events (BYE, CANCEL, DTMF over INFO, re-INVITE) are posted to the call's worker.
+//
+// Refusals: unknown numbers 404, inactive accounts or sources outside the allow list 403,
+// numbers without a voice application 480, unacceptable SDP 488; at max_calls (or with no
+// RTP port left) 503 with Retry-After, so the calls already admitted keep their quality.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "sip/user_agent.hpp"
 #include "voice/call_session.hpp"
@@ -17,51 +23,92 @@
 namespace sb::voice {
 
 struct RouterOptions {
-  std::size_t max_calls = 5000;  // concurrent calls on this worker before 503
+  std::size_t max_calls = 5000;  // concurrent calls in the process before 503
   int retry_after_s = 5;
   AddressAcl allow;  // sources that may call in (empty: all); others get 403
 };
 
 struct RouterStats {
-  std::uint64_t routed = 0;        // sessions started
-  std::uint64_t not_found = 0;     // 404
-  std::uint64_t forbidden = 0;     // 403 (inactive account or a source outside the ACL)
+  std::uint64_t routed = 0;          // sessions started
+  std::uint64_t not_found = 0;       // 404
+  std::uint64_t forbidden = 0;       // 403 (inactive account or a source outside the ACL)
   std::uint64_t no_application = 0;  // 480
-  std::uint64_t bad_sdp = 0;       // 488
-  std::uint64_t overloaded = 0;    // 503
-  std::uint64_t completed = 0;     // sessions ended
+  std::uint64_t bad_sdp = 0;         // 488
+  std::uint64_t overloaded = 0;      // 503
+  std::uint64_t completed = 0;       // sessions ended
 };
 
-class CallRouter final : public sip::CallEvents {
+class CallRouter;
+
+// The calls of one worker. Every method runs on that worker's thread.
+class CallWorker {
  public:
-  CallRouter(asio::io_context& io, SessionServices services, MediaContext& media,
+  CallWorker(asio::io_context& io, SessionServices services, MediaContext& media);
+  ~CallWorker();
+  asio::any_io_executor executor() { return io_.get_executor(); }
+
+ private:
+  friend class CallRouter;
+  struct Active;
+  void start(CallRouter& router, sip::CallHandle call, Route route, CallInfo info,
+             std::string sdp_offer);
+  void remote_end(sip::CallHandle call);
+  void dtmf(sip::CallHandle call, char digit);
+  void remote_media(sip::CallHandle call, const sip::AudioSession& audio);
+  void hang_up_all();
+
+  asio::io_context& io_;
+  SessionServices services_;
+  MediaContext& media_;
+  std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;
+};
+
+class CallRouter final : public sip::CallEvents, public SipDialogs {
+ public:
+  // `sip_io` runs the SIP stack; `workers` (at least one; may include the SIP worker) run calls.
+  CallRouter(asio::io_context& sip_io, std::vector<CallWorker*> workers,
              RouterOptions options = {});
   ~CallRouter() override;
 
   // The stack's user agent, once it has started (callbacks arrive only after).
   void bind(sip::UserAgent& ua) { ua_ = &ua; }
-  // Ends every call (BYE, or 503 for unanswered ones) ahead of shutdown.
+  // Ends every call (BYE, or 487 for unanswered ones) ahead of shutdown.
   void hang_up_all();
 
+  // On the SIP worker.
   std::size_t active() const { return calls_.size(); }
   const RouterStats& stats() const { return stats_; }
 
-  // sip::CallEvents
+  // sip::CallEvents (on the SIP worker)
   void on_incoming(const sip::IncomingCall& call) override;
   void on_ended(sip::CallHandle call, sip::EndReason reason) override;
   std::optional<std::string> on_reoffer(sip::CallHandle call, std::string_view sdp) override;
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
 
- private:
-  struct Active;
-  void reject(sip::CallHandle call, int status, const char* reason);
+  // SipDialogs (from any worker: posted to the SIP worker)
+  void ringing(sip::CallHandle call) override;
+  void answer(sip::CallHandle call, std::string sdp) override;
+  void reject(sip::CallHandle call, int status, std::string reason) override;
+  void hangup(sip::CallHandle call) override;
 
-  asio::io_context& io_;
-  SessionServices services_;
-  MediaContext& media_;
+ private:
+  friend class CallWorker;
+  struct Entry {
+    CallWorker* worker = nullptr;
+    std::optional<sip::LocalMedia> local;  // once the worker has opened RTP
+  };
+  void refuse(sip::CallHandle call, int status, const char* reason);
+  // Reports from the workers, posted to the SIP worker.
+  void prepared(sip::CallHandle call, sip::LocalMedia local);
+  void failed(sip::CallHandle call, int status);
+  void finished(sip::CallHandle call);
+
+  asio::io_context& sip_io_;
+  std::vector<CallWorker*> workers_;
+  std::size_t next_worker_ = 0;
   RouterOptions options_;
   sip::UserAgent* ua_ = nullptr;
-  std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;
+  std::unordered_map<sip::CallHandle, Entry> calls_;
   RouterStats stats_;
 };
 

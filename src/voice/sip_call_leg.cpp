@@ -79,11 +79,11 @@ struct SipCallLeg::Shared {
   std::optional<media::RecordingResult> recording;
 };
 
-SipCallLeg::SipCallLeg(asio::any_io_executor executor, sip::UserAgent& ua,
+SipCallLeg::SipCallLeg(asio::any_io_executor executor, SipDialogs& dialogs,
                        sip::CallHandle handle, MediaContext& media, std::string account_sid,
                        std::string call_sid)
     : executor_(std::move(executor)),
-      ua_(ua),
+      dialogs_(dialogs),
       handle_(handle),
       media_(media),
       account_sid_(std::move(account_sid)),
@@ -141,11 +141,12 @@ Status SipCallLeg::prepare(std::string_view sdp_offer) {
   rtp_ = std::move(*opened);
   local.port = rtp_->local_port();
   local.session_id = static_cast<std::uint64_t>(rtp_->local_port()) * 7919 + handle_;
-  local.session_version = sdp_version_;
+  local.session_version = 1;
   auto answer = sip::make_answer(*offer, local, caps);
   if (!answer) return Error{488, 488, answer.error().message};
   answer_sdp_ = sip::to_string(answer->sdp);
   audio_ = answer->audio;
+  local_ = local;
   return Ok{};
 }
 
@@ -172,31 +173,19 @@ void SipCallLeg::digit(char d) {
   shared_->digit_wake.notify();
 }
 
-std::optional<std::string> SipCallLeg::on_reoffer(std::string_view sdp) {
-  if (!rtp_) return std::nullopt;
-  auto offer = sip::parse_sdp(sdp);
-  if (!offer) return std::nullopt;
-  sip::LocalMedia local;
-  local.address = media_.rtp_address;
-  local.port = rtp_->local_port();
-  local.session_id = static_cast<std::uint64_t>(rtp_->local_port()) * 7919 + handle_;
-  local.session_version = ++sdp_version_;
-  auto answer = sip::make_answer(*offer, local, sip::AudioCapabilities{});
-  if (!answer) return std::nullopt;
-  media::SessionParams params = params_of(answer->audio);
+void SipCallLeg::remote_media(const sip::AudioSession& audio) {
+  if (!rtp_) return;
+  audio_ = audio;
+  media::SessionParams params = params_of(audio_);
   if (!answered_) params.send = false;
-  if (auto s = rtp_->update(params); !s) return std::nullopt;
-  answer_sdp_ = sip::to_string(answer->sdp);
-  audio_ = answer->audio;
-  return answer_sdp_;
+  if (auto s = rtp_->update(params); !s) {
+    spdlog::warn("call {}: re-INVITE not applied: {}", call_sid_, s.error().message);
+  }
 }
 
 asio::awaitable<bool> SipCallLeg::answer() {
   if (gone_ || !rtp_) co_return false;
-  if (auto s = ua_.answer(handle_, answer_sdp_); !s) {
-    spdlog::warn("call {}: answer failed: {}", call_sid_, s.error().message);
-    co_return false;
-  }
+  dialogs_.answer(handle_, answer_sdp_);
   answered_ = true;
   // Media flows from the 200 OK on (in the direction the offer allowed).
   (void)rtp_->update(params_of(audio_));
@@ -209,7 +198,7 @@ asio::awaitable<void> SipCallLeg::reject(int sip_status) {
                          : sip_status == 603 ? "Decline"
                          : sip_status == 487 ? "Request Terminated"
                                              : "";
-    (void)ua_.reject(handle_, sip_status, reason);
+    dialogs_.reject(handle_, sip_status, reason);
     gone_ = true;
   }
   close();
@@ -218,7 +207,7 @@ asio::awaitable<void> SipCallLeg::reject(int sip_status) {
 
 asio::awaitable<void> SipCallLeg::hangup() {
   if (!gone_) {
-    (void)ua_.hangup(handle_);
+    dialogs_.hangup(handle_);
     gone_ = true;
   }
   close();

@@ -37,6 +37,18 @@ struct MediaContext {
   const Clock* clock = nullptr;
 };
 
+// The SIP dialog operations a leg needs, wherever the SIP stack runs: the router posts them
+// to the SIP worker when the call lives on another one. Fire-and-forget: a dialog that is gone
+// by then reports its end through the router (BYE/CANCEL), never through these.
+class SipDialogs {
+ public:
+  virtual ~SipDialogs() = default;
+  virtual void ringing(sip::CallHandle call) = 0;
+  virtual void answer(sip::CallHandle call, std::string sdp) = 0;
+  virtual void reject(sip::CallHandle call, int status, std::string reason) = 0;
+  virtual void hangup(sip::CallHandle call) = 0;
+};
+
 // An edge-triggered wake-up for one coroutine: notify() ends the current (or next) wait.
 class Wakeup {
  public:
@@ -53,7 +65,7 @@ class Wakeup {
 
 class SipCallLeg final : public CallLeg {
  public:
-  SipCallLeg(asio::any_io_executor executor, sip::UserAgent& ua, sip::CallHandle handle,
+  SipCallLeg(asio::any_io_executor executor, SipDialogs& dialogs, sip::CallHandle handle,
              MediaContext& media, std::string account_sid, std::string call_sid);
   ~SipCallLeg() override;
 
@@ -64,8 +76,10 @@ class SipCallLeg final : public CallLeg {
   // --- from the SIP side (the router forwards UserAgent callbacks) ---
   void on_remote_end();  // BYE/CANCEL/timeout: the dialog is gone
   void on_sip_dtmf(char digit);
-  // A re-INVITE: our answer SDP, or nullopt for 488.
-  std::optional<std::string> on_reoffer(std::string_view sdp);
+  // A re-INVITE changed the stream (hold, new address, codec): the router answered it with
+  // local_media() on the SIP worker; this applies the outcome to RTP.
+  void remote_media(const sip::AudioSession& audio);
+  const sip::LocalMedia& local_media() const { return local_; }
 
   // --- CallLeg ---
   asio::awaitable<bool> answer() override;
@@ -95,14 +109,14 @@ class SipCallLeg final : public CallLeg {
   static media::SessionParams params_of(const sip::AudioSession& audio);
 
   asio::any_io_executor executor_;
-  sip::UserAgent& ua_;
+  SipDialogs& dialogs_;
   sip::CallHandle handle_;
   MediaContext& media_;
   std::string account_sid_;
   std::string call_sid_;
   sip::AudioSession audio_;  // what offer/answer settled
+  sip::LocalMedia local_;    // what our answers say
   std::string answer_sdp_;
-  std::uint64_t sdp_version_ = 1;
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)
