@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sndfile.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <set>
@@ -13,6 +14,13 @@
 
 #include "media/rtcp.hpp"
 #include "support/temp_dir.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+// The sanitizer runtime calls these on every allocation (malloc and operator new alike).
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
+#endif
 
 namespace sb::media {
 namespace {
@@ -369,6 +377,75 @@ TEST_F(RtpSessionTest, RtcpIntervalsAreRandomizedSoSessionsDoNotReportTogether) 
     ticks.insert(t);
   }
   EXPECT_GE(ticks.size(), 5u);  // all 20 in the same tick without the randomization
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+std::atomic<bool> counting_allocations{false};
+std::atomic<std::uint64_t> allocations{0};
+void count_allocation(const volatile void*, std::size_t) {
+  if (counting_allocations.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+void ignore_free(const volatile void*) {}
+#endif
+
+// The rule: no allocation per packet. 50 ticks of playing out, receiving audio and a
+// digit, counted through the sanitizer's allocation hooks (so only in the sanitizer build,
+// which is what `make test` runs).
+TEST_F(RtpSessionTest, TicksAllocateNothingWhilePlayingAndReceiving) {
+#if !defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "counts allocations through AddressSanitizer's hooks";
+#else
+  static const bool installed =
+      __sanitizer_install_malloc_and_free_hooks(&count_allocation, &ignore_free) != 0;
+  ASSERT_TRUE(installed);
+  int digit_events = 0;
+  SessionParams p;
+  p.telephone_event_pt = 101;
+  auto s = open(p, {.on_dtmf = [&](const DtmfEvent&) { ++digit_events; }});
+  auto prompt = std::make_shared<std::vector<std::int16_t>>(800);
+  for (std::size_t i = 0; i < prompt->size(); ++i) {
+    (*prompt)[i] = static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * 440 * i / 8000.0));
+  }
+  s->play(std::make_unique<LoopSource>(std::make_unique<PcmSource>(prompt), 0));
+  // Every inbound packet built beforehand: audio, with a digit (start, 2 updates, 3 ends).
+  std::vector<std::vector<std::uint8_t>> inbound;
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  for (std::uint16_t i = 0; i < 55; ++i) {
+    RtpHeader h;
+    h.sequence = static_cast<std::uint16_t>(500 + i);
+    h.ssrc = 0x5EED;
+    std::vector<std::uint8_t> buf(kMaxRtpPacketSize);
+    if (i >= 20 && i < 26) {
+      h.payload_type = 101;
+      h.timestamp = 20 * 160;
+      h.marker = i == 20;
+      const std::uint16_t duration = static_cast<std::uint16_t>(std::min(i - 19, 3) * 160);
+      buf.resize(serialize_rtp(h, event(7, duration, i >= 23), buf));
+    } else {
+      h.timestamp = static_cast<std::uint32_t>(i) * 160;
+      buf.resize(serialize_rtp(h, audio, buf));
+    }
+    inbound.push_back(std::move(buf));
+  }
+  const udp::endpoint to(asio::ip::make_address("127.0.0.1"), s->local_port());
+  auto tick_with = [&](std::size_t i) {
+    boost::system::error_code ec;
+    peer.socket.send_to(asio::buffer(inbound[i]), to, 0, ec);
+    now += std::chrono::milliseconds(20);
+    worker.tick(now);
+  };
+  for (std::size_t i = 0; i < 5; ++i) tick_with(i);  // warm-up: first packet, SSRC lock
+  counting_allocations = true;
+  for (std::size_t i = 5; i < inbound.size(); ++i) tick_with(i);
+  counting_allocations = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  EXPECT_EQ(s->stats().received, 55u);
+  EXPECT_EQ(s->stats().sent, 55u);
+  EXPECT_EQ(digit_events, 2);  // begin and end
+  peer.drain();
+#endif
 }
 
 TEST_F(RtpSessionTest, CloseReleasesThePortAndUnregisters) {
