@@ -128,6 +128,19 @@ CREATE TABLE recordings (
 CREATE INDEX recordings_account ON recordings(account_sid, id);
 CREATE INDEX recordings_call ON recordings(call_sid, id);
 )sql"},
+    Migration{7, "API keys (salted secret hashes and scopes)", R"sql(
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  friendly_name TEXT NOT NULL DEFAULT '',
+  secret_hash TEXT NOT NULL,
+  scopes TEXT NOT NULL DEFAULT 'publish,rest,subscribe',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX api_keys_account ON api_keys(account_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

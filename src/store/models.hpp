@@ -1,9 +1,11 @@
-// The records the store keeps: accounts, incoming phone numbers, applications, the debugger
-// log, calls and recordings.
+// The records the store keeps: accounts, API keys, incoming phone numbers, applications, the
+// debugger log, calls and recordings.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <string_view>
 
 namespace sb::store {
 
@@ -19,6 +21,24 @@ struct Account {
   std::int64_t date_updated = 0;
 
   bool is_main() const { return owner_sid.empty(); }
+};
+
+// An API key (Twilio's Key resource): SK… as the Basic-auth username and a secret as the
+// password, acting as the account that created it within its scopes. Only a salted hash of the
+// secret is kept; the secret itself is shown once, when the key is created.
+struct ApiKey {
+  std::int64_t id = 0;  // row id: keyset paging
+  std::string sid;      // SK…
+  std::string account_sid;
+  std::string friendly_name;
+  std::string secret_hash;  // api::hash_key_secret's output
+  // "rest" (the 2010-04-01 API as the account), "publish" and "subscribe" (the /v1 events
+  // API). All three is Twilio's Standard key.
+  std::set<std::string, std::less<>> scopes;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+
+  bool has_scope(std::string_view scope) const { return scopes.contains(scope); }
 };
 
 // What numbers and applications share: where voice and SMS requests go.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 #include <limits>
+#include <set>
 #include <unordered_map>
 
 #include "store/migrations.hpp"
@@ -249,6 +250,43 @@ Recording read_recording(const Statement& s) {
   return r;
 }
 
+#define SB_API_KEY_COLUMNS \
+  "id, sid, account_sid, friendly_name, secret_hash, scopes, date_created, date_updated"
+
+// Scopes are kept as one comma-separated column ("publish,rest,subscribe").
+std::string join_scopes(const std::set<std::string, std::less<>>& scopes) {
+  std::string out;
+  for (const auto& scope : scopes) {
+    if (!out.empty()) out += ',';
+    out += scope;
+  }
+  return out;
+}
+
+std::set<std::string, std::less<>> split_scopes(std::string_view text) {
+  std::set<std::string, std::less<>> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    if (auto part = text.substr(0, comma); !part.empty()) out.emplace(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+ApiKey read_api_key(const Statement& s) {
+  ApiKey k;
+  k.id = s.integer(0);
+  k.sid = s.text(1);
+  k.account_sid = s.text(2);
+  k.friendly_name = s.text(3);
+  k.secret_hash = s.text(4);
+  k.scopes = split_scopes(s.text(5));
+  k.date_created = s.integer(6);
+  k.date_updated = s.integer(7);
+  return k;
+}
+
 IncomingNumber read_number(const Statement& s) {
   IncomingNumber n;
   n.id = s.integer(0);
@@ -357,6 +395,37 @@ struct MutationApplier {
     const Account& a = m.account;
     s.bind(1, a.sid).bind(2, a.friendly_name).bind(3, a.auth_token).bind(4, a.status);
     s.bind(5, a.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertApiKey& m) {
+    auto p = conn.prepare("INSERT INTO api_keys (" SB_API_KEY_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const ApiKey& k = m.key;
+    s.bind(1, k.sid).bind(2, k.account_sid).bind(3, k.friendly_name).bind(4, k.secret_hash);
+    s.bind(5, join_scopes(k.scopes)).bind(6, k.date_created).bind(7, k.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateApiKey& m) {
+    auto p = conn.prepare(
+        "UPDATE api_keys SET friendly_name = ?3, scopes = ?4, date_updated = ?5"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const ApiKey& k = m.key;
+    s.bind(1, k.sid).bind(2, k.account_sid).bind(3, k.friendly_name);
+    s.bind(4, join_scopes(k.scopes)).bind(5, k.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteApiKey& m) {
+    auto p = conn.prepare("DELETE FROM api_keys WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.sid).bind(2, m.account_sid);
     return run_write(conn, s, true);
   }
 
@@ -688,6 +757,42 @@ Result<Page<Account>> SqliteStore::list_accounts(const AccountFilter& filter,
   s.bind(1, filter.visible_to).bind(2, filter.friendly_name).bind(3, filter.status);
   bind_page(s, 4, page);
   return collect<Account>(**conn, s, page.limit, read_account);
+}
+
+Result<std::optional<ApiKey>> SqliteStore::find_api_key(std::string_view account_sid,
+                                                        std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_API_KEY_COLUMNS
+                            " FROM api_keys WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<ApiKey>(**conn, s, read_api_key);
+}
+
+Result<std::optional<ApiKey>> SqliteStore::find_api_key_by_sid(std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_API_KEY_COLUMNS " FROM api_keys WHERE sid = ?1");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid);
+  return one<ApiKey>(**conn, s, read_api_key);
+}
+
+Result<Page<ApiKey>> SqliteStore::list_api_keys(const ApiKeyFilter& filter,
+                                                const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_API_KEY_COLUMNS
+                            " FROM api_keys WHERE account_sid = ?1"
+                            " AND id > ?2 ORDER BY id LIMIT ?3 OFFSET ?4");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid);
+  bind_page(s, 2, page);
+  return collect<ApiKey>(**conn, s, page.limit, read_api_key);
 }
 
 Result<std::optional<IncomingNumber>> SqliteStore::find_number(std::string_view account_sid,

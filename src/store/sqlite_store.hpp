@@ -33,6 +33,10 @@ class SqliteStore final : public Store {
   Result<std::optional<Account>> first_main_account() override;
   Result<Page<Account>> list_accounts(const AccountFilter& filter,
                                       const PageRequest& page) override;
+  Result<std::optional<ApiKey>> find_api_key(std::string_view account_sid,
+                                             std::string_view sid) override;
+  Result<std::optional<ApiKey>> find_api_key_by_sid(std::string_view sid) override;
+  Result<Page<ApiKey>> list_api_keys(const ApiKeyFilter& filter, const PageRequest& page) override;
   Result<std::optional<IncomingNumber>> find_number(std::string_view account_sid,
                                                     std::string_view sid) override;
   Result<std::optional<IncomingNumber>> find_number_by_phone(

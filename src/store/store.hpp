@@ -71,10 +71,18 @@ struct ApplicationFilter {
   std::string friendly_name;
 };
 
+struct ApiKeyFilter {
+  std::string account_sid;
+};
+
 // Writes. Insert fails with a conflict on a duplicate unique key; Update and Delete with
 // not-found when the row is gone.
 struct InsertAccount { Account account; };
 struct UpdateAccount { Account account; };
+struct InsertApiKey { ApiKey key; };
+// Writes the key's mutable fields (friendly_name, scopes, date_updated).
+struct UpdateApiKey { ApiKey key; };
+struct DeleteApiKey { std::string account_sid, sid; };
 struct InsertNumber { IncomingNumber number; };
 struct UpdateNumber { IncomingNumber number; };
 struct DeleteNumber { std::string account_sid, sid; };
@@ -94,10 +102,11 @@ struct UpdateRecording { Recording recording; };
 // Deletes the row only; the WAV file is the caller's to remove.
 struct DeleteRecording { std::string account_sid, sid; };
 
-using Mutation = std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber,
-                              DeleteNumber, InsertApplication, UpdateApplication,
-                              DeleteApplication, InsertNotification, InsertCall,
-                              UpdateCall, InsertRecording, UpdateRecording, DeleteRecording>;
+using Mutation =
+    std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber,
+                 InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
+                 InsertCall, UpdateCall, InsertRecording, UpdateRecording, DeleteRecording,
+                 InsertApiKey, UpdateApiKey, DeleteApiKey>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -111,6 +120,14 @@ class Store {
   virtual Result<std::optional<Account>> first_main_account() = 0;
   virtual Result<Page<Account>> list_accounts(const AccountFilter& filter,
                                               const PageRequest& page) = 0;
+  virtual Result<std::optional<ApiKey>> find_api_key(std::string_view account_sid,
+                                                     std::string_view sid) = 0;
+  // Authentication's lookup: the key's SID is the Basic-auth username, with no account beside it.
+  virtual Result<std::optional<ApiKey>> find_api_key_by_sid(std::string_view sid) = 0;
+  // Oldest first.
+  virtual Result<Page<ApiKey>> list_api_keys(const ApiKeyFilter& filter,
+                                             const PageRequest& page) = 0;
+
   virtual Result<std::optional<IncomingNumber>> find_number(std::string_view account_sid,
                                                             std::string_view sid) = 0;
   virtual Result<std::optional<IncomingNumber>> find_number_by_phone(

@@ -21,6 +21,16 @@ struct Db {
 
 constexpr const char* kSid = "AC0123456789abcdef0123456789abcdef";
 constexpr const char* kCallSid = "CA0123456789abcdef0123456789abcdef";
+constexpr const char* kKeySid = "SK0123456789abcdef0123456789abcdef";
+
+int count_rows(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
+  int n = -1;
+  if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  return n;
+}
 
 TEST(Migrations, VersionsAreDenseAndIncreasing) {
   int expected = 1;
@@ -86,6 +96,14 @@ TEST(Migrations, EveryEarlierVersionUpgradesWithItsData) {
     rec.date_created = rec.date_updated = 5;
     ASSERT_TRUE((*store)->write_sync(InsertRecording{rec}));
     EXPECT_EQ((*store)->list_recordings({kSid, kCallSid, {}, {}, {}}, {})->items.size(), 1u);
+    ApiKey key;
+    key.sid = kKeySid;
+    key.account_sid = kSid;
+    key.secret_hash = "s1$00$ff";
+    key.scopes = {"rest"};
+    key.date_created = key.date_updated = 6;
+    ASSERT_TRUE((*store)->write_sync(InsertApiKey{key}));
+    EXPECT_EQ((*store)->list_api_keys({kSid}, {})->items.size(), 1u);
     (*store)->close();
     Db check(path);
     EXPECT_EQ(schema_version(check.db), latest_schema_version());
@@ -97,14 +115,7 @@ TEST(Migrations, Version5To6AddsRecordings) {
   testing::TempDir dir;
   Db db(dir.file("v5.db"));
   ASSERT_TRUE(migrate(db.db, 5));
-  auto count = [&](const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db.db, sql, -1, &stmt, nullptr), SQLITE_OK);
-    int n = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
-    return n;
-  };
+  auto count = [&](const char* sql) { return count_rows(db.db, sql); };
   constexpr const char* kTables =
       "SELECT count(*) FROM sqlite_master WHERE name IN"
       " ('recordings', 'recordings_account', 'recordings_call')";
@@ -120,6 +131,35 @@ TEST(Migrations, Version5To6AddsRecordings) {
                       " date_updated) VALUES ('RE0123456789abcdef0123456789abcdef', '") +
           kSid + "', 'completed', 'RecordVerb', 1, 1)");
   EXPECT_EQ(count("SELECT channels + duration + start_time + error_code FROM recordings"), 1);
+}
+
+// Version 7 adds the api_keys table and its index to a version-6 file, leaving its accounts and
+// recordings; a key row defaults to every scope (a Standard key).
+TEST(Migrations, Version6To7AddsApiKeys) {
+  testing::TempDir dir;
+  Db db(dir.file("v6.db"));
+  ASSERT_TRUE(migrate(db.db, 6));
+  constexpr const char* kTables =
+      "SELECT count(*) FROM sqlite_master WHERE name IN ('api_keys', 'api_keys_account')";
+  EXPECT_EQ(count_rows(db.db, kTables), 0);
+  db.exec(std::string("INSERT INTO accounts (sid, auth_token, date_created, date_updated)"
+                      " VALUES ('") +
+          kSid + "', 'tok', 1, 1)");
+  db.exec(std::string("INSERT INTO recordings (sid, account_sid, status, source, date_created,"
+                      " date_updated) VALUES ('RE0123456789abcdef0123456789abcdef', '") +
+          kSid + "', 'completed', 'RecordVerb', 1, 1)");
+  ASSERT_TRUE(migrate(db.db, 7));
+  EXPECT_EQ(schema_version(db.db), 7);
+  EXPECT_EQ(count_rows(db.db, kTables), 2);
+  EXPECT_EQ(count_rows(db.db, "SELECT count(*) FROM accounts"), 1);
+  EXPECT_EQ(count_rows(db.db, "SELECT count(*) FROM recordings"), 1);
+  db.exec(std::string("INSERT INTO api_keys (sid, account_sid, secret_hash, date_created,"
+                      " date_updated) VALUES ('") +
+          kKeySid + "', '" + kSid + "', 'h', 1, 1)");
+  EXPECT_EQ(count_rows(db.db,
+                       "SELECT count(*) FROM api_keys WHERE scopes ="
+                       " 'publish,rest,subscribe' AND friendly_name = ''"),
+            1);
 }
 
 TEST(Migrations, RefusesAFileFromANewerBinary) {

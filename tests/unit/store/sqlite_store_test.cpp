@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "core/sid.hpp"
@@ -360,6 +361,81 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
   ASSERT_TRUE(found && found->has_value());
   EXPECT_EQ((*found)->friendly_name, n.friendly_name);
   EXPECT_EQ((*found)->hooks.voice_url, n.hooks.voice_url);
+}
+
+ApiKey make_key(const std::string& account, std::int64_t created) {
+  ApiKey k;
+  k.sid = make_sid("SK");
+  k.account_sid = account;
+  k.friendly_name = "ci";
+  k.secret_hash = "s1$00$ff";
+  k.scopes = {"publish", "subscribe"};
+  k.date_created = k.date_updated = created;
+  return k;
+}
+
+TEST_F(SqliteStoreTest, ApiKeyRoundTripUpdateListAndDelete) {
+  const ApiKey key = make_key(main_.sid, 3000);
+  ASSERT_TRUE(store_->write_sync(InsertApiKey{key}));
+  EXPECT_EQ(store_->write_sync(InsertApiKey{key}).error().status, kConflict);  // same SID
+
+  auto by_sid = store_->find_api_key_by_sid(key.sid);
+  ASSERT_TRUE(by_sid && by_sid->has_value());
+  EXPECT_EQ((*by_sid)->account_sid, main_.sid);
+  EXPECT_EQ((*by_sid)->secret_hash, "s1$00$ff");
+  EXPECT_EQ((*by_sid)->scopes, key.scopes);
+  EXPECT_TRUE((*by_sid)->has_scope("publish"));
+  EXPECT_FALSE((*by_sid)->has_scope("rest"));
+  EXPECT_EQ((*by_sid)->date_created, 3000);
+  // Scoped lookups see only the key's own account.
+  const Account other = make_account();
+  ASSERT_TRUE(store_->write_sync(InsertAccount{other}));
+  EXPECT_TRUE(store_->find_api_key(main_.sid, key.sid)->has_value());
+  EXPECT_FALSE(store_->find_api_key(other.sid, key.sid)->has_value());
+
+  ApiKey changed = **by_sid;
+  changed.friendly_name = "renamed";
+  changed.scopes = {"rest"};
+  changed.secret_hash = "ignored";  // the hash is fixed at creation
+  changed.date_updated = 3100;
+  ASSERT_TRUE(store_->write_sync(UpdateApiKey{changed}));
+  auto again = store_->find_api_key(main_.sid, key.sid);
+  EXPECT_EQ((*again)->friendly_name, "renamed");
+  EXPECT_EQ((*again)->scopes, (std::set<std::string, std::less<>>{"rest"}));
+  EXPECT_EQ((*again)->secret_hash, "s1$00$ff");
+  EXPECT_EQ((*again)->date_updated, 3100);
+  changed.account_sid = other.sid;  // not its account: no row matches
+  EXPECT_EQ(store_->write_sync(UpdateApiKey{changed}).error().status, 404);
+
+  std::vector<std::string> sids{key.sid};
+  for (int i = 0; i < 2; ++i) {
+    const ApiKey k = make_key(main_.sid, 3001 + i);
+    sids.push_back(k.sid);
+    ASSERT_TRUE(store_->write_sync(InsertApiKey{k}));
+  }
+  ASSERT_TRUE(store_->write_sync(InsertApiKey{make_key(other.sid, 3005)}));
+  PageRequest first;
+  first.limit = 2;
+  auto page = store_->list_api_keys({main_.sid}, first);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_TRUE(page->has_more);
+  EXPECT_EQ(page->items[0].sid, sids[0]);  // oldest first
+  PageRequest next;
+  next.after_id = page->items.back().id;
+  auto rest = store_->list_api_keys({main_.sid}, next);
+  ASSERT_EQ(rest->items.size(), 1u);
+  EXPECT_EQ(rest->items[0].sid, sids[2]);
+  EXPECT_FALSE(rest->has_more);
+
+  EXPECT_EQ(store_->write_sync(DeleteApiKey{other.sid, key.sid}).error().status, 404);
+  ASSERT_TRUE(store_->write_sync(DeleteApiKey{main_.sid, key.sid}));
+  EXPECT_FALSE(store_->find_api_key_by_sid(key.sid)->has_value());
+  EXPECT_EQ(store_->write_sync(DeleteApiKey{main_.sid, key.sid}).error().status, 404);
+}
+
+TEST_F(SqliteStoreTest, ApiKeyNeedsAnExistingAccount) {
+  EXPECT_FALSE(store_->write_sync(InsertApiKey{make_key(make_sid("AC"), 3000)}));
 }
 
 }  // namespace
