@@ -54,7 +54,31 @@ if [ "$MODE" = hold ]; then
   CPU0=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
   timeout $((CONCURRENT / RATE + SECONDS_HELD + 60)) sipp -sf sc.xml 127.0.0.1:$SIP_PORT -s 2000 -i 127.0.0.1 \
     -r $RATE -m $CONCURRENT -l $((CONCURRENT + 10)) -mi 127.0.0.1 -mp 40000 -nostdin -max_socket 65000 \
-    -trace_stat -fd 1 -trace_err > sipp.out 2>&1 || true
+    -trace_stat -fd 1 -trace_err > sipp.out 2>&1 &
+  SIPP=$!
+  # Once every call is up: how many are live, and did any worker's 20 ms media tick slip
+  # while they all played (deltas over a 4 s window)?
+  sleep $((CONCURRENT / RATE + 1))
+  M0=$(curl -s http://127.0.0.1:$HTTP_PORT/metrics); T0=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+  sleep 4
+  M1=$(curl -s http://127.0.0.1:$HTTP_PORT/metrics); T1=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+  python3 - "$M0" "$M1" $((T1 - T0)) 4 "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+def val(m, name):
+    return {k: float(v) for k, v in re.findall(r'^' + name + r'(\{[^}]*\})? (\d+)', m, re.M)}
+m0, m1 = sys.argv[1], sys.argv[2]
+ticks, secs, hz = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+n0 = sum(val(m0, 'switchboard_calls_active').values()); n1 = sum(val(m1, 'switchboard_calls_active').values())
+streams = val(m1, 'switchboard_media_streams')
+t0, t1 = val(m0, 'switchboard_media_ticks_total'), val(m1, 'switchboard_media_ticks_total')
+l0, l1 = val(m0, 'switchboard_media_late_ticks_total'), val(m1, 'switchboard_media_late_ticks_total')
+print(f"held: {n0:.0f} -> {n1:.0f} calls live; RTP sessions per worker {sorted(int(v) for v in streams.values())}")
+for k in sorted(t1):
+    print(f"  worker {k}: {t1[k] - t0.get(k, 0):.0f} ticks, {l1.get(k, 0) - l0.get(k, 0):.0f} late (>20 ms behind) in {secs} s")
+if n1:
+    print(f"daemon CPU while held: {ticks * 1e6 / hz / secs / n1:.0f} us per call-second ({ticks / hz / secs * 100:.0f} % of one core)")
+PY
+  wait $SIPP || true
   CPU1=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
 else
   node -e "const {scenario}=require('$OLDPWD/tests/integration/lib/sipp.js');

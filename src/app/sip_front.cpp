@@ -111,7 +111,10 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
   if (!tcp) return tcp.error();
   stack_->start();
   router_->bind(stack_->ua());
-  for (auto& w : workers_) w->media_clock.start();
+  for (auto& w : workers_) {
+    w->media_clock.start();
+    counters_->media.push_back(std::make_unique<Counters::Media>());
+  }
   running_ = true;
   sample();
   metrics.add_collector([c = counters_](std::string& out) {
@@ -153,6 +156,23 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
     refused("no_application", c->no_application.load());
     refused("bad_sdp", c->bad_sdp.load());
     refused("overloaded", c->overloaded.load());
+    auto per_worker = [&out, &c](const char* name, const char* help, const char* type,
+                                 auto field) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+      for (std::size_t i = 0; i < c->media.size(); ++i) {
+        out += std::string(name) + "{worker=\"" + std::to_string(i) + "\"} " +
+               std::to_string((c->media[i].get()->*field).load()) + "\n";
+      }
+    };
+    using M = Counters::Media;
+    per_worker("switchboard_media_ticks_total", "20 ms media ticks run.", "counter", &M::ticks);
+    per_worker("switchboard_media_late_ticks_total",
+               "Media ticks that fired more than one interval late (audio timing slipped).",
+               "counter", &M::late_ticks);
+    per_worker("switchboard_media_tick_max_lateness_microseconds",
+               "Largest media tick lateness seen.", "gauge", &M::max_lateness_us);
+    per_worker("switchboard_media_streams", "RTP sessions paced by the worker.", "gauge",
+               &M::streams);
   });
   return *udp;
 }
@@ -180,6 +200,15 @@ void SipFront::sample() {
   counters_->bad_sdp = rs.bad_sdp;
   counters_->overloaded = rs.overloaded;
   counters_->completed = rs.completed;
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    boost::asio::post(*ios_[i], [w = workers_[i].get(), m = counters_->media[i].get()] {
+      const auto& st = w->media_clock.stats();
+      m->ticks = st.ticks;
+      m->late_ticks = st.late_ticks;
+      m->max_lateness_us = static_cast<std::uint64_t>(st.max_lateness.count());
+      m->streams = w->media_clock.streams();
+    });
+  }
   sampler_.expires_after(std::chrono::milliseconds(250));
   sampler_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) sample();

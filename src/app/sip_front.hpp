@@ -45,6 +45,11 @@ class SipFront {
         calls_in{0}, udp_in{0}, tcp_in{0}, send_errors{0}, receive_errors{0}, framing_errors{0},
         active_calls{0}, routed{0}, not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0},
         overloaded{0}, completed{0};
+    // Per worker's media clock, copied on that worker.
+    struct Media {
+      std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, max_lateness_us{0}, streams{0};
+    };
+    std::vector<std::unique_ptr<Media>> media;
   };
   struct Shared;
   struct Worker;
