@@ -163,6 +163,10 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
   info.route = "/2010-04-01/unmatched";
   auto caller = authenticate(ctx_.store, req);
   if (!caller) co_return unauthorized(caller.error());
+  if (!caller->may(key_scope::kRest)) {
+    co_return http::error_response(
+        missing_scope_error(key_scope::kRest, "use the 2010-04-01 REST API"));
+  }
 
   auto parts = split_path<7>(path.substr(1));
   if (!parts) co_return http::error_response(not_found_error(path));
@@ -175,10 +179,23 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
   auto params = request_params(req, query, ctx_.form_limits);
   if (!params) co_return http::error_response(params.error());
 
+  // Like Twilio's Standard keys, no API key may manage accounts (auth tokens, subaccounts)
+  // or API keys: that takes the account's own credentials.
+  const bool account_or_keys =
+      (n == 2 && seg[1] == "Accounts.json") ||
+      (n >= 3 && seg[1] == "Accounts" &&
+       (n == 3 || (n == 4 && seg[3] == "Keys.json") || (n == 5 && seg[3] == "Keys")));
+  if (caller->key && account_or_keys) {
+    co_return http::error_response(authorization_error(
+        "Authorization Failed - an API key cannot manage accounts or API keys; use the "
+        "account's SID and auth token"));
+  }
+  const store::Account& caller_account = caller->account;
+
   if (n == 2 && seg[1] == "Accounts.json") {
     info.route = "/2010-04-01/Accounts.json";
-    if (get) co_return co_await list_accounts(ctx_, *caller, *params);
-    if (post) co_return co_await create_account(ctx_, *caller, *params);
+    if (get) co_return co_await list_accounts(ctx_, caller_account, *params);
+    if (post) co_return co_await create_account(ctx_, caller_account, *params);
     co_return method_not_allowed("GET, POST");
   }
   if (n < 3 || seg[1] != "Accounts") co_return http::error_response(not_found_error(path));
@@ -190,7 +207,7 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     info.route = "/2010-04-01/Accounts/{AccountSid}.json";
     auto target = resolve_scope(ctx_.store, *caller, *sid, path);
     if (!target) co_return http::error_response(target.error());
-    const Scope scope{*caller, *target, path};
+    const Scope scope{caller_account, *target, path};
     if (get) co_return http::json_response(200, account_json(*target));
     if (post) co_return co_await update_account(ctx_, scope, *params);
     co_return method_not_allowed("GET, POST");
@@ -198,8 +215,24 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
 
   auto target = resolve_scope(ctx_.store, *caller, seg[2], path);
   if (!target) co_return http::error_response(target.error());
-  const Scope scope{*caller, *target, path};
+  const Scope scope{caller_account, *target, path};
 
+  if (n == 4 && seg[3] == "Keys.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Keys.json";
+    if (get) co_return co_await list_keys(ctx_, scope, *params);
+    if (post) co_return co_await create_key(ctx_, scope, *params);
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 5 && seg[3] == "Keys") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, kApiKeySidPrefix))
+      co_return http::error_response(not_found_error(path));
+    if (get) co_return co_await fetch_key(ctx_, scope, *sid);
+    if (post) co_return co_await update_key(ctx_, scope, *sid, *params);
+    if (del) co_return co_await delete_key(ctx_, scope, *sid);
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
   if (n == 4 && seg[3] == "IncomingPhoneNumbers.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json";
     if (get) co_return co_await list_numbers(ctx_, scope, *params);

@@ -1,12 +1,19 @@
 #include "api/auth.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include <array>
+
+#include "core/random.hpp"
 #include "core/sid.hpp"
 #include "http/base64.hpp"
 
 namespace sb::api {
 namespace {
+
+constexpr std::string_view kHashScheme = "s1";
+constexpr std::size_t kSaltBytes = 16;
 
 Error auth_error(std::string message) {
   return Error{codes::kAuthenticationFailed, 401, std::move(message)};
@@ -17,13 +24,82 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 0x0f]);
+  }
+  return out;
+}
+
+// Hex SHA-256 of the salt's hex text followed by the secret.
+std::string salted_digest(std::string_view salt, std::string_view secret) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, salt.data(), salt.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, digest.data(), &size) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return "";
+  return to_hex(digest.data(), size);
+}
+
+// The key for `sid` when `secret` is its secret and its account may log in.
+Result<Principal> authenticate_key(store::Store& store, std::string_view sid,
+                                   std::string_view secret) {
+  auto key = store.find_api_key_by_sid(sid);
+  if (!key) return key.error();
+  if (!key->has_value() || !verify_key_secret(secret, (*key)->secret_hash)) {
+    return auth_error("Authentication Error - invalid username or password");
+  }
+  auto account = store.find_account((*key)->account_sid);
+  if (!account) return account.error();
+  if (!account->has_value() || (*account)->status == "closed") {
+    return auth_error("Authentication Error - the account is closed");
+  }
+  return Principal{std::move(**account), std::move(**key)};
+}
+
 }  // namespace
 
 Error not_found_error(std::string_view path) {
   return Error::not_found("The requested resource " + std::string(path) + " was not found");
 }
 
-Result<store::Account> authenticate(store::Store& store, const http::Request& req) {
+Error authorization_error(std::string message) {
+  return Error{kAuthorizationFailed, 403, std::move(message)};
+}
+
+Error missing_scope_error(std::string_view scope, std::string_view action) {
+  return authorization_error("Authorization Failed - the API key lacks the '" + std::string(scope) +
+                             "' scope needed to " + std::string(action));
+}
+
+std::string make_key_secret() { return random_hex(16); }
+
+std::string hash_key_secret(std::string_view secret) {
+  const std::string salt = random_hex(kSaltBytes);
+  return std::string(kHashScheme) + "$" + salt + "$" + salted_digest(salt, secret);
+}
+
+bool verify_key_secret(std::string_view secret, std::string_view stored) {
+  // s1$<salt: 32 hex>$<digest hex>
+  const auto first = stored.find('$');
+  if (first == std::string_view::npos || stored.substr(0, first) != kHashScheme) return false;
+  const auto second = stored.find('$', first + 1);
+  if (second == std::string_view::npos) return false;
+  const std::string_view salt = stored.substr(first + 1, second - first - 1);
+  if (!is_hex32(salt)) return false;
+  const std::string digest = salted_digest(salt, secret);
+  return !digest.empty() && constant_time_equal(digest, stored.substr(second + 1));
+}
+
+Result<Principal> authenticate(store::Store& store, const http::Request& req) {
   const auto header = req[boost::beast::http::field::authorization];
   if (header.empty()) return auth_error("Authentication Error - No credentials provided");
   constexpr std::string_view kBasic = "Basic ";
@@ -41,6 +117,7 @@ Result<store::Account> authenticate(store::Store& store, const http::Request& re
   if (colon == std::string::npos) return auth_error("Authentication Error - invalid credentials");
   const std::string_view sid = std::string_view(*decoded).substr(0, colon);
   const std::string_view token = std::string_view(*decoded).substr(colon + 1);
+  if (is_sid(sid, kApiKeySidPrefix)) return authenticate_key(store, sid, token);
   if (!is_sid(sid, sid_prefix::kAccount)) {
     return auth_error("Authentication Error - invalid username");
   }
@@ -52,16 +129,18 @@ Result<store::Account> authenticate(store::Store& store, const http::Request& re
   if ((*account)->status == "closed") {
     return auth_error("Authentication Error - the account is closed");
   }
-  return std::move(**account);
+  return Principal{std::move(**account), std::nullopt};
 }
 
-Result<store::Account> resolve_scope(store::Store& store, const store::Account& caller,
+Result<store::Account> resolve_scope(store::Store& store, const Principal& caller,
                                      std::string_view path_sid, std::string_view path) {
-  if (path_sid == caller.sid) return caller;
-  if (!is_sid(path_sid, sid_prefix::kAccount)) return not_found_error(path);
+  if (path_sid == caller.account.sid) return caller.account;
+  if (caller.key || !is_sid(path_sid, sid_prefix::kAccount)) return not_found_error(path);
   auto account = store.find_account(path_sid);
   if (!account) return account.error();
-  if (!account->has_value() || (*account)->owner_sid != caller.sid) return not_found_error(path);
+  if (!account->has_value() || (*account)->owner_sid != caller.account.sid) {
+    return not_found_error(path);
+  }
   return std::move(**account);
 }
 

@@ -222,12 +222,39 @@ http::Response list_response(std::string_view key, json::array items, std::strin
   return http::json_response(200, body);
 }
 
-// Who is asking: an account (Basic auth) or an access-token holder.
+// Who is asking: an account (Basic auth with its own credentials or an API key) or an
+// access-token holder. A key counts as "account" in channel permissions, within its scopes.
 struct Caller {
   std::string account_sid;
   std::string kind;  // "account" or "token"
   std::optional<events::AccessToken> token;
+  std::optional<store::ApiKey> key;
+
+  bool may(std::string_view scope) const { return !key || key->has_scope(scope); }
 };
+
+// The scope an API key needs for a route: publish to post events, subscribe to read them or
+// stream, none to read channel metadata, rest to manage channels and subscribers. Tokens
+// are checked against the permissions they ask for. Empty: no scope needed here.
+struct KeyRequirement {
+  std::string_view scope;
+  std::string_view action;
+};
+
+template <std::size_t N>
+KeyRequirement key_requirement(const std::array<std::string_view, N>& seg, std::size_t n,
+                               bhttp::verb method) {
+  if (n == 2 && seg[1] == "Tokens") return {};
+  if (n == 4 && seg[1] == "Channels" && seg[3] == "Events") {
+    if (method == bhttp::verb::post) return {key_scope::kPublish, "publish events"};
+    return {key_scope::kSubscribe, "read event history"};
+  }
+  if (n == 4 && seg[1] == "Channels" && seg[3] == "Stream") {
+    return {key_scope::kSubscribe, "stream events"};
+  }
+  if (n <= 3 && seg[1] == "Channels" && method == bhttp::verb::get) return {};
+  return {key_scope::kRest, "manage channels and subscribers"};
+}
 
 std::optional<std::string> bearer(const http::Request& req, const Params& query) {
   const std::string_view h = req[bhttp::field::authorization];
@@ -536,9 +563,13 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
           {codes::kAuthenticationFailed, 401, "Authentication Error - invalid or expired token"});
     caller = {t->account_sid, "token", *t};
   } else {
-    auto account = authenticate(store_, req);
-    if (!account) co_return error(account.error());
-    caller = {account->sid, "account", std::nullopt};
+    auto principal = authenticate(store_, req);
+    if (!principal) co_return error(principal.error());
+    caller = {principal->account.sid, "account", std::nullopt, std::move(principal->key)};
+  }
+  if (const auto need = key_requirement(seg, n, method);
+      !need.scope.empty() && !caller.may(need.scope)) {
+    co_return error(missing_scope_error(need.scope, need.action));
   }
   if (caller.kind == "token" && !token_route) {
     co_return error(
@@ -579,6 +610,11 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
       else
         co_return error(bad("Permissions: 'publish' or 'subscribe', not '" + p + "'"));
     }
+    // A key hands out no more than it holds.
+    if (t.publish && !caller.may(key_scope::kPublish))
+      co_return error(missing_scope_error(key_scope::kPublish, "issue publish tokens"));
+    if (t.subscribe && !caller.may(key_scope::kSubscribe))
+      co_return error(missing_scope_error(key_scope::kSubscribe, "issue subscribe tokens"));
     std::int64_t ttl = 3600;
     if (auto v = params->str("Ttl"); !v) {
       co_return error(v.error());

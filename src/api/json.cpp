@@ -51,7 +51,20 @@ boost::json::object account_json(const store::Account& a) {
   subs["notifications"] = account_child_path(a.sid, "Notifications.json");
   subs["calls"] = account_child_path(a.sid, "Calls.json");
   subs["recordings"] = account_child_path(a.sid, "Recordings.json");
+  subs["keys"] = account_child_path(a.sid, "Keys.json");
   o["subresource_uris"] = std::move(subs);
+  return o;
+}
+
+boost::json::object key_json(const store::ApiKey& k) {
+  boost::json::object o;
+  o["sid"] = k.sid;
+  o["friendly_name"] = nullable(k.friendly_name);
+  o["date_created"] = rfc2822(k.date_created);
+  o["date_updated"] = rfc2822(k.date_updated);
+  boost::json::array scopes;
+  for (const auto& scope : k.scopes) scopes.push_back(boost::json::value(scope));
+  o["scopes"] = std::move(scopes);
   return o;
 }
 

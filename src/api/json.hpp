@@ -15,6 +15,9 @@ std::string account_path(std::string_view account_sid);  // /2010-04-01/Accounts
 std::string account_child_path(std::string_view account_sid, std::string_view child);
 
 boost::json::object account_json(const store::Account& account);
+// Twilio's Key shape (sid, friendly_name, date_created, date_updated) plus our `scopes`; the
+// secret is added by the create handler only.
+boost::json::object key_json(const store::ApiKey& key);
 boost::json::object number_json(const store::IncomingNumber& number);
 boost::json::object application_json(const store::Application& application);
 

@@ -20,6 +20,19 @@ asio::awaitable<http::Response> create_account(Context& ctx, const store::Accoun
 asio::awaitable<http::Response> update_account(Context& ctx, const Scope& scope,
                                                const http::Form& params);
 
+// Keys.json and Keys/{Sid}.json (API keys): callable with account credentials only; the
+// router refuses API keys before these run.
+asio::awaitable<http::Response> list_keys(Context& ctx, const Scope& scope,
+                                          const http::Form& query);
+// FriendlyName and our extension Scopes (rest, publish, subscribe; comma-separated or
+// repeated; default all three). The response carries the secret, the only time it is shown.
+asio::awaitable<http::Response> create_key(Context& ctx, const Scope& scope,
+                                           const http::Form& params);
+asio::awaitable<http::Response> fetch_key(Context& ctx, const Scope& scope, std::string_view sid);
+asio::awaitable<http::Response> update_key(Context& ctx, const Scope& scope, std::string_view sid,
+                                           const http::Form& params);
+asio::awaitable<http::Response> delete_key(Context& ctx, const Scope& scope, std::string_view sid);
+
 asio::awaitable<http::Response> list_numbers(Context& ctx, const Scope& scope,
                                              const http::Form& query);
 asio::awaitable<http::Response> create_number(Context& ctx, const Scope& scope,
