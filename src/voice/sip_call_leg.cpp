@@ -270,10 +270,9 @@ asio::awaitable<twiml::PromptEnd> SipCallLeg::play_source(
 asio::awaitable<twiml::PromptEnd> SipCallLeg::say(const twiml::Say& say, bool interruptible) {
   if (gone_) co_return twiml::PromptEnd::kHungUp;
   if (say.text.empty()) co_return twiml::PromptEnd::kCompleted;
-  if (interruptible && !shared_->digits.empty()) {
-    shared_->accepting = true;
-    co_return twiml::PromptEnd::kInterrupted;
-  }
+  // Keys count from here on inside a Gather, even while the speech is still being made.
+  shared_->accepting = interruptible;
+  if (interruptible && !shared_->digits.empty()) co_return twiml::PromptEnd::kInterrupted;
   media::SpeechRequest request;
   request.text = say.text;
   request.language = say.language;
@@ -318,10 +317,8 @@ asio::awaitable<twiml::PromptEnd> SipCallLeg::play(const twiml::Play& play, bool
     if (gone_) co_return twiml::PromptEnd::kHungUp;
     if (play.url.empty()) co_return twiml::PromptEnd::kCompleted;
   }
-  if (interruptible && !shared_->digits.empty()) {
-    shared_->accepting = true;
-    co_return twiml::PromptEnd::kInterrupted;
-  }
+  shared_->accepting = interruptible;
+  if (interruptible && !shared_->digits.empty()) co_return twiml::PromptEnd::kInterrupted;
   auto pcm = co_await media_.audio.load(play.url);
   if (gone_) co_return twiml::PromptEnd::kHungUp;
   if (!pcm) {
