@@ -358,3 +358,23 @@ test('the make-run demo: calling 1000 greets, gathers a key and reads it back', 
   assert.deepEqual(notes.json.notifications, [], 'the demo runs without warnings');
   assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
 });
+
+test('overload: beyond --max-calls a new INVITE gets 503 with Retry-After; the admitted call goes on', async (t) => {
+  const d = await startDaemon(t, { args: ['--max-calls', '1'] });
+  const app = await startApp(t, d.authToken);
+  app.routes['/long'] = () => '<Response><Say loop="0">Still here.</Say></Response>';
+  app.routes['/status'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550600', { VoiceUrl: app.url('/long'), StatusCallback: app.url('/status') });
+  const first = runSipp({ sipPort: sipPort(d), service: '+15005550600', steps: [{ answer: true }, { pause: 4000 }, { bye: true }] });
+  await app.waitFor((e) => e.path === '/long');
+  const second = await runSipp({ sipPort: sipPort(d), service: '+15005550600', steps: [{ final: 503 }] });
+  assert.equal(second.code, 0, `${second.stdout}\n${second.messages}`);
+  assert.match(second.messages, /SIP\/2\.0 503 Service Unavailable[\s\S]*Retry-After: 5/);
+  const admitted = await first;
+  assert.equal(admitted.code, 0, `the admitted call was not disturbed: ${admitted.stdout}\n${admitted.messages}`);
+  const done = await app.waitFor((e) => e.path === '/status' && e.params.CallStatus === 'completed');
+  assert.ok(Number(done.params.CallDuration) >= 3);
+  const metrics = (await d.request('GET', '/metrics')).text;
+  assert.match(metrics, /switchboard_calls_refused_total\{reason="overloaded"\} 1/);
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
