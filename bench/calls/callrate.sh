@@ -6,7 +6,8 @@
 #   bench/calls/callrate.sh rate  [RATE] [CALLS]   Say Hello + Hangup: failures, INVITE->200 p50/p99
 #   bench/calls/callrate.sh hold  [CONCURRENT] [SECONDS]   calls held with audio playing
 #
-# BUILD (default build/release) must hold a Release build: make release.
+# BUILD (default build/release) must hold a Release build: make release. REALTIME=1 runs the
+# daemon with --realtime (SCHED_FIFO workers).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-rate}
@@ -34,7 +35,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.
 HTTP_PORT=$(free_port); SIP_PORT=$(free_port)
 SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN "$BIN" serve --data-dir "$WORK/data" \
   --http-listen 127.0.0.1:$HTTP_PORT --sip-listen 127.0.0.1:$SIP_PORT --log-level warn \
-  --rtp-ports 30000-60000 --max-calls ${MAX_CALLS:-20000} > "$WORK/daemon.log" 2>&1 & PIDS+=($!)
+  --rtp-ports 30000-60000 --max-calls ${MAX_CALLS:-20000} ${REALTIME:+--realtime} > "$WORK/daemon.log" 2>&1 & PIDS+=($!)
 DAEMON=$!
 for _ in $(seq 100); do
   curl -sf http://127.0.0.1:$HTTP_PORT/healthz >/dev/null && break

@@ -47,6 +47,10 @@ int run_cli(int argc, char** argv) {
       "Address peers send RTP to [SWITCHBOARD_RTP_ADDRESS, the SIP listen address]");
   auto* o_max_calls = serve_cmd->add_option(
       "--max-calls", max_calls, "Concurrent calls before 503 [SWITCHBOARD_MAX_CALLS, 5000]");
+  bool realtime = false;
+  serve_cmd->add_flag("--realtime", realtime,
+                      "SCHED_FIFO worker threads for steady media timing (needs CAP_SYS_NICE) "
+                      "[SWITCHBOARD_REALTIME]");
   serve_cmd->add_flag("--demo", demo, "Create the demo number 1000 served by /demo/voice");
 
   auto* twiml_cmd = cli.add_subcommand("twiml", "TwiML tools");
@@ -106,6 +110,7 @@ int run_cli(int argc, char** argv) {
       }
     }
     if (demo) config.demo = true;
+    if (realtime) config.realtime = true;
     if (auto s = validate(config); !s) {
       std::cerr << "switchboard: " << s.error().message << "\n";
       return 2;

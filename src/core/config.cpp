@@ -95,7 +95,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
       "max_connections"};
   static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
-                                                            "rtp_address"};
+                                                            "rtp_address", "realtime"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
 
   auto check_keys = [&](const toml::table& table, const std::set<std::string, std::less<>>& keys,
@@ -149,6 +149,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
     num(root["media"]["rtp_port_min"], config.rtp_port_min);
     num(root["media"]["rtp_port_max"], config.rtp_port_max);
     str(root["media"]["rtp_address"], config.rtp_address);
+    if (auto v = root["media"]["realtime"].value<bool>()) config.realtime = *v;
   }
   if (auto* account = root["account"].as_table()) {
     if (auto s = check_keys(*account, kAccount, "account"); !s) return s;
@@ -173,6 +174,7 @@ Status apply_environment(Config& config,
   if (auto v = get("SWITCHBOARD_ACCOUNT_SID")) config.account_sid = *v;
   if (auto v = get("SWITCHBOARD_AUTH_TOKEN")) config.auth_token = *v;
   if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
+  if (auto v = get("SWITCHBOARD_REALTIME")) config.realtime = *v == "1" || *v == "true";
   if (auto v = get("SWITCHBOARD_SIP_ALLOW")) {
     config.sip_allow.clear();
     std::string_view rest = *v;

@@ -48,6 +48,7 @@ struct Config {
   std::string rtp_address;   // where peers send RTP; empty: the SIP listen address
   std::uint32_t max_calls = 5000;  // concurrent calls before new INVITEs get 503
   std::vector<std::string> sip_allow;  // CIDR ranges that may call in; empty: anyone
+  bool realtime = false;  // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
 
   // The base URL clients reach the daemon at, without a trailing slash.
   std::string effective_public_url() const;

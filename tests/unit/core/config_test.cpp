@@ -109,7 +109,7 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   const auto path = dir.file("calls.toml");
   std::ofstream(path) << "[sip]\nmax_calls = 300\nallow = [\"10.0.0.0/8\", \"127.0.0.1\"]\n"
                          "[media]\nrtp_port_min = 30000\nrtp_port_max = 30999\n"
-                         "rtp_address = \"192.0.2.1\"\n";
+                         "rtp_address = \"192.0.2.1\"\nrealtime = true\n";
   Config c;
   ASSERT_TRUE(apply_toml_file(c, path));
   EXPECT_EQ(c.max_calls, 300u);
@@ -117,6 +117,7 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   EXPECT_EQ(c.rtp_port_min, 30000);
   EXPECT_EQ(c.rtp_port_max, 30999);
   EXPECT_EQ(c.rtp_address, "192.0.2.1");
+  EXPECT_TRUE(c.realtime);
   ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "40000-40100"},
                                            {"SWITCHBOARD_SIP_ALLOW", " 192.0.2.0/24 , ::1"},
                                            {"SWITCHBOARD_MAX_CALLS", "7"}})));
