@@ -847,6 +847,16 @@ asio::awaitable<void> EventService::system_publish(std::string account_sid, std:
     std::atomic<std::size_t>& n;
     ~Done() { n.fetch_sub(1); }
   } done{system_backlog_};
+  // The platform's channels come with their ancestors ("calls" for "calls.completed"), so a
+  // subscriber of the parent sees every call event without creating each child first.
+  for (auto dot = channel.find('.'); dot != std::string::npos; dot = channel.find('.', dot + 1)) {
+    const std::string parent = channel.substr(0, dot);
+    if (find_channel(account_sid, parent)) continue;
+    auto made = co_await create_channel(account_sid, parent, json::value());
+    if (!made && !find_channel(account_sid, parent)) {
+      spdlog::warn("events: system channel {}: {}", parent, made.error().message);
+    }
+  }
   ChannelPtr ch = find_channel(account_sid, channel);
   if (!ch) {
     auto created = co_await create_channel(account_sid, channel, json::value());

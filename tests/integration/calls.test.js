@@ -130,6 +130,22 @@ test('calls run TwiML: Say + Gather with RFC 2833 digits, Play, Hangup, status c
   assert.equal(rec.json.status, 'completed');
   assert.equal(rec.json.from, '+14155550100');
   assert.equal(rec.json.direction, 'inbound');
+
+  // The call's status changes went through the event router: its own channels and the parent.
+  const history = async (channel) => {
+    const r = await d.request('GET', `/v1/Channels/${channel}/Events`);
+    assert.equal(r.status, 200, r.text);
+    return r.json.events.filter((e) => JSON.stringify(e).includes(sid));
+  };
+  for (const ch of ['calls.initiated', 'calls.ringing', 'calls.answered', 'calls.completed']) {
+    let found = [];
+    for (let i = 0; i < 50 && found.length === 0; ++i) {
+      found = await history(ch);
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(found.length, 1, `one ${ch} event for the call`);
+  }
+  assert.equal((await history('calls')).length, 4, 'the parent channel sees all four');
   assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
 });
 
