@@ -103,12 +103,19 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
   router_ = std::make_unique<voice::CallRouter>(
       *ios_.front(), std::move(call_workers),
       voice::RouterOptions{config.max_calls, 5, std::move(*allow)});
-  stack_ = std::make_unique<sip::SipStack>(*ios_.front(), ua, *router_);
   const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
-  auto udp = stack_->listen_udp(host, address->port);
-  if (!udp) return udp.error();
-  auto tcp = stack_->listen_tcp(host, udp->port);
-  if (!tcp) return tcp.error();
+  // UDP and TCP share one port. With port 0 the free UDP port may be taken for TCP (another
+  // process's connection): then try another one.
+  Result<sip::Endpoint> udp = Error{500, 500, "SIP: no port"};
+  for (int attempt = 0;; ++attempt) {
+    stack_ = std::make_unique<sip::SipStack>(*ios_.front(), ua, *router_);
+    udp = stack_->listen_udp(host, address->port);
+    if (!udp) return udp.error();
+    auto tcp = stack_->listen_tcp(host, udp->port);
+    if (tcp) break;
+    if (address->port != 0 || attempt >= 20) return tcp.error();
+    stack_.reset();
+  }
   stack_->start();
   router_->bind(stack_->ua());
   for (auto& w : workers_) {
