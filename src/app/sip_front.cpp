@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "http/client.hpp"
 #include "media/http_media_fetcher.hpp"
 #include "media/media_cache.hpp"
@@ -89,6 +90,18 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
   auto address = parse_listen_address(config.sip_listen);
   if (!address) return address.error();
   sip::UaConfig ua;
+  if (!config.sip_users.empty()) {
+    // Out-of-dialog INVITEs must authenticate (RFC 3261 §22, digest SHA-256; nonces keyed by a
+    // secret made at each start).
+    ua.auth_realm = config.sip_realm;
+    ua.auth_secret = random_hex(32);
+    ua.password_lookup = [users = config.sip_users](std::string_view user)
+        -> std::optional<std::string> {
+      auto it = users.find(std::string(user));
+      if (it == users.end()) return std::nullopt;
+      return it->second;
+    };
+  }
   ua.host =
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
   auto allow = voice::AddressAcl::parse(config.sip_allow);

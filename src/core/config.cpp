@@ -93,7 +93,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kHttp = {
       "listen", "max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms",
       "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow"};
+  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow",
+                                                          "realm", "users"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
@@ -137,6 +138,13 @@ Status apply_toml_file(Config& config, const std::string& path) {
     if (auto s = check_keys(*sip, kSip, "sip"); !s) return s;
     str(root["sip"]["listen"], config.sip_listen);
     num(root["sip"]["max_calls"], config.max_calls);
+    str(root["sip"]["realm"], config.sip_realm);
+    if (auto* users = root["sip"]["users"].as_table()) {
+      config.sip_users.clear();
+      for (const auto& [name, password] : *users) {
+        if (auto v = password.value<std::string>()) config.sip_users[std::string(name.str())] = *v;
+      }
+    }
     if (auto* allow = root["sip"]["allow"].as_array()) {
       config.sip_allow.clear();
       for (const auto& entry : *allow) {
@@ -175,6 +183,21 @@ Status apply_environment(Config& config,
   if (auto v = get("SWITCHBOARD_AUTH_TOKEN")) config.auth_token = *v;
   if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
   if (auto v = get("SWITCHBOARD_REALTIME")) config.realtime = *v == "1" || *v == "true";
+  if (auto v = get("SWITCHBOARD_SIP_REALM")) config.sip_realm = *v;
+  if (auto v = get("SWITCHBOARD_SIP_USERS")) {  // "alice:secret,bob:pw"
+    config.sip_users.clear();
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      const auto colon = item.find(':');
+      if (colon == std::string_view::npos || colon == 0) {
+        return config_error("SWITCHBOARD_SIP_USERS: expected user:password[,user:password...]");
+      }
+      config.sip_users[std::string(item.substr(0, colon))] = std::string(item.substr(colon + 1));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
   if (auto v = get("SWITCHBOARD_SIP_ALLOW")) {
     config.sip_allow.clear();
     std::string_view rest = *v;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct Config {
   std::uint32_t max_calls = 5000;  // concurrent calls before new INVITEs get 503
   std::vector<std::string> sip_allow;  // CIDR ranges that may call in; empty: anyone
   bool realtime = false;  // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
+  // SIP digest credentials callers must present (empty: no challenge); never logged.
+  std::map<std::string, std::string> sip_users;
+  std::string sip_realm = "switchboard";
 
   // The base URL clients reach the daemon at, without a trailing slash.
   std::string effective_public_url() const;

@@ -124,3 +124,47 @@ test('a bad SIP allow list stops the daemon at start with a message naming the e
   assert.notEqual(r.status, 0);
   assert.match(r.stderr + r.stdout, /10\.0\.0\.0\/99/);
 });
+
+// RFC 7616 / 3261 digest response for `user:password` against a WWW-Authenticate challenge.
+function digestAuthorization(challenge, { user, password, method, uri }) {
+  const crypto = require('node:crypto');
+  const field = (name) => (new RegExp(`${name}="?([^",]+)"?`, 'i').exec(challenge) || [])[1];
+  const realm = field('realm');
+  const nonce = field('nonce');
+  const opaque = field('opaque');
+  const algorithm = field('algorithm') || 'MD5';
+  const qop = field('qop');
+  const hash = (s) => crypto.createHash(algorithm.toUpperCase().startsWith('SHA-256') ? 'sha256' : 'md5').update(s).digest('hex');
+  const ha1 = hash(`${user}:${realm}:${password}`);
+  const ha2 = hash(`${method}:${uri}`);
+  const cnonce = crypto.randomBytes(8).toString('hex');
+  const nc = '00000001';
+  const response = qop ? hash(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`) : hash(`${ha1}:${nonce}:${ha2}`);
+  let h = `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}`;
+  if (qop) h += `, qop=auth, nc=${nc}, cnonce="${cnonce}"`;
+  if (opaque) h += `, opaque="${opaque}"`;
+  return h;
+}
+
+test('SIP digest: with sip users configured, INVITEs are challenged and only good credentials pass', async (t) => {
+  const d = await startDaemon(t, { env: { SWITCHBOARD_SIP_USERS: 'trunk1:s3cret-pass' } });
+  const port = sipPort(d);
+  await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), { body: { PhoneNumber: '1000' } });
+  const hasFinal = (g) => finalStatus(g) !== undefined;
+  const plain = await exchange(port, request('INVITE', '1000', port, { body: sdp }), 3000, hasFinal);
+  assert.equal(finalStatus(plain), 401, plain.join('\n---\n'));
+  const challenge = /^WWW-Authenticate: (.*)$/mi.exec(plain.find((m) => m.startsWith('SIP/2.0 401')))[1];
+  assert.match(challenge, /realm="switchboard"/);
+
+  const withAuth = (password) => {
+    const uri = `sip:1000@127.0.0.1:${port}`;
+    const auth = digestAuthorization(challenge, { user: 'trunk1', password, method: 'INVITE', uri });
+    return request('INVITE', '1000', port, { body: sdp }).replace('Max-Forwards: 70', `Max-Forwards: 70\r\nAuthorization: ${auth}`);
+  };
+  const good = await exchange(port, withAuth('s3cret-pass'), 3000, hasFinal);
+  assert.equal(finalStatus(good), 480, `authenticated, then routed (no voice app): ${good.join('\n---\n')}`);
+  const bad = await exchange(port, withAuth('wrong'), 3000, hasFinal);
+  assert.ok([401, 403].includes(finalStatus(bad)), bad.join('\n---\n'));
+  assert.ok(!d.stdout.includes('s3cret-pass') && !d.stderr.includes('s3cret-pass'), 'the password is never logged');
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});

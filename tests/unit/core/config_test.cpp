@@ -108,6 +108,7 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   testing::TempDir dir;
   const auto path = dir.file("calls.toml");
   std::ofstream(path) << "[sip]\nmax_calls = 300\nallow = [\"10.0.0.0/8\", \"127.0.0.1\"]\n"
+                         "realm = \"pbx\"\n[sip.users]\ntrunk = \"pw\"\n"
                          "[media]\nrtp_port_min = 30000\nrtp_port_max = 30999\n"
                          "rtp_address = \"192.0.2.1\"\nrealtime = true\n";
   Config c;
@@ -118,6 +119,8 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   EXPECT_EQ(c.rtp_port_max, 30999);
   EXPECT_EQ(c.rtp_address, "192.0.2.1");
   EXPECT_TRUE(c.realtime);
+  EXPECT_EQ(c.sip_realm, "pbx");
+  EXPECT_EQ(c.sip_users.at("trunk"), "pw");
   ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "40000-40100"},
                                            {"SWITCHBOARD_SIP_ALLOW", " 192.0.2.0/24 , ::1"},
                                            {"SWITCHBOARD_MAX_CALLS", "7"}})));
@@ -132,6 +135,9 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   c.max_calls = 0;
   EXPECT_FALSE(validate(c));
   EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "40000"}})));
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_SIP_USERS", "a:x,b:y:z"}})));
+  EXPECT_EQ(c.sip_users, (std::map<std::string, std::string>{{"a", "x"}, {"b", "y:z"}}));
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_SIP_USERS", "nopassword"}})));
   EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "a-b"}})));
 }
 
