@@ -7,6 +7,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -444,6 +447,11 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
 
 using Ws = websocket::stream<beast::tcp_stream&>;
 
+void set_cork(beast::tcp_stream& stream, bool on) {
+  const int v = on ? 1 : 0;
+  ::setsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);
+}
+
 asio::awaitable<void> ws_reader(Ws& ws, std::shared_ptr<events::StreamQueue> q,
                                 std::shared_ptr<ReaderState> state) {
   beast::flat_buffer buffer;
@@ -508,12 +516,17 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream, http::
       co_await q->wait(std::chrono::steady_clock::now() + sr.heartbeat);
       continue;
     }
+    // Several events at once: cork the socket so their frames leave in as few segments (and
+    // wake the client as few times) as the kernel can manage.
+    const bool cork = items.size() > 1 && !bucket.limited();
+    if (cork) set_cork(stream, true);
     for (const auto& item : items) {
       if (item->seq <= last_seq) continue;
       if (bucket.limited()) co_await pace(bucket, sr.service->clock(), pacer);
       ok = co_await send_text(item->json);
       if (!ok) break;
     }
+    if (cork) set_cork(stream, false);
   }
   sr.service->close_stream(channel_sid, q);
   if (!state->done) {
