@@ -132,7 +132,7 @@ int serve(const Config& config) {
   // Live calls, so that Calls/{Sid}.json updates reach them.
   voice::CallRegistry calls;
   api.set_call_registry(&calls);
-  api.set_recordings_dir(std::filesystem::path(config.data_dir) / "recordings");
+  api.set_recordings_dir(config.recordings_dir());
   api.set_public_url(public_url);  // media_url of recordings, as RecordingUrl
   // SIP on worker 0 (UDP and TCP on one port); calls spread over every worker.
   EventServiceSink call_events(events_service(events_module));

@@ -56,7 +56,7 @@ struct SipFront::Worker {
               audio,
               shared.blocking.get_executor(),
               rtp_address,
-              std::filesystem::path(config.data_dir) / "recordings",
+              config.recordings_dir(),
               deps.public_url,
               &shared.notifications,
               &deps.store,
@@ -108,6 +108,11 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
   if (!allow) return allow.error();
   const std::string rtp_address = config.rtp_address.empty() ? ua.host : config.rtp_address;
   shared_ = std::make_unique<Shared>(deps_, config);
+  // Made once here, not on a call's event loop at each <Record>.
+  std::error_code fs_error;
+  std::filesystem::create_directories(config.recordings_dir(),
+                                      fs_error);
+  if (fs_error) return Error{500, 500, "recordings directory: " + fs_error.message()};
   std::vector<voice::CallWorker*> call_workers;
   for (auto* io : ios_) {
     workers_.push_back(std::make_unique<Worker>(*io, deps_, config, *shared_, rtp_address));

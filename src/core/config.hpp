@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ struct Config {
 
   // The base URL clients reach the daemon at, without a trailing slash.
   std::string effective_public_url() const;
+  // Where <Record> writes WAV files and Recordings/{RE}.wav reads them.
+  std::filesystem::path recordings_dir() const {
+    return std::filesystem::path(data_dir) / "recordings";
+  }
 };
 
 // "10000-20000" into [first, last].

@@ -63,6 +63,15 @@ std::string_view to_string(DigestAlgorithm a) {
   return a == DigestAlgorithm::kMd5 ? "MD5" : "SHA-256";
 }
 
+namespace {
+// An algorithm= parameter into `out`; false (and `out` untouched) when it is not one we speak.
+bool set_algorithm(std::string_view value, DigestAlgorithm& out) {
+  auto a = parse_algorithm(value);
+  if (a) out = *a;
+  return a.has_value();
+}
+}  // namespace
+
 Result<DigestChallenge> parse_challenge(std::string_view value) {
   DigestChallenge c;
   std::string_view scheme;
@@ -76,13 +85,9 @@ Result<DigestChallenge> parse_challenge(std::string_view value) {
       c.opaque = std::move(v);
     else if (iequals(n, "stale"))
       c.stale = iequals(v, "true");
-    else if (iequals(n, "algorithm")) {
-      auto a = parse_algorithm(v);
-      if (a)
-        c.algorithm = *a;
-      else
-        alg_ok = false;
-    } else if (iequals(n, "qop")) {
+    else if (iequals(n, "algorithm"))
+      alg_ok = set_algorithm(v, c.algorithm) && alg_ok;
+    else if (iequals(n, "qop")) {
       ValueList q(v);
       while (auto x = q.next())
         if (iequals(*x, "auth")) c.qop_auth = true;
@@ -117,13 +122,8 @@ Result<DigestCredentials> parse_credentials(std::string_view value) {
       c.qop = std::move(v);
     else if (iequals(n, "opaque"))
       c.opaque = std::move(v);
-    else if (iequals(n, "algorithm")) {
-      auto a = parse_algorithm(v);
-      if (a)
-        c.algorithm = *a;
-      else
-        alg_ok = false;
-    }
+    else if (iequals(n, "algorithm"))
+      alg_ok = set_algorithm(v, c.algorithm) && alg_ok;
   });
   if (!ok || !iequals(scheme, "Digest") || !alg_ok) return bad("Malformed Digest credentials");
   if (c.username.empty() || c.nonce.empty() || c.response.empty())

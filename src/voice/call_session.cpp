@@ -78,10 +78,18 @@ void CallSession::save(bool insert) {
   }
 }
 
+namespace {
+// calls.<event> / call.<event> for `call`; usable after the session is gone.
+void publish_call_event(CallEventSink* events, const CallInfo& call, const std::string& event,
+                        int duration_s) {
+  if (!events) return;
+  events->publish(call.account_sid, "calls." + event, "call." + event,
+                  call_event_data(call, duration_s));
+}
+}  // namespace
+
 void CallSession::publish(const std::string& event, int duration_s) {
-  if (!services_.events) return;
-  services_.events->publish(call_.account_sid, "calls." + event, "call." + event,
-                            call_event_data(call_, duration_s));
+  publish_call_event(services_.events, call_, event, duration_s);
 }
 
 void CallSession::finish(const std::string& status) {
@@ -98,10 +106,7 @@ void CallSession::finish(const std::string& status) {
   auto announce = [callbacks = callbacks_, call = call_, events = services_.events,
                    duration = static_cast<int>(record_.duration)] {
     callbacks->notify("completed", call, duration);
-    if (events) {
-      events->publish(call.account_sid, "calls.completed", "call.completed",
-                      call_event_data(call, duration));
-    }
+    publish_call_event(events, call, "completed", duration);
   };
   services_.store.write(store::UpdateCall{record_},
                         [executor = asio::prefer(executor_,

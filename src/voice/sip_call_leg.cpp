@@ -116,12 +116,13 @@ Status SipCallLeg::prepare(std::string_view sdp_offer) {
   if (!offer) return Error{488, 488, "bad SDP offer: " + offer.error().message};
   sip::LocalMedia local;
   local.address = media_.rtp_address;
-  local.port = 9;  // placeholder until the RTP port is known
-  sip::AudioCapabilities caps;
-  auto trial = sip::make_answer(*offer, local, caps);
-  if (!trial) return Error{488, 488, trial.error().message};
+  local.port = 9;  // until the RTP port is known (written into the answer below)
+  local.session_id = handle_ * 7919 + 1;
+  local.session_version = 1;
+  auto answer = sip::make_answer(*offer, local, sip::AudioCapabilities{});
+  if (!answer) return Error{488, 488, answer.error().message};
 
-  media::SessionParams params = params_of(trial->audio);
+  media::SessionParams params = params_of(answer->audio);
   params.send = false;  // no media before the 200 OK
   std::weak_ptr<Shared> weak = shared_;
   media::RtpSession::Callbacks callbacks;
@@ -140,10 +141,7 @@ Status SipCallLeg::prepare(std::string_view sdp_offer) {
   if (!opened) return Error{503, 503, "no RTP port: " + opened.error().message};
   rtp_ = std::move(*opened);
   local.port = rtp_->local_port();
-  local.session_id = static_cast<std::uint64_t>(rtp_->local_port()) * 7919 + handle_;
-  local.session_version = 1;
-  auto answer = sip::make_answer(*offer, local, caps);
-  if (!answer) return Error{488, 488, answer.error().message};
+  answer->sdp.media[answer->audio.media_index].port = local.port;
   answer_sdp_ = sip::to_string(answer->sdp);
   audio_ = answer->audio;
   local_ = local;
@@ -404,9 +402,7 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
       co_return out;
     }
   }
-  const std::string sid = make_sid(sid_prefix::kRecording);
-  std::error_code fs_error;
-  std::filesystem::create_directories(media_.recordings_dir, fs_error);
+  const std::string sid = make_sid(sid_prefix::kRecording);  // the directory exists (SipFront)
   media::RecordingOptions options;
   options.path = (media_.recordings_dir / (sid + ".wav")).string();
   options.channels = media::RecordChannels::kInbound;

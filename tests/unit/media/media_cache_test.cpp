@@ -19,25 +19,13 @@
 #include "media/url_audio.hpp"
 #include "support/app_server.hpp"
 #include "support/fake_clock.hpp"
+#include "support/run_on.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sb::media {
 namespace {
 
-// Runs an awaitable to completion on `io` (Result<T> has no default constructor, which
-// co_spawn's future completion would need).
-template <typename T>
-boost::asio::awaitable<void> store_into(boost::asio::awaitable<T> a, std::optional<T>* out) {
-  out->emplace(co_await std::move(a));
-}
-template <typename T>
-T run_on(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, store_into(std::move(a), &out), boost::asio::detached);
-  io.restart();
-  io.run();
-  return std::move(*out);
-}
+using sb::testing::run_on;
 
 SharedPcm pcm_of(std::initializer_list<std::int16_t> v) {
   return std::make_shared<const std::vector<std::int16_t>>(v);
