@@ -7,11 +7,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 
 #include "api/api.hpp"
@@ -22,6 +21,7 @@
 #include "core/time.hpp"
 #include "events/delivery_policy.hpp"
 #include "http/form.hpp"
+#include "http/websocket.hpp"
 
 namespace sb::api {
 
@@ -30,6 +30,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
+using tcp = asio::ip::tcp;
 using events::ChannelPtr;
 using events::SubscriberPtr;
 
@@ -343,6 +344,82 @@ asio::awaitable<void> pace(events::TokenBucket& bucket, const events::MsClock& c
   }
 }
 
+// Bytes a stream writer gathers before it sends them in one write: every event queued since
+// the last write goes out in one send (one segment train, one wake-up of the client), which
+// is what lets one worker fan an event out to thousands of connections.
+class Outbox {
+ public:
+  explicit Outbox(tcp::socket& socket) : socket_(socket) {
+    out_.reserve(kFlushAt);
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);  // for try_send; asynchronous writes are unaffected
+  }
+  std::string& bytes() { return out_; }
+  bool full() const { return out_.size() >= kFlushAt; }
+  // Sends what the socket takes now, without blocking; true when nothing is left. What is
+  // left (or a failure) is for flush().
+  bool try_send() {
+    boost::system::error_code ec;
+    const std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+    out_.erase(0, n);
+    return !ec && out_.empty();
+  }
+  // Sends what is gathered; false when the connection failed.
+  asio::awaitable<bool> flush() {
+    if (out_.empty()) co_return true;
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
+    // Keep the capacity of an ordinary batch; give back what one huge backlog grew.
+    if (out_.capacity() > 8 * kFlushAt) {
+      std::string().swap(out_);
+      out_.reserve(kFlushAt);
+    } else {
+      out_.clear();
+    }
+    co_return !ec;
+  }
+
+ private:
+  static constexpr std::size_t kFlushAt = 64 * 1024;
+  tcp::socket& socket_;
+  std::string out_;
+};
+
+// The events one write may carry; a paced (rate-limited) stream takes one at a time.
+template <typename Append>
+asio::awaitable<bool> send_batch(const std::deque<events::StreamItemPtr>& items,
+                                 std::int64_t last_seq, events::TokenBucket& bucket,
+                                 const events::MsClock& clock, asio::steady_timer& pacer,
+                                 Outbox& out, Append append) {
+  for (const auto& item : items) {
+    if (item->seq <= last_seq) continue;  // already sent from history
+    if (bucket.limited() && !bucket.try_take(clock.now_ms())) {
+      const bool sent = co_await out.flush();
+      if (!sent) co_return false;
+      co_await pace(bucket, clock, pacer);
+    }
+    append(*item);
+    if (out.full()) {
+      const bool sent = co_await out.flush();
+      if (!sent) co_return false;
+    }
+  }
+  const bool sent = co_await out.flush();
+  co_return sent;
+}
+
+// The direct path (StreamQueue::set_direct_sink): while the stream's writer waits with nothing
+// pending, the router's job on this worker writes the events straight to the socket.
+template <typename Append>
+bool send_now(std::deque<events::StreamItemPtr>& pending, std::int64_t last_seq, Outbox& out,
+              Append& append) {
+  if (!out.bytes().empty()) return false;  // the writer is finishing an earlier batch
+  for (const auto& item : pending) {
+    if (item->seq > last_seq) append(*item);
+  }
+  pending.clear();
+  return out.try_send();
+}
+
 asio::awaitable<void> sse_reader(beast::tcp_stream& stream, std::shared_ptr<events::StreamQueue> q,
                                  std::shared_ptr<ReaderState> state) {
   std::array<char, 512> sink;
@@ -355,11 +432,8 @@ asio::awaitable<void> sse_reader(beast::tcp_stream& stream, std::shared_ptr<even
   q->close();
 }
 
-std::string sse_event(const events::StreamItem& item) {
-  std::string s;
-  s.reserve(item.json.size() + 64);
-  s.append("id: ").append(item.event_sid).append("\ndata: ").append(item.json).append("\n\n");
-  return s;
+void append_sse(std::string& out, const events::StreamItem& item) {
+  out.append("id: ").append(item.event_sid).append("\ndata: ").append(item.json).append("\n\n");
 }
 
 asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
@@ -368,75 +442,61 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
   auto state = std::make_shared<ReaderState>(executor);
   asio::co_spawn(executor, sse_reader(stream, q, state), asio::detached);
   const std::string channel_sid = sr.channel->sid;
-  std::string head =
+  Outbox out(stream.socket());
+  out.bytes().append(
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
       "X-Accel-Buffering: no\r\nServer: switchboard/" SB_VERSION
       "\r\nConnection: keep-alive\r\n\r\n"
-      "retry: 1000\n: connected\n\n";
-  bool ok = true;
-  {
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
-    ok = !ec;
-  }
+      "retry: 1000\n: connected\n\n");
+  bool ok = co_await out.flush();
   std::int64_t last_seq = 0;
   if (ok) {
-    auto send_gap = [&stream](std::string j) -> asio::awaitable<bool> {
-      std::string s = "event: gap\ndata: " + j + "\n\n";
-      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(s), kTuple);
-      co_return !ec;
+    auto send_gap = [&out](std::string j) -> asio::awaitable<bool> {
+      out.bytes().append("event: gap\ndata: ").append(j).append("\n\n");
+      co_return co_await out.flush();
     };
-    auto send = [&stream](const events::StreamItem& item) -> asio::awaitable<bool> {
-      std::string s = sse_event(item);
-      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(s), kTuple);
-      co_return !ec;
+    auto send = [&out](const events::StreamItem& item) -> asio::awaitable<bool> {
+      append_sse(out.bytes(), item);
+      if (!out.full()) co_return true;
+      const bool sent = co_await out.flush();
+      co_return sent;
     };
     auto r = co_await replay_history(sr, send_gap, send);
     ok = r.ok();
+    if (ok) ok = co_await out.flush();
     if (ok) last_seq = *r;
   }
   events::TokenBucket bucket(sr.service->stream_rate_limit(*sr.channel, sr.subscriber.get()),
                              sr.service->clock().now_ms());
   asio::steady_timer pacer(executor);
-  std::string out;
+  std::deque<events::StreamItemPtr> items;
+  auto append = [&out](const events::StreamItem& i) { append_sse(out.bytes(), i); };
+  if (!bucket.limited()) {
+    q->set_direct_sink([&](std::deque<events::StreamItemPtr>& pending) {
+      return send_now(pending, last_seq, out, append);
+    });
+  }
   while (ok) {
     if (q->overflowed()) {
-      std::string s = "event: overflow\ndata: " + overflow_json(q->dropped()) + "\n\n";
-      co_await asio::async_write(stream, asio::buffer(s), kTuple);
+      out.bytes().append("event: overflow\ndata: ").append(overflow_json(q->dropped()));
+      out.bytes().append("\n\n");
+      co_await out.flush();
       break;
     }
     if (q->closed()) break;
-    auto items = bucket.limited() ? q->take(1) : q->take();
+    q->take(items, bucket.limited() ? 1 : SIZE_MAX);
     if (items.empty()) {
       const auto deadline = std::chrono::steady_clock::now() + sr.heartbeat;
       co_await q->wait(deadline);
       if (std::chrono::steady_clock::now() >= deadline && !q->closed()) {
-        auto [ec, n] = co_await asio::async_write(
-            stream, asio::buffer(std::string_view(": heartbeat\n\n")), kTuple);
-        ok = !ec;
+        out.bytes().append(": heartbeat\n\n");
+        ok = co_await out.flush();
       }
       continue;
     }
-    out.clear();
-    for (const auto& item : items) {
-      if (item->seq <= last_seq) continue;  // already sent from history
-      if (bucket.limited() && !bucket.try_take(sr.service->clock().now_ms())) {
-        if (!out.empty()) {
-          auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
-          if (ec) {
-            ok = false;
-            break;
-          }
-          out.clear();
-        }
-        co_await pace(bucket, sr.service->clock(), pacer);
-      }
-      out += sse_event(*item);
-    }
-    if (ok && !out.empty()) {
-      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
-      ok = !ec;
-    }
+    ok = co_await send_batch(items, last_seq, bucket, sr.service->clock(), pacer, out, append);
   }
+  q->set_direct_sink(nullptr);
   sr.service->close_stream(channel_sid, q);
   stream.socket().cancel();
   while (!state->done) {
@@ -445,97 +505,199 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
   }
 }
 
-using Ws = websocket::stream<beast::tcp_stream&>;
+// ---- WebSocket ----
+// The handshake is Beast's; the frames after it are written here, so that all the events a
+// connection has queued leave in one send (Beast writes one frame per call) and control frames
+// (pongs, pings, close) share that one writer.
 
-void set_cork(beast::tcp_stream& stream, bool on) {
-  const int v = on ? 1 : 0;
-  ::setsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);
-}
+constexpr std::size_t kMaxClientFrame = 64 * 1024;  // clients only answer pings and close
+constexpr auto kCloseWait = std::chrono::seconds(5);
 
-asio::awaitable<void> ws_reader(Ws& ws, std::shared_ptr<events::StreamQueue> q,
-                                std::shared_ptr<ReaderState> state) {
-  beast::flat_buffer buffer;
-  for (;;) {
-    auto [ec, n] = co_await ws.async_read(buffer, kTuple);
+// What the reader tells the writer.
+struct WsState : ReaderState {
+  using ReaderState::ReaderState;
+  std::string control;  // frames to send before anything else (pongs)
+  bool peer_closed = false;
+  std::uint16_t peer_code = http::ws::close_code::kNormal;
+  std::uint16_t error_code = 0;  // a protocol error: close with this code
+  std::string_view error;
+  std::chrono::steady_clock::time_point last_rx;
+};
+
+asio::awaitable<void> ws_reader(tcp::socket& socket, std::string pending,
+                                std::shared_ptr<events::StreamQueue> q,
+                                std::shared_ptr<WsState> st) {
+  namespace ws = http::ws;
+  std::vector<char> buf(std::max<std::size_t>(4096, pending.size()));
+  std::size_t have = pending.size();
+  std::memcpy(buf.data(), pending.data(), have);
+  ws::FrameParser parser(kMaxClientFrame);
+  bool reading = true;
+  while (reading) {
+    std::size_t at = 0, used = 0;
+    ws::Frame f;
+    for (;;) {
+      const auto s = parser.next(buf.data() + at, have - at, f, used);
+      if (s == ws::FrameParser::Status::kNeedMore) break;
+      if (s == ws::FrameParser::Status::kError) {
+        st->error_code = parser.error_code();
+        st->error = parser.error();
+        reading = false;
+        break;
+      }
+      at += used;
+      if (f.opcode == ws::Opcode::kPing) {
+        ws::append_frame(st->control, ws::Opcode::kPong, f.payload);
+        q->notify();
+      } else if (f.opcode == ws::Opcode::kClose) {
+        const auto c = ws::parse_close(f.payload);
+        st->peer_closed = true;
+        if (!c.valid) {
+          st->error_code = ws::close_code::kProtocolError;
+          st->error = "invalid close frame";
+        } else if (c.code != 1005) {
+          st->peer_code = c.code;
+        }
+        reading = false;
+        break;
+      }
+      // Data frames from a client are not part of the stream protocol: read and ignored.
+    }
+    if (!reading) break;
+    std::memmove(buf.data(), buf.data() + at, have - at);
+    have -= at;
+    if (have == buf.size()) buf.resize(std::min(buf.size() * 2, kMaxClientFrame + 16));
+    auto [ec, n] =
+        co_await socket.async_read_some(asio::buffer(buf.data() + have, buf.size() - have), kTuple);
     if (ec) break;
-    buffer.consume(buffer.size());
+    have += n;
+    st->last_rx = std::chrono::steady_clock::now();
   }
-  state->done = true;
-  state->timer.cancel();
+  st->done = true;
+  st->timer.cancel();
   q->close();
 }
 
-asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream, http::Request req) {
+asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
+                             beast::flat_buffer& buffer, http::Request req) {
+  namespace ws = http::ws;
   auto executor = co_await asio::this_coro::executor;
-  Ws ws(stream);
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = std::chrono::seconds(10);
-  t.idle_timeout = sr.heartbeat * 2;  // a ping goes out after half of it (the heartbeat)
-  t.keep_alive_pings = true;
-  ws.set_option(t);
-  ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(bhttp::field::server, "switchboard/" SB_VERSION);
-  }));
   {
-    auto [ec] = co_await ws.async_accept(req, kTuple);
+    websocket::stream<beast::tcp_stream&> handshake(stream);
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
+    handshake.set_option(t);
+    handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(bhttp::field::server, "switchboard/" SB_VERSION);
+    }));
+    auto [ec] = co_await handshake.async_accept(req, kTuple);
     if (ec) co_return;
   }
-  ws.text(true);
+  stream.expires_never();
+  auto& socket = stream.socket();
   auto q = sr.service->open_stream(*sr.channel, sr.subscriber.get(), executor);
-  auto state = std::make_shared<ReaderState>(executor);
-  asio::co_spawn(executor, ws_reader(ws, q, state), asio::detached);
+  auto st = std::make_shared<WsState>(executor);
+  st->last_rx = std::chrono::steady_clock::now();
+  const auto leftover = buffer.cdata();
+  std::string pending(static_cast<const char*>(leftover.data()), leftover.size());
+  buffer.consume(buffer.size());
+  asio::co_spawn(executor, ws_reader(socket, std::move(pending), q, st), asio::detached);
   const std::string channel_sid = sr.channel->sid;
-  auto send_text = [&ws](std::string_view text) -> asio::awaitable<bool> {
-    auto [ec, n] = co_await ws.async_write(asio::buffer(text), kTuple);
-    co_return !ec;
+  Outbox out(socket);
+  auto append_text = [&out](std::string_view text) {
+    ws::append_frame(out.bytes(), ws::Opcode::kText, text);
   };
-  auto send_gap = [&send_text](std::string j) -> asio::awaitable<bool> {
-    bool ok = co_await send_text(j);
-    co_return ok;
+  auto send_gap = [&](std::string j) -> asio::awaitable<bool> {
+    append_text(j);
+    co_return co_await out.flush();
   };
-  auto send = [&send_text](const events::StreamItem& item) -> asio::awaitable<bool> {
-    bool ok = co_await send_text(item.json);
-    co_return ok;
+  auto send = [&](const events::StreamItem& item) -> asio::awaitable<bool> {
+    append_text(item.json);
+    if (!out.full()) co_return true;
+    const bool sent = co_await out.flush();
+    co_return sent;
   };
   auto r = co_await replay_history(sr, send_gap, send);
   bool ok = r.ok();
+  if (ok) ok = co_await out.flush();
   std::int64_t last_seq = ok ? *r : 0;
   events::TokenBucket bucket(sr.service->stream_rate_limit(*sr.channel, sr.subscriber.get()),
                              sr.service->clock().now_ms());
   asio::steady_timer pacer(executor);
-  websocket::close_reason reason(websocket::close_code::going_away);
+  std::deque<events::StreamItemPtr> items;
+  // A ping every heartbeat; a client silent for two heartbeats (no pong) is gone.
+  auto next_ping = std::chrono::steady_clock::now() + sr.heartbeat;
+  std::uint16_t close_code = ws::close_code::kGoingAway;
+  std::string_view close_reason;
+  bool dead = false;
+  auto append = [&](const events::StreamItem& i) { append_text(i.json); };
+  if (!bucket.limited()) {
+    q->set_direct_sink([&](std::deque<events::StreamItemPtr>& pending) {
+      return st->control.empty() && send_now(pending, last_seq, out, append);
+    });
+  }
   while (ok) {
+    if (!st->control.empty()) {
+      out.bytes().append(st->control);
+      st->control.clear();
+    }
+    if (st->done) break;  // the client closed, broke the protocol or went away
     if (q->overflowed()) {
-      co_await send_text(overflow_json(q->dropped()));
-      reason = websocket::close_reason(websocket::close_code::policy_error, "slow consumer");
+      append_text(overflow_json(q->dropped()));
+      close_code = ws::close_code::kPolicyViolation;
+      close_reason = "slow consumer";
       break;
     }
-    if (q->closed()) break;
-    auto items = bucket.limited() ? q->take(1) : q->take();
+    if (q->closed()) break;  // the service is stopping
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_ping) {
+      if (now - st->last_rx >= 2 * sr.heartbeat) {
+        dead = true;
+        break;
+      }
+      ws::append_frame(out.bytes(), ws::Opcode::kPing, {});
+      next_ping = now + sr.heartbeat;
+    }
+    q->take(items, bucket.limited() ? 1 : SIZE_MAX);
     if (items.empty()) {
-      co_await q->wait(std::chrono::steady_clock::now() + sr.heartbeat);
+      if (!out.bytes().empty()) {
+        ok = co_await out.flush();
+      } else {
+        co_await q->wait(next_ping);
+      }
       continue;
     }
-    // Several events at once: cork the socket so their frames leave in as few segments (and
-    // wake the client as few times) as the kernel can manage.
-    const bool cork = items.size() > 1 && !bucket.limited();
-    if (cork) set_cork(stream, true);
-    for (const auto& item : items) {
-      if (item->seq <= last_seq) continue;
-      if (bucket.limited()) co_await pace(bucket, sr.service->clock(), pacer);
-      ok = co_await send_text(item->json);
-      if (!ok) break;
-    }
-    if (cork) set_cork(stream, false);
+    ok = co_await send_batch(items, last_seq, bucket, sr.service->clock(), pacer, out, append);
   }
+  items.clear();
+  q->set_direct_sink(nullptr);
   sr.service->close_stream(channel_sid, q);
-  if (!state->done) {
-    auto [ec] = co_await ws.async_close(reason, kTuple);
-    if (ec) stream.socket().cancel();
+  const bool initiated = !st->done;
+  if (ok && !dead) {
+    if (st->error_code != 0) {
+      ws::append_close(out.bytes(), st->error_code, st->error);
+    } else if (st->peer_closed) {
+      ws::append_close(out.bytes(), st->peer_code);  // echo the client's close
+    } else if (initiated) {
+      ws::append_close(out.bytes(), close_code, close_reason);
+    }
+    co_await out.flush();
   }
-  while (!state->done) {
+  if (initiated && ok && !dead) {
+    // Wait for the client's close frame (or its end of the connection), for a while.
+    st->timer.expires_after(kCloseWait);
     boost::system::error_code ec;
-    co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.cancel(ignored);
+  while (!st->done) {
+    st->timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -964,8 +1126,8 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
       sr.heartbeat = std::chrono::milliseconds(ms);
     }
     if (websocket::is_upgrade(req)) {
-      info.takeover = [sr](beast::tcp_stream& stream, beast::flat_buffer&, http::Request r) {
-        return run_ws(sr, stream, std::move(r));
+      info.takeover = [sr](beast::tcp_stream& stream, beast::flat_buffer& buffer, http::Request r) {
+        return run_ws(sr, stream, buffer, std::move(r));
       };
       co_return http::Response(bhttp::status::switching_protocols, req.version());
     }

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -797,6 +798,7 @@ asio::awaitable<Result<EventService::Published>> EventService::publish_on_events
     store_->write(std::move(job), [this, shared, plan, executor](Status s) {
       if (s) {
         // Runs on the writer thread in commit order, so streams see history order.
+        std::vector<std::pair<std::string, StreamItemPtr>> committed;
         for (auto& e : plan->events) {
           for (std::size_t i = 0; i < e.deliveries.size(); ++i) {
             auto item = std::make_shared<StreamItem>();
@@ -804,9 +806,10 @@ asio::awaitable<Result<EventService::Published>> EventService::publish_on_events
             item->event_sid = e.header.id;
             item->json = e.jsons[i];
             item->body = std::make_shared<const Body>(e.deliveries[i].body);
-            fan_out(e.deliveries[i], item);
+            committed.emplace_back(e.deliveries[i].channel->sid, std::move(item));
           }
         }
+        fan_out(committed);
       }
       resume_on(executor, shared, std::move(s));
     });
@@ -821,11 +824,59 @@ asio::awaitable<Result<EventService::Published>> EventService::publish_on_events
   co_return Published{std::move(response), false};
 }
 
-void EventService::fan_out(const ChannelDelivery& d, const StreamItemPtr& item) {
-  std::lock_guard lock(streams_mu_);
-  auto it = streams_.find(d.channel->sid);
-  if (it == streams_.end()) return;
-  for (auto& q : it->second) q->push(item);
+void EventService::fan_out(const std::vector<std::pair<std::string, StreamItemPtr>>& committed) {
+  struct Job {
+    WorkerFanout* worker;
+    std::vector<std::pair<std::shared_ptr<StreamQueue>, StreamItemPtr>> work;
+  };
+  std::vector<Job> jobs;  // one per worker: a handful
+  {
+    std::lock_guard lock(streams_mu_);
+    for (const auto& [channel_sid, item] : committed) {
+      auto it = streams_.find(channel_sid);
+      if (it == streams_.end()) continue;
+      for (const auto& q : it->second) {
+        auto job = std::find_if(jobs.begin(), jobs.end(),
+                                [&](const Job& j) { return j.worker->executor == q->executor(); });
+        if (job == jobs.end()) {
+          auto w = std::find_if(fanouts_.begin(), fanouts_.end(),
+                                [&](const auto& f) { return f->executor == q->executor(); });
+          if (w == fanouts_.end()) {
+            fanouts_.push_back(std::make_unique<WorkerFanout>());
+            fanouts_.back()->executor = q->executor();
+            w = std::prev(fanouts_.end());
+          }
+          job = jobs.insert(jobs.end(), Job{w->get(), {}});
+        }
+        job->work.emplace_back(q, item);
+      }
+    }
+  }
+  // Posted in commit order to each executor, so every stream still sees history order. The
+  // flush runs after whatever jobs are queued ahead of it, so a busy worker sends each
+  // connection all of them at once.
+  for (auto& job : jobs) {
+    asio::post(job.worker->executor, [w = job.worker, work = std::move(job.work)] {
+      for (const auto& [q, item] : work) {
+        q->push(item);
+        if (!q->flush_scheduled) {
+          q->flush_scheduled = true;
+          w->dirty.push_back(q);
+        }
+      }
+      if (w->flush_pending) return;
+      w->flush_pending = true;
+      asio::post(w->executor, [w] {
+        w->flush_pending = false;
+        auto dirty = std::move(w->dirty);
+        w->dirty.clear();
+        for (const auto& q : dirty) {
+          q->flush_scheduled = false;
+          q->deliver();
+        }
+      });
+    });
+  }
 }
 
 void EventService::publish_system(std::string account_sid, std::string channel, std::string type,

@@ -186,7 +186,9 @@ class EventService final : public ChannelDirectory {
   asio::awaitable<void> dispatch_loop();
   asio::awaitable<void> deliver(OutboxItem item);
   void enqueue(std::vector<OutboxItem> items);  // events thread
-  void fan_out(const ChannelDelivery& d, const StreamItemPtr& item);
+  // Writer thread, after a commit: hands the committed events (channel sid, item) to the live
+  // streams of those channels, one job per executor the streams run on.
+  void fan_out(const std::vector<std::pair<std::string, StreamItemPtr>>& committed);
   void disable_target(const std::string& target_sid, std::string reason);
   const std::vector<std::int64_t>& schedule_for(const Subscriber* sub) const;
 
@@ -205,7 +207,16 @@ class EventService final : public ChannelDirectory {
   std::unordered_map<std::string, ChannelPtr> channels_by_sid_;
   std::unordered_map<std::string, SubscriberPtr> subscribers_;
   std::unordered_map<std::string, std::vector<SubscriberPtr>> webhooks_by_channel_;
+  // Per worker executor: the queues that received events since the worker's last flush. Jobs
+  // run on that executor; the flush is one posted handler, so jobs that queue up behind it
+  // (a busy worker) are merged into one write per connection.
+  struct WorkerFanout {
+    asio::any_io_executor executor;
+    std::vector<std::shared_ptr<StreamQueue>> dirty;
+    bool flush_pending = false;
+  };
   std::mutex streams_mu_;
+  std::vector<std::unique_ptr<WorkerFanout>> fanouts_;  // under streams_mu_; never removed
   std::unordered_map<std::string, std::vector<std::shared_ptr<StreamQueue>>> streams_;
 
   // Events thread only.

@@ -31,11 +31,27 @@ void StreamQueue::push(const StreamItemPtr& item) {
     } else {
       overflowed_ = true;
       items_.clear();
-      wake_locked();
       return;
     }
   }
   items_.push_back(item);
+}
+
+void StreamQueue::deliver() {
+  std::lock_guard lock(mu_);
+  if (!waiting_ || (items_.empty() && !overflowed_ && !closed_)) return;
+  if (sink_ && !overflowed_ && !closed_ && sink_(items_)) return;
+  waiting_ = false;
+  timer_.cancel();
+}
+
+void StreamQueue::set_direct_sink(DirectSink sink) {
+  std::lock_guard lock(mu_);
+  sink_ = std::move(sink);
+}
+
+void StreamQueue::notify() {
+  std::lock_guard lock(mu_);
   wake_locked();
 }
 
@@ -59,12 +75,16 @@ asio::awaitable<void> StreamQueue::wait(std::chrono::steady_clock::time_point de
   waiting_ = false;
 }
 
-std::deque<StreamItemPtr> StreamQueue::take(std::size_t max) {
+void StreamQueue::take(std::deque<StreamItemPtr>& out, std::size_t max) {
+  out.clear();
   std::lock_guard lock(mu_);
-  if (items_.size() <= max) return std::exchange(items_, {});
-  std::deque<StreamItemPtr> out(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(max));
-  items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(max));
-  return out;
+  if (items_.size() <= max) {
+    out.swap(items_);
+    return;
+  }
+  const auto end = items_.begin() + static_cast<std::ptrdiff_t>(max);
+  out.assign(items_.begin(), end);
+  items_.erase(items_.begin(), end);
 }
 
 bool StreamQueue::overflowed() const {

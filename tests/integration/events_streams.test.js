@@ -5,6 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const net = require('node:net');
 const WebSocket = require('ws');
 const { EventSource } = require('eventsource');
 const { startDaemon } = require('./lib/daemon');
@@ -58,6 +59,36 @@ function openSse(d, path, { auth = d.auth(), lastEventId } = {}) {
     es.onerror = (err) => reject(new Error(`eventsource error: ${err.message || err.code}`));
   });
   return { es, messages, controls, opened };
+}
+
+// A raw TCP WebSocket handshake, for frames the `ws` client would never send; resolves with
+// the socket and every byte read after the 101 response (see `raw.bytes`).
+function rawWs(d, path) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(d.port, '127.0.0.1');
+    const raw = { socket, bytes: Buffer.alloc(0), ended: false };
+    let head = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('close', () => (raw.ended = true));
+    socket.on('data', (chunk) => {
+      if (head) {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const status = head.subarray(0, end).toString();
+        raw.bytes = head.subarray(end + 4);
+        head = null;
+        if (!status.startsWith('HTTP/1.1 101')) return reject(new Error(status));
+        return resolve(raw);
+      }
+      raw.bytes = Buffer.concat([raw.bytes, chunk]);
+    });
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+        `Authorization: ${d.auth()}\r\n\r\n`,
+    );
+  });
 }
 
 async function publishN(d, channel, from, to) {
@@ -155,6 +186,31 @@ test('event streams', { timeout: 120000 }, async (t) => {
     let text = '';
     while (!text.includes(': heartbeat')) text += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
+  });
+
+  await t.test('the WebSocket protocol: pings answered, close echoed, violations and dead peers closed', async () => {
+    const a = await openWs(wsUrl(d, '/v1/Channels/live/Stream'), { authorization: d.auth() });
+    const pong = new Promise((resolve) => a.ws.once('pong', (data) => resolve(String(data))));
+    a.ws.ping('are you there');
+    assert.equal(await pong, 'are you there');
+    const closed = new Promise((resolve) => a.ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    a.ws.close(4000, 'done here');
+    assert.equal((await closed).code, 4000, 'the server echoes the close code');
+
+    // An unmasked client frame is a protocol error: close 1002, then the connection ends.
+    const bad = await rawWs(d, '/v1/Channels/live/Stream');
+    bad.socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]));
+    await waitFor(() => bad.ended, 5000, 'the server to end the connection');
+    assert.equal(bad.bytes[0], 0x88, 'a close frame');
+    assert.equal(bad.bytes.readUInt16BE(2), 1002);
+
+    // A client that never answers pings is dropped after two heartbeats.
+    const t0 = Date.now();
+    const silent = await rawWs(d, '/v1/Channels/live/Stream?heartbeat_ms=200');
+    await waitFor(() => silent.ended, 5000, 'the server to drop a silent client');
+    assert.ok(Date.now() - t0 >= 400, 'not before two heartbeats');
+    assert.equal(silent.bytes[0], 0x89, 'it was pinged first');
+    silent.socket.destroy();
   });
 
   await t.test('a slow consumer overflowing its queue is disconnected', async () => {
