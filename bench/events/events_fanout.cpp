@@ -6,7 +6,7 @@
 // running redis-server (PUBLISH to N SUBSCRIBE connections) in the same run.
 //
 //   bench_events_fanout [subscribers=1000] [events=200] [webhook_events=5000] [--redis PORT]
-//                       [--workers N=2]
+//                       [--workers N=2] [--client-threads N=2]
 // Prints a burst, a 50 events/s and a 1,000 events/s run for each system.
 #include <pthread.h>
 #include <time.h>
@@ -190,13 +190,13 @@ double threads_cpu_s(std::vector<std::thread>& ts) {
 // process (events executor, durable writer, publishers) over a run.
 struct CpuMeter {
   std::vector<std::thread>& server;
-  std::thread& client;
+  std::function<double()> client;
   double s0, c0, p0;
-  CpuMeter(std::vector<std::thread>& s, std::thread& c)
-      : server(s), client(c), s0(threads_cpu_s(s)), c0(thread_cpu_s(c)), p0(process_cpu_s()) {}
+  CpuMeter(std::vector<std::thread>& s, std::function<double()> c)
+      : server(s), client(std::move(c)), s0(threads_cpu_s(s)), c0(client()), p0(process_cpu_s()) {}
   void stop(Figures& f) {
     f.server_cpu = threads_cpu_s(server) - s0;
-    f.client_cpu = thread_cpu_s(client) - c0;
+    f.client_cpu = client() - c0;
     f.other_cpu = process_cpu_s() - p0 - f.server_cpu - f.client_cpu;
   }
 };
@@ -222,6 +222,68 @@ bool wait_until(const std::function<bool()>& done, double timeout_s) {
   }
   return true;
 }
+
+// The subscribers' side: `threads` event loops, each with its own thread and counters, and the
+// connections spread over them round-robin (the same harness for both systems).
+class Subscribers {
+ public:
+  Subscribers(int threads, std::size_t samples_each) {
+    for (int i = 0; i < threads; ++i) {
+      ios_.push_back(std::make_unique<asio::io_context>(1));
+      guards_.push_back(asio::make_work_guard(*ios_.back()));
+      stats_.push_back(std::make_unique<Stats>());
+      stats_.back()->latencies_ns.reserve(samples_each);
+    }
+    for (auto& io : ios_) threads_.emplace_back([&io] { io->run(); });
+  }
+  ~Subscribers() {
+    guards_.clear();
+    for (auto& io : ios_) io->stop();
+    for (auto& t : threads_) t.join();
+  }
+  // `make(executor, stats)` returns the awaitable of one connection.
+  template <typename Make>
+  void spawn(int connections, Make make) {
+    for (int i = 0; i < connections; ++i) {
+      const auto k = static_cast<std::size_t>(i) % ios_.size();
+      asio::co_spawn(*ios_[k], make(*stats_[k]), asio::detached);
+    }
+  }
+  std::uint64_t received() const {
+    std::uint64_t n = 0;
+    for (const auto& s : stats_) n += s->received.load(std::memory_order_relaxed);
+    return n;
+  }
+  // Lets every thread finish the read it is in, then resets the counters.
+  void reset() {
+    settle();
+    for (auto& s : stats_) {
+      s->received = 0;
+      s->latencies_ns.clear();
+    }
+  }
+  // After a run: waits for the threads to finish their last reads, then merges their samples.
+  Figures summarize(double seconds) {
+    settle();
+    Stats merged;
+    for (auto& s : stats_) {
+      merged.received += s->received.load();
+      merged.latencies_ns.insert(merged.latencies_ns.end(), s->latencies_ns.begin(),
+                                 s->latencies_ns.end());
+    }
+    return ::summarize(merged, seconds);
+  }
+  double cpu_s() { return threads_cpu_s(threads_); }
+
+ private:
+  void settle() {
+    for (auto& io : ios_) asio::post(*io, asio::use_future).get();
+  }
+  std::vector<std::unique_ptr<asio::io_context>> ios_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::unique_ptr<Stats>> stats_;
+  std::vector<std::thread> threads_;
+};
 
 struct PublishStats {
   std::mutex mu;
@@ -317,13 +379,16 @@ void print_row(const char* name, const Figures& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int subscribers = 1000, events = 200, webhook_events = 5000, redis_port = 0, http_workers = 2;
+  int subscribers = 1000, events = 200, webhook_events = 5000, redis_port = 0, http_workers = 2,
+      client_threads = 2;
   std::vector<int> positional;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--redis") == 0 && i + 1 < argc) {
       redis_port = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
       http_workers = std::max(1, std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--client-threads") == 0 && i + 1 < argc) {
+      client_threads = std::max(1, std::atoi(argv[++i]));
     } else {
       positional.push_back(std::atoi(argv[i]));
     }
@@ -384,15 +449,12 @@ int main(int argc, char** argv) {
 
   const std::string auth =
       "Basic " + sb::http::base64_encode(*config.account_sid + ":" + *config.auth_token);
-  Stats stats;
-  stats.latencies_ns.reserve(static_cast<std::size_t>(subscribers) * std::max(events, 2000));
+  const std::size_t samples =
+      static_cast<std::size_t>(subscribers) * std::max(events, 2000) / client_threads + 1;
+  Subscribers subs(client_threads, samples);
+  auto subs_cpu = [&subs] { return subs.cpu_s(); };
   std::atomic<int> connected{0};
-  asio::io_context client_io(1);
-  for (int i = 0; i < subscribers; ++i) {
-    asio::co_spawn(client_io, ws_client(*ep, auth, stats, connected), asio::detached);
-  }
-  auto guard = asio::make_work_guard(client_io);
-  std::thread client_thread([&] { client_io.run(); });
+  subs.spawn(subscribers, [&](Stats& st) { return ws_client(*ep, auth, st, connected); });
   if (!wait_until([&] { return connected.load() == subscribers; }, 60)) {
     std::fprintf(stderr, "only %d of %d WebSocket clients connected\n", connected.load(),
                  subscribers);
@@ -404,17 +466,14 @@ int main(int argc, char** argv) {
   // seconds (latency at the aimed delivery rate: fast_rate x subscribers per second).
   const int fast_rate = 1000;
   auto ws_phase = [&](int n, int publishers, int interval_us, PublishStats* commits) {
-    stats.received = 0;
-    stats.latencies_ns.clear();
+    subs.reset();
     const std::uint64_t expected = static_cast<std::uint64_t>(connected.load()) * n;
-    CpuMeter cpu(server_threads, client_thread);
+    CpuMeter cpu(server_threads, subs_cpu);
     const auto t0 = SteadyClock::now();
     publish_events(*svc, ch, n, publishers, 1, interval_us, commits);
-    wait_until([&] { return stats.received.load() >= expected; }, 60);
+    wait_until([&] { return subs.received() >= expected; }, 60);
     const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-    // Let the client thread finish its last read before reading its samples.
-    asio::post(client_io, asio::use_future).get();
-    auto f = summarize(stats, secs);
+    auto f = subs.summarize(secs);
     cpu.stop(f);
     return f;
   };
@@ -426,28 +485,24 @@ int main(int argc, char** argv) {
   Figures redis, redis_paced, redis_fast;
   bool have_redis = false;
   if (redis_port > 0) {
-    Stats rstats;
-    rstats.latencies_ns.reserve(static_cast<std::size_t>(subscribers) * std::max(events, 2000));
+    Subscribers rsubs(client_threads, samples);
+    auto rsubs_cpu = [&rsubs] { return rsubs.cpu_s(); };
     std::atomic<int> rconnected{0};
     tcp::endpoint rep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(redis_port));
-    for (int i = 0; i < subscribers; ++i) {
-      asio::co_spawn(client_io, redis_client(rep, rstats, rconnected), asio::detached);
-    }
+    rsubs.spawn(subscribers, [&](Stats& st) { return redis_client(rep, st, rconnected); });
     if (wait_until([&] { return rconnected.load() == subscribers; }, 30)) {
       tcp::socket pub(server_io);
       boost::system::error_code ec;
       pub.connect(rep, ec);
       auto redis_phase = [&](int n, int interval_us) {
-        rstats.received = 0;
-        rstats.latencies_ns.clear();
-        CpuMeter cpu(server_threads, client_thread);
+        rsubs.reset();
+        CpuMeter cpu(server_threads, rsubs_cpu);
         const auto r0 = SteadyClock::now();
         redis_publish(pub, n, interval_us);
         const std::uint64_t rexpected = static_cast<std::uint64_t>(subscribers) * n;
-        wait_until([&] { return rstats.received.load() >= rexpected; }, 60);
+        wait_until([&] { return rsubs.received() >= rexpected; }, 60);
         const double rsecs = std::chrono::duration<double>(SteadyClock::now() - r0).count();
-        asio::post(client_io, asio::use_future).get();
-        auto f = summarize(rstats, rsecs);
+        auto f = rsubs.summarize(rsecs);
         cpu.stop(f);
         f.server_cpu = 0;  // redis-server's own CPU is not in this process
         return f;
@@ -485,9 +540,9 @@ int main(int argc, char** argv) {
   const auto got = receiver.requests_to("/hook").size();
 
   std::printf(
-      "\nEvent router fan-out, %d WebSocket subscribers (%d HTTP workers, loopback; latency is "
-      "publish call to the client's read, durable commit included)\n",
-      connected.load(), http_workers);
+      "\nEvent router fan-out, %d WebSocket subscribers (%d HTTP workers, %d subscriber threads, "
+      "loopback; latency is publish call to the client's read, durable commit included)\n",
+      connected.load(), http_workers, client_threads);
   std::printf("%-40s %12s %12s %9s %9s %26s\n", "", "deliveries", "per second", "p50 ms", "p99 ms",
               "CPU ns/delivery: http subs rest");
   const std::string fast_name = "paced " + std::to_string(fast_rate) + " events/s";
@@ -508,9 +563,6 @@ int main(int argc, char** argv) {
               "switchboard webhook deliveries", got, static_cast<double>(got) / wsecs, accept_secs,
               wsecs);
 
-  guard.reset();
-  client_io.stop();
-  client_thread.join();
   server.begin_shutdown();
   server_guards.clear();
   for (auto& io : server_ios) io->stop();

@@ -407,6 +407,13 @@ asio::awaitable<bool> send_batch(const std::deque<events::StreamItemPtr>& items,
   co_return sent;
 }
 
+// Clears a stream's direct sink when the writer's frame ends, however it ends: the sink refers
+// to the frame's locals.
+struct SinkGuard {
+  std::shared_ptr<events::StreamQueue> q;
+  ~SinkGuard() { q->set_direct_sink(nullptr); }
+};
+
 // The direct path (StreamQueue::set_direct_sink): while the stream's writer waits with nothing
 // pending, the router's job on this worker writes the events straight to the socket.
 template <typename Append>
@@ -471,6 +478,7 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
   asio::steady_timer pacer(executor);
   std::deque<events::StreamItemPtr> items;
   auto append = [&out](const events::StreamItem& i) { append_sse(out.bytes(), i); };
+  SinkGuard sink_guard{q};
   if (!bucket.limited()) {
     q->set_direct_sink([&](std::deque<events::StreamItemPtr>& pending) {
       return send_now(pending, last_seq, out, append);
@@ -567,6 +575,11 @@ asio::awaitable<void> ws_reader(tcp::socket& socket, std::string pending,
     std::memmove(buf.data(), buf.data() + at, have - at);
     have -= at;
     if (have == buf.size()) buf.resize(std::min(buf.size() * 2, kMaxClientFrame + 16));
+    if (have == buf.size()) {  // cannot happen: a whole frame fits, and is consumed above
+      st->error_code = ws::close_code::kTooBig;
+      st->error = "frame too big";
+      break;
+    }
     auto [ec, n] =
         co_await socket.async_read_some(asio::buffer(buf.data() + have, buf.size() - have), kTuple);
     if (ec) break;
@@ -633,6 +646,7 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
   std::string_view close_reason;
   bool dead = false;
   auto append = [&](const events::StreamItem& i) { append_text(i.json); };
+  SinkGuard sink_guard{q};
   if (!bucket.limited()) {
     q->set_direct_sink([&](std::deque<events::StreamItemPtr>& pending) {
       return st->control.empty() && send_now(pending, last_seq, out, append);

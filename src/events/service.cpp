@@ -826,7 +826,7 @@ asio::awaitable<Result<EventService::Published>> EventService::publish_on_events
 
 void EventService::fan_out(const std::vector<std::pair<std::string, StreamItemPtr>>& committed) {
   struct Job {
-    WorkerFanout* worker;
+    std::shared_ptr<WorkerFanout> worker;  // shared: a job may outlive the service on a worker
     std::vector<std::pair<std::shared_ptr<StreamQueue>, StreamItemPtr>> work;
   };
   std::vector<Job> jobs;  // one per worker: a handful
@@ -842,11 +842,11 @@ void EventService::fan_out(const std::vector<std::pair<std::string, StreamItemPt
           auto w = std::find_if(fanouts_.begin(), fanouts_.end(),
                                 [&](const auto& f) { return f->executor == q->executor(); });
           if (w == fanouts_.end()) {
-            fanouts_.push_back(std::make_unique<WorkerFanout>());
+            fanouts_.push_back(std::make_shared<WorkerFanout>());
             fanouts_.back()->executor = q->executor();
             w = std::prev(fanouts_.end());
           }
-          job = jobs.insert(jobs.end(), Job{w->get(), {}});
+          job = jobs.insert(jobs.end(), Job{*w, {}});
         }
         job->work.emplace_back(q, item);
       }

@@ -216,7 +216,7 @@ class EventService final : public ChannelDirectory {
     bool flush_pending = false;
   };
   std::mutex streams_mu_;
-  std::vector<std::unique_ptr<WorkerFanout>> fanouts_;  // under streams_mu_; never removed
+  std::vector<std::shared_ptr<WorkerFanout>> fanouts_;  // under streams_mu_; never removed
   std::unordered_map<std::string, std::vector<std::shared_ptr<StreamQueue>>> streams_;
 
   // Events thread only.
