@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <optional>
 
 #include "api/api.hpp"
 #include "api/auth.hpp"
@@ -349,7 +350,10 @@ asio::awaitable<void> pace(events::TokenBucket& bucket, const events::MsClock& c
 // is what lets one worker fan an event out to thousands of connections.
 class Outbox {
  public:
-  explicit Outbox(tcp::socket& socket) : socket_(socket) {
+  // `stall_limit`: how long a write may make no progress before the connection is given up
+  // (a client that stopped reading is let go, like one that stopped answering pings).
+  Outbox(tcp::socket& socket, std::chrono::milliseconds stall_limit)
+      : socket_(socket), timer_(socket.get_executor()), stall_limit_(stall_limit) {
     out_.reserve(kFlushAt);
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);  // for try_send; asynchronous writes are unaffected
@@ -364,10 +368,24 @@ class Outbox {
     out_.erase(0, n);
     return !ec && out_.empty();
   }
-  // Sends what is gathered; false when the connection failed.
+  // Sends what is gathered; false when the connection failed or stalled.
   asio::awaitable<bool> flush() {
-    if (out_.empty()) co_return true;
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
+    std::size_t at = 0;
+    bool ok = true;
+    while (at < out_.size()) {
+      timer_.expires_after(stall_limit_);
+      timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) socket_.cancel();  // no progress: ends this write and the reader's read
+      });
+      auto [ec, n] = co_await socket_.async_write_some(
+          asio::buffer(out_.data() + at, out_.size() - at), kTuple);
+      timer_.cancel();
+      at += n;
+      if (ec) {
+        ok = false;
+        break;
+      }
+    }
     // Keep the capacity of an ordinary batch; give back what one huge backlog grew.
     if (out_.capacity() > 8 * kFlushAt) {
       std::string().swap(out_);
@@ -375,12 +393,14 @@ class Outbox {
     } else {
       out_.clear();
     }
-    co_return !ec;
+    co_return ok;
   }
 
  private:
   static constexpr std::size_t kFlushAt = 64 * 1024;
   tcp::socket& socket_;
+  asio::steady_timer timer_;
+  std::chrono::milliseconds stall_limit_;
   std::string out_;
 };
 
@@ -449,7 +469,7 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
   auto state = std::make_shared<ReaderState>(executor);
   asio::co_spawn(executor, sse_reader(stream, q, state), asio::detached);
   const std::string channel_sid = sr.channel->sid;
-  Outbox out(stream.socket());
+  Outbox out(stream.socket(), 2 * sr.heartbeat);
   out.bytes().append(
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
       "X-Accel-Buffering: no\r\nServer: switchboard/" SB_VERSION
@@ -493,6 +513,10 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
     }
     if (q->closed()) break;
     q->take(items, bucket.limited() ? 1 : SIZE_MAX);
+    if (items.empty() && !out.bytes().empty()) {  // what a partial direct send left
+      ok = co_await out.flush();
+      continue;
+    }
     if (items.empty()) {
       const auto deadline = std::chrono::steady_clock::now() + sr.heartbeat;
       co_await q->wait(deadline);
@@ -506,7 +530,9 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
   }
   q->set_direct_sink(nullptr);
   sr.service->close_stream(channel_sid, q);
-  stream.socket().cancel();
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);  // a read issued later fails too
+  stream.socket().cancel(ignored);
   while (!state->done) {
     boost::system::error_code ec;
     co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -524,7 +550,10 @@ constexpr auto kCloseWait = std::chrono::seconds(5);
 // What the reader tells the writer.
 struct WsState : ReaderState {
   using ReaderState::ReaderState;
-  std::string control;  // frames to send before anything else (pongs)
+  // The payload of the latest ping not yet answered: one pong answers it (RFC 6455 5.5.3
+  // allows answering only the most recent), so a ping flood cannot grow memory.
+  std::string pong;
+  bool pong_due = false;
   bool peer_closed = false;
   std::uint16_t peer_code = http::ws::close_code::kNormal;
   std::uint16_t error_code = 0;  // a protocol error: close with this code
@@ -555,7 +584,8 @@ asio::awaitable<void> ws_reader(tcp::socket& socket, std::string pending,
       }
       at += used;
       if (f.opcode == ws::Opcode::kPing) {
-        ws::append_frame(st->control, ws::Opcode::kPong, f.payload);
+        st->pong.assign(f.payload);  // reuses the buffer: no allocation per ping
+        st->pong_due = true;
         q->notify();
       } else if (f.opcode == ws::Opcode::kClose) {
         const auto c = ws::parse_close(f.payload);
@@ -618,7 +648,7 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
   buffer.consume(buffer.size());
   asio::co_spawn(executor, ws_reader(socket, std::move(pending), q, st), asio::detached);
   const std::string channel_sid = sr.channel->sid;
-  Outbox out(socket);
+  Outbox out(socket, 2 * sr.heartbeat);
   auto append_text = [&out](std::string_view text) {
     ws::append_frame(out.bytes(), ws::Opcode::kText, text);
   };
@@ -640,8 +670,11 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
                              sr.service->clock().now_ms());
   asio::steady_timer pacer(executor);
   std::deque<events::StreamItemPtr> items;
-  // A ping every heartbeat; a client silent for two heartbeats (no pong) is gone.
+  // A ping every heartbeat while the last one was answered; a client that leaves a ping
+  // unanswered (hears nothing at all) for two heartbeats is gone. Time spent in replay or a
+  // long write does not count against the client: it is only judged on a ping it was sent.
   auto next_ping = std::chrono::steady_clock::now() + sr.heartbeat;
+  std::optional<std::chrono::steady_clock::time_point> ping_sent;
   std::uint16_t close_code = ws::close_code::kGoingAway;
   std::string_view close_reason;
   bool dead = false;
@@ -649,13 +682,13 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
   SinkGuard sink_guard{q};
   if (!bucket.limited()) {
     q->set_direct_sink([&](std::deque<events::StreamItemPtr>& pending) {
-      return st->control.empty() && send_now(pending, last_seq, out, append);
+      return !st->pong_due && send_now(pending, last_seq, out, append);
     });
   }
   while (ok) {
-    if (!st->control.empty()) {
-      out.bytes().append(st->control);
-      st->control.clear();
+    if (st->pong_due) {
+      ws::append_frame(out.bytes(), ws::Opcode::kPong, st->pong);
+      st->pong_due = false;
     }
     if (st->done) break;  // the client closed, broke the protocol or went away
     if (q->overflowed()) {
@@ -666,12 +699,16 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
     }
     if (q->closed()) break;  // the service is stopping
     const auto now = std::chrono::steady_clock::now();
+    if (ping_sent && st->last_rx >= *ping_sent) ping_sent.reset();  // answered (or data came)
+    if (ping_sent && now - *ping_sent >= 2 * sr.heartbeat) {
+      dead = true;
+      break;
+    }
     if (now >= next_ping) {
-      if (now - st->last_rx >= 2 * sr.heartbeat) {
-        dead = true;
-        break;
+      if (!ping_sent) {
+        ws::append_frame(out.bytes(), ws::Opcode::kPing, {});
+        ping_sent = now;
       }
-      ws::append_frame(out.bytes(), ws::Opcode::kPing, {});
       next_ping = now + sr.heartbeat;
     }
     q->take(items, bucket.limited() ? 1 : SIZE_MAX);
@@ -699,7 +736,7 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
     }
     co_await out.flush();
   }
-  if (initiated && ok && !dead) {
+  if (initiated && ok && !dead && !st->done) {
     // Wait for the client's close frame (or its end of the connection), for a while.
     st->timer.expires_after(kCloseWait);
     boost::system::error_code ec;

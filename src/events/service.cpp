@@ -982,12 +982,24 @@ std::shared_ptr<StreamQueue> EventService::open_stream(const Channel& channel,
                : std::make_shared<StreamQueue>(executor, 1000, Overflow::kDisconnect, Filter{});
   std::lock_guard lock(streams_mu_);
   streams_[channel.sid].push_back(q);
+  auto w = std::find_if(fanouts_.begin(), fanouts_.end(),
+                        [&](const auto& f) { return f->executor == executor; });
+  if (w == fanouts_.end()) {
+    fanouts_.push_back(std::make_shared<WorkerFanout>());
+    fanouts_.back()->executor = executor;
+    w = std::prev(fanouts_.end());
+  }
+  ++(*w)->streams;
   return q;
 }
 
 void EventService::close_stream(const std::string& channel_sid,
                                 const std::shared_ptr<StreamQueue>& q) {
   std::lock_guard lock(streams_mu_);
+  // Counted even when the channel's list is gone (a deleted channel closes its streams first).
+  auto w = std::find_if(fanouts_.begin(), fanouts_.end(),
+                        [&](const auto& f) { return f->executor == q->executor(); });
+  if (w != fanouts_.end() && --(*w)->streams == 0) fanouts_.erase(w);
   auto it = streams_.find(channel_sid);
   if (it == streams_.end()) return;
   std::erase(it->second, q);

@@ -212,11 +212,14 @@ class EventService final : public ChannelDirectory {
   // (a busy worker) are merged into one write per connection.
   struct WorkerFanout {
     asio::any_io_executor executor;
-    std::vector<std::shared_ptr<StreamQueue>> dirty;
-    bool flush_pending = false;
+    std::size_t streams = 0;                          // open on this executor (under streams_mu_)
+    std::vector<std::shared_ptr<StreamQueue>> dirty;  // executor only
+    bool flush_pending = false;                       // executor only
   };
   std::mutex streams_mu_;
-  std::vector<std::shared_ptr<WorkerFanout>> fanouts_;  // under streams_mu_; never removed
+  // Under streams_mu_; an entry lives while a stream is open on its executor (and while a job
+  // still holds it), so an executor that goes away leaves nothing behind.
+  std::vector<std::shared_ptr<WorkerFanout>> fanouts_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<StreamQueue>>> streams_;
 
   // Events thread only.

@@ -91,6 +91,19 @@ function rawWs(d, path) {
   });
 }
 
+// Publishes `count` events of about `pad` bytes each, 50 per request; returns their ids.
+async function publishBulk(d, channel, count, pad = 16000) {
+  const ids = [];
+  const filler = 'x'.repeat(pad);
+  for (let i = 0; i < count; i += 50) {
+    const batch = Array.from({ length: Math.min(50, count - i) }, (_, k) => ({ type: 'bulk', data: { i: i + k, filler } }));
+    const res = await publish(d, channel, batch);
+    assert.equal(res.status, 201, res.text);
+    ids.push(...res.json.events.map((e) => e.sid));
+  }
+  return ids;
+}
+
 async function publishN(d, channel, from, to) {
   const ids = [];
   for (let i = from; i < to; i++) {
@@ -211,6 +224,57 @@ test('event streams', { timeout: 120000 }, async (t) => {
     assert.ok(Date.now() - t0 >= 400, 'not before two heartbeats');
     assert.equal(silent.bytes[0], 0x89, 'it was pinged first');
     silent.socket.destroy();
+  });
+
+  await t.test('a long replay does not count against a client that answers pings', async () => {
+    await createChannel(d, 'backlog', { history: { max_events: 2000 } });
+    const ids = await publishBulk(d, 'backlog', 1000);  // 16 MB of history
+    const c = await openWs(wsUrl(d, `/v1/Channels/backlog/Stream?heartbeat_ms=100&last_event_id=${ids[0]}`), { authorization: d.auth() });
+    c.ws.pause();  // the replay's writes stall for a while, as on a slow link
+    await new Promise((r) => setTimeout(r, 150));
+    c.ws.resume();
+    await waitFor(() => c.messages.length >= 999 || c.closed, 20000, 'the replay');
+    assert.equal(c.messages.length, 999);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(c.closed, null, 'still connected after the replay');
+    assert.ok(c.pings > 0, 'pinged, and it answered');
+    await closeWs(c);
+  });
+
+  await t.test('a client that stops reading is let go; SSE finishes a partly written batch', async () => {
+    await createChannel(d, 'bulk');
+    // WebSocket: nothing read while 40 MB are published (more than loopback buffers hold);
+    // the stalled write gives up after two heartbeats and the connection ends.
+    // It keeps sending unsolicited pongs (RFC 6455 5.5.3), so it is not silent: only the stall
+    // can end it.
+    const stuck = await rawWs(d, '/v1/Channels/bulk/Stream?heartbeat_ms=200');
+    stuck.socket.pause();
+    // The end shows while it is still not reading: its next write meets a closed connection.
+    stuck.socket.on('error', () => {});
+    const pongs = setInterval(() => stuck.ended || stuck.socket.write(Buffer.from([0x8a, 0x80, 1, 2, 3, 4])), 50);
+    try {
+      await publishBulk(d, 'bulk', 2500);
+      await waitFor(() => stuck.ended, 10000, 'the server to end a connection that stopped reading');
+    } finally {
+      clearInterval(pongs);
+    }
+
+    // SSE: a client that pauses while 16 MB arrive gets all of it promptly once it reads
+    // again, not at the next heartbeat (8 s).
+    const sse = net.connect(d.port, '127.0.0.1');
+    let text = '';
+    sse.on('data', (chunk) => (text += chunk.toString()));
+    sse.write(`GET /v1/Channels/bulk/Stream?heartbeat_ms=8000 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+      `Accept: text/event-stream\r\nAuthorization: ${d.auth()}\r\n\r\n`);
+    await waitFor(() => text.includes(': connected'), 5000, 'the SSE stream');
+    sse.pause();
+    await publishBulk(d, 'bulk', 1000);
+    await new Promise((r) => setTimeout(r, 200));
+    const resumed = Date.now();
+    sse.resume();
+    await waitFor(() => (text.match(/^id: /gm) || []).length >= 1000, 4000, 'all 1000 events within 4 s of reading again');
+    assert.ok(Date.now() - resumed < 4000);
+    sse.destroy();
   });
 
   await t.test('a slow consumer overflowing its queue is disconnected', async () => {

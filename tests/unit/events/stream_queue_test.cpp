@@ -180,7 +180,7 @@ TEST(StreamQueue, PacedConsumerTakesOneAtATimeAndTheBoundStillHolds) {
 namespace sb::events {
 namespace {
 
-TEST(StreamQueue, TakingEverythingReusesTheConsumersContainer) {
+TEST(StreamQueue, TakeReplacesTheConsumersContainerEveryTime) {
   asio::io_context io;
   auto q = std::make_shared<StreamQueue>(io.get_executor(), 10, Overflow::kDisconnect, Filter{});
   std::deque<StreamItemPtr> out;
