@@ -16,10 +16,10 @@
 #include "app/bootstrap.hpp"
 #include "app/sip_front.hpp"
 #include "core/log.hpp"
-#include "http/server.hpp"
-#include "store/sqlite_store.hpp"
 #include "events/service.hpp"
+#include "http/server.hpp"
 #include "media/media_worker.hpp"
+#include "store/sqlite_store.hpp"
 #include "voice/call_registry.hpp"
 
 namespace sb::app {
@@ -113,9 +113,8 @@ int serve(const Config& config) {
           ? config.effective_public_url()
           : "http://" +
                 (endpoint->address().is_unspecified() ? std::string("127.0.0.1")
-                 : endpoint->address().is_v6()
-                     ? "[" + endpoint->address().to_string() + "]"
-                     : endpoint->address().to_string()) +
+                 : endpoint->address().is_v6()        ? "[" + endpoint->address().to_string() + "]"
+                                                      : endpoint->address().to_string()) +
                 ":" + std::to_string(endpoint->port());
   std::optional<std::string> demo_number;
   if (config.demo) {
@@ -196,11 +195,16 @@ int serve(const Config& config) {
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: draining {} connection(s)", signo, server.active_connections());
-    server.begin_shutdown();
+    // Streams first: their writers send close 1001 (going away) while the sockets are still
+    // open; the server then cancels what is left.
+    events_service(events_module)->close_streams();
+    auto drain = std::make_shared<asio::steady_timer>(control, std::chrono::milliseconds(100));
+    drain->async_wait(
+        [drain, &server](const boost::system::error_code&) { server.begin_shutdown(); });
     // Live calls get their BYE; the stack stops once those had a moment to go out.
     asio::post(*workers.front(), [&sip] { sip.hang_up_all(); });
-    auto stop_sip = std::make_shared<asio::steady_timer>(*workers.front(),
-                                                         std::chrono::milliseconds(200));
+    auto stop_sip =
+        std::make_shared<asio::steady_timer>(*workers.front(), std::chrono::milliseconds(200));
     stop_sip->async_wait([stop_sip, &sip, &sip_stopped](const boost::system::error_code&) {
       sip.stop();
       sip_stopped.set_value();

@@ -350,6 +350,14 @@ void EventService::start() {
   thread_ = std::thread([this] { io_.run(); });
 }
 
+void EventService::close_streams() {
+  std::lock_guard lock(streams_mu_);
+  streams_closed_ = true;  // and streams that open from now on (a handshake in progress)
+  for (auto& [_, list] : streams_) {
+    for (auto& q : list) q->close();
+  }
+}
+
 void EventService::stop() {
   if (!started_.exchange(false)) {
     if (store_) store_->close();
@@ -359,12 +367,7 @@ void EventService::stop() {
     stopping_ = true;
     wake_->cancel();
   });
-  {
-    std::lock_guard lock(streams_mu_);
-    for (auto& [_, list] : streams_) {
-      for (auto& q : list) q->close();
-    }
-  }
+  close_streams();
   // In-flight deliveries are abandoned: their rows stay pending and are retried on restart.
   io_.stop();
   if (thread_.joinable()) thread_.join();
@@ -981,6 +984,7 @@ std::shared_ptr<StreamQueue> EventService::open_stream(const Channel& channel,
                                                subscriber->attributes.filter)
                : std::make_shared<StreamQueue>(executor, 1000, Overflow::kDisconnect, Filter{});
   std::lock_guard lock(streams_mu_);
+  if (streams_closed_) q->close();
   streams_[channel.sid].push_back(q);
   auto w = std::find_if(fanouts_.begin(), fanouts_.end(),
                         [&](const auto& f) { return f->executor == executor; });

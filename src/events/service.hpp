@@ -92,6 +92,9 @@ class EventService final : public ChannelDirectory {
 
   void start();  // loads pending webhooks, starts the events thread
   void stop();   // stops dispatching, joins the thread, commits and closes events.db
+  // Any thread: ends every live stream (WebSocket clients get close 1001, going away); the
+  // daemon calls it first when it drains, so clients learn to reconnect elsewhere.
+  void close_streams();
   asio::any_io_executor executor() { return io_.get_executor(); }
 
   // ---- channels ----
@@ -217,6 +220,7 @@ class EventService final : public ChannelDirectory {
     bool flush_pending = false;                       // executor only
   };
   std::mutex streams_mu_;
+  bool streams_closed_ = false;  // under streams_mu_: close_streams() was called
   // Under streams_mu_; an entry lives while a stream is open on its executor (and while a job
   // still holds it), so an executor that goes away leaves nothing behind.
   std::vector<std::shared_ptr<WorkerFanout>> fanouts_;

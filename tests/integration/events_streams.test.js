@@ -290,4 +290,11 @@ test('event streams', { timeout: 120000 }, async (t) => {
     assert.ok(ws.messages.some((m) => m.control === 'overflow'));
     assert.ok(ws.messages.filter((m) => m.id).length < 20);
   });
+
+  await t.test('a draining daemon tells WebSocket clients it is going away (1001)', async () => {
+    const ws = await openWs(wsUrl(d, '/v1/Channels/live/Stream'), { authorization: d.auth() });
+    assert.equal(await d.stop('SIGTERM'), 0);
+    await waitFor(() => ws.closed, 5000, 'the close');
+    assert.equal(ws.closed.code, 1001);
+  });
 });
