@@ -370,9 +370,13 @@ class Outbox {
   }
   // Sends what is gathered; false when the connection failed or stalled.
   asio::awaitable<bool> flush() {
-    std::size_t at = 0;
-    bool ok = true;
-    while (at < out_.size()) {
+    if (out_.empty()) co_return true;
+    // Most sends complete at once: try without the event loop (and without arming the stall
+    // timer, whose every arming may reprogram the reactor's timer) first.
+    boost::system::error_code first;
+    std::size_t at = socket_.write_some(asio::buffer(out_), first);
+    bool ok = !first || first == asio::error::would_block;
+    while (ok && at < out_.size()) {
       timer_.expires_after(stall_limit_);
       timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) socket_.cancel();  // no progress: ends this write and the reader's read
@@ -381,10 +385,7 @@ class Outbox {
           asio::buffer(out_.data() + at, out_.size() - at), kTuple);
       timer_.cancel();
       at += n;
-      if (ec) {
-        ok = false;
-        break;
-      }
+      ok = !ec;
     }
     // Keep the capacity of an ordinary batch; give back what one huge backlog grew.
     if (out_.capacity() > 8 * kFlushAt) {
