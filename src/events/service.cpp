@@ -801,18 +801,22 @@ asio::awaitable<Result<EventService::Published>> EventService::publish_on_events
     store_->write(std::move(job), [this, shared, plan, executor](Status s) {
       if (s) {
         // Runs on the writer thread in commit order, so streams see history order.
+        // The plan is done with each event's JSON and body once its rows are written: the
+        // stream item takes them over, and only channels someone streams get one.
         std::vector<std::pair<std::string, StreamItemPtr>> committed;
         for (auto& e : plan->events) {
           for (std::size_t i = 0; i < e.deliveries.size(); ++i) {
+            auto& d = e.deliveries[i];
+            if (!has_streams(d.channel->sid)) continue;
             auto item = std::make_shared<StreamItem>();
             item->seq = e.seqs[i];
             item->event_sid = e.header.id;
-            item->json = e.jsons[i];
-            item->body = std::make_shared<const Body>(e.deliveries[i].body);
-            committed.emplace_back(e.deliveries[i].channel->sid, std::move(item));
+            item->json = std::move(e.jsons[i]);
+            item->body = std::make_shared<const Body>(std::move(d.body));
+            committed.emplace_back(d.channel->sid, std::move(item));
           }
         }
-        fan_out(committed);
+        if (!committed.empty()) fan_out(committed);
       }
       resume_on(executor, shared, std::move(s));
     });
@@ -825,6 +829,11 @@ asio::awaitable<Result<EventService::Published>> EventService::publish_on_events
   }
   enqueue(std::move(plan->outbox));
   co_return Published{std::move(response), false};
+}
+
+bool EventService::has_streams(const std::string& channel_sid) {
+  std::lock_guard lock(streams_mu_);
+  return streams_.contains(channel_sid);
 }
 
 void EventService::fan_out(const std::vector<std::pair<std::string, StreamItemPtr>>& committed) {

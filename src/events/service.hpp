@@ -192,6 +192,7 @@ class EventService final : public ChannelDirectory {
   // Writer thread, after a commit: hands the committed events (channel sid, item) to the live
   // streams of those channels, one job per executor the streams run on.
   void fan_out(const std::vector<std::pair<std::string, StreamItemPtr>>& committed);
+  bool has_streams(const std::string& channel_sid);  // any thread
   void disable_target(const std::string& target_sid, std::string reason);
   const std::vector<std::int64_t>& schedule_for(const Subscriber* sub) const;
 
