@@ -189,13 +189,13 @@ asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, st
     m.status = std::string(*status);
   }
   if (m.url.empty() && m.twiml.empty() && m.status.empty()) {
-    co_return http::error_response(Error::bad_request(
-        codes::kInvalidParameter, "Give Url, Twiml or Status to modify a call"));
+    co_return http::error_response(
+        Error::bad_request(codes::kInvalidParameter, "Give Url, Twiml or Status to modify a call"));
   }
   const bool live = ctx.calls && ctx.calls->modify(scope.account.sid, std::string(sid), m);
   if (!live && m.status.empty()) {
-    co_return http::error_response(Error::bad_request(
-        kInvalidCallState, "Call is not in progress: it cannot be redirected"));
+    co_return http::error_response(
+        Error::bad_request(kInvalidCallState, "Call is not in progress: it cannot be redirected"));
   }
   // An ended call stays as it is; a live one changes on its own worker right after.
   co_return http::json_response(200, call_json(**found));

@@ -51,8 +51,7 @@ asio::awaitable<http::Response> create_application(Context& ctx, const Scope& sc
 asio::awaitable<http::Response> fetch_application(Context& ctx, const Scope& scope,
                                                   std::string_view sid);
 asio::awaitable<http::Response> update_application(Context& ctx, const Scope& scope,
-                                                   std::string_view sid,
-                                                   const http::Form& params);
+                                                   std::string_view sid, const http::Form& params);
 asio::awaitable<http::Response> delete_application(Context& ctx, const Scope& scope,
                                                    std::string_view sid);
 

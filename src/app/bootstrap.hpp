@@ -12,7 +12,7 @@ namespace sb::app {
 
 struct MainAccount {
   store::Account account;
-  bool created = false;          // made by this start
+  bool created = false;  // made by this start
   bool token_from_config = false;
 };
 

@@ -27,10 +27,11 @@ int run_cli(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "Run the daemon");
   serve_cmd->add_option("--config", config_file, "TOML configuration file")
       ->check(CLI::ExistingFile);
-  auto* o_data = serve_cmd->add_option("--data-dir", data_dir,
-                                       "Data directory [SWITCHBOARD_DATA_DIR, ./var]");
-  auto* o_http = serve_cmd->add_option(
-      "--http-listen", http_listen, "HTTP listen address [SWITCHBOARD_HTTP_LISTEN, 127.0.0.1:8080]");
+  auto* o_data =
+      serve_cmd->add_option("--data-dir", data_dir, "Data directory [SWITCHBOARD_DATA_DIR, ./var]");
+  auto* o_http =
+      serve_cmd->add_option("--http-listen", http_listen,
+                            "HTTP listen address [SWITCHBOARD_HTTP_LISTEN, 127.0.0.1:8080]");
   auto* o_sip = serve_cmd->add_option(
       "--sip-listen", sip_listen, "SIP listen address [SWITCHBOARD_SIP_LISTEN, 127.0.0.1:5060]");
   auto* o_url = serve_cmd->add_option(
@@ -40,8 +41,8 @@ int run_cli(int argc, char** argv) {
                                       "trace|debug|info|warn|error|critical|off [info]");
   auto* o_workers =
       serve_cmd->add_option("--workers", workers, "Worker threads [SWITCHBOARD_WORKERS, cores]");
-  auto* o_rtp = serve_cmd->add_option("--rtp-ports", rtp_ports,
-                                      "RTP port range first-last [SWITCHBOARD_RTP_PORTS, 10000-20000]");
+  auto* o_rtp = serve_cmd->add_option(
+      "--rtp-ports", rtp_ports, "RTP port range first-last [SWITCHBOARD_RTP_PORTS, 10000-20000]");
   auto* o_rtp_address = serve_cmd->add_option(
       "--rtp-address", rtp_address,
       "Address peers send RTP to [SWITCHBOARD_RTP_ADDRESS, the SIP listen address]");

@@ -44,8 +44,8 @@ struct SipFront::Shared {
 // One worker's share of the calls: its webhook client, media clock and audio loader, and the
 // CallWorker that runs the calls handed to it.
 struct SipFront::Worker {
-  Worker(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config,
-         Shared& shared, const std::string& rtp_address)
+  Worker(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config, Shared& shared,
+         const std::string& rtp_address)
       : client(io.get_executor()),
         media_clock(io.get_executor()),
         fetcher(client),
@@ -95,8 +95,8 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
     // secret made at each start).
     ua.auth_realm = config.sip_realm;
     ua.auth_secret = random_hex(32);
-    ua.password_lookup = [users = config.sip_users](std::string_view user)
-        -> std::optional<std::string> {
+    ua.password_lookup =
+        [users = config.sip_users](std::string_view user) -> std::optional<std::string> {
       auto it = users.find(std::string(user));
       if (it == users.end()) return std::nullopt;
       return it->second;
@@ -110,8 +110,7 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
   shared_ = std::make_unique<Shared>(deps_, config);
   // Made once here, not on a call's event loop at each <Record>.
   std::error_code fs_error;
-  std::filesystem::create_directories(config.recordings_dir(),
-                                      fs_error);
+  std::filesystem::create_directories(config.recordings_dir(), fs_error);
   if (fs_error) return Error{500, 500, "recordings directory: " + fs_error.message()};
   std::vector<voice::CallWorker*> call_workers;
   for (auto* io : ios_) {
@@ -170,8 +169,9 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
          c->routed.load());
     line("switchboard_calls_completed_total", "Call sessions that ended.", "counter",
          c->completed.load());
-    out += "# HELP switchboard_calls_refused_total INVITEs refused, by reason.\n"
-           "# TYPE switchboard_calls_refused_total counter\n";
+    out +=
+        "# HELP switchboard_calls_refused_total INVITEs refused, by reason.\n"
+        "# TYPE switchboard_calls_refused_total counter\n";
     auto refused = [&out](const char* reason, std::uint64_t v) {
       out += std::string("switchboard_calls_refused_total{reason=\"") + reason + "\"} " +
              std::to_string(v) + "\n";
@@ -181,8 +181,7 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
     refused("no_application", c->no_application.load());
     refused("bad_sdp", c->bad_sdp.load());
     refused("overloaded", c->overloaded.load());
-    auto per_worker = [&out, &c](const char* name, const char* help, const char* type,
-                                 auto field) {
+    auto per_worker = [&out, &c](const char* name, const char* help, const char* type, auto field) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
       for (std::size_t i = 0; i < c->media.size(); ++i) {
         out += std::string(name) + "{worker=\"" + std::to_string(i) + "\"} " +

@@ -1,8 +1,8 @@
 #include "core/config.hpp"
 
+#include <toml++/toml.h>
 #include <charconv>
 #include <set>
-#include <toml++/toml.h>
 
 #include "core/sid.hpp"
 
@@ -89,12 +89,12 @@ Status apply_toml_file(Config& config, const std::string& path) {
 
   static const std::set<std::string, std::less<>> kTop = {
       "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
-      "http",     "sip",        "account",   "demo",  "media"};
-  static const std::set<std::string, std::less<>> kHttp = {
-      "listen", "max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms",
-      "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow",
-                                                          "realm", "users"};
+      "http",     "sip",        "account",   "demo",    "media"};
+  static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
+                                                           "max_header_bytes", "read_timeout_ms",
+                                                           "idle_timeout_ms",  "max_connections"};
+  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow", "realm",
+                                                          "users"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
@@ -116,7 +116,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
     if (auto v = n.value<std::string>()) out = *v;
   };
   auto num = [](const toml::node_view<toml::node>& n, auto& out) {
-    if (auto v = n.value<std::int64_t>(); v && *v >= 0) out = static_cast<std::decay_t<decltype(out)>>(*v);
+    if (auto v = n.value<std::int64_t>(); v && *v >= 0)
+      out = static_cast<std::decay_t<decltype(out)>>(*v);
   };
 
   str(root["data_dir"], config.data_dir);
@@ -167,8 +168,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
   return Ok{};
 }
 
-Status apply_environment(Config& config,
-                         const std::function<const char*(const char*)>& getenv_fn) {
+Status apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn) {
   auto get = [&](const char* name) -> std::optional<std::string> {
     const char* v = getenv_fn(name);
     if (v == nullptr || *v == '\0') return std::nullopt;
@@ -236,8 +236,7 @@ Status validate(const Config& config) {
     return config_error("public_url must start with http:// or https://");
   }
   if (config.account_sid.has_value() != config.auth_token.has_value()) {
-    return config_error(
-        "SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN must be set together");
+    return config_error("SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN must be set together");
   }
   if (config.account_sid && !is_sid(*config.account_sid, sid_prefix::kAccount)) {
     return config_error("account SID must be AC followed by 32 lowercase hex digits");
@@ -245,7 +244,7 @@ Status validate(const Config& config) {
   if (config.auth_token && config.auth_token->size() < 16) {
     return config_error("auth token must be at least 16 characters");
   }
-  static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info", "warn",
+  static const std::set<std::string, std::less<>> kLevels = {"trace", "debug",    "info", "warn",
                                                              "error", "critical", "off"};
   if (!kLevels.contains(config.log_level)) {
     return config_error("log_level must be one of trace, debug, info, warn, error, critical, off");

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <optional>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +47,10 @@ struct Config {
   // Calls and media.
   std::uint16_t rtp_port_min = 10000;  // the UDP range RTP/RTCP pairs come from
   std::uint16_t rtp_port_max = 20000;
-  std::string rtp_address;   // where peers send RTP; empty: the SIP listen address
-  std::uint32_t max_calls = 5000;  // concurrent calls before new INVITEs get 503
+  std::string rtp_address;             // where peers send RTP; empty: the SIP listen address
+  std::uint32_t max_calls = 5000;      // concurrent calls before new INVITEs get 503
   std::vector<std::string> sip_allow;  // CIDR ranges that may call in; empty: anyone
-  bool realtime = false;  // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
+  bool realtime = false;               // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
   // SIP digest credentials callers must present (empty: no challenge); never logged.
   std::map<std::string, std::string> sip_users;
   std::string sip_realm = "switchboard";
@@ -70,8 +70,7 @@ Status parse_port_range(std::string_view text, std::uint16_t& first, std::uint16
 Status apply_toml_file(Config& config, const std::string& path);
 
 // Applies SWITCHBOARD_* variables; `getenv` is a seam for tests.
-Status apply_environment(Config& config,
-                         const std::function<const char*(const char*)>& getenv_fn);
+Status apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn);
 
 // Checks the combined configuration (addresses parse, URL shape, credential shapes).
 Status validate(const Config& config);

@@ -29,8 +29,12 @@ struct Error {
   int status = 500;             // HTTP status
   std::string message;
 
-  static Error bad_request(int code, std::string message) { return {code, 400, std::move(message)}; }
-  static Error not_found(std::string message) { return {codes::kNotFound, 404, std::move(message)}; }
+  static Error bad_request(int code, std::string message) {
+    return {code, 400, std::move(message)};
+  }
+  static Error not_found(std::string message) {
+    return {codes::kNotFound, 404, std::move(message)};
+  }
   static Error internal(std::string message) { return {codes::kInternal, 500, std::move(message)}; }
 };
 
@@ -40,7 +44,7 @@ std::string more_info_url(int code);
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }

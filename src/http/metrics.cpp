@@ -25,16 +25,18 @@ void append_process_metrics(std::string& out, double start_time) {
     for (std::string tok; rest >> tok;) f.push_back(tok);
     if (f.size() > 21) {
       const double cpu = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(ticks);
-      out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-             "# TYPE process_cpu_seconds_total counter\n";
+      out +=
+          "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+          "# TYPE process_cpu_seconds_total counter\n";
       out += "process_cpu_seconds_total " + std::to_string(cpu) + "\n";
-      out += "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-             "# TYPE process_virtual_memory_bytes gauge\n";
+      out +=
+          "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+          "# TYPE process_virtual_memory_bytes gauge\n";
       out += "process_virtual_memory_bytes " + f[20] + "\n";
-      out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-             "# TYPE process_resident_memory_bytes gauge\n";
-      out += "process_resident_memory_bytes " +
-             std::to_string(std::stoll(f[21]) * page) + "\n";
+      out +=
+          "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+          "# TYPE process_resident_memory_bytes gauge\n";
+      out += "process_resident_memory_bytes " + std::to_string(std::stoll(f[21]) * page) + "\n";
     }
   }
   std::size_t fds = 0;
@@ -43,11 +45,13 @@ void append_process_metrics(std::string& out, double start_time) {
     closedir(dir);
     fds = fds >= 3 ? fds - 3 : 0;  // ".", ".." and the DIR's own descriptor
   }
-  out += "# HELP process_open_fds Number of open file descriptors.\n"
-         "# TYPE process_open_fds gauge\n";
+  out +=
+      "# HELP process_open_fds Number of open file descriptors.\n"
+      "# TYPE process_open_fds gauge\n";
   out += "process_open_fds " + std::to_string(fds) + "\n";
-  out += "# HELP process_start_time_seconds Start time of the process since unix epoch.\n"
-         "# TYPE process_start_time_seconds gauge\n";
+  out +=
+      "# HELP process_start_time_seconds Start time of the process since unix epoch.\n"
+      "# TYPE process_start_time_seconds gauge\n";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.3f", start_time);
   out += std::string("process_start_time_seconds ") + buf + "\n";
@@ -117,17 +121,19 @@ std::string Metrics::render() const {
   }
 
   std::string out;
-  out += "# HELP switchboard_http_requests_total HTTP requests served, by route, method and status.\n"
-         "# TYPE switchboard_http_requests_total counter\n";
+  out +=
+      "# HELP switchboard_http_requests_total HTTP requests served, by route, method and status.\n"
+      "# TYPE switchboard_http_requests_total counter\n";
   for (const auto& [key, count] : requests) {
     const auto& [route, method, status] = key;
-    out += "switchboard_http_requests_total{route=\"" + prometheus_label(route) +
-           "\",method=\"" + prometheus_label(method) + "\",status=\"" + std::to_string(status) +
-           "\"} " + std::to_string(count) + "\n";
+    out += "switchboard_http_requests_total{route=\"" + prometheus_label(route) + "\",method=\"" +
+           prometheus_label(method) + "\",status=\"" + std::to_string(status) + "\"} " +
+           std::to_string(count) + "\n";
   }
-  out += "# HELP switchboard_http_request_duration_seconds Time from request read to response "
-         "written.\n"
-         "# TYPE switchboard_http_request_duration_seconds histogram\n";
+  out +=
+      "# HELP switchboard_http_request_duration_seconds Time from request read to response "
+      "written.\n"
+      "# TYPE switchboard_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency) {
     const std::string label = "route=\"" + prometheus_label(route) + "\"";
     std::uint64_t cumulative = 0;
@@ -138,8 +144,8 @@ std::string Metrics::render() const {
     }
     out += "switchboard_http_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " +
            std::to_string(h.count) + "\n";
-    out += "switchboard_http_request_duration_seconds_sum{" + label + "} " +
-           format_double(h.sum) + "\n";
+    out += "switchboard_http_request_duration_seconds_sum{" + label + "} " + format_double(h.sum) +
+           "\n";
     out += "switchboard_http_request_duration_seconds_count{" + label + "} " +
            std::to_string(h.count) + "\n";
   }

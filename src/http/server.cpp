@@ -1,7 +1,7 @@
 #include "http/server.hpp"
 
-#include <boost/beast/http.hpp>
 #include <array>
+#include <boost/beast/http.hpp>
 #include <chrono>
 
 #include "core/log.hpp"
@@ -29,8 +29,7 @@ Response limit_error(const beast::error_code& ec) {
 
 bool is_parse_error(const beast::error_code& ec) {
   return ec.category() == beast::error_code(bhttp::error::bad_method).category() &&
-         ec != bhttp::error::end_of_stream &&
-         ec != bhttp::error::partial_message;
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
 }  // namespace
@@ -52,22 +51,21 @@ Server::~Server() = default;
 Result<tcp::endpoint> Server::listen(const ListenAddress& address) {
   beast::error_code ec;
   auto ip = asio::ip::make_address(address.host == "localhost" ? "127.0.0.1" : address.host, ec);
-  if (ec) return Error::bad_request(codes::kInvalidParameter, "bad listen host '" + address.host + "'");
+  if (ec)
+    return Error::bad_request(codes::kInvalidParameter, "bad listen host '" + address.host + "'");
   const tcp::endpoint endpoint(ip, address.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Error::internal("cannot listen on " + address.host + ":" +
-                           std::to_string(address.port) + ": " + ec.message());
+    return Error::internal("cannot listen on " + address.host + ":" + std::to_string(address.port) +
+                           ": " + ec.message());
   }
   return acceptor_.local_endpoint();
 }
 
-void Server::start() {
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
-}
+void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
 void Server::begin_shutdown() {
   if (stopping_.exchange(true)) return;

@@ -176,8 +176,8 @@ Status migrate(sqlite3* db, int target) {
   if (current < 0) return Error::internal("sqlite: cannot read the schema version");
   if (current > latest_schema_version()) {
     return Error::internal("the data file has schema version " + std::to_string(current) +
-                           ", newer than this binary's " +
-                           std::to_string(latest_schema_version()) + "; upgrade switchboard");
+                           ", newer than this binary's " + std::to_string(latest_schema_version()) +
+                           "; upgrade switchboard");
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= current || m.version > target) continue;

@@ -1,8 +1,8 @@
 // Versioned schema migrations, kept in code; the schema version is SQLite's user_version.
 #pragma once
 
-#include <span>
 #include <sqlite3.h>
+#include <span>
 #include <string>
 
 #include "core/error.hpp"

@@ -10,9 +10,9 @@
 namespace sb::store {
 
 struct Account {
-  std::int64_t id = 0;      // row id: insertion order, used for keyset paging
-  std::string sid;          // AC…
-  std::string owner_sid;    // parent account SID; empty for a main account
+  std::int64_t id = 0;    // row id: insertion order, used for keyset paging
+  std::string sid;        // AC…
+  std::string owner_sid;  // parent account SID; empty for a main account
   std::string friendly_name;
   std::string auth_token;
   std::string status = "active";  // active | suspended | closed

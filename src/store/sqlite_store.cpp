@@ -82,8 +82,7 @@ class SqliteStore::Connection {
   Result<sqlite3_stmt*> prepare(const char* sql) {
     if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
       return Error::internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
     }
     cache_.emplace(sql, stmt);
@@ -124,7 +123,6 @@ class SqliteStore::ReaderLease {
 };
 
 namespace {
-
 
 Account read_account(const Statement& s) {
   Account a;
@@ -167,20 +165,20 @@ void bind_hooks(Statement& s, int first, const WebhookSettings& h) {
       .bind(first + 9, h.sms_fallback_method);
 }
 
-#define SB_HOOK_COLUMNS                                                                       \
-  "voice_url, voice_method, voice_fallback_url, voice_fallback_method, status_callback, "    \
+#define SB_HOOK_COLUMNS                                                                   \
+  "voice_url, voice_method, voice_fallback_url, voice_fallback_method, status_callback, " \
   "status_callback_method, sms_url, sms_method, sms_fallback_url, sms_fallback_method"
 
-#define SB_NUMBER_COLUMNS                                                                     \
-  "id, sid, account_sid, phone_number, friendly_name, voice_application_sid, "              \
+#define SB_NUMBER_COLUMNS                                                      \
+  "id, sid, account_sid, phone_number, friendly_name, voice_application_sid, " \
   "sms_application_sid, date_created, date_updated, " SB_HOOK_COLUMNS
 
-#define SB_APPLICATION_COLUMNS                                                                \
-  "id, sid, account_sid, friendly_name, sms_status_callback, date_created, date_updated, "  \
-  SB_HOOK_COLUMNS
+#define SB_APPLICATION_COLUMNS                                               \
+  "id, sid, account_sid, friendly_name, sms_status_callback, date_created, " \
+  "date_updated, " SB_HOOK_COLUMNS
 
-#define SB_NOTIFICATION_COLUMNS                                                          \
-  "id, sid, account_sid, call_sid, log, error_code, message_text, request_method,"       \
+#define SB_NOTIFICATION_COLUMNS                                                    \
+  "id, sid, account_sid, call_sid, log, error_code, message_text, request_method," \
   " request_url, request_variables, response_body, response_headers, date_created"
 
 Notification read_notification(const Statement& s) {
@@ -201,9 +199,9 @@ Notification read_notification(const Statement& s) {
   return n;
 }
 
-#define SB_CALL_COLUMNS                                                                   \
-  "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status,"  \
-  " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"     \
+#define SB_CALL_COLUMNS                                                                      \
+  "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status," \
+  " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"    \
   " date_created, date_updated"
 
 Call read_call(const Statement& s) {
@@ -430,11 +428,12 @@ struct MutationApplier {
   }
 
   Status operator()(const InsertNumber& m) {
-    auto p = conn.prepare("INSERT INTO incoming_phone_numbers (sid, account_sid, phone_number,"
-                          " friendly_name, voice_application_sid, sms_application_sid,"
-                          " date_created, date_updated, " SB_HOOK_COLUMNS
-                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                          " ?14, ?15, ?16, ?17, ?18)");
+    auto p = conn.prepare(
+        "INSERT INTO incoming_phone_numbers (sid, account_sid, phone_number,"
+        " friendly_name, voice_application_sid, sms_application_sid,"
+        " date_created, date_updated, " SB_HOOK_COLUMNS
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14, ?15, ?16, ?17, ?18)");
     if (!p) return p.error();
     Statement s(*p);
     const IncomingNumber& n = m.number;
@@ -471,10 +470,11 @@ struct MutationApplier {
   }
 
   Status operator()(const InsertApplication& m) {
-    auto p = conn.prepare("INSERT INTO applications (sid, account_sid, friendly_name,"
-                          " sms_status_callback, date_created, date_updated, " SB_HOOK_COLUMNS
-                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                          " ?14, ?15, ?16)");
+    auto p = conn.prepare(
+        "INSERT INTO applications (sid, account_sid, friendly_name,"
+        " sms_status_callback, date_created, date_updated, " SB_HOOK_COLUMNS
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14, ?15, ?16)");
     if (!p) return p.error();
     Statement s(*p);
     const Application& a = m.application;
@@ -582,11 +582,10 @@ struct MutationApplier {
       s.bind(1, m.sid).bind(2, m.account_sid);
       if (auto st = run_write(conn, s, true); !st) return st;
     }
-    for (const char* sql :
-         {"UPDATE incoming_phone_numbers SET voice_application_sid = '' WHERE "
-          "voice_application_sid = ?1",
-          "UPDATE incoming_phone_numbers SET sms_application_sid = '' WHERE "
-          "sms_application_sid = ?1"}) {
+    for (const char* sql : {"UPDATE incoming_phone_numbers SET voice_application_sid = '' WHERE "
+                            "voice_application_sid = ?1",
+                            "UPDATE incoming_phone_numbers SET sms_application_sid = '' WHERE "
+                            "sms_application_sid = ?1"}) {
       auto p = conn.prepare(sql);
       if (!p) return p.error();
       Statement s(*p);
@@ -610,13 +609,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   return open(path, Options{});
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
-                                                       Options options) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, Options options) {
   auto writer = Connection::open(path, true);
   if (!writer) return writer.error();
   if (auto s = migrate((*writer)->handle()); !s) return s.error();
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(path, options, std::move(writer.value())));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(path, options, std::move(writer.value())));
 }
 
 SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
@@ -724,8 +721,9 @@ void SqliteStore::writer_loop() {
 Result<std::optional<Account>> SqliteStore::find_account(std::string_view sid) {
   auto conn = borrow_reader();
   if (!conn) return conn.error();
-  auto p = (*conn)->prepare("SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
-                            " date_created, date_updated FROM accounts WHERE sid = ?1");
+  auto p = (*conn)->prepare(
+      "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
+      " date_created, date_updated FROM accounts WHERE sid = ?1");
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, sid);
@@ -735,9 +733,10 @@ Result<std::optional<Account>> SqliteStore::find_account(std::string_view sid) {
 Result<std::optional<Account>> SqliteStore::first_main_account() {
   auto conn = borrow_reader();
   if (!conn) return conn.error();
-  auto p = (*conn)->prepare("SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
-                            " date_created, date_updated FROM accounts WHERE owner_sid = ''"
-                            " ORDER BY id LIMIT 1");
+  auto p = (*conn)->prepare(
+      "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
+      " date_created, date_updated FROM accounts WHERE owner_sid = ''"
+      " ORDER BY id LIMIT 1");
   if (!p) return p.error();
   Statement s(*p);
   return one<Account>(**conn, s, read_account);
@@ -896,8 +895,8 @@ Result<std::optional<Call>> SqliteStore::find_call(std::string_view account_sid,
                                                    std::string_view sid) {
   auto conn = borrow_reader();
   if (!conn) return conn.error();
-  auto p = (*conn)->prepare("SELECT " SB_CALL_COLUMNS
-                            " FROM calls WHERE sid = ?1 AND account_sid = ?2");
+  auto p =
+      (*conn)->prepare("SELECT " SB_CALL_COLUMNS " FROM calls WHERE sid = ?1 AND account_sid = ?2");
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, sid).bind(2, account_sid);
@@ -907,13 +906,13 @@ Result<std::optional<Call>> SqliteStore::find_call(std::string_view account_sid,
 Result<Page<Call>> SqliteStore::list_calls(const CallFilter& filter, const PageRequest& page) {
   auto conn = borrow_reader();
   if (!conn) return conn.error();
-  auto p = (*conn)->prepare(
-      "SELECT " SB_CALL_COLUMNS
-      " FROM calls WHERE account_sid = ?1 AND (?2 = '' OR to_number = ?2)"
-      " AND (?3 = '' OR from_number = ?3) AND (?4 = '' OR status = ?4)"
-      " AND (?5 = '' OR parent_call_sid = ?5) AND (?6 = 0 OR start_time >= ?6)"
-      " AND (?7 = 0 OR start_time < ?7)"
-      " AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9 OFFSET ?10");
+  auto p =
+      (*conn)->prepare("SELECT " SB_CALL_COLUMNS
+                       " FROM calls WHERE account_sid = ?1 AND (?2 = '' OR to_number = ?2)"
+                       " AND (?3 = '' OR from_number = ?3) AND (?4 = '' OR status = ?4)"
+                       " AND (?5 = '' OR parent_call_sid = ?5) AND (?6 = 0 OR start_time >= ?6)"
+                       " AND (?7 = 0 OR start_time < ?7)"
+                       " AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9 OFFSET ?10");
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from).bind(4, filter.status);

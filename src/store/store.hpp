@@ -77,30 +77,64 @@ struct ApiKeyFilter {
 
 // Writes. Insert fails with a conflict on a duplicate unique key; Update and Delete with
 // not-found when the row is gone.
-struct InsertAccount { Account account; };
-struct UpdateAccount { Account account; };
-struct InsertApiKey { ApiKey key; };
+struct InsertAccount {
+  Account account;
+};
+struct UpdateAccount {
+  Account account;
+};
+struct InsertApiKey {
+  ApiKey key;
+};
 // Writes the key's mutable fields (friendly_name, scopes, date_updated).
-struct UpdateApiKey { ApiKey key; };
-struct DeleteApiKey { std::string account_sid, sid; };
-struct InsertNumber { IncomingNumber number; };
-struct UpdateNumber { IncomingNumber number; };
-struct DeleteNumber { std::string account_sid, sid; };
-struct InsertApplication { Application application; };
-struct UpdateApplication { Application application; };
+struct UpdateApiKey {
+  ApiKey key;
+};
+struct DeleteApiKey {
+  std::string account_sid, sid;
+};
+struct InsertNumber {
+  IncomingNumber number;
+};
+struct UpdateNumber {
+  IncomingNumber number;
+};
+struct DeleteNumber {
+  std::string account_sid, sid;
+};
+struct InsertApplication {
+  Application application;
+};
+struct UpdateApplication {
+  Application application;
+};
 // Also clears the application from every number that pointed at it, in the same transaction.
-struct DeleteApplication { std::string account_sid, sid; };
+struct DeleteApplication {
+  std::string account_sid, sid;
+};
 
-struct InsertNotification { Notification notification; };
-struct InsertCall { Call call; };
+struct InsertNotification {
+  Notification notification;
+};
+struct InsertCall {
+  Call call;
+};
 // Writes the call's mutable fields (status, times, duration, answered_by).
-struct UpdateCall { Call call; };
-struct InsertRecording { Recording recording; };
+struct UpdateCall {
+  Call call;
+};
+struct InsertRecording {
+  Recording recording;
+};
 // Writes the recording's mutable fields (status, channels, duration, start_time, media_path,
 // error_code, date_updated).
-struct UpdateRecording { Recording recording; };
+struct UpdateRecording {
+  Recording recording;
+};
 // Deletes the row only; the WAV file is the caller's to remove.
-struct DeleteRecording { std::string account_sid, sid; };
+struct DeleteRecording {
+  std::string account_sid, sid;
+};
 
 using Mutation =
     std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber,

@@ -29,7 +29,7 @@ struct DigitCollection {
 };
 
 struct CollectedDigits {
-  std::string digits;          // without the finishing key
+  std::string digits;           // without the finishing key
   std::string finished_on_key;  // the key that ended input, or ""
   bool hung_up = false;
 };

@@ -54,9 +54,9 @@ using Prompt = std::variant<Say, Play, Pause>;
 
 struct Gather {
   std::vector<std::string> input = {"dtmf"};  // dtmf, speech
-  std::string action;                          // empty: the current document's URL
+  std::string action;                         // empty: the current document's URL
   std::string method = "POST";
-  int timeout = 5;               // seconds to wait for the first/next digit
+  int timeout = 5;                  // seconds to wait for the first/next digit
   std::string finish_on_key = "#";  // "" disables; one of 0-9 * #
   std::optional<int> num_digits;
   bool action_on_empty_result = false;
@@ -74,11 +74,11 @@ struct Gather {
 struct Record {
   std::string action;
   std::string method = "POST";
-  int timeout = 5;                       // seconds of silence that end the recording; 0 = none
+  int timeout = 5;  // seconds of silence that end the recording; 0 = none
   std::string finish_on_key = "1234567890*#";
-  int max_length = 3600;                 // seconds
+  int max_length = 3600;  // seconds
   bool play_beep = true;
-  std::string trim = "trim-silence";     // trim-silence | do-not-trim
+  std::string trim = "trim-silence";  // trim-silence | do-not-trim
   std::string recording_status_callback;
   std::string recording_status_callback_method = "POST";
   std::vector<std::string> recording_status_callback_event = {"completed"};
@@ -153,7 +153,7 @@ using DialTarget = std::variant<DialNumber, DialSip, DialClient, DialConference,
 struct Dial {
   std::string action;
   std::string method = "POST";
-  int timeout = 30;      // seconds to ring
+  int timeout = 30;        // seconds to ring
   int time_limit = 14400;  // seconds of talk
   std::string caller_id;
   bool hangup_on_star = false;
@@ -221,7 +221,7 @@ struct Message {  // <Message> and the older <Sms>
 
 struct StreamNoun {
   std::string name;
-  std::string url;  // wss://…
+  std::string url;                      // wss://…
   std::string track = "inbound_track";  // inbound_track | outbound_track | both_tracks
   std::string status_callback;
   std::string status_callback_method = "POST";
@@ -245,12 +245,12 @@ struct Stop {
   Position at;
 };
 
-using Verb = std::variant<Say, Play, Pause, Gather, Record, Dial, Hangup, Redirect, Reject,
-                          Enqueue, Leave, Refer, Message, Connect, Start, Stop>;
+using Verb = std::variant<Say, Play, Pause, Gather, Record, Dial, Hangup, Redirect, Reject, Enqueue,
+                          Leave, Refer, Message, Connect, Start, Stop>;
 
 inline constexpr std::array<const char*, std::variant_size_v<Verb>> kVerbNames = {
-    "Say",     "Play",  "Pause",  "Gather", "Record",  "Dial",  "Hangup", "Redirect",
-    "Reject",  "Enqueue", "Leave", "Refer", "Message", "Connect", "Start", "Stop"};
+    "Say",    "Play",    "Pause", "Gather", "Record",  "Dial",    "Hangup", "Redirect",
+    "Reject", "Enqueue", "Leave", "Refer",  "Message", "Connect", "Start",  "Stop"};
 
 inline const char* verb_name(const Verb& verb) { return kVerbNames[verb.index()]; }
 

@@ -12,8 +12,7 @@ inline constexpr int kTooManyDocuments = 12400;
 Interpreter::Interpreter(CallControl& call, DocumentSource& source, InterpreterLimits limits)
     : call_(call), source_(source), limits_(limits) {}
 
-asio::awaitable<void> Interpreter::fail(InterpreterResult& result, int code,
-                                        std::string message) {
+asio::awaitable<void> Interpreter::fail(InterpreterResult& result, int code, std::string message) {
   result.end = CallEnd::kError;
   result.error_code = code;
   result.error_message = std::move(message);

@@ -139,7 +139,8 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     out.cancelled = http::is_cancellation(got.error());
     out.error_code = got.error().code;
     out.error_message = got.error().message;
-    if (!out.cancelled) note(0, out.error_code, out.error_message, hook.method, url, params, nullptr);
+    if (!out.cancelled)
+      note(0, out.error_code, out.error_message, hook.method, url, params, nullptr);
     co_return out;
   }
   http::ClientResponse& res = *got;
@@ -176,8 +177,8 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     for (const auto& d : out.document.diagnostics) {
       const int log = d.level == twiml::Level::kError ? 0 : 1;
       note(log, d.code,
-           d.message + " (line " + std::to_string(d.line) + ", column " +
-               std::to_string(d.column) + ")",
+           d.message + " (line " + std::to_string(d.line) + ", column " + std::to_string(d.column) +
+               ")",
            hook.method, url, params, &res);
     }
     if (!out.document.ok()) {

@@ -4,15 +4,9 @@ namespace sb::voice {
 
 twiml::Params call_params(const CallInfo& call) {
   twiml::Params p = {
-      {"AccountSid", call.account_sid},
-      {"ApiVersion", "2010-04-01"},
-      {"CallSid", call.call_sid},
-      {"CallStatus", call.status},
-      {"Called", call.to},
-      {"Caller", call.from},
-      {"Direction", call.direction},
-      {"From", call.from},
-      {"To", call.to},
+      {"AccountSid", call.account_sid}, {"ApiVersion", "2010-04-01"}, {"CallSid", call.call_sid},
+      {"CallStatus", call.status},      {"Called", call.to},          {"Caller", call.from},
+      {"Direction", call.direction},    {"From", call.from},          {"To", call.to},
   };
   if (!call.forwarded_from.empty()) p.emplace_back("ForwardedFrom", call.forwarded_from);
   if (!call.caller_name.empty()) p.emplace_back("CallerName", call.caller_name);

@@ -1,10 +1,10 @@
 #include "voice/call_session.hpp"
 
+#include <algorithm>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
@@ -108,13 +108,13 @@ void CallSession::finish(const std::string& status) {
     callbacks->notify("completed", call, duration);
     publish_call_event(events, call, "completed", duration);
   };
-  services_.store.write(store::UpdateCall{record_},
-                        [executor = asio::prefer(executor_,
-                                                 asio::execution::outstanding_work.tracked),
-                         announce, sid = record_.sid](Status s) {
-                          if (!s) spdlog::error("call {} not recorded: {}", sid, s.error().message);
-                          asio::post(executor, announce);
-                        });
+  services_.store.write(
+      store::UpdateCall{record_},
+      [executor = asio::prefer(executor_, asio::execution::outstanding_work.tracked), announce,
+       sid = record_.sid](Status s) {
+        if (!s) spdlog::error("call {} not recorded: {}", sid, s.error().message);
+        asio::post(executor, announce);
+      });
 }
 
 asio::awaitable<SessionOutcome> CallSession::run() {
@@ -140,9 +140,9 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     InlineFirst documents(source, std::move(inline_document), route_.application.url);
     inline_document.reset();
     twiml::Interpreter interpreter(*this, documents);
-    out.interpreter = co_await asio::co_spawn(
-        executor_, interpreter.run(first),
-        asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+    out.interpreter =
+        co_await asio::co_spawn(executor_, interpreter.run(first),
+                                asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
     if (hung_up_ || !next_) break;
     // A live modification stopped the running document.
     Modification m = std::move(*next_);
@@ -238,8 +238,7 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
                               std::move(data));
   }
   const auto& events = record.recording_status_callback_event;
-  const bool wants_completed =
-      std::find(events.begin(), events.end(), "completed") != events.end();
+  const bool wants_completed = std::find(events.begin(), events.end(), "completed") != events.end();
   if (record.recording_status_callback.empty() || !wants_completed) co_return out;
   WebhookRequest hook;
   hook.url = resolve_url(route_.application.url, record.recording_status_callback);

@@ -43,7 +43,7 @@ struct SessionServices {
   WebhookServices webhooks;
   store::Store& store;
   CallRegistry* registry = nullptr;  // where the REST API finds live calls
-  CallEventSink* events = nullptr;    // the event router, for calls.* events
+  CallEventSink* events = nullptr;   // the event router, for calls.* events
 };
 
 struct SessionOutcome {
@@ -55,8 +55,8 @@ struct SessionOutcome {
 class CallSession final : public twiml::CallControl {
  public:
   // `call` carries the SIP-side facts (From, To, CallSid); `route` the application.
-  CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg,
-              Route route, CallInfo call);
+  CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg, Route route,
+              CallInfo call);
 
   // Records the call, runs its TwiML to the end, records the end. Call once.
   asio::awaitable<SessionOutcome> run();
@@ -100,7 +100,7 @@ class CallSession final : public twiml::CallControl {
   bool answered_ = false;
   bool hung_up_ = false;
   bool ended_ = false;
-  std::string rejected_status_;  // busy or no-answer after a Reject
+  std::string rejected_status_;       // busy or no-answer after a Reject
   std::optional<Modification> next_;  // a live modification waiting for the interpreter to stop
 };
 

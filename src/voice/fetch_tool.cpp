@@ -14,8 +14,8 @@ class PrintingSink final : public NotificationSink {
  public:
   explicit PrintingSink(std::ostream& out) : out_(out) {}
   void record(store::Notification n) override {
-    out_ << (n.log == 0 ? "error " : "warning ") << n.error_code << ": " << n.message_text
-         << "  [" << n.request_method << " " << n.request_url << "]\n";
+    out_ << (n.log == 0 ? "error " : "warning ") << n.error_code << ": " << n.message_text << "  ["
+         << n.request_method << " " << n.request_url << "]\n";
   }
 
  private:

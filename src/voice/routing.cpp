@@ -108,7 +108,9 @@ Result<AddressAcl> AddressAcl::parse(const std::vector<std::string>& entries) {
     const auto slash = entry.find('/');
     const std::string_view host = std::string_view(entry).substr(0, slash);
     auto bytes = address_bytes(host);
-    if (!bytes) return Error::bad_request(codes::kInvalidParameter, "SIP allow list: '" + entry + "' is not an address or CIDR range");
+    if (!bytes)
+      return Error::bad_request(codes::kInvalidParameter,
+                                "SIP allow list: '" + entry + "' is not an address or CIDR range");
     Rule rule;
     rule.bytes = bytes->first;
     rule.v6 = bytes->second;
@@ -119,7 +121,8 @@ Result<AddressAcl> AddressAcl::parse(const std::vector<std::string>& entries) {
       int n = -1;
       auto [p, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), n);
       if (ec != std::errc{} || p != bits.data() + bits.size() || n < 0 || n > max) {
-        return Error::bad_request(codes::kInvalidParameter, "SIP allow list: bad prefix length in '" + entry + "'");
+        return Error::bad_request(codes::kInvalidParameter,
+                                  "SIP allow list: bad prefix length in '" + entry + "'");
       }
       rule.prefix = n;
     }

@@ -6,8 +6,8 @@
 #include <array>
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "store/store.hpp"
 #include "voice/call_info.hpp"
@@ -22,9 +22,9 @@ struct Route {
 };
 
 enum class RouteFailure {
-  kUnknownNumber,     // SIP 404
-  kInactiveAccount,   // suspended or closed account: SIP 403 (Twilio 10003)
-  kNoApplication,     // the number has no voice URL and no application: SIP 480 (Twilio 11100)
+  kUnknownNumber,    // SIP 404
+  kInactiveAccount,  // suspended or closed account: SIP 403 (Twilio 10003)
+  kNoApplication,    // the number has no voice URL and no application: SIP 480 (Twilio 11100)
 };
 
 struct RouteResult {

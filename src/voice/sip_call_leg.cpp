@@ -79,9 +79,8 @@ struct SipCallLeg::Shared {
   std::optional<media::RecordingResult> recording;
 };
 
-SipCallLeg::SipCallLeg(asio::any_io_executor executor, SipDialogs& dialogs,
-                       sip::CallHandle handle, MediaContext& media, std::string account_sid,
-                       std::string call_sid)
+SipCallLeg::SipCallLeg(asio::any_io_executor executor, SipDialogs& dialogs, sip::CallHandle handle,
+                       MediaContext& media, std::string account_sid, std::string call_sid)
     : executor_(std::move(executor)),
       dialogs_(dialogs),
       handle_(handle),
@@ -100,11 +99,10 @@ media::SessionParams SipCallLeg::params_of(const sip::AudioSession& audio) {
   p.payload_type = audio.codec.payload_type;
   p.telephone_event_pt = audio.telephone_event_pt;
   p.ptime = audio.ptime;
-  p.send = !audio.remote_hold &&
-           (audio.direction == sip::Direction::kSendRecv ||
-            audio.direction == sip::Direction::kSendOnly);
-  p.receive = audio.direction == sip::Direction::kSendRecv ||
-              audio.direction == sip::Direction::kRecvOnly;
+  p.send = !audio.remote_hold && (audio.direction == sip::Direction::kSendRecv ||
+                                  audio.direction == sip::Direction::kSendOnly);
+  p.receive =
+      audio.direction == sip::Direction::kSendRecv || audio.direction == sip::Direction::kRecvOnly;
   return p;
 }
 
@@ -347,8 +345,7 @@ asio::awaitable<twiml::PromptEnd> SipCallLeg::pause(int seconds, bool interrupti
     if (!woke) break;
   }
   if (gone_) co_return twiml::PromptEnd::kHungUp;
-  co_return shared_->digits.empty() ? twiml::PromptEnd::kCompleted
-                                    : twiml::PromptEnd::kInterrupted;
+  co_return shared_->digits.empty() ? twiml::PromptEnd::kCompleted : twiml::PromptEnd::kInterrupted;
 }
 
 asio::awaitable<twiml::CollectedDigits> SipCallLeg::collect_digits(
@@ -428,12 +425,11 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
     // The caller hung up: the recording (complete and playable) still reaches the action URL.
     co_await asio::this_coro::reset_cancellation_state();
   }
-  const media::RecordingResult result =
-      shared_->recording.value_or(media::RecordingResult{media::RecordingEnd::kStopped,
-                                                         options.path, 0, 0});
+  const media::RecordingResult result = shared_->recording.value_or(
+      media::RecordingResult{media::RecordingEnd::kStopped, options.path, 0, 0});
   out.recording_sid = sid;
-  out.recording_url = media_.public_url + "/2010-04-01/Accounts/" + account_sid_ +
-                      "/Recordings/" + sid;
+  out.recording_url =
+      media_.public_url + "/2010-04-01/Accounts/" + account_sid_ + "/Recordings/" + sid;
   out.duration_s = static_cast<int>(std::lround(result.duration_s()));
   out.hung_up = gone_;
   if (result.reason == media::RecordingEnd::kKey && result.key) {
@@ -456,13 +452,13 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
     row.date_updated = row.date_created;
     row.media_path = sid + ".wav";
     auto written = std::make_shared<Wakeup>(executor_);
-    media_.store->write(store::InsertRecording{std::move(row)},
-                        [written, ex = asio::prefer(executor_,
-                                                    asio::execution::outstanding_work.tracked),
-                         sid](Status s) {
-                          if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
-                          asio::post(ex, [written] { written->notify(); });
-                        });
+    media_.store->write(
+        store::InsertRecording{std::move(row)},
+        [written, ex = asio::prefer(executor_, asio::execution::outstanding_work.tracked),
+         sid](Status s) {
+          if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
+          asio::post(ex, [written] { written->notify(); });
+        });
     bool interrupted = false;
     try {
       co_await written->wait(std::chrono::seconds(10));

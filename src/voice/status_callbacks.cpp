@@ -14,9 +14,9 @@ std::shared_ptr<StatusCallbacks> StatusCallbacks::create(asio::any_io_executor e
                                                          std::string auth_token, std::string url,
                                                          std::string method,
                                                          std::set<std::string> events) {
-  return std::shared_ptr<StatusCallbacks>(new StatusCallbacks(
-      std::move(executor), services, std::move(auth_token), std::move(url), std::move(method),
-      std::move(events)));
+  return std::shared_ptr<StatusCallbacks>(
+      new StatusCallbacks(std::move(executor), services, std::move(auth_token), std::move(url),
+                          std::move(method), std::move(events)));
 }
 
 StatusCallbacks::StatusCallbacks(asio::any_io_executor executor, WebhookServices services,

@@ -22,8 +22,7 @@ class StatusCallbacks : public std::enable_shared_from_this<StatusCallbacks> {
  public:
   // The services must outlive every callback in flight (they are per worker).
   static std::shared_ptr<StatusCallbacks> create(asio::any_io_executor executor,
-                                                 WebhookServices services,
-                                                 std::string auth_token,
+                                                 WebhookServices services, std::string auth_token,
                                                  std::string url, std::string method,
                                                  std::set<std::string> events);
 
@@ -38,9 +37,8 @@ class StatusCallbacks : public std::enable_shared_from_this<StatusCallbacks> {
   static constexpr int kStatusCallbackWarning = 15003;
 
  private:
-  StatusCallbacks(asio::any_io_executor executor, WebhookServices services,
-                  std::string auth_token, std::string url, std::string method,
-                  std::set<std::string> events);
+  StatusCallbacks(asio::any_io_executor executor, WebhookServices services, std::string auth_token,
+                  std::string url, std::string method, std::set<std::string> events);
   static asio::awaitable<void> drain(std::shared_ptr<StatusCallbacks> self);
 
   asio::any_io_executor executor_;

@@ -17,7 +17,7 @@ namespace sb::testing {
 
 struct RecordedRequest {
   std::string method;
-  std::string target;  // path and query as received
+  std::string target;                          // path and query as received
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
@@ -90,8 +90,8 @@ class AppServer {
  private:
   boost::asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(
-          boost::asio::as_tuple(boost::asio::use_awaitable));
+      auto [ec, socket] =
+          co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
       if (ec) co_return;
       boost::asio::co_spawn(io_, session(std::move(socket)), boost::asio::detached);
     }
@@ -141,8 +141,8 @@ class AppServer {
       res.body() = r.body;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
-      auto [wec, wn] = co_await http::async_write(socket, res,
-                                                  boost::asio::as_tuple(boost::asio::use_awaitable));
+      auto [wec, wn] = co_await http::async_write(
+          socket, res, boost::asio::as_tuple(boost::asio::use_awaitable));
       {
         std::function<void()> hook;
         {

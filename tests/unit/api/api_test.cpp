@@ -20,7 +20,7 @@ TEST_F(ApiTest, MissingOrWrongCredentialsGet401WithCode20003) {
   EXPECT_EQ(call(bhttp::verb::get, numbers(main_), &wrong).result_int(), 401);
 
   http::Request garbage{bhttp::verb::get, numbers(main_), 11};
-  for (const char* header : {"Basic !!!", "Bearer abc", "Basic " , "Basic Zm9v"}) {
+  for (const char* header : {"Basic !!!", "Bearer abc", "Basic ", "Basic Zm9v"}) {
     garbage.set(bhttp::field::authorization, header);
     EXPECT_EQ(send(garbage).result_int(), 401) << header;
   }
@@ -123,14 +123,14 @@ TEST_F(ApiTest, BadInputIsA4xxAndWritesNothing) {
                 .result_int(),
             404);
   EXPECT_EQ(call(bhttp::verb::get, numbers(main_) + "/", &main_).result_int(), 404);
-  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/" + main_.sid + "/IncomingPhoneNumbers",
-                 &main_)
-                .result_int(),
-            404);
-  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/ACnothex/IncomingPhoneNumbers.json",
-                 &main_)
-                .result_int(),
-            404);
+  EXPECT_EQ(
+      call(bhttp::verb::get, "/2010-04-01/Accounts/" + main_.sid + "/IncomingPhoneNumbers", &main_)
+          .result_int(),
+      404);
+  EXPECT_EQ(
+      call(bhttp::verb::get, "/2010-04-01/Accounts/ACnothex/IncomingPhoneNumbers.json", &main_)
+          .result_int(),
+      404);
   EXPECT_EQ(call(bhttp::verb::get, number(main_, "PNshort"), &main_).result_int(), 404);
   auto put = call(bhttp::verb::put, numbers(main_), &main_);
   EXPECT_EQ(put.result_int(), 405);
@@ -168,8 +168,8 @@ TEST_F(ApiTest, ApplicationsAndVoiceApplicationSid) {
   EXPECT_TRUE(is_sid(app_sid, "AP"));
 
   const std::string number_sid = create_number(main_, "+14155550100");
-  auto assigned = call(bhttp::verb::post, number(main_, number_sid), &main_,
-                       "VoiceApplicationSid=" + app_sid);
+  auto assigned =
+      call(bhttp::verb::post, number(main_, number_sid), &main_, "VoiceApplicationSid=" + app_sid);
   ASSERT_EQ(assigned.result_int(), 200) << assigned.body();
   EXPECT_EQ(json(assigned)["voice_application_sid"].as_string(), app_sid);
 
@@ -179,13 +179,15 @@ TEST_F(ApiTest, ApplicationsAndVoiceApplicationSid) {
   auto refused = call(bhttp::verb::post, number(main_, number_sid), &main_,
                       "VoiceApplicationSid=" + std::string(foreign["sid"].as_string()));
   EXPECT_EQ(json(refused)["code"].as_int64(), 21420);
-  EXPECT_EQ(call(bhttp::verb::get, "/2010-04-01/Accounts/" + main_.sid + "/Applications/" +
-                                       std::string(foreign["sid"].as_string()) + ".json",
+  EXPECT_EQ(call(bhttp::verb::get,
+                 "/2010-04-01/Accounts/" + main_.sid + "/Applications/" +
+                     std::string(foreign["sid"].as_string()) + ".json",
                  &main_)
                 .result_int(),
             404);
 
-  const std::string app_path = "/2010-04-01/Accounts/" + main_.sid + "/Applications/" + app_sid + ".json";
+  const std::string app_path =
+      "/2010-04-01/Accounts/" + main_.sid + "/Applications/" + app_sid + ".json";
   EXPECT_EQ(json(call(bhttp::verb::get, app_path, &main_))["voice_method"].as_string(), "GET");
   auto listed = json(call(bhttp::verb::get, apps + "?FriendlyName=IVR", &main_));
   EXPECT_EQ(listed["applications"].as_array().size(), 1u);
@@ -245,12 +247,14 @@ TEST_F(ApiTest, NotificationsListNewestFirstScopedAndFiltered) {
 
   auto paged = json(call(bhttp::verb::get, path + "?PageSize=2", &main_));
   ASSERT_FALSE(paged["next_page_uri"].is_null());
-  auto second = json(call(bhttp::verb::get, std::string(paged["next_page_uri"].as_string()), &main_));
+  auto second =
+      json(call(bhttp::verb::get, std::string(paged["next_page_uri"].as_string()), &main_));
   ASSERT_EQ(second["notifications"].as_array().size(), 1u);
   EXPECT_EQ(second["notifications"].as_array()[0].as_object().at("error_code").as_string(),
             "11200");
 
-  const std::string one = "/2010-04-01/Accounts/" + main_.sid + "/Notifications/" + newest + ".json";
+  const std::string one =
+      "/2010-04-01/Accounts/" + main_.sid + "/Notifications/" + newest + ".json";
   EXPECT_EQ(call(bhttp::verb::get, one, &main_).result_int(), 200);
   EXPECT_EQ(call(bhttp::verb::get, one, &other_).result_int(), 404);
   EXPECT_EQ(call(bhttp::verb::delete_, one, &main_).result_int(), 405);

@@ -13,9 +13,9 @@ TEST(Pagination, DefaultsAndLimits) {
   EXPECT_EQ(p->page, 0u);
   EXPECT_EQ(p->page_size, 50u);
   EXPECT_TRUE(parse_page_params(query("PageSize=1000")));
-  for (const char* bad : {"PageSize=0", "PageSize=1001", "PageSize=-1", "PageSize=ten",
-                          "Page=-2", "Page=1x", "PageToken=XX12", "PageToken=PA",
-                          "PageToken=PA0", "PageToken=PAabc"}) {
+  for (const char* bad :
+       {"PageSize=0", "PageSize=1001", "PageSize=-1", "PageSize=ten", "Page=-2", "Page=1x",
+        "PageToken=XX12", "PageToken=PA", "PageToken=PA0", "PageToken=PAabc"}) {
     auto r = parse_page_params(query(bad));
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().status, 400);

@@ -56,8 +56,8 @@ TEST(Config, EnvironmentOverridesFileAndFileOverridesDefaults) {
   EXPECT_EQ(c.sip_listen, "0.0.0.0:5080");
   EXPECT_EQ(c.effective_public_url(), "https://voice.example");
 
-  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_DATA_DIR", "/tmp/x"},
-                                           {"SWITCHBOARD_HTTP_LISTEN", "127.0.0.1:1"}})));
+  ASSERT_TRUE(apply_environment(
+      c, env_of({{"SWITCHBOARD_DATA_DIR", "/tmp/x"}, {"SWITCHBOARD_HTTP_LISTEN", "127.0.0.1:1"}})));
   EXPECT_EQ(c.data_dir, "/tmp/x");
   EXPECT_EQ(c.http_listen, "127.0.0.1:1");
   EXPECT_EQ(c.sip_listen, "0.0.0.0:5080");  // untouched by the environment
@@ -81,8 +81,8 @@ TEST(Config, UnknownKeysAndBadSyntaxAreErrorsWithTheirPlace) {
 
 TEST(Config, CredentialsMustComeTogetherAndHaveTheRightShape) {
   Config c;
-  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_ACCOUNT_SID",
-                                            "AC0123456789abcdef0123456789abcdef"}})));
+  ASSERT_TRUE(apply_environment(
+      c, env_of({{"SWITCHBOARD_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"}})));
   EXPECT_FALSE(validate(c));
   c.auth_token = "0123456789abcdef0123456789abcdef";
   EXPECT_TRUE(validate(c));

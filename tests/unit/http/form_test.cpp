@@ -6,7 +6,8 @@ namespace sb::http {
 namespace {
 
 TEST(Form, DecodesPercentAndPlus) {
-  auto f = parse_form("PhoneNumber=%2B14155550100&FriendlyName=Front+desk&Url=http%3A%2F%2Fa.b%2Fc");
+  auto f =
+      parse_form("PhoneNumber=%2B14155550100&FriendlyName=Front+desk&Url=http%3A%2F%2Fa.b%2Fc");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->get("PhoneNumber"), "+14155550100");
   EXPECT_EQ(f->get("FriendlyName"), "Front desk");

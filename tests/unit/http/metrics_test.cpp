@@ -11,11 +11,13 @@ TEST(Metrics, CountsByRouteMethodAndStatusAcrossShards) {
   m.record_request(1, "/a", "GET", 200, 0.003);
   m.record_request(1, "/a", "POST", 400, 0.2);
   const std::string out = m.render();
-  EXPECT_NE(out.find("switchboard_http_requests_total{route=\"/a\",method=\"GET\",status=\"200\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("switchboard_http_requests_total{route=\"/a\",method=\"GET\",status=\"200\"} 2"),
+      std::string::npos)
       << out;
-  EXPECT_NE(out.find("switchboard_http_requests_total{route=\"/a\",method=\"POST\",status=\"400\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find("switchboard_http_requests_total{route=\"/a\",method=\"POST\",status=\"400\"} 1"),
+      std::string::npos);
 }
 
 TEST(Metrics, HistogramBucketsAreCumulative) {
@@ -44,9 +46,7 @@ TEST(Metrics, ProcessFiguresAndCollectors) {
   EXPECT_NE(out.find("custom_total 7\n"), std::string::npos);
 }
 
-TEST(Metrics, EscapesLabelValues) {
-  EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-}
+TEST(Metrics, EscapesLabelValues) { EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
 
 }  // namespace
 }  // namespace sb::http

@@ -81,14 +81,15 @@ namespace sb::sip {
 namespace {
 
 TEST(Digest, GarbageCredentialsAndChallengesAreErrorsNotCrashes) {
-  for (const char* bad : {"", "Digest", "Basic dXNlcjpwYXNz", "Digest username=",
-                          "Digest username=\"a", "Digest ,,,,=,=\"", "Digest algorithm=ROT13",
-                          "Digest username=\"a\", algorithm=ROT13, algorithm=MD5",
-                          "\x01\x02\xff garbage"}) {
+  for (const char* bad :
+       {"", "Digest", "Basic dXNlcjpwYXNz", "Digest username=", "Digest username=\"a",
+        "Digest ,,,,=,=\"", "Digest algorithm=ROT13",
+        "Digest username=\"a\", algorithm=ROT13, algorithm=MD5", "\x01\x02\xff garbage"}) {
     EXPECT_FALSE(parse_credentials(bad)) << bad;
   }
-  for (const char* bad : {"", "Digest", "Digest realm=\"r\"", "Digest nonce=\"n\", algorithm=SHA-512",
-                          "Digest nonce=\"n\", algorithm=ROT13, algorithm=MD5", "Bearer x"}) {
+  for (const char* bad :
+       {"", "Digest", "Digest realm=\"r\"", "Digest nonce=\"n\", algorithm=SHA-512",
+        "Digest nonce=\"n\", algorithm=ROT13, algorithm=MD5", "Bearer x"}) {
     EXPECT_FALSE(parse_challenge(bad)) << bad;
   }
   auto ok = parse_challenge("Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256, qop=\"auth\"");

@@ -451,8 +451,8 @@ TEST_F(UaTest, SessionTimerWithoutRefreshEndsTheCallWithBye) {
   const std::string tag(ok->to().tag());
   inject(*b_,
          "ACK sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKack\r\n"
-         "From: <sip:x@10.0.0.9>;tag=x1\r\nTo: <sip:b@10.0.0.2>;tag=" + tag +
-             "\r\nCall-ID: raw-1\r\nCSeq: 5 ACK\r\nContent-Length: 0\r\n\r\n");
+         "From: <sip:x@10.0.0.9>;tag=x1\r\nTo: <sip:b@10.0.0.2>;tag=" +
+             tag + "\r\nCall-ID: raw-1\r\nCSeq: 5 ACK\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(b_->events.answered.size(), 1u);
 
   // 90 s with the caller refreshing: we must hang up a third (30 s) before expiry, so at 60 s.
@@ -466,7 +466,7 @@ TEST_F(UaTest, SessionTimerWithoutRefreshEndsTheCallWithBye) {
   net_.advance(105s);  // past the first deadline (60 s), before the refreshed one (110 s)
   EXPECT_EQ(net_.count("BYE "), 0);
   EXPECT_TRUE(b_->events.ended.empty());
-  net_.advance(115s);  // no refresh since 50 s
+  net_.advance(115s);                // no refresh since 50 s
   EXPECT_GE(net_.count("BYE "), 1);  // retransmitted: nobody answers at the raw address
   ASSERT_EQ(b_->events.ended.size(), 1u);
   EXPECT_EQ(b_->events.ended[0], std::make_pair(bh, EndReason::kTimeout));

@@ -60,12 +60,13 @@ TEST(Migrations, EveryEarlierVersionUpgradesWithItsData) {
       ASSERT_TRUE(migrate(db.db, from));
       ASSERT_EQ(schema_version(db.db), from);
       db.exec(std::string("INSERT INTO accounts (sid, auth_token, date_created, date_updated)"
-                          " VALUES ('") + kSid + "', 'tok', 1, 1)");
+                          " VALUES ('") +
+              kSid + "', 'tok', 1, 1)");
       if (from >= 2) {
         db.exec(std::string("INSERT INTO incoming_phone_numbers (sid, account_sid, phone_number,"
                             " date_created, date_updated) VALUES"
-                            " ('PN0123456789abcdef0123456789abcdef', '") + kSid +
-                "', '+14155550100', 1, 1)");
+                            " ('PN0123456789abcdef0123456789abcdef', '") +
+                kSid + "', '+14155550100', 1, 1)");
       }
       if (from >= 5) {
         db.exec(std::string("INSERT INTO calls (sid, account_sid, status, direction,"

@@ -33,11 +33,10 @@ class InterpreterTest : public ::testing::Test {
     FetchRequest first;
     first.url = std::move(url);
     Interpreter interpreter(call_, source_, limits);
-    asio::co_spawn(io, interpreter.run(first),
-                   [&](std::exception_ptr e, InterpreterResult r) {
-                     if (e) std::rethrow_exception(e);
-                     result = std::move(r);
-                   });
+    asio::co_spawn(io, interpreter.run(first), [&](std::exception_ptr e, InterpreterResult r) {
+      if (e) std::rethrow_exception(e);
+      result = std::move(r);
+    });
     io.run();
     return result;
   }
@@ -51,8 +50,8 @@ TEST_F(InterpreterTest, SaysThenHangsUp) {
   auto r = run();
   EXPECT_EQ(r.end, CallEnd::kCompleted);
   EXPECT_EQ(r.documents, 1);
-  EXPECT_THAT(call_.log, ElementsAre("fetch:POST http://app.test/voice", "answer", "say:Hello",
-                                     "hangup"));
+  EXPECT_THAT(call_.log,
+              ElementsAre("fetch:POST http://app.test/voice", "answer", "say:Hello", "hangup"));
 }
 
 TEST_F(InterpreterTest, RunningOutOfVerbsHangsUp) {
@@ -61,8 +60,8 @@ TEST_F(InterpreterTest, RunningOutOfVerbsHangsUp) {
   source_.documents["http://app.test/voice"] = doc({p});
   auto r = run();
   EXPECT_EQ(r.end, CallEnd::kCompleted);
-  EXPECT_THAT(call_.log, ElementsAre("fetch:POST http://app.test/voice", "answer", "pause:2",
-                                     "hangup"));
+  EXPECT_THAT(call_.log,
+              ElementsAre("fetch:POST http://app.test/voice", "answer", "pause:2", "hangup"));
 }
 
 TEST_F(InterpreterTest, GatherPostsDigitsToItsAction) {
@@ -75,10 +74,9 @@ TEST_F(InterpreterTest, GatherPostsDigitsToItsAction) {
   call_.digit_script = {"42#"};
   auto r = run();
   EXPECT_EQ(r.documents, 2);
-  EXPECT_THAT(call_.log,
-              ElementsAre("fetch:POST http://app.test/voice", "answer", "say:Press a key",
-                          "collect:timeout=3,finish=#", "fetch:POST http://app.test/menu",
-                          "say:Thanks", "hangup"));
+  EXPECT_THAT(call_.log, ElementsAre("fetch:POST http://app.test/voice", "answer",
+                                     "say:Press a key", "collect:timeout=3,finish=#",
+                                     "fetch:POST http://app.test/menu", "say:Thanks", "hangup"));
   ASSERT_EQ(source_.requests.size(), 2u);
   EXPECT_EQ(source_.requests[1].base, "http://app.test/voice");
   EXPECT_THAT(source_.requests[1].params,

@@ -58,10 +58,11 @@ class ApplicationSourceTest : public ::testing::Test {
     first.url = app.url;
     first.method = app.method;
     twiml::InterpreterResult result;
-    asio::co_spawn(io_, interpreter.run(first), [&](std::exception_ptr e, twiml::InterpreterResult r) {
-      if (e) std::rethrow_exception(e);
-      result = std::move(r);
-    });
+    asio::co_spawn(io_, interpreter.run(first),
+                   [&](std::exception_ptr e, twiml::InterpreterResult r) {
+                     if (e) std::rethrow_exception(e);
+                     result = std::move(r);
+                   });
     io_.run();
     io_.restart();
     requests_made_ = source.requests_made();
@@ -83,7 +84,8 @@ class ApplicationSourceTest : public ::testing::Test {
       for (const auto& [k, v] : form->fields()) params.emplace_back(k, v);
     }
     auto it = r.headers.find("x-twilio-signature");
-    return it != r.headers.end() && http::validate_twilio_signature(kToken, url, params, it->second);
+    return it != r.headers.end() &&
+           http::validate_twilio_signature(kToken, url, params, it->second);
   }
 
   AppServer server_;
@@ -153,8 +155,7 @@ struct Fault {
   int code;
 };
 
-class FallbackTest : public ApplicationSourceTest,
-                     public ::testing::WithParamInterface<Fault> {};
+class FallbackTest : public ApplicationSourceTest, public ::testing::WithParamInterface<Fault> {};
 
 TEST_P(FallbackTest, EachFaultReachesTheFallbackWithItsErrorCode) {
   const Fault& f = GetParam();
@@ -213,9 +214,9 @@ TEST_F(ApplicationSourceTest, AFailingFallbackEndsInTheErrorMessageAndHangUp) {
   auto r = run(app("/voice", "/fallback"));
   EXPECT_EQ(r.end, twiml::CallEnd::kError);
   EXPECT_EQ(r.error_code, 12100);
-  EXPECT_THAT(fake_.log, ::testing::ElementsAre(
-                             "answer", std::string("say:") + twiml::kApplicationErrorText,
-                             "hangup"));
+  EXPECT_THAT(fake_.log,
+              ::testing::ElementsAre("answer", std::string("say:") + twiml::kApplicationErrorText,
+                                     "hangup"));
   ASSERT_EQ(sink_.notes.size(), 2u);
   EXPECT_EQ(sink_.notes[0].error_code, 11217);
   EXPECT_EQ(sink_.notes[1].error_code, 12100);
@@ -230,8 +231,9 @@ TEST_F(ApplicationSourceTest, NoFallbackMeansTheErrorMessage) {
 }
 
 TEST_F(ApplicationSourceTest, PlainTextIsSpokenAndAudioIsPlayedWithoutFallback) {
-  server_.reply("/text", Reply{200, "text/plain; charset=utf-8", "Your balance is ten dollars",
-                               {}, 0, false});
+  server_.reply(
+      "/text",
+      Reply{200, "text/plain; charset=utf-8", "Your balance is ten dollars", {}, 0, false});
   server_.reply("/fallback", twiml("<Response><Say>wrong</Say></Response>"));
   run(app("/text", "/fallback"));
   EXPECT_THAT(fake_.log,
@@ -240,8 +242,8 @@ TEST_F(ApplicationSourceTest, PlainTextIsSpokenAndAudioIsPlayedWithoutFallback) 
   fake_ = {};
   server_.reply("/audio", Reply{200, "audio/wav", std::string(44, '\0'), {}, 0, false});
   run(app("/audio", "/fallback"));
-  EXPECT_THAT(fake_.log, ::testing::ElementsAre("answer", "play:" + server_.url("/audio"),
-                                                "hangup"));
+  EXPECT_THAT(fake_.log,
+              ::testing::ElementsAre("answer", "play:" + server_.url("/audio"), "hangup"));
   EXPECT_TRUE(server_.requests_to("/fallback").empty());
 }
 
@@ -260,11 +262,13 @@ TEST_F(ApplicationSourceTest, GatherActionIsResolvedAgainstTheDocumentAndGetsDig
 }
 
 TEST_F(ApplicationSourceTest, CookiesComeBackOnTheCallsLaterRequests) {
-  server_.reply("/voice", Reply{200, "text/xml",
-                                "<Response><Redirect>/second</Redirect></Response>",
-                                {{"Set-Cookie", "session=abc123; Path=/"},
-                                 {"Set-Cookie", "lang=fr"}},
-                                0, false});
+  server_.reply("/voice",
+                Reply{200,
+                      "text/xml",
+                      "<Response><Redirect>/second</Redirect></Response>",
+                      {{"Set-Cookie", "session=abc123; Path=/"}, {"Set-Cookie", "lang=fr"}},
+                      0,
+                      false});
   server_.reply("/second", twiml("<Response><Hangup/></Response>"));
   run(app("/voice"));
   auto second = server_.requests_to("/second");
@@ -280,8 +284,8 @@ TEST_F(ApplicationSourceTest, GetResponsesWithAnETagAreRevalidated) {
     if (r.headers.count("if-none-match") && r.headers.at("if-none-match") == "\"v1\"") {
       return Reply{304, "", "", {{"ETag", "\"v1\""}}, 0, false};
     }
-    return Reply{200, "text/xml", "<Response><Say>Cached</Say></Response>",
-                 {{"ETag", "\"v1\""}}, 0, false};
+    return Reply{200, "text/xml", "<Response><Say>Cached</Say></Response>", {{"ETag", "\"v1\""}},
+                 0,   false};
   });
   auto a = app("/cached");
   a.method = "GET";
@@ -317,9 +321,9 @@ TEST_F(ApplicationSourceTest, StatusCallbacksAreOrderedAndNeverDelayTheCall) {
   server_.reply("/voice", twiml("<Response><Say>Hi</Say><Hangup/></Response>"));
   server_.reply("/status", Reply{200, "text/plain", "", {}, 0, /*hold=*/true});
   services_.emplace(WebhookServices{client_, sink_, cache_, clock_});
-  auto callbacks = StatusCallbacks::create(io_.get_executor(), *services_, kToken,
-                                           server_.url("/status"), "POST",
-                                           {"initiated", "ringing", "answered", "completed"});
+  auto callbacks =
+      StatusCallbacks::create(io_.get_executor(), *services_, kToken, server_.url("/status"),
+                              "POST", {"initiated", "ringing", "answered", "completed"});
   ApplicationSource source(*services_, call_, app("/voice"), kToken);
   twiml::Interpreter interpreter(fake_, source);
   bool finished = false;
@@ -399,16 +403,18 @@ TEST_F(ApplicationSourceTest, AHangUpCancelsThePendingWebhookAndEndsTheCall) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->end, twiml::CallEnd::kHungUp);
   EXPECT_EQ(client_.pending(), 0u);
-  EXPECT_TRUE(fake_.log.empty());   // nothing was played to a caller who is gone
+  EXPECT_TRUE(fake_.log.empty());    // nothing was played to a caller who is gone
   EXPECT_TRUE(sink_.notes.empty());  // a hang-up is not an application error
 }
 
 TEST(Webhook, ResolvesRelativeUrls) {
-  EXPECT_EQ(resolve_url("https://a.example/ivr/menu?x=1", "choice"), "https://a.example/ivr/choice");
+  EXPECT_EQ(resolve_url("https://a.example/ivr/menu?x=1", "choice"),
+            "https://a.example/ivr/choice");
   EXPECT_EQ(resolve_url("https://a.example/ivr/menu", "/top"), "https://a.example/top");
   EXPECT_EQ(resolve_url("https://a.example/ivr/menu#tt=100", "next#rc=2"),
             "https://a.example/ivr/next#rc=2");
-  EXPECT_EQ(resolve_url("https://a.example/ivr/menu", "https://b.example/x"), "https://b.example/x");
+  EXPECT_EQ(resolve_url("https://a.example/ivr/menu", "https://b.example/x"),
+            "https://b.example/x");
   EXPECT_EQ(resolve_url("https://a.example/ivr/menu", ""), "https://a.example/ivr/menu");
   EXPECT_EQ(url_host("HTTPS://App.Example:8443/x"), "app.example");
 }

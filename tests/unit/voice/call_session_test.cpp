@@ -153,8 +153,9 @@ class CallSessionTest : public ::testing::Test {
 };
 
 TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
-  server_.reply("/voice",
-                Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
+  server_.reply(
+      "/voice",
+      Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
   server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
   FakeLeg leg;
   leg.clock = &clock_;
@@ -176,8 +177,9 @@ TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
 }
 
 TEST_F(CallSessionTest, StatusChangesArePublishedAsCallEvents) {
-  server_.reply("/voice",
-                Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
+  server_.reply(
+      "/voice",
+      Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
   FakeLeg leg;
   RecordingEvents events;
   auto svc = services();
@@ -192,8 +194,9 @@ TEST_F(CallSessionTest, StatusChangesArePublishedAsCallEvents) {
 }
 
 TEST_F(CallSessionTest, RejectBusyAnswers486AndEndsBusy) {
-  server_.reply("/voice", Reply{200, "text/xml", "<Response><Reject reason=\"busy\"/></Response>",
-                                {}, 0, false});
+  server_.reply(
+      "/voice",
+      Reply{200, "text/xml", "<Response><Reject reason=\"busy\"/></Response>", {}, 0, false});
   server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
   FakeLeg leg;
   auto out = run_call(leg);
@@ -213,7 +216,11 @@ TEST_F(CallSessionTest, RejectedIsDeclinedWith603AsNoAnswer) {
 }
 
 TEST_F(CallSessionTest, CancelWhileTheFirstWebhookIsPendingEndsCanceled) {
-  server_.reply("/voice", Reply{200, "text/xml", "<Response><Say>late</Say></Response>", {}, 0,
+  server_.reply("/voice", Reply{200,
+                                "text/xml",
+                                "<Response><Say>late</Say></Response>",
+                                {},
+                                0,
                                 /*hold=*/true});
   server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
   FakeLeg leg;
@@ -233,9 +240,12 @@ TEST_F(CallSessionTest, CancelWhileTheFirstWebhookIsPendingEndsCanceled) {
 }
 
 TEST_F(CallSessionTest, ACallerHangUpDuringSayEndsCompletedWithoutOurBye) {
-  server_.reply("/voice", Reply{200, "text/xml",
-                                "<Response><Say>long story</Say><Say>never</Say></Response>", {},
-                                0, false});
+  server_.reply("/voice", Reply{200,
+                                "text/xml",
+                                "<Response><Say>long story</Say><Say>never</Say></Response>",
+                                {},
+                                0,
+                                false});
   FakeLeg leg;
   leg.block_say = true;
   CallSession session(io_.get_executor(), services(), leg, route_, call_);
@@ -252,8 +262,8 @@ TEST_F(CallSessionTest, ACallerHangUpDuringSayEndsCompletedWithoutOurBye) {
 }
 
 TEST_F(CallSessionTest, LiveModificationReplacesTheRunningDocument) {
-  server_.reply("/voice", Reply{200, "text/xml", "<Response><Say>hold music</Say></Response>", {},
-                                0, false});
+  server_.reply("/voice",
+                Reply{200, "text/xml", "<Response><Say>hold music</Say></Response>", {}, 0, false});
   FakeLeg leg;
   leg.block_say = true;
   CallRegistry registry;
@@ -280,8 +290,8 @@ TEST_F(CallSessionTest, LiveModificationReplacesTheRunningDocument) {
 }
 
 TEST_F(CallSessionTest, StatusCompletedHangsUpALiveCall) {
-  server_.reply("/voice", Reply{200, "text/xml", "<Response><Say>forever</Say></Response>", {}, 0,
-                                false});
+  server_.reply("/voice",
+                Reply{200, "text/xml", "<Response><Say>forever</Say></Response>", {}, 0, false});
   FakeLeg leg;
   leg.block_say = true;
   CallRegistry registry;
