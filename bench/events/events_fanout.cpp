@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "api/api.hpp"
-#include "api/events_api.hpp"
 #include "app/bootstrap.hpp"
+#include "app/event_router.hpp"
 #include "core/log.hpp"
 #include "events/delivery_policy.hpp"
 #include "http/base64.hpp"
@@ -403,7 +403,7 @@ int main(int argc, char** argv) {
   if (!opened) return 1;
   auto& store = **opened;
   sb::SystemClock clock;
-  sb::Config config;
+  sb::app::Config config;
   config.data_dir = dir.path().string();
   config.account_sid = "AC" + std::string(32, 'a');
   config.auth_token = std::string(32, 'b');
@@ -419,16 +419,16 @@ int main(int argc, char** argv) {
   asio::io_context& server_io = *server_ios.front();
   sb::http::Metrics metrics(static_cast<unsigned>(http_workers));
   sb::api::Api api(store, clock, metrics);
-  sb::HttpLimits limits;
+  sb::http::ServerLimits limits;
   sb::http::Server server(
       worker_ptrs, limits,
       [&api](sb::http::Request& req, sb::http::RequestInfo& info) { return api.handle(req, info); },
       metrics);
   auto ep = server.listen({"127.0.0.1", 0});
   if (!ep) return 1;
-  auto module =
-      sb::app::start_events(config, store, api, "http://127.0.0.1:" + std::to_string(ep->port()));
-  auto* svc = sb::app::events_service(module);
+  auto router = sb::app::EventRouter::start(config, store, api,
+                                            "http://127.0.0.1:" + std::to_string(ep->port()));
+  auto* svc = &router->service();
   server.start();
   std::vector<std::thread> server_threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> server_guards;
@@ -567,7 +567,7 @@ int main(int argc, char** argv) {
   server_guards.clear();
   for (auto& io : server_ios) io->stop();
   for (auto& t : server_threads) t.join();
-  sb::app::stop_events(module);
+  router->stop();
   store.close();
   return 0;
 }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/config.hpp"
+#include "app/config.hpp"
 #include "core/time.hpp"
 #include "store/store.hpp"
 

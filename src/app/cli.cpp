@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "app/config.hpp"
 #include "app/daemon.hpp"
-#include "core/config.hpp"
 #include "core/log.hpp"
 #include "twiml/lint.hpp"
 #include "voice/fetch_tool.hpp"

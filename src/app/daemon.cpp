@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "api/api.hpp"
-#include "api/events_api.hpp"
 #include "app/bootstrap.hpp"
+#include "app/event_router.hpp"
 #include "app/sip_front.hpp"
 #include "core/log.hpp"
 #include "events/service.hpp"
@@ -126,15 +126,15 @@ int serve(const Config& config) {
     demo_number = *demo;
   }
   // The event router: its own store (DATA_DIR/events.db), /v1 routes and streams.
-  std::shared_ptr<void> events_module = start_events(config, store, api, public_url);
-  if (!events_module) return 1;
+  auto event_router = EventRouter::start(config, store, api, public_url);
+  if (!event_router) return 1;
   // Live calls, so that Calls/{Sid}.json updates reach them.
   voice::CallRegistry calls;
   api.set_call_registry(&calls);
   api.set_recordings_dir(config.recordings_dir());
   api.set_public_url(public_url);  // media_url of recordings, as RecordingUrl
   // SIP on worker 0 (UDP and TCP on one port); calls spread over every worker.
-  EventServiceSink call_events(events_service(events_module));
+  EventServiceSink call_events(&event_router->service());
   SipFront sip(workers, VoiceDeps{store, clock, calls, &call_events, public_url});
   auto sip_bound = sip.start(config, metrics);
   if (!sip_bound) {
@@ -197,7 +197,7 @@ int serve(const Config& config) {
     spdlog::info("signal {}: draining {} connection(s)", signo, server.active_connections());
     // Streams first: their writers send close 1001 (going away) while the sockets are still
     // open; the server then cancels what is left.
-    events_service(events_module)->close_streams();
+    event_router->service().close_streams();
     auto drain = std::make_shared<asio::steady_timer>(control, std::chrono::milliseconds(100));
     drain->async_wait(
         [drain, &server](const boost::system::error_code&) { server.begin_shutdown(); });
@@ -226,7 +226,7 @@ int serve(const Config& config) {
   guards.clear();
   for (auto* ctx : workers) ctx->stop();
   for (auto& t : threads) t.join();
-  stop_events(events_module);  // flushes the outbox state before the store closes
+  event_router->stop();  // flushes the outbox state before the store closes
   store.close();
   spdlog::info("stopped; store flushed");
   return exit_code;

@@ -2,7 +2,7 @@
 // and drains gracefully on SIGINT/SIGTERM.
 #pragma once
 
-#include "core/config.hpp"
+#include "app/config.hpp"
 
 namespace sb::app {
 

@@ -8,7 +8,7 @@
 #include <boost/asio.hpp>
 #include <memory>
 
-#include "core/config.hpp"
+#include "app/config.hpp"
 #include "core/time.hpp"
 #include "http/metrics.hpp"
 #include "sip/stack.hpp"

@@ -34,7 +34,7 @@ bool is_parse_error(const beast::error_code& ec) {
 
 }  // namespace
 
-Server::Server(std::vector<asio::io_context*> workers, HttpLimits limits, Handler handler,
+Server::Server(std::vector<asio::io_context*> workers, ServerLimits limits, Handler handler,
                Metrics& metrics)
     : workers_(std::move(workers)),
       limits_(limits),

@@ -11,13 +11,22 @@
 #include <memory>
 #include <vector>
 
-#include "core/config.hpp"
+#include "core/address.hpp"
 #include "http/metrics.hpp"
 #include "http/response.hpp"
 
 namespace sb::http {
 
 namespace asio = boost::asio;
+
+// What one connection may send, and how long it may take.
+struct ServerLimits {
+  std::size_t max_body_bytes = 1 << 20;     // 1 MiB
+  std::size_t max_header_bytes = 16 << 10;  // 16 KiB
+  std::uint32_t read_timeout_ms = 15000;    // for a whole request once it started
+  std::uint32_t idle_timeout_ms = 60000;    // keep-alive connection with no request
+  std::uint32_t max_connections = 10000;
+};
 
 // A connection handed over to a long-lived protocol (WebSocket after an Upgrade, a Server-Sent
 // Events stream): it owns the stream until it returns; `request` is the request that asked.
@@ -37,7 +46,7 @@ using Handler = std::function<asio::awaitable<Response>(Request&, RequestInfo&)>
 
 class Server {
  public:
-  Server(std::vector<asio::io_context*> workers, HttpLimits limits, Handler handler,
+  Server(std::vector<asio::io_context*> workers, ServerLimits limits, Handler handler,
          Metrics& metrics);
   ~Server();
 
@@ -61,7 +70,7 @@ class Server {
   asio::awaitable<void> session(asio::ip::tcp::socket socket, unsigned worker);
 
   std::vector<asio::io_context*> workers_;
-  HttpLimits limits_;
+  ServerLimits limits_;
   Handler handler_;
   Metrics& metrics_;
   asio::ip::tcp::acceptor acceptor_;

@@ -1,4 +1,4 @@
-#include "core/config.hpp"
+#include "app/config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "support/temp_dir.hpp"
 
-namespace sb {
+namespace sb::app {
 namespace {
 
 auto env_of(std::map<std::string, std::string> vars) {
@@ -142,4 +142,4 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
 }
 
 }  // namespace
-}  // namespace sb
+}  // namespace sb::app

@@ -1,12 +1,13 @@
-#include "core/config.hpp"
+#include "app/config.hpp"
 
 #include <toml++/toml.h>
-#include <charconv>
+#include <limits>
 #include <set>
 
 #include "core/sid.hpp"
+#include "events/attributes.hpp"
 
-namespace sb {
+namespace sb::app {
 namespace {
 
 Error config_error(std::string message) {
@@ -15,40 +16,21 @@ Error config_error(std::string message) {
 
 template <typename Int>
 Result<Int> parse_uint(std::string_view name, std::string_view text) {
-  Int value{};
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || ptr != text.data() + text.size()) {
-    return config_error(std::string(name) + ": expected a non-negative integer, got '" +
-                        std::string(text) + "'");
+  auto v = parse_decimal(name, text, std::numeric_limits<Int>::max());
+  if (!v) return v.error();
+  return static_cast<Int>(*v);
+}
+
+// "5s,5m,30m" or plain milliseconds "100,200".
+Result<std::vector<std::int64_t>> retry_schedule(std::string_view name, std::string_view text) {
+  auto schedule = events::parse_schedule(text);
+  if (schedule.empty()) {
+    return config_error(std::string(name) + ": expected e.g. '5s,5m,30m' or '100,200'");
   }
-  return value;
+  return schedule;
 }
 
 }  // namespace
-
-Result<ListenAddress> parse_listen_address(std::string_view text) {
-  ListenAddress out;
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return config_error("listen address '" + std::string(text) + "': expected [host]:port");
-    }
-    out.host = std::string(text.substr(1, close - 1));
-    port_text = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return config_error("listen address '" + std::string(text) + "': expected host:port");
-    }
-    out.host = std::string(text.substr(0, colon));
-    port_text = text.substr(colon + 1);
-  }
-  auto port = parse_uint<std::uint16_t>("port", port_text);
-  if (!port) return port.error();
-  out.port = *port;
-  return out;
-}
 
 Status parse_port_range(std::string_view text, std::uint16_t& first, std::uint16_t& last) {
   const auto dash = text.find('-');
@@ -88,8 +70,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
   }
 
   static const std::set<std::string, std::less<>> kTop = {
-      "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
-      "http",     "sip",        "account",   "demo",    "media"};
+      "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms", "http", "sip",
+      "account",  "demo",       "media",     "events"};
   static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
                                                            "max_header_bytes", "read_timeout_ms",
                                                            "idle_timeout_ms",  "max_connections"};
@@ -97,6 +79,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
                                                           "users"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime"};
+  static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
 
   auto check_keys = [&](const toml::table& table, const std::set<std::string, std::less<>>& keys,
@@ -160,6 +143,14 @@ Status apply_toml_file(Config& config, const std::string& path) {
     str(root["media"]["rtp_address"], config.rtp_address);
     if (auto v = root["media"]["realtime"].value<bool>()) config.realtime = *v;
   }
+  if (auto* events = root["events"].as_table()) {
+    if (auto s = check_keys(*events, kEvents, "events"); !s) return s;
+    if (auto v = root["events"]["retry_schedule"].value<std::string>()) {
+      auto schedule = retry_schedule("events.retry_schedule", *v);
+      if (!schedule) return schedule.error();
+      config.events_retry_schedule_ms = std::move(*schedule);
+    }
+  }
   if (auto* account = root["account"].as_table()) {
     if (auto s = check_keys(*account, kAccount, "account"); !s) return s;
     if (auto v = root["account"]["sid"].value<std::string>()) config.account_sid = *v;
@@ -209,6 +200,11 @@ Status apply_environment(Config& config, const std::function<const char*(const c
       if (!item.empty()) config.sip_allow.emplace_back(item);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
+  }
+  if (auto v = get("SWITCHBOARD_EVENTS_RETRY_SCHEDULE")) {
+    auto schedule = retry_schedule("SWITCHBOARD_EVENTS_RETRY_SCHEDULE", *v);
+    if (!schedule) return schedule.error();
+    config.events_retry_schedule_ms = std::move(*schedule);
   }
   if (auto v = get("SWITCHBOARD_RTP_PORTS")) {
     auto s = parse_port_range(*v, config.rtp_port_min, config.rtp_port_max);
@@ -262,4 +258,4 @@ Status validate(const Config& config) {
   return Ok{};
 }
 
-}  // namespace sb
+}  // namespace sb::app

@@ -10,25 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "core/address.hpp"
 #include "core/error.hpp"
+#include "http/server.hpp"
 
-namespace sb {
-
-struct ListenAddress {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-// "127.0.0.1:8080", "[::1]:8080", "localhost:0".
-Result<ListenAddress> parse_listen_address(std::string_view text);
-
-struct HttpLimits {
-  std::size_t max_body_bytes = 1 << 20;     // 1 MiB
-  std::size_t max_header_bytes = 16 << 10;  // 16 KiB
-  std::uint32_t read_timeout_ms = 15000;    // for a whole request once it started
-  std::uint32_t idle_timeout_ms = 60000;    // keep-alive connection with no request
-  std::uint32_t max_connections = 10000;
-};
+namespace sb::app {
 
 struct Config {
   std::string data_dir = "./var";
@@ -38,7 +24,7 @@ struct Config {
   std::string log_level = "info";
   unsigned workers = 0;  // 0: one per core
   std::uint32_t shutdown_timeout_ms = 10000;
-  HttpLimits http;
+  http::ServerLimits http;
   // Main account credentials; when unset the first start generates them.
   std::optional<std::string> account_sid;
   std::optional<std::string> auth_token;
@@ -54,6 +40,9 @@ struct Config {
   // SIP digest credentials callers must present (empty: no challenge); never logged.
   std::map<std::string, std::string> sip_users;
   std::string sip_realm = "switchboard";
+
+  // Events: the webhook retry schedule in ms (empty: the router's default).
+  std::vector<std::int64_t> events_retry_schedule_ms;
 
   // The base URL clients reach the daemon at, without a trailing slash.
   std::string effective_public_url() const;
@@ -75,4 +64,4 @@ Status apply_environment(Config& config, const std::function<const char*(const c
 // Checks the combined configuration (addresses parse, URL shape, credential shapes).
 Status validate(const Config& config);
 
-}  // namespace sb
+}  // namespace sb::app
