@@ -418,7 +418,9 @@ int main(int argc, char** argv) {
   }
   asio::io_context& server_io = *server_ios.front();
   sb::http::Metrics metrics(static_cast<unsigned>(http_workers));
-  sb::api::Api api(store, clock, metrics);
+  sb::metrics::Registry registry;
+  registry.add([&metrics](sb::metrics::Exposition& out) { metrics.collect(out); });
+  sb::api::Api api(store, clock, registry);
   sb::http::ServerLimits limits;
   sb::http::Server server(
       worker_ptrs, limits,

@@ -105,7 +105,7 @@ http::Response demo_response(std::string_view path, const http::Form& params) {
 
 }  // namespace
 
-Api::Api(store::Store& store, const Clock& clock, http::Metrics& metrics)
+Api::Api(store::Store& store, const Clock& clock, const metrics::Registry& metrics)
     : ctx_{store, clock, http::FormLimits{}}, metrics_(metrics) {}
 
 void Api::set_public_url(std::string url) {

@@ -7,14 +7,15 @@
 #include <string>
 
 #include "api/context.hpp"
-#include "http/metrics.hpp"
 #include "http/server.hpp"
+#include "metrics/registry.hpp"
 
 namespace sb::api {
 
 class Api {
  public:
-  Api(store::Store& store, const Clock& clock, http::Metrics& metrics);
+  // `metrics` is what /metrics serves.
+  Api(store::Store& store, const Clock& clock, const metrics::Registry& metrics);
 
   // Serves /v1/* (the eventing API) through `handler`; without one those paths are 404.
   void set_v1_handler(http::Handler handler) { v1_ = std::move(handler); }
@@ -35,7 +36,7 @@ class Api {
                                               std::string_view path, std::string_view query);
 
   Context ctx_;
-  http::Metrics& metrics_;
+  const metrics::Registry& metrics_;
   http::Handler v1_;
 };
 

@@ -13,8 +13,9 @@
 
 #include "api/api.hpp"
 #include "app/bootstrap.hpp"
+#include "app/call_workers.hpp"
 #include "app/event_router.hpp"
-#include "app/sip_front.hpp"
+#include "app/sip_service.hpp"
 #include "core/log.hpp"
 #include "events/service.hpp"
 #include "http/server.hpp"
@@ -56,6 +57,15 @@ class EventServiceSink final : public voice::CallEventSink {
   events::EventService* service_;
 };
 
+// Where peers send RTP: the configured address, else the SIP listen host (a wildcard or
+// "localhost" listen means loopback).
+std::string rtp_address(const Config& config) {
+  if (!config.rtp_address.empty()) return config.rtp_address;
+  auto sip = parse_listen_address(config.sip_listen);
+  const std::string host = sip ? sip->host : "127.0.0.1";
+  return host == "0.0.0.0" || host == "localhost" ? "127.0.0.1" : host;
+}
+
 }  // namespace
 
 int serve(const Config& config) {
@@ -94,8 +104,10 @@ int serve(const Config& config) {
     workers.push_back(contexts.back().get());
   }
 
+  metrics::Registry registry;  // what /metrics serves
   http::Metrics metrics(n_workers);
-  api::Api api(store, clock, metrics);
+  registry.add([&metrics](metrics::Exposition& out) { metrics.collect(out); });
+  api::Api api(store, clock, registry);
   http::Server server(
       workers, config.http,
       [&api](http::Request& req, http::RequestInfo& info) { return api.handle(req, info); },
@@ -133,10 +145,19 @@ int serve(const Config& config) {
   api.set_call_registry(&calls);
   api.set_recordings_dir(config.recordings_dir());
   api.set_public_url(public_url);  // media_url of recordings, as RecordingUrl
-  // SIP on worker 0 (UDP and TCP on one port); calls spread over every worker.
+  // Calls spread over every worker; SIP on worker 0 (UDP and TCP on one port).
   EventServiceSink call_events(&event_router->service());
-  SipFront sip(workers, VoiceDeps{store, clock, calls, &call_events, public_url});
-  auto sip_bound = sip.start(config, metrics);
+  std::error_code dir_error;  // made once here, not on a call's event loop at each <Record>
+  std::filesystem::create_directories(config.recordings_dir(), dir_error);
+  if (dir_error) {
+    spdlog::critical("recordings directory {}: {}", config.recordings_dir().string(),
+                     dir_error.message());
+    return 1;
+  }
+  CallWorkers call_workers(workers, VoiceDeps{store, clock, calls, &call_events, public_url},
+                           config, rtp_address(config));
+  SipService sip(*workers.front(), call_workers);
+  auto sip_bound = sip.start(config, registry);
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);
     return 1;

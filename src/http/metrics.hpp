@@ -1,5 +1,5 @@
-// Prometheus text-format metrics: HTTP requests by route, method and status, a latency
-// histogram per route, process figures, and collectors other modules register.
+// The HTTP server's metrics: requests by route, method and status and a latency histogram per
+// route, recorded per worker shard and written to /metrics through metrics::Exposition.
 #pragma once
 
 #include <array>
@@ -11,6 +11,8 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "metrics/exposition.hpp"
 
 namespace sb::http {
 
@@ -24,10 +26,8 @@ class Metrics {
   void record_request(unsigned shard, const std::string& route, const std::string& method,
                       unsigned status, double seconds);
 
-  // A collector appends complete metric lines (with HELP/TYPE) to the output.
-  void add_collector(std::function<void(std::string&)> collector);
-
-  std::string render() const;
+  // Writes the request families (a metrics::Registry collector; any thread).
+  void collect(metrics::Exposition& out) const;
 
   static constexpr std::array<double, 13> kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0};
@@ -45,12 +45,6 @@ class Metrics {
   };
 
   std::vector<std::unique_ptr<Shard>> shards_;
-  mutable std::mutex collectors_mu_;
-  std::vector<std::function<void(std::string&)>> collectors_;
-  double start_time_;
 };
-
-// Escapes a label value for the text format.
-std::string prometheus_label(const std::string& value);
 
 }  // namespace sb::http

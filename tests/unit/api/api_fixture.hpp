@@ -89,7 +89,7 @@ class ApiTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::FakeClock clock_;
-  http::Metrics metrics_{1};
+  metrics::Registry metrics_;
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<Api> api_;
   Account main_, sub_, other_;

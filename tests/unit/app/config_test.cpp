@@ -17,22 +17,6 @@ auto env_of(std::map<std::string, std::string> vars) {
   };
 }
 
-TEST(ListenAddress, ParsesHostPortAndBracketedIpv6) {
-  auto a = parse_listen_address("127.0.0.1:8080");
-  ASSERT_TRUE(a);
-  EXPECT_EQ(a->host, "127.0.0.1");
-  EXPECT_EQ(a->port, 8080);
-  auto b = parse_listen_address("[::1]:0");
-  ASSERT_TRUE(b);
-  EXPECT_EQ(b->host, "::1");
-  EXPECT_EQ(b->port, 0);
-  EXPECT_FALSE(parse_listen_address("127.0.0.1"));
-  EXPECT_FALSE(parse_listen_address("127.0.0.1:99999"));
-  EXPECT_FALSE(parse_listen_address("127.0.0.1:80x"));
-  EXPECT_FALSE(parse_listen_address(":80"));
-  EXPECT_FALSE(parse_listen_address("[::1]80"));
-}
-
 TEST(Config, DefaultsAreTheEmbeddedDefault) {
   Config c;
   EXPECT_EQ(c.data_dir, "./var");
@@ -61,6 +45,21 @@ TEST(Config, EnvironmentOverridesFileAndFileOverridesDefaults) {
   EXPECT_EQ(c.data_dir, "/tmp/x");
   EXPECT_EQ(c.http_listen, "127.0.0.1:1");
   EXPECT_EQ(c.sip_listen, "0.0.0.0:5080");  // untouched by the environment
+}
+
+TEST(Config, EventRetryScheduleFromFileOrEnvironment) {
+  testing::TempDir dir;
+  const auto path = dir.file("events.toml");
+  std::ofstream(path) << "[events]\nretry_schedule = \"5s,5m\"\n";
+  Config c;
+  EXPECT_TRUE(c.events_retry_schedule_ms.empty());  // the router's default
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.events_retry_schedule_ms, (std::vector<std::int64_t>{5'000, 300'000}));
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_EVENTS_RETRY_SCHEDULE", "100,200"}})));
+  EXPECT_EQ(c.events_retry_schedule_ms, (std::vector<std::int64_t>{100, 200}));
+  auto bad = apply_environment(c, env_of({{"SWITCHBOARD_EVENTS_RETRY_SCHEDULE", "soon"}}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("SWITCHBOARD_EVENTS_RETRY_SCHEDULE"), std::string::npos);
 }
 
 TEST(Config, UnknownKeysAndBadSyntaxAreErrorsWithTheirPlace) {

@@ -13,7 +13,7 @@ namespace sb::sip {
 namespace {
 
 std::string read_case(const std::string& name) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "data/rfc4475" / name;
+  const auto path = std::filesystem::path(SB_TESTS_DIR) / "unit/sip/data/rfc4475" / name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing test data " << path;
   std::stringstream ss;

@@ -1,0 +1,118 @@
+#include "app/call_workers.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
+
+#include "http/client.hpp"
+#include "media/http_media_fetcher.hpp"
+#include "media/media_cache.hpp"
+#include "media/media_worker.hpp"
+#include "media/port_pool.hpp"
+#include "media/tts.hpp"
+#include "media/url_audio.hpp"
+#include "voice/document_cache.hpp"
+#include "voice/notifications.hpp"
+
+namespace sb::app {
+
+// What every call shares, whichever worker it runs on (each of these is thread-safe).
+struct CallWorkers::Shared {
+  Shared(const VoiceDeps& deps, const Config& config)
+      : notifications(deps.store, deps.events),
+        ports(config.rtp_port_min, config.rtp_port_max),
+        cache(std::filesystem::path(config.data_dir) / "cache" / "media", deps.clock),
+        tts(engines(), cache),
+        blocking(1) {}
+
+  static std::vector<std::unique_ptr<media::TtsEngine>> engines() {
+    std::vector<std::unique_ptr<media::TtsEngine>> out;
+    out.push_back(std::make_unique<media::FliteEngine>());
+    out.push_back(std::make_unique<media::EspeakEngine>());
+    return out;
+  }
+
+  voice::StoreNotificationSink notifications;
+  media::PortPool ports;
+  media::MediaCache cache;
+  media::Synthesizer tts;
+  boost::asio::thread_pool blocking;  // speech synthesis, off the event loops
+};
+
+// One worker's share of the calls: its webhook client, media clock and audio loader, and the
+// CallWorker that runs the calls handed to it.
+struct CallWorkers::Worker {
+  Worker(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config, Shared& shared,
+         const std::string& rtp_address)
+      : client(io.get_executor()),
+        media_clock(io.get_executor()),
+        fetcher(client),
+        audio(fetcher, shared.cache),
+        media{media_clock,
+              shared.ports,
+              shared.tts,
+              audio,
+              shared.blocking.get_executor(),
+              rtp_address,
+              config.recordings_dir(),
+              deps.public_url,
+              &shared.notifications,
+              &deps.store,
+              &deps.clock},
+        calls(io,
+              voice::SessionServices{
+                  voice::WebhookServices{client, shared.notifications, documents, deps.clock},
+                  deps.store, &deps.registry, deps.events},
+              media) {}
+
+  http::CurlClient client;
+  voice::DocumentCache documents;
+  media::MediaWorker media_clock;
+  media::HttpMediaFetcher fetcher;
+  media::UrlAudioLoader audio;
+  voice::MediaContext media;
+  voice::CallWorker calls;
+};
+
+CallWorkers::CallWorkers(const std::vector<boost::asio::io_context*>& ios, const VoiceDeps& deps,
+                         const Config& config, const std::string& rtp_address)
+    : ios_(ios), shared_(std::make_unique<Shared>(deps, config)) {
+  for (auto* io : ios_) {
+    workers_.push_back(std::make_unique<Worker>(*io, deps, config, *shared_, rtp_address));
+  }
+}
+
+CallWorkers::~CallWorkers() {
+  workers_.clear();
+  shared_.reset();
+}
+
+std::vector<voice::CallWorker*> CallWorkers::call_workers() {
+  std::vector<voice::CallWorker*> out;
+  for (auto& w : workers_) out.push_back(&w->calls);
+  return out;
+}
+
+void CallWorkers::start_media() {
+  for (auto& w : workers_) w->media_clock.start();
+}
+
+void CallWorkers::stop_media() {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    boost::asio::post(*ios_[i], [w = workers_[i].get()] { w->media_clock.stop(); });
+  }
+}
+
+void CallWorkers::sample_media(std::size_t i, std::function<void(const MediaFigures&)> done) {
+  boost::asio::post(*ios_[i], [w = workers_[i].get(), done = std::move(done)] {
+    const auto& st = w->media_clock.stats();
+    MediaFigures f;
+    f.ticks = st.ticks;
+    f.late_ticks = st.late_ticks;
+    f.max_lateness_s = std::chrono::duration<double>(st.max_lateness).count();
+    f.streams = w->media_clock.streams();
+    done(f);
+  });
+}
+
+}  // namespace sb::app

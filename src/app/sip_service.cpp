@@ -1,0 +1,179 @@
+#include "app/sip_service.hpp"
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+
+namespace sb::app {
+
+// Copies of figures owned by the SIP thread and the workers, refreshed by sample() and read by
+// the scraper on any thread.
+struct SipService::Figures {
+  std::atomic<std::uint64_t> received{0}, malformed{0}, dropped{0}, unknown_dialog{0}, calls_in{0},
+      udp_in{0}, tcp_in{0}, socket_errors{0}, framing_errors{0}, active_calls{0}, routed{0},
+      not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, completed{0};
+  struct Media {
+    std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, streams{0};
+    std::atomic<double> max_lateness_s{0};
+  };
+  std::vector<std::unique_ptr<Media>> media;
+
+  void collect(metrics::Exposition& out) const;
+};
+
+void SipService::Figures::collect(metrics::Exposition& out) const {
+  using metrics::Kind;
+  auto one = [&out](const char* name, const char* help, Kind kind,
+                    const std::atomic<std::uint64_t>& v) {
+    out.family(name, help, kind);
+    out.sample(v.load());
+  };
+  one("switchboard_sip_messages_received_total", "SIP messages received.", Kind::kCounter,
+      received);
+  one("switchboard_sip_messages_malformed_total", "Malformed SIP requests refused with a 4xx/5xx.",
+      Kind::kCounter, malformed);
+  one("switchboard_sip_messages_dropped_total",
+      "Malformed SIP messages dropped because no response could be formed.", Kind::kCounter,
+      dropped);
+  one("switchboard_sip_unknown_dialog_total", "481 responses for unknown dialogs.", Kind::kCounter,
+      unknown_dialog);
+  one("switchboard_sip_calls_in_total", "Incoming INVITEs.", Kind::kCounter, calls_in);
+  one("switchboard_sip_udp_datagrams_in_total", "UDP datagrams received.", Kind::kCounter, udp_in);
+  one("switchboard_sip_tcp_messages_in_total", "TCP messages received.", Kind::kCounter, tcp_in);
+  one("switchboard_sip_socket_errors_total", "SIP socket send and receive errors.", Kind::kCounter,
+      socket_errors);
+  one("switchboard_sip_framing_errors_total", "TCP streams closed for bad framing.", Kind::kCounter,
+      framing_errors);
+  one("switchboard_calls_active", "Calls in progress.", Kind::kGauge, active_calls);
+  one("switchboard_calls_routed_total", "Calls that started a session.", Kind::kCounter, routed);
+  one("switchboard_calls_completed_total", "Call sessions that ended.", Kind::kCounter, completed);
+  out.family("switchboard_calls_refused_total", "INVITEs refused, by reason.", Kind::kCounter);
+  out.sample(not_found.load(), {{"reason", "not_found"}});
+  out.sample(forbidden.load(), {{"reason", "forbidden"}});
+  out.sample(no_application.load(), {{"reason", "no_application"}});
+  out.sample(bad_sdp.load(), {{"reason", "bad_sdp"}});
+  out.sample(overloaded.load(), {{"reason", "overloaded"}});
+
+  auto per_worker = [&](const char* name, const char* help, Kind kind, auto read) {
+    out.family(name, help, kind);
+    for (std::size_t i = 0; i < media.size(); ++i) {
+      const std::string worker = std::to_string(i);
+      out.sample(read(*media[i]), {{"worker", worker}});
+    }
+  };
+  per_worker("switchboard_media_ticks_total", "20 ms media ticks run.", Kind::kCounter,
+             [](const Media& m) { return m.ticks.load(); });
+  per_worker("switchboard_media_late_ticks_total",
+             "Media ticks that fired more than one interval late (audio timing slipped).",
+             Kind::kCounter, [](const Media& m) { return m.late_ticks.load(); });
+  per_worker("switchboard_media_tick_max_lateness_seconds", "Largest media tick lateness seen.",
+             Kind::kGauge, [](const Media& m) { return m.max_lateness_s.load(); });
+  per_worker("switchboard_media_streams", "RTP sessions paced by the worker.", Kind::kGauge,
+             [](const Media& m) { return m.streams.load(); });
+}
+
+SipService::SipService(boost::asio::io_context& sip_io, CallWorkers& calls)
+    : sip_io_(sip_io), calls_(calls), figures_(std::make_shared<Figures>()), sampler_(sip_io) {}
+
+SipService::~SipService() {
+  stack_.reset();
+  router_.reset();
+}
+
+Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry& metrics) {
+  auto address = parse_listen_address(config.sip_listen);
+  if (!address) return address.error();
+  sip::UaConfig ua;
+  if (!config.sip_users.empty()) {
+    // Out-of-dialog INVITEs must authenticate (RFC 3261 §22, digest SHA-256; nonces keyed by a
+    // secret made at each start).
+    ua.auth_realm = config.sip_realm;
+    ua.auth_secret = random_hex(32);
+    ua.password_lookup =
+        [users = config.sip_users](std::string_view user) -> std::optional<std::string> {
+      auto it = users.find(std::string(user));
+      if (it == users.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  ua.host =
+      address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
+  auto allow = voice::AddressAcl::parse(config.sip_allow);
+  if (!allow) return allow.error();
+  router_ = std::make_unique<voice::CallRouter>(
+      sip_io_, calls_.call_workers(), voice::RouterOptions{config.max_calls, 5, std::move(*allow)});
+  const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
+  // UDP and TCP share one port. With port 0 the free UDP port may be taken for TCP (another
+  // process's connection): then try another one.
+  Result<sip::Endpoint> udp = Error::internal("SIP: no port");
+  for (int attempt = 0;; ++attempt) {
+    stack_ = std::make_unique<sip::SipStack>(sip_io_, ua, *router_);
+    udp = stack_->listen_udp(host, address->port);
+    if (!udp) return udp.error();
+    auto tcp = stack_->listen_tcp(host, udp->port);
+    if (tcp) break;
+    if (address->port != 0 || attempt >= 20) return tcp.error();
+    stack_.reset();
+  }
+  stack_->start();
+  router_->bind(stack_->ua());
+  calls_.start_media();
+  for (std::size_t i = 0; i < calls_.size(); ++i) {
+    figures_->media.push_back(std::make_unique<Figures::Media>());
+  }
+  running_ = true;
+  sample();
+  metrics.add([f = figures_](metrics::Exposition& out) { f->collect(out); });
+  return *udp;
+}
+
+void SipService::sample() {
+  if (!running_) return;
+  const auto& ua = stack_->ua().stats();
+  const auto& tr = stack_->transport_stats();
+  Figures& f = *figures_;
+  f.received = ua.received;
+  f.malformed = ua.malformed;
+  f.dropped = ua.dropped;
+  f.unknown_dialog = ua.unknown_dialog;
+  f.calls_in = ua.calls_in;
+  f.udp_in = tr.udp_in;
+  f.tcp_in = tr.tcp_in;
+  f.socket_errors = tr.send_errors + tr.receive_errors;
+  f.framing_errors = tr.framing_errors;
+  const auto& rs = router_->stats();
+  f.active_calls = router_->active();
+  f.routed = rs.routed;
+  f.not_found = rs.not_found;
+  f.forbidden = rs.forbidden;
+  f.no_application = rs.no_application;
+  f.bad_sdp = rs.bad_sdp;
+  f.overloaded = rs.overloaded;
+  f.completed = rs.completed;
+  for (std::size_t i = 0; i < calls_.size(); ++i) {
+    calls_.sample_media(i, [figures = figures_, i](const CallWorkers::MediaFigures& m) {
+      Figures::Media& out = *figures->media[i];
+      out.ticks = m.ticks;
+      out.late_ticks = m.late_ticks;
+      out.max_lateness_s = m.max_lateness_s;
+      out.streams = m.streams;
+    });
+  }
+  sampler_.expires_after(std::chrono::milliseconds(250));
+  sampler_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) sample();
+  });
+}
+
+void SipService::hang_up_all() {
+  if (running_) router_->hang_up_all();
+}
+
+void SipService::stop() {
+  if (!running_) return;
+  running_ = false;
+  sampler_.cancel();
+  calls_.stop_media();
+  stack_->stop();
+}
+
+}  // namespace sb::app

@@ -1,0 +1,44 @@
+// The daemon's SIP side: the SIP stack listening on --sip-listen (UDP and TCP on one port, on the
+// first worker), digest authentication of callers, and the call router that hands every routed
+// INVITE to a CallWorker. Its counters (and the workers' media clocks) go to /metrics.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <memory>
+
+#include "app/call_workers.hpp"
+#include "app/config.hpp"
+#include "metrics/registry.hpp"
+#include "sip/stack.hpp"
+#include "voice/call_router.hpp"
+
+namespace sb::app {
+
+class SipService {
+ public:
+  // SIP runs on `sip_io`; calls are spread over `calls` (which outlives this).
+  SipService(boost::asio::io_context& sip_io, CallWorkers& calls);
+  ~SipService();
+
+  // Binds UDP and TCP on the same port (port 0: a free one), starts the stack and registers
+  // the SIP, call and media figures with `metrics`.
+  Result<sip::Endpoint> start(const Config& config, metrics::Registry& metrics);
+  // Ends live calls (BYE) so that peers are not left with dead dialogs.
+  void hang_up_all();
+  void stop();
+
+ private:
+  struct Figures;
+  void sample();  // copies figures owned by the SIP and worker threads for the scraper
+
+  boost::asio::io_context& sip_io_;
+  CallWorkers& calls_;
+  std::unique_ptr<voice::CallRouter> router_;
+  std::unique_ptr<sip::SipStack> stack_;
+  std::shared_ptr<Figures> figures_;
+  boost::asio::steady_timer sampler_;
+  bool running_ = false;
+};
+
+}  // namespace sb::app
