@@ -17,8 +17,7 @@
 #include <vector>
 
 #include "sip/user_agent.hpp"
-#include "voice/call_session.hpp"
-#include "voice/sip_call_leg.hpp"
+#include "voice/call_worker.hpp"
 
 namespace sb::voice {
 
@@ -38,32 +37,7 @@ struct RouterStats {
   std::uint64_t completed = 0;       // sessions ended
 };
 
-class CallRouter;
-
-// The calls of one worker. Every method runs on that worker's thread.
-class CallWorker {
- public:
-  CallWorker(asio::io_context& io, SessionServices services, MediaContext& media);
-  ~CallWorker();
-  asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  friend class CallRouter;
-  struct Active;
-  void start(CallRouter& router, sip::CallHandle call, Route route, CallInfo info,
-             std::string sdp_offer);
-  void remote_end(sip::CallHandle call);
-  void dtmf(sip::CallHandle call, char digit);
-  void remote_media(sip::CallHandle call, const sip::AudioSession& audio);
-  void hang_up_all();
-
-  asio::io_context& io_;
-  SessionServices services_;
-  MediaContext& media_;
-  std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;
-};
-
-class CallRouter final : public sip::CallEvents, public SipDialogs {
+class CallRouter final : public sip::CallEvents, public SipDialogs, public CallReports {
  public:
   // `sip_io` runs the SIP stack; `workers` (at least one; may include the SIP worker) run calls.
   CallRouter(asio::io_context& sip_io, std::vector<CallWorker*> workers,
@@ -88,20 +62,23 @@ class CallRouter final : public sip::CallEvents, public SipDialogs {
   // SipDialogs (from any worker: posted to the SIP worker)
   void ringing(sip::CallHandle call) override;
   void answer(sip::CallHandle call, std::string sdp) override;
-  void reject(sip::CallHandle call, int status, std::string reason) override;
+  void reject(sip::CallHandle call, sip::Refusal refusal) override;
   void hangup(sip::CallHandle call) override;
 
+  // CallReports (from the workers: posted to the SIP worker)
+  void prepared(sip::CallHandle call, const sip::LocalMedia& local) override;
+  void refused(sip::CallHandle call, sip::Refusal refusal) override;
+  void finished(sip::CallHandle call) override;
+
  private:
-  friend class CallWorker;
   struct Entry {
     CallWorker* worker = nullptr;
     std::optional<sip::LocalMedia> local;  // once the worker has opened RTP
   };
-  void refuse(sip::CallHandle call, int status, const char* reason);
-  // Reports from the workers, posted to the SIP worker.
-  void prepared(sip::CallHandle call, sip::LocalMedia local);
-  void failed(sip::CallHandle call, int status);
-  void finished(sip::CallHandle call);
+  // On the SIP worker.
+  void refuse(sip::CallHandle call, const sip::Refusal& refusal);
+  template <typename F>
+  void on_worker_of(sip::CallHandle call, F f);
 
   asio::io_context& sip_io_;
   std::vector<CallWorker*> workers_;

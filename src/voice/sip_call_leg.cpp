@@ -2,7 +2,6 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -10,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/sid.hpp"
+#include "core/wakeup.hpp"
 
 namespace sb::voice {
 namespace {
@@ -37,36 +37,6 @@ std::unique_ptr<media::AudioSource> looped(const media::SharedPcm& pcm, int loop
 }
 
 }  // namespace
-
-// ---- Wakeup ----
-
-Wakeup::Wakeup(asio::any_io_executor executor)
-    : timer_(std::move(executor), asio::steady_timer::time_point::max()) {}
-
-void Wakeup::notify() {
-  fired_ = true;
-  timer_.cancel();
-}
-
-asio::awaitable<bool> Wakeup::wait(std::optional<std::chrono::milliseconds> timeout) {
-  if (fired_) {
-    fired_ = false;
-    co_return true;
-  }
-  if (timeout) {
-    timer_.expires_after(*timeout);
-  } else {
-    timer_.expires_at(asio::steady_timer::time_point::max());
-  }
-  boost::system::error_code ec;
-  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (fired_) {
-    fired_ = false;
-    co_return true;
-  }
-  if (ec == asio::error::operation_aborted) throw_cancelled();
-  co_return false;
-}
 
 // ---- the leg ----
 
@@ -106,19 +76,19 @@ media::SessionParams SipCallLeg::params_of(const sip::AudioSession& audio) {
   return p;
 }
 
-Status SipCallLeg::prepare(std::string_view sdp_offer) {
+std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   if (sdp_offer.empty()) {
-    return Error{488, 488, "INVITE without an SDP offer is not supported"};
+    return sip::Refusal::not_acceptable("INVITE without an SDP offer is not supported");
   }
   auto offer = sip::parse_sdp(sdp_offer);
-  if (!offer) return Error{488, 488, "bad SDP offer: " + offer.error().message};
+  if (!offer) return sip::Refusal::not_acceptable("bad SDP offer: " + offer.error().message);
   sip::LocalMedia local;
   local.address = media_.rtp_address;
   local.port = 9;  // until the RTP port is known (written into the answer below)
   local.session_id = handle_ * 7919 + 1;
   local.session_version = 1;
   auto answer = sip::make_answer(*offer, local, sip::AudioCapabilities{});
-  if (!answer) return Error{488, 488, answer.error().message};
+  if (!answer) return sip::Refusal::not_acceptable(answer.error().message);
 
   media::SessionParams params = params_of(answer->audio);
   params.send = false;  // no media before the 200 OK
@@ -136,14 +106,14 @@ Status SipCallLeg::prepare(std::string_view sdp_offer) {
   };
   auto opened = media::RtpSession::open(media_.worker, media_.ports, media_.rtp_address, params,
                                         std::move(callbacks));
-  if (!opened) return Error{503, 503, "no RTP port: " + opened.error().message};
+  if (!opened) return sip::Refusal::overloaded("no RTP port: " + opened.error().message);
   rtp_ = std::move(*opened);
   local.port = rtp_->local_port();
   answer->sdp.media[answer->audio.media_index].port = local.port;
   answer_sdp_ = sip::to_string(answer->sdp);
   audio_ = answer->audio;
   local_ = local;
-  return Ok{};
+  return std::nullopt;
 }
 
 void SipCallLeg::close() {
@@ -152,7 +122,7 @@ void SipCallLeg::close() {
   rtp->close();  // ends playback and recording; their callbacks see the end
 }
 
-void SipCallLeg::on_remote_end() {
+void SipCallLeg::remote_end() {
   gone_ = true;
   close();
 }
@@ -179,29 +149,38 @@ void SipCallLeg::remote_media(const sip::AudioSession& audio) {
   }
 }
 
-asio::awaitable<bool> SipCallLeg::answer() {
-  if (gone_ || !rtp_) co_return false;
+asio::awaitable<void> SipCallLeg::answer() {
+  if (gone_ || answered_ || !rtp_) co_return;
   dialogs_.answer(handle_, answer_sdp_);
   answered_ = true;
   // Media flows from the 200 OK on (in the direction the offer allowed).
   (void)rtp_->update(params_of(audio_));
-  co_return true;
+  co_return;
 }
 
-asio::awaitable<void> SipCallLeg::reject(int sip_status) {
-  if (!gone_) {
-    const char* reason = sip_status == 486   ? "Busy Here"
-                         : sip_status == 603 ? "Decline"
-                         : sip_status == 487 ? "Request Terminated"
-                                             : "";
-    dialogs_.reject(handle_, sip_status, reason);
+void SipCallLeg::refuse(sip::Refusal refusal) {
+  if (!gone_ && !answered_) {
+    dialogs_.reject(handle_, std::move(refusal));
     gone_ = true;
   }
   close();
+}
+
+asio::awaitable<void> SipCallLeg::reject(const std::string& reason) {
+  refuse(reason == "busy" ? sip::Refusal::busy() : sip::Refusal::decline());
+  co_return;
+}
+
+asio::awaitable<void> SipCallLeg::cancel() {
+  refuse(sip::Refusal::request_terminated());
   co_return;
 }
 
 asio::awaitable<void> SipCallLeg::hangup() {
+  if (!answered_) {
+    refuse(sip::Refusal::decline());  // never picked up: a decline, not a BYE
+    co_return;
+  }
   if (!gone_) {
     dialogs_.hangup(handle_);
     gone_ = true;
