@@ -151,12 +151,16 @@ void CallRouter::ringing(sip::CallHandle call) {
   });
 }
 
-void CallRouter::answer(sip::CallHandle call, std::string sdp) {
-  asio::post(sip_io_, [this, call, sdp = std::move(sdp)] {
-    if (!ua_) return;
-    if (auto s = ua_->answer(call, sdp); !s) {
-      spdlog::debug("sip: answer for a call that is gone: {}", s.error().message);
-    }
+void CallRouter::answer(sip::CallHandle call, std::string sdp, asio::any_io_executor reply_to,
+                        std::function<void(Status)> done) {
+  asio::post(sip_io_, [this, call, sdp = std::move(sdp),
+                       reply_to = asio::prefer(reply_to, asio::execution::outstanding_work.tracked),
+                       done = std::move(done)]() mutable {
+    Status verdict = ua_ ? ua_->answer(call, sdp) : Status(Error::internal("SIP is not running"));
+    if (!verdict) spdlog::debug("sip: call {} not answered: {}", call, verdict.error().message);
+    asio::post(reply_to, [done = std::move(done), verdict = std::move(verdict)]() mutable {
+      done(std::move(verdict));
+    });
   });
 }
 

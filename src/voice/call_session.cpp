@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -197,8 +198,17 @@ void CallSession::modify(Modification m) {
 
 asio::awaitable<void> CallSession::answer() {
   if (leg_.answered() || leg_.hung_up()) co_return;
-  co_await leg_.answer();
-  if (!leg_.answered()) co_return;  // the caller went away first (a CANCEL won)
+  std::exception_ptr cancelled;
+  try {
+    co_await leg_.answer();
+  } catch (const boost::system::system_error&) {
+    cancelled = std::current_exception();  // recorded first if the leg did answer
+  }
+  if (leg_.answered()) record_answered();
+  if (cancelled) std::rethrow_exception(cancelled);
+}
+
+void CallSession::record_answered() {
   call_.status = "in-progress";
   record_.start_time = services_.webhooks.clock.now_unix();
   save(false);

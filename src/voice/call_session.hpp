@@ -84,6 +84,7 @@ class CallSession final : public twiml::CallControl {
   void save(bool insert);
   void publish(const std::string& event, int duration_s = -1);
   void finish(const std::string& status);
+  void record_answered();  // in-progress: the record, the answered callback and event
 
   asio::any_io_executor executor_;
   SessionServices services_;

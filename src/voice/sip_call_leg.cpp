@@ -151,11 +151,36 @@ void SipCallLeg::remote_media(const sip::AudioSession& audio) {
 
 asio::awaitable<void> SipCallLeg::answer() {
   if (gone_ || answered_ || !rtp_) co_return;
-  dialogs_.answer(handle_, answer_sdp_);
-  answered_ = true;
-  // Media flows from the 200 OK on (in the direction the offer allowed).
-  (void)rtp_->update(params_of(audio_));
-  co_return;
+  struct Reply {
+    explicit Reply(asio::any_io_executor ex) : wake(std::move(ex)) {}
+    Wakeup wake;
+    std::optional<Status> verdict;
+  };
+  auto reply = std::make_shared<Reply>(executor_);
+  dialogs_.answer(handle_, answer_sdp_, executor_, [reply](Status verdict) {
+    reply->verdict = std::move(verdict);
+    reply->wake.notify();
+  });
+  // The UA's verdict always comes (the SIP worker decides at once), and the leg's state must
+  // say what it did: a hang-up or live modification meanwhile is raised again after it.
+  bool cancelled = false;
+  while (!reply->verdict) {
+    try {
+      co_await reply->wake.wait();
+    } catch (const boost::system::system_error&) {
+      cancelled = true;
+    }
+    if (cancelled) co_await asio::this_coro::reset_cancellation_state();
+  }
+  if (*reply->verdict) {
+    answered_ = true;
+    // Media flows from the 200 OK on (in the direction the offer allowed).
+    if (rtp_) (void)rtp_->update(params_of(audio_));
+  } else {
+    gone_ = true;  // the caller's CANCEL won: it got 487, and the router hears of the end
+    close();
+  }
+  if (cancelled) throw_cancelled();
 }
 
 void SipCallLeg::refuse(sip::Refusal refusal) {

@@ -2,8 +2,11 @@
 // The call router implements it by posting to the worker that runs the SIP stack.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
 #include <string>
 
+#include "core/error.hpp"
 #include "sip/refusal.hpp"
 #include "sip/user_agent.hpp"
 
@@ -15,8 +18,11 @@ class SipDialogs {
  public:
   virtual ~SipDialogs() = default;
   virtual void ringing(sip::CallHandle call) = 0;
-  // 200 OK carrying `sdp`: our answer, or our offer when the INVITE had none.
-  virtual void answer(sip::CallHandle call, std::string sdp) = 0;
+  // 200 OK carrying `sdp`: our answer, or our offer when the INVITE had none. `done` runs on
+  // `reply_to` with the UA's verdict: an error when the dialog can no longer be answered (the
+  // caller's CANCEL got there first), and then the caller never saw a 200.
+  virtual void answer(sip::CallHandle call, std::string sdp, boost::asio::any_io_executor reply_to,
+                      std::function<void(Status)> done) = 0;
   virtual void reject(sip::CallHandle call, sip::Refusal refusal) = 0;
   virtual void hangup(sip::CallHandle call) = 0;
 };

@@ -9,11 +9,8 @@
 
 #include "core/sid.hpp"
 #include "http/form.hpp"
-#include "store/sqlite_store.hpp"
-#include "support/app_server.hpp"
 #include "support/fake_call_leg.hpp"
-#include "support/fake_clock.hpp"
-#include "support/temp_dir.hpp"
+#include "support/session_world.hpp"
 
 namespace sb::voice {
 namespace {
@@ -33,26 +30,8 @@ class RecordingEvents final : public CallEventSink {
   }
 };
 
-class NullSink final : public NotificationSink {
- public:
-  void record(store::Notification) override {}
-};
-
 class CallSessionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    store_ = std::move(store::SqliteStore::open(dir_.file("calls.db")).value());
-    route_.account.sid = make_sid("AC");
-    route_.account.auth_token = "0123456789abcdef0123456789abcdef";
-    route_.number.sid = make_sid("PN");
-    route_.application.url = server_.url("/voice");
-    route_.application.status_callback = server_.url("/status");
-    route_.application.status_callback_events = {"initiated", "ringing", "answered", "completed"};
-    call_.call_sid = make_sid("CA");
-    call_.from = "+14155550100";
-    call_.to = "1000";
-  }
-
   // Starts `session`; `out` receives its outcome when it ends.
   void spawn(CallSession& session, std::optional<SessionOutcome>& out) {
     asio::co_spawn(io_, session.run(), [&out](std::exception_ptr e, SessionOutcome o) {
@@ -77,34 +56,16 @@ class CallSessionTest : public ::testing::Test {
     return out.value_or(SessionOutcome{});
   }
 
-  SessionServices services() { return {{client_, sink_, cache_, clock_}, *store_}; }
+  SessionServices services() { return world_.services(); }
+  store::Call stored() { return world_.stored(); }
+  std::vector<std::string> callback_statuses() { return world_.callback_statuses(); }
 
-  store::Call stored() {
-    store_->flush();
-    auto c = store_->find_call(route_.account.sid, call_.call_sid);
-    EXPECT_TRUE(c && c->has_value());
-    return c && c->has_value() ? **c : store::Call{};
-  }
-
-  std::vector<std::string> callback_statuses() {
-    std::vector<std::string> out;
-    for (const auto& r : server_.requests_to("/status")) {
-      auto form = http::parse_form(r.body);
-      out.push_back(std::string(form->get("CallStatus").value_or("")));
-    }
-    return out;
-  }
-
-  sb::testing::TempDir dir_;
-  sb::testing::AppServer server_;
   asio::io_context io_;
-  http::CurlClient client_{io_.get_executor()};
-  NullSink sink_;
-  DocumentCache cache_;
-  sb::testing::FakeClock clock_;
-  std::unique_ptr<store::SqliteStore> store_;
-  Route route_;
-  CallInfo call_;
+  sb::testing::SessionWorld world_{io_};
+  sb::testing::AppServer& server_ = world_.server;
+  sb::testing::FakeClock& clock_ = world_.clock;
+  Route& route_ = world_.route;
+  CallInfo& call_ = world_.call;
 };
 
 TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
