@@ -89,7 +89,7 @@ void CallRouter::on_incoming(const sip::IncomingCall& in) {
   info.caller_name = in.from_display;
 
   CallWorker* worker = workers_[next_worker_++ % workers_.size()];
-  calls_[in.call] = Entry{worker, std::nullopt};
+  calls_[in.call] = Entry{worker, std::nullopt, in.sdp_offer.empty(), std::nullopt};
   ++stats_.routed;
   asio::post(worker->executor(), [this, worker, handle = in.call, route = std::move(*routed->route),
                                   info = std::move(info), offer = in.sdp_offer]() mutable {
@@ -139,6 +139,48 @@ std::optional<std::string> CallRouter::on_reoffer(sip::CallHandle call, std::str
     worker.remote_media(h, audio);
   });
   return sip::to_string(answer->sdp);
+}
+
+void CallRouter::on_answered(sip::CallHandle call, std::string_view sdp) {
+  auto it = calls_.find(call);
+  if (it == calls_.end() || !it->second.offerless) return;
+  it->second.offerless = false;
+  on_worker_of(call, [answer = std::string(sdp)](CallWorker& worker, sip::CallHandle h) {
+    worker.remote_answer(h, answer);
+  });
+}
+
+std::optional<std::string> CallRouter::on_offer_request(sip::CallHandle call) {
+  auto it = calls_.find(call);
+  if (it == calls_.end() || !it->second.local) return std::nullopt;
+  sip::LocalMedia& local = *it->second.local;
+  ++local.session_version;
+  it->second.reoffer = sip::make_offer(local, sip::AudioCapabilities{});
+  return sip::to_string(*it->second.reoffer);
+}
+
+void CallRouter::on_ack_answer(sip::CallHandle call, std::string_view sdp) {
+  auto it = calls_.find(call);
+  if (it == calls_.end() || !it->second.reoffer) return;
+  const sip::SessionDescription offer = std::move(*it->second.reoffer);
+  it->second.reoffer.reset();
+  auto answer = sip::parse_sdp(sdp);
+  auto audio =
+      answer ? sip::apply_answer(offer, *answer) : Result<sip::AudioSession>(answer.error());
+  if (!audio) {
+    // An unusable answer in the ACK leaves no session: BYE (from the SIP worker's own queue,
+    // not inside the UA's callback), and the call's session ends.
+    spdlog::info("sip: call {}: the answer in the ACK is not usable ({}): hanging up", call,
+                 audio.error().message);
+    asio::post(sip_io_, [this, call] {
+      if (ua_) (void)ua_->hangup(call);
+    });
+    on_worker_of(call, [](CallWorker& worker, sip::CallHandle h) { worker.remote_end(h); });
+    return;
+  }
+  on_worker_of(call, [audio = *audio](CallWorker& worker, sip::CallHandle h) {
+    worker.remote_media(h, audio);
+  });
 }
 
 void CallRouter::on_dtmf(sip::CallHandle call, char digit, int) {

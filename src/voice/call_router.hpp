@@ -56,7 +56,10 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
   // sip::CallEvents (on the SIP worker)
   void on_incoming(const sip::IncomingCall& call) override;
   void on_ended(sip::CallHandle call, sip::EndReason reason) override;
+  void on_answered(sip::CallHandle call, std::string_view sdp) override;
   std::optional<std::string> on_reoffer(sip::CallHandle call, std::string_view sdp) override;
+  std::optional<std::string> on_offer_request(sip::CallHandle call) override;
+  void on_ack_answer(sip::CallHandle call, std::string_view sdp) override;
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
 
   // SipDialogs (from any worker: posted to the SIP worker)
@@ -75,6 +78,8 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
   struct Entry {
     CallWorker* worker = nullptr;
     std::optional<sip::LocalMedia> local;  // once the worker has opened RTP
+    bool offerless = false;  // the INVITE had no SDP: the answer to our offer comes in the ACK
+    std::optional<sip::SessionDescription> reoffer;  // ours in a 200 to an offerless re-INVITE
   };
   // On the SIP worker.
   void refuse(sip::CallHandle call, const sip::Refusal& refusal);

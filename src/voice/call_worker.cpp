@@ -66,6 +66,13 @@ void CallWorker::dtmf(sip::CallHandle handle, char digit) {
   if (it != calls_.end()) it->second->leg->on_sip_dtmf(digit);
 }
 
+void CallWorker::remote_answer(sip::CallHandle handle, const std::string& sdp) {
+  auto it = calls_.find(handle);
+  if (it == calls_.end()) return;
+  // An unusable answer: the leg has sent BYE; the session ends as after the caller's.
+  if (!it->second->leg->take_answer(sdp)) it->second->session->remote_hangup();
+}
+
 void CallWorker::remote_media(sip::CallHandle handle, const sip::AudioSession& audio) {
   auto it = calls_.find(handle);
   if (it != calls_.end()) it->second->leg->remote_media(audio);

@@ -47,6 +47,8 @@ class CallWorker {
   // The dialog ended from the far side (BYE, CANCEL, no ACK).
   void remote_end(sip::CallHandle call);
   void dtmf(sip::CallHandle call, char digit);
+  // The caller's answer, from the ACK, to the offer our 200 OK made (an INVITE without SDP).
+  void remote_answer(sip::CallHandle call, const std::string& sdp);
   // A re-INVITE settled a new audio stream.
   void remote_media(sip::CallHandle call, const sip::AudioSession& audio);
   // Ends every call (as a live modification with Status=completed), ahead of shutdown.

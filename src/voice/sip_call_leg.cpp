@@ -77,20 +77,31 @@ media::SessionParams SipCallLeg::params_of(const sip::AudioSession& audio) {
 }
 
 std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
-  if (sdp_offer.empty()) {
-    return sip::Refusal::not_acceptable("INVITE without an SDP offer is not supported");
-  }
-  auto offer = sip::parse_sdp(sdp_offer);
-  if (!offer) return sip::Refusal::not_acceptable("bad SDP offer: " + offer.error().message);
   sip::LocalMedia local;
   local.address = media_.rtp_address;
-  local.port = 9;  // until the RTP port is known (written into the answer below)
+  local.port = 9;  // until the RTP port is known (written into our SDP below)
   local.session_id = handle_ * 7919 + 1;
   local.session_version = 1;
-  auto answer = sip::make_answer(*offer, local, sip::AudioCapabilities{});
-  if (!answer) return sip::Refusal::not_acceptable(answer.error().message);
+  const sip::AudioCapabilities caps;
+  sip::SessionDescription ours;
+  if (sdp_offer.empty()) {
+    // No offer (RFC 3261 §13.2.1): our 200 OK offers and the caller answers in the ACK
+    // (take_answer). Until then nothing is sent: there is no address to send to.
+    ours = sip::make_offer(local, caps);
+    offer_ = ours;
+    audio_ = sip::AudioSession{};
+    audio_.codec = caps.codecs.front();
+    audio_.telephone_event_pt = caps.telephone_event_pt;
+  } else {
+    auto offer = sip::parse_sdp(sdp_offer);
+    if (!offer) return sip::Refusal::not_acceptable("bad SDP offer: " + offer.error().message);
+    auto answer = sip::make_answer(*offer, local, caps);
+    if (!answer) return sip::Refusal::not_acceptable(answer.error().message);
+    ours = std::move(answer->sdp);
+    audio_ = answer->audio;
+  }
 
-  media::SessionParams params = params_of(answer->audio);
+  media::SessionParams params = params_of(audio_);
   params.send = false;  // no media before the 200 OK
   std::weak_ptr<Shared> weak = shared_;
   media::RtpSession::Callbacks callbacks;
@@ -109,11 +120,30 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   if (!opened) return sip::Refusal::overloaded("no RTP port: " + opened.error().message);
   rtp_ = std::move(*opened);
   local.port = rtp_->local_port();
-  answer->sdp.media[answer->audio.media_index].port = local.port;
-  answer_sdp_ = sip::to_string(answer->sdp);
-  audio_ = answer->audio;
+  ours.media[audio_.media_index].port = local.port;
+  if (offer_) offer_ = ours;
+  sdp_ = sip::to_string(ours);
   local_ = local;
   return std::nullopt;
+}
+
+bool SipCallLeg::take_answer(std::string_view sdp) {
+  if (!offer_) return !gone_;
+  auto answer = sip::parse_sdp(sdp);
+  auto audio =
+      answer ? sip::apply_answer(*offer_, *answer) : Result<sip::AudioSession>(answer.error());
+  offer_.reset();
+  if (!audio) {
+    // An answer we cannot use ends the session (RFC 3261 §13.2.1 leaves only BYE).
+    spdlog::info("call {}: the caller's answer is not usable ({}): hanging up", call_sid_,
+                 audio.error().message);
+    if (!gone_) dialogs_.hangup(handle_);
+    gone_ = true;
+    close();
+    return false;
+  }
+  remote_media(*audio);
+  return true;
 }
 
 void SipCallLeg::close() {
@@ -157,7 +187,7 @@ asio::awaitable<void> SipCallLeg::answer() {
     std::optional<Status> verdict;
   };
   auto reply = std::make_shared<Reply>(executor_);
-  dialogs_.answer(handle_, answer_sdp_, executor_, [reply](Status verdict) {
+  dialogs_.answer(handle_, sdp_, executor_, [reply](Status verdict) {
     reply->verdict = std::move(verdict);
     reply->wake.notify();
   });

@@ -28,9 +28,13 @@ class SipCallLeg final : public CallLeg {
              MediaContext& media, std::string account_sid, std::string call_sid);
   ~SipCallLeg() override;
 
-  // Checks the caller's offer and opens the RTP session our answer will point at. A refusal
-  // (488, or 503 with no RTP port free) when the call cannot go on.
+  // Checks the caller's offer (or, for an INVITE without one, makes ours) and opens the RTP
+  // session our SDP will point at. A refusal (488, or 503 with no RTP port free) when the call
+  // cannot go on.
   std::optional<sip::Refusal> prepare(std::string_view sdp_offer);
+  // The caller's answer (from the ACK) to the offer our 200 OK made. False when it is unusable:
+  // the leg has then hung up (BYE) and is over.
+  bool take_answer(std::string_view sdp);
 
   // --- from the SIP side (the router forwards UserAgent callbacks) ---
   void on_sip_dtmf(char digit);
@@ -78,8 +82,9 @@ class SipCallLeg final : public CallLeg {
   std::string account_sid_;
   std::string call_sid_;
   sip::AudioSession audio_;  // what offer/answer settled
-  sip::LocalMedia local_;    // what our answers say
-  std::string answer_sdp_;
+  sip::LocalMedia local_;    // what our SDP says
+  std::string sdp_;          // what our 200 OK carries: the answer, or our offer
+  std::optional<sip::SessionDescription> offer_;  // ours, until the caller's ACK answers it
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)
