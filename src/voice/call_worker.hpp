@@ -39,6 +39,8 @@ class CallWorker {
   asio::any_io_executor executor() { return io_.get_executor(); }
   // Where calls are routed from (a short indexed read on the store's reader pool).
   store::Store& store() { return services_.store; }
+  // Calls running here now.
+  std::size_t active() const { return calls_.size(); }
 
   // A routed INVITE: prepares its leg (refused through `reports` when that fails), rings, and
   // runs its session. `dialogs` carries the leg's SIP operations to the SIP worker.

@@ -58,9 +58,8 @@ class SipCaller {
  private:
   std::string request(std::string_view method, int cseq, bool in_dialog,
                       std::string_view sdp) const {
-    // CANCEL and the ACK of the first INVITE share its branch; others get their own.
-    const std::string branch =
-        method == "CANCEL" || cseq == 1 ? "z9hG4bKcaller1" : "z9hG4bKcaller" + std::to_string(cseq);
+    // A branch per dialog and CSeq: CANCEL shares the INVITE's; a 2xx ACK has its own.
+    const std::string branch = "z9hG4bK" + call_id_ + "-" + std::to_string(cseq);
     std::string m = std::string(method) + " sip:" + to_user_ + "@127.0.0.1 SIP/2.0\r\n" +
                     "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(kPort) + ";branch=" + branch +
                     (method == "ACK" ? "ack" : "") + "\r\n" +
