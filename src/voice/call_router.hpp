@@ -2,9 +2,11 @@
 // stack runs on one worker; every INVITE it accepts is routed by its called number there, then
 // the call is handed to a CallWorker, round-robin over the workers: its CallSession, its
 // SipCallLeg and RTP session, its webhooks and its media tick all live on that worker, so a
-// call's state is never shared between threads (DESIGN.md, Threading). Dialog operations a
-// call makes (180, 200, BYE, rejections) are posted back to the SIP worker; the dialog's
-// events (BYE, CANCEL, DTMF over INFO, re-INVITE) are posted to the call's worker.
+// call's state is never shared between threads (DESIGN.md, Threading). The router hands calls
+// and dialog events (BYE, CANCEL, DTMF over INFO, re-INVITE, the ACK's answer) to a worker
+// through CallWorker's public methods, posted to it; the worker reports back through
+// CallReports. Dialog operations a call makes (SipDialogs: 180, 200, BYE, refusals) are posted
+// to the SIP worker, and the UA's verdict on a 200 OK is posted back to the call's worker.
 //
 // Refusals: unknown numbers 404, inactive accounts or sources outside the allow list 403,
 // numbers without a voice application 480, unacceptable SDP 488; at max_calls (or with no
