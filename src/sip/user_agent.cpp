@@ -19,6 +19,8 @@ std::string_view to_string(EndReason r) {
       return "no-ack";
     case EndReason::kTimeout:
       return "timeout";
+    case EndReason::kNoAnswer:
+      return "no-answer-in-ack";
   }
   return "?";
 }
@@ -43,6 +45,13 @@ struct UserAgent::Call {
   // final response (CANCEL is built from it). Released afterwards to keep idle calls small.
   std::optional<Message> invite;
   std::uint32_t invite_cseq = 0;
+  // Our 2xx to the initial INVITE carries the offer (the INVITE had none): the answer is due in
+  // the ACK (RFC 3261 §13.2.1).
+  bool offer_in_2xx = false;
+  // Likewise for the peer's offerless re-INVITE with this CSeq (§14.2), answered by `reoffer_tx`.
+  bool reoffer_pending = false;
+  std::uint32_t reoffer_cseq = 0;
+  std::uint64_t reoffer_tx = 0;
   std::string session_timer_headers;
   // RFC 4028 with the caller as refresher: without a refresh by `session_deadline` we send BYE.
   Millis session_interval{0};
@@ -371,18 +380,34 @@ void UserAgent::handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq) {
       auto target = uri_of(*ct);
       if (!target.empty()) c.remote_target = target;
     }
-    std::string answer;
+    std::string sdp;
+    const bool offerless_invite = m == "INVITE" && rq.body().empty();
     if (!rq.body().empty()) {
       auto a = events_.on_reoffer(c.handle, rq.body());
       if (!a) {
         respond(tx, rq, 488);
         return;
       }
-      answer = std::move(*a);
+      sdp = std::move(*a);
+    } else if (offerless_invite) {
+      // §14.2: the 200 carries our offer; the answer comes with the ACK.
+      auto offer = events_.on_offer_request(c.handle);
+      if (!offer || offer->empty()) {
+        respond(tx, rq, 488);
+        return;
+      }
+      sdp = std::move(*offer);
     }
     std::string extra = "Contact: " + contact(c.peer.transport) + "\r\n" + c.session_timer_headers;
-    respond(tx, rq, 200, {}, {}, extra, answer);
+    respond(tx, rq, 200, {}, {}, extra, sdp);
     if (m == "INVITE") c.awaiting_reinvite_ack = true;
+    if (offerless_invite) {
+      c.reoffer_pending = true;
+      c.reoffer_cseq = rq.cseq().number;
+      c.reoffer_tx = tx;  // no ACK at all: on_timeout ends the call
+      c.txs.push_back(tx);
+      tx_calls_[tx] = c.handle;
+    }
     arm_session_timer(c);  // a re-INVITE or UPDATE refreshes the session
     return;
   }
@@ -430,13 +455,30 @@ void UserAgent::handle_cancel(std::uint64_t tx, const Message& rq) {
 void UserAgent::handle_ack(const Message& ack) {
   Call* c = find_dialog(ack.call_id(), ack.to().tag());
   if (!c || c->outbound) return;
-  if (c->state == Call::State::kAnswering && ack.cseq().number == c->invite_cseq) {
+  const std::uint32_t cseq = ack.cseq().number;
+  if (c->state == Call::State::kAnswering && cseq == c->invite_cseq) {
     c->state = Call::State::kConfirmed;
+    if (std::exchange(c->offer_in_2xx, false) && ack.body().empty()) {
+      // We offered in the 200 and the ACK brought no answer: there is no session (§13.2.1).
+      send_in_dialog(*c, "BYE");
+      end(*c, EndReason::kNoAnswer);
+      return;
+    }
     arm_session_timer(*c);
     if (!c->zombie) events_.on_answered(c->handle, ack.body());
     return;
   }
   c->awaiting_reinvite_ack = false;
+  if (c->reoffer_pending && cseq == c->reoffer_cseq) {
+    c->reoffer_pending = false;
+    c->reoffer_tx = 0;
+    if (ack.body().empty()) {
+      send_in_dialog(*c, "BYE");
+      end(*c, EndReason::kNoAnswer);
+      return;
+    }
+    events_.on_ack_answer(c->handle, ack.body());
+  }
 }
 
 void UserAgent::on_ack(std::uint64_t) {}
@@ -460,6 +502,12 @@ void UserAgent::on_timeout(std::uint64_t tx) {
       return;
     }
     fail(*c, 408, "Request Timeout");
+    return;
+  }
+  if (tx == c->reoffer_tx) {
+    // Our offer in the 2xx to their re-INVITE was never ACKed (§13.3.1.4 applies to it too).
+    send_in_dialog(*c, "BYE");
+    end(*c, EndReason::kNoAck);
     return;
   }
   if (tx == c->reinvite_tx) {
@@ -686,6 +734,7 @@ Status UserAgent::answer(CallHandle h, std::string_view sdp) {
       (c->state != Call::State::kIncoming && c->state != Call::State::kEarly))
     return state_error("call cannot be answered");
   if (sdp.empty()) return state_error("answer needs SDP");
+  c->offer_in_2xx = c->invite->body().empty();
   std::string extra = "Contact: " + contact(c->peer.transport) + "\r\n";
   for (const auto& rr : c->route_set) extra += "Record-Route: " + rr + "\r\n";
   extra += "Allow: " + std::string(kAllowedMethods) + "\r\n";

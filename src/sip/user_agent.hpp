@@ -47,11 +47,19 @@ struct IncomingCall {
   std::string from_uri, from_display, from_user, from_tag;
   std::string to_uri, to_user;
   std::vector<std::pair<std::string, std::string>> headers;  // every header, as received
-  std::string sdp_offer;  // "" when the INVITE had no offer (we must offer in the 200)
+  std::string sdp_offer;  // "" when the INVITE had no offer: answer() then sends our offer
+                          // and the caller's answer arrives with the ACK (on_answered)
   Endpoint source;
 };
 
-enum class EndReason { kLocalHangup, kRemoteHangup, kCancelled, kNoAck, kTimeout };
+enum class EndReason {
+  kLocalHangup,
+  kRemoteHangup,
+  kCancelled,
+  kNoAck,
+  kTimeout,
+  kNoAnswer,  // we offered in a 2xx and the ACK brought no answer: we sent BYE (RFC 3261 §13.2.1)
+};
 std::string_view to_string(EndReason r);
 
 // Callbacks for the call router. Every callback runs on the UserAgent's thread.
@@ -61,7 +69,8 @@ class CallEvents {
   virtual void on_incoming(const IncomingCall& call) = 0;
   // Outbound: 180/183 (early media SDP when present).
   virtual void on_ringing(CallHandle, int /*status*/, std::string_view /*sdp*/) {}
-  // Outbound answered (remote SDP); inbound: the ACK for our 200 arrived.
+  // Outbound answered (remote SDP); inbound: the ACK for our 200 arrived, with the caller's
+  // answer when our 200 carried the offer (an offerless INVITE), else usually empty.
   virtual void on_answered(CallHandle, std::string_view /*sdp*/) {}
   virtual void on_failed(CallHandle, int /*status*/, std::string_view /*reason*/) {}
   virtual void on_ended(CallHandle, EndReason) {}
@@ -70,6 +79,11 @@ class CallEvents {
   virtual std::optional<std::string> on_reoffer(CallHandle, std::string_view /*sdp*/) {
     return std::nullopt;
   }
+  // A re-INVITE without an offer (RFC 3261 §14.2): return our offer for the 200 OK (the peer
+  // answers in the ACK: on_ack_answer), or nullopt to refuse it with 488.
+  virtual std::optional<std::string> on_offer_request(CallHandle) { return std::nullopt; }
+  // The peer's answer, from the ACK, to the offer we put in the 200 to its offerless re-INVITE.
+  virtual void on_ack_answer(CallHandle, std::string_view /*sdp*/) {}
   // The result of our own re-INVITE.
   virtual void on_reinvite_result(CallHandle, int /*status*/, std::string_view /*sdp*/) {}
   virtual void on_dtmf(CallHandle, char /*digit*/, int /*duration_ms*/) {}
@@ -110,6 +124,9 @@ class UserAgent final : public TransactionUser {
 
   // --- call API (all return an error for an unknown call or a call in the wrong state) ---
   Status ringing(CallHandle call, std::string_view early_sdp = {});  // 180, or 183 with SDP
+  // 200 OK with `sdp`: our answer, or our offer when the INVITE had none (the answer is then
+  // due in the ACK; an ACK without one ends the call with BYE). An error when the call is gone
+  // (a CANCEL won) or was already answered or refused.
   Status answer(CallHandle call, std::string_view sdp);
   // `extra_headers`: complete lines with CRLF, e.g. "Retry-After: 5\r\n".
   Status reject(CallHandle call, int status, std::string_view reason = {},
@@ -141,6 +158,7 @@ class UserAgent final : public TransactionUser {
   void handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq);
   void handle_cancel(std::uint64_t tx, const Message& rq);
   void handle_ack(const Message& ack);
+  void answer_reinvite(Call& c, std::uint64_t tx, const Message& rq);
   void handle_uac_response(Call& c, std::uint64_t tx, const Message& r);
   void respond(std::uint64_t tx, const Message& rq, int status, std::string_view reason = {},
                std::string_view to_tag = {}, std::string_view extra = {},

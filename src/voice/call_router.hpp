@@ -2,9 +2,11 @@
 // stack runs on one worker; every INVITE it accepts is routed by its called number there, then
 // the call is handed to a CallWorker, round-robin over the workers: its CallSession, its
 // SipCallLeg and RTP session, its webhooks and its media tick all live on that worker, so a
-// call's state is never shared between threads (DESIGN.md, Threading). Dialog operations a
-// call makes (180, 200, BYE, rejections) are posted back to the SIP worker; the dialog's
-// events (BYE, CANCEL, DTMF over INFO, re-INVITE) are posted to the call's worker.
+// call's state is never shared between threads (DESIGN.md, Threading). The router hands calls
+// and dialog events (BYE, CANCEL, DTMF over INFO, re-INVITE, the ACK's answer) to a worker
+// through CallWorker's public methods, posted to it; the worker reports back through
+// CallReports. Dialog operations a call makes (SipDialogs: 180, 200, BYE, refusals) are posted
+// to the SIP worker, and the UA's verdict on a 200 OK is posted back to the call's worker.
 //
 // Refusals: unknown numbers 404, inactive accounts or sources outside the allow list 403,
 // numbers without a voice application 480, unacceptable SDP 488; at max_calls (or with no
@@ -17,8 +19,7 @@
 #include <vector>
 
 #include "sip/user_agent.hpp"
-#include "voice/call_session.hpp"
-#include "voice/sip_call_leg.hpp"
+#include "voice/call_worker.hpp"
 
 namespace sb::voice {
 
@@ -38,32 +39,7 @@ struct RouterStats {
   std::uint64_t completed = 0;       // sessions ended
 };
 
-class CallRouter;
-
-// The calls of one worker. Every method runs on that worker's thread.
-class CallWorker {
- public:
-  CallWorker(asio::io_context& io, SessionServices services, MediaContext& media);
-  ~CallWorker();
-  asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  friend class CallRouter;
-  struct Active;
-  void start(CallRouter& router, sip::CallHandle call, Route route, CallInfo info,
-             std::string sdp_offer);
-  void remote_end(sip::CallHandle call);
-  void dtmf(sip::CallHandle call, char digit);
-  void remote_media(sip::CallHandle call, const sip::AudioSession& audio);
-  void hang_up_all();
-
-  asio::io_context& io_;
-  SessionServices services_;
-  MediaContext& media_;
-  std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;
-};
-
-class CallRouter final : public sip::CallEvents, public SipDialogs {
+class CallRouter final : public sip::CallEvents, public SipDialogs, public CallReports {
  public:
   // `sip_io` runs the SIP stack; `workers` (at least one; may include the SIP worker) run calls.
   CallRouter(asio::io_context& sip_io, std::vector<CallWorker*> workers,
@@ -82,26 +58,35 @@ class CallRouter final : public sip::CallEvents, public SipDialogs {
   // sip::CallEvents (on the SIP worker)
   void on_incoming(const sip::IncomingCall& call) override;
   void on_ended(sip::CallHandle call, sip::EndReason reason) override;
+  void on_answered(sip::CallHandle call, std::string_view sdp) override;
   std::optional<std::string> on_reoffer(sip::CallHandle call, std::string_view sdp) override;
+  std::optional<std::string> on_offer_request(sip::CallHandle call) override;
+  void on_ack_answer(sip::CallHandle call, std::string_view sdp) override;
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
 
   // SipDialogs (from any worker: posted to the SIP worker)
   void ringing(sip::CallHandle call) override;
-  void answer(sip::CallHandle call, std::string sdp) override;
-  void reject(sip::CallHandle call, int status, std::string reason) override;
+  void answer(sip::CallHandle call, std::string sdp, asio::any_io_executor reply_to,
+              std::function<void(Status)> done) override;
+  void reject(sip::CallHandle call, sip::Refusal refusal) override;
   void hangup(sip::CallHandle call) override;
 
+  // CallReports (from the workers: posted to the SIP worker)
+  void prepared(sip::CallHandle call, const sip::LocalMedia& local) override;
+  void refused(sip::CallHandle call, sip::Refusal refusal) override;
+  void finished(sip::CallHandle call) override;
+
  private:
-  friend class CallWorker;
   struct Entry {
     CallWorker* worker = nullptr;
     std::optional<sip::LocalMedia> local;  // once the worker has opened RTP
+    bool offerless = false;  // the INVITE had no SDP: the answer to our offer comes in the ACK
+    std::optional<sip::SessionDescription> reoffer;  // ours in a 200 to an offerless re-INVITE
   };
-  void refuse(sip::CallHandle call, int status, const char* reason);
-  // Reports from the workers, posted to the SIP worker.
-  void prepared(sip::CallHandle call, sip::LocalMedia local);
-  void failed(sip::CallHandle call, int status);
-  void finished(sip::CallHandle call);
+  // On the SIP worker.
+  void refuse(sip::CallHandle call, const sip::Refusal& refusal);
+  template <typename F>
+  void on_worker_of(sip::CallHandle call, F f);
 
   asio::io_context& sip_io_;
   std::vector<CallWorker*> workers_;

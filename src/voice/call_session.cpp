@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -98,7 +99,7 @@ void CallSession::finish(const std::string& status) {
   call_.status = status;
   const std::int64_t now = services_.webhooks.clock.now_unix();
   record_.end_time = now;
-  record_.duration = answered_ ? now - record_.start_time : 0;
+  record_.duration = leg_.answered() ? now - record_.start_time : 0;
   record_.status = call_.status;
   record_.date_updated = now;
   // The completed callback and event go out once the record says so, so that an application
@@ -143,17 +144,16 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     out.interpreter =
         co_await asio::co_spawn(executor_, interpreter.run(first),
                                 asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
-    if (hung_up_ || !next_) break;
+    if (leg_.hung_up() || !next_) break;
     // A live modification stopped the running document.
     Modification m = std::move(*next_);
     next_.reset();
     if (!m.status.empty()) {
-      hung_up_ = true;
-      if (answered_) {
+      if (leg_.answered()) {
         co_await leg_.hangup();
       } else {
-        co_await leg_.reject(487);
-        rejected_status_ = "canceled";
+        ended_status_ = "canceled";
+        co_await leg_.cancel();
       }
       break;
     }
@@ -167,16 +167,15 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   }
   if (services_.registry) services_.registry->remove(call_.call_sid);
 
-  if (!rejected_status_.empty()) {
-    finish(rejected_status_);
-  } else if (answered_) {
+  if (!ended_status_.empty()) {
+    finish(ended_status_);
+  } else if (leg_.answered()) {
     finish("completed");
-  } else if (hung_up_) {
+  } else if (leg_.hung_up()) {
     finish("canceled");  // the caller gave up before we answered
   } else {
     // Ended without a word to the caller and without a final answer: decline it now.
-    hung_up_ = true;
-    co_await leg_.reject(603);
+    co_await leg_.hangup();
     finish("no-answer");
   }
   out.status = call_.status;
@@ -185,27 +184,31 @@ asio::awaitable<SessionOutcome> CallSession::run() {
 }
 
 void CallSession::remote_hangup() {
-  if (hung_up_) return;
-  hung_up_ = true;
+  leg_.remote_end();
   cancel_.emit(asio::cancellation_type::terminal);
 }
 
 void CallSession::modify(Modification m) {
-  if (hung_up_ || ended_) return;
+  if (leg_.hung_up() || ended_) return;
   // canceled only ends a call that is not answered yet (as Twilio's API does).
-  if (m.status == "canceled" && answered_) return;
+  if (m.status == "canceled" && leg_.answered()) return;
   next_ = std::move(m);
   cancel_.emit(asio::cancellation_type::terminal);
 }
 
 asio::awaitable<void> CallSession::answer() {
-  if (answered_ || hung_up_) co_return;
-  const bool ok = co_await leg_.answer();
-  if (!ok) {
-    hung_up_ = true;
-    co_return;
+  if (leg_.answered() || leg_.hung_up()) co_return;
+  std::exception_ptr cancelled;
+  try {
+    co_await leg_.answer();
+  } catch (const boost::system::system_error&) {
+    cancelled = std::current_exception();  // recorded first if the leg did answer
   }
-  answered_ = true;
+  if (leg_.answered()) record_answered();
+  if (cancelled) std::rethrow_exception(cancelled);
+}
+
+void CallSession::record_answered() {
   call_.status = "in-progress";
   record_.start_time = services_.webhooks.clock.now_unix();
   save(false);
@@ -213,19 +216,6 @@ asio::awaitable<void> CallSession::answer() {
   publish("answered");
 }
 
-asio::awaitable<twiml::PromptEnd> CallSession::say(const twiml::Say& say, bool interruptible) {
-  co_return co_await leg_.say(say, interruptible);
-}
-asio::awaitable<twiml::PromptEnd> CallSession::play(const twiml::Play& play, bool interruptible) {
-  co_return co_await leg_.play(play, interruptible);
-}
-asio::awaitable<twiml::PromptEnd> CallSession::pause(int seconds, bool interruptible) {
-  co_return co_await leg_.pause(seconds, interruptible);
-}
-asio::awaitable<twiml::CollectedDigits> CallSession::collect_digits(
-    const twiml::DigitCollection& spec) {
-  co_return co_await leg_.collect_digits(spec);
-}
 asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record& record) {
   twiml::RecordingOutcome out = co_await leg_.record(record);
   if (out.recording_sid.empty()) co_return out;
@@ -269,31 +259,17 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
       asio::detached);
   co_return out;
 }
-asio::awaitable<twiml::DialOutcome> CallSession::dial(const twiml::Dial& dial) {
-  co_return co_await leg_.dial(dial);
-}
-asio::awaitable<bool> CallSession::other(const twiml::Verb& verb) {
-  co_return co_await leg_.other(verb);
-}
-
 asio::awaitable<void> CallSession::hangup() {
-  if (hung_up_) co_return;
-  hung_up_ = true;
-  if (answered_) {
-    co_await leg_.hangup();
-  } else {
-    // Never picked up (e.g. <Response><Hangup/></Response>): decline instead of a BYE.
-    rejected_status_ = "no-answer";
-    co_await leg_.reject(603);
-  }
+  if (leg_.hung_up()) co_return;
+  // Never picked up (e.g. <Response><Hangup/></Response>): the leg declines instead of a BYE.
+  if (!leg_.answered()) ended_status_ = "no-answer";
+  co_await leg_.hangup();
 }
 
 asio::awaitable<void> CallSession::reject(const std::string& reason) {
-  if (hung_up_) co_return;
-  hung_up_ = true;
-  const bool busy = reason == "busy";
-  rejected_status_ = busy ? "busy" : "no-answer";
-  co_await leg_.reject(busy ? 486 : 603);
+  if (leg_.hung_up()) co_return;
+  ended_status_ = reason == "busy" ? "busy" : "no-answer";
+  co_await leg_.reject(reason);
 }
 
 }  // namespace sb::voice

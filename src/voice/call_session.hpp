@@ -1,8 +1,9 @@
-// One call from arrival to end: its record (Calls), its status callbacks, and its TwiML run
-// through the interpreter on a CallLeg. The call router binds CallLeg to a SIP dialog and an
-// RTP session; tests bind it to a fake. The session is the interpreter's CallControl: it answers
-// when the first verb needs media, maps Reject to busy (486) or no-answer (603), and a caller's
-// BYE or CANCEL (remote_hangup) cancels whatever the interpreter is waiting for.
+// One call from arrival to end: its record (Calls), its status callbacks and events, and its
+// TwiML run through the interpreter on a CallLeg (SipCallLeg for a real call; a fake in tests).
+// The session is the interpreter's CallControl: the leg does the signalling and the media, the
+// session adds what is session-level (the record when the call is answered or ends, callbacks,
+// events, the final status after Reject or Hangup), and a hang-up or a live modification
+// cancels whatever the interpreter is waiting for.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -13,31 +14,12 @@
 #include "twiml/interpreter.hpp"
 #include "voice/application_source.hpp"
 #include "voice/call_events.hpp"
+#include "voice/call_leg.hpp"
 #include "voice/call_registry.hpp"
 #include "voice/routing.hpp"
 #include "voice/status_callbacks.hpp"
 
 namespace sb::voice {
-
-// The live call as the session drives it.
-class CallLeg {
- public:
-  virtual ~CallLeg() = default;
-  // 200 OK with our SDP; false when the caller is already gone.
-  virtual asio::awaitable<bool> answer() = 0;
-  // A final non-2xx before answer: 486 Busy Here or 603 Decline.
-  virtual asio::awaitable<void> reject(int sip_status) = 0;
-  // BYE from our side.
-  virtual asio::awaitable<void> hangup() = 0;
-  virtual asio::awaitable<twiml::PromptEnd> say(const twiml::Say& say, bool interruptible) = 0;
-  virtual asio::awaitable<twiml::PromptEnd> play(const twiml::Play& play, bool interruptible) = 0;
-  virtual asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) = 0;
-  virtual asio::awaitable<twiml::CollectedDigits> collect_digits(
-      const twiml::DigitCollection& spec) = 0;
-  virtual asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record) = 0;
-  virtual asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) = 0;
-  virtual asio::awaitable<bool> other(const twiml::Verb& verb) = 0;
-};
 
 struct SessionServices {
   WebhookServices webhooks;
@@ -61,7 +43,8 @@ class CallSession final : public twiml::CallControl {
   // Records the call, runs its TwiML to the end, records the end. Call once.
   asio::awaitable<SessionOutcome> run();
 
-  // The caller hung up (BYE) or gave up before answer (CANCEL). Safe at any moment.
+  // The caller hung up (BYE), gave up before answer (CANCEL) or never ACKed: the leg is over
+  // and the interpreter is cancelled. Safe at any moment.
   void remote_hangup();
 
   // Live call modification (on the session's executor): the running document stops and the
@@ -70,24 +53,38 @@ class CallSession final : public twiml::CallControl {
 
   const CallInfo& info() const { return call_; }
 
-  bool answered() const override { return answered_; }
-  bool hung_up() const override { return hung_up_; }
+  // twiml::CallControl: the call's state is the leg's.
+  bool answered() const override { return leg_.answered(); }
+  bool hung_up() const override { return leg_.hung_up(); }
+  // Session-level: the record, callbacks and events that go with these.
   asio::awaitable<void> answer() override;
-  asio::awaitable<twiml::PromptEnd> say(const twiml::Say& say, bool interruptible) override;
-  asio::awaitable<twiml::PromptEnd> play(const twiml::Play& play, bool interruptible) override;
-  asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) override;
-  asio::awaitable<twiml::CollectedDigits> collect_digits(
-      const twiml::DigitCollection& spec) override;
-  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record) override;
-  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override;
   asio::awaitable<void> hangup() override;
   asio::awaitable<void> reject(const std::string& reason) override;
-  asio::awaitable<bool> other(const twiml::Verb& verb) override;
+  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record) override;
+  // The leg's alone: the session adds nothing to them.
+  asio::awaitable<twiml::PromptEnd> say(const twiml::Say& say, bool interruptible) override {
+    return leg_.say(say, interruptible);
+  }
+  asio::awaitable<twiml::PromptEnd> play(const twiml::Play& play, bool interruptible) override {
+    return leg_.play(play, interruptible);
+  }
+  asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) override {
+    return leg_.pause(seconds, interruptible);
+  }
+  asio::awaitable<twiml::CollectedDigits> collect_digits(
+      const twiml::DigitCollection& spec) override {
+    return leg_.collect_digits(spec);
+  }
+  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override {
+    return leg_.dial(dial);
+  }
+  asio::awaitable<bool> other(const twiml::Verb& verb) override { return leg_.other(verb); }
 
  private:
   void save(bool insert);
   void publish(const std::string& event, int duration_s = -1);
   void finish(const std::string& status);
+  void record_answered();  // in-progress: the record, the answered callback and event
 
   asio::any_io_executor executor_;
   SessionServices services_;
@@ -97,10 +94,8 @@ class CallSession final : public twiml::CallControl {
   store::Call record_;
   std::shared_ptr<StatusCallbacks> callbacks_;
   asio::cancellation_signal cancel_;
-  bool answered_ = false;
-  bool hung_up_ = false;
   bool ended_ = false;
-  std::string rejected_status_;       // busy or no-answer after a Reject
+  std::string ended_status_;          // busy, no-answer or canceled when we ended it unanswered
   std::optional<Modification> next_;  // a live modification waiting for the interpreter to stop
 };
 

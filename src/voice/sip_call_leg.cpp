@@ -2,7 +2,6 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -10,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/sid.hpp"
+#include "core/wakeup.hpp"
 
 namespace sb::voice {
 namespace {
@@ -37,36 +37,6 @@ std::unique_ptr<media::AudioSource> looped(const media::SharedPcm& pcm, int loop
 }
 
 }  // namespace
-
-// ---- Wakeup ----
-
-Wakeup::Wakeup(asio::any_io_executor executor)
-    : timer_(std::move(executor), asio::steady_timer::time_point::max()) {}
-
-void Wakeup::notify() {
-  fired_ = true;
-  timer_.cancel();
-}
-
-asio::awaitable<bool> Wakeup::wait(std::optional<std::chrono::milliseconds> timeout) {
-  if (fired_) {
-    fired_ = false;
-    co_return true;
-  }
-  if (timeout) {
-    timer_.expires_after(*timeout);
-  } else {
-    timer_.expires_at(asio::steady_timer::time_point::max());
-  }
-  boost::system::error_code ec;
-  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (fired_) {
-    fired_ = false;
-    co_return true;
-  }
-  if (ec == asio::error::operation_aborted) throw_cancelled();
-  co_return false;
-}
 
 // ---- the leg ----
 
@@ -106,21 +76,32 @@ media::SessionParams SipCallLeg::params_of(const sip::AudioSession& audio) {
   return p;
 }
 
-Status SipCallLeg::prepare(std::string_view sdp_offer) {
-  if (sdp_offer.empty()) {
-    return Error{488, 488, "INVITE without an SDP offer is not supported"};
-  }
-  auto offer = sip::parse_sdp(sdp_offer);
-  if (!offer) return Error{488, 488, "bad SDP offer: " + offer.error().message};
+std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   sip::LocalMedia local;
   local.address = media_.rtp_address;
-  local.port = 9;  // until the RTP port is known (written into the answer below)
+  local.port = 9;  // until the RTP port is known (written into our SDP below)
   local.session_id = handle_ * 7919 + 1;
   local.session_version = 1;
-  auto answer = sip::make_answer(*offer, local, sip::AudioCapabilities{});
-  if (!answer) return Error{488, 488, answer.error().message};
+  const sip::AudioCapabilities caps;
+  sip::SessionDescription ours;
+  if (sdp_offer.empty()) {
+    // No offer (RFC 3261 §13.2.1): our 200 OK offers and the caller answers in the ACK
+    // (take_answer). Until then nothing is sent: there is no address to send to.
+    ours = sip::make_offer(local, caps);
+    offer_ = ours;
+    audio_ = sip::AudioSession{};
+    audio_.codec = caps.codecs.front();
+    audio_.telephone_event_pt = caps.telephone_event_pt;
+  } else {
+    auto offer = sip::parse_sdp(sdp_offer);
+    if (!offer) return sip::Refusal::not_acceptable("bad SDP offer: " + offer.error().message);
+    auto answer = sip::make_answer(*offer, local, caps);
+    if (!answer) return sip::Refusal::not_acceptable(answer.error().message);
+    ours = std::move(answer->sdp);
+    audio_ = answer->audio;
+  }
 
-  media::SessionParams params = params_of(answer->audio);
+  media::SessionParams params = params_of(audio_);
   params.send = false;  // no media before the 200 OK
   std::weak_ptr<Shared> weak = shared_;
   media::RtpSession::Callbacks callbacks;
@@ -136,14 +117,33 @@ Status SipCallLeg::prepare(std::string_view sdp_offer) {
   };
   auto opened = media::RtpSession::open(media_.worker, media_.ports, media_.rtp_address, params,
                                         std::move(callbacks));
-  if (!opened) return Error{503, 503, "no RTP port: " + opened.error().message};
+  if (!opened) return sip::Refusal::overloaded("no RTP port: " + opened.error().message);
   rtp_ = std::move(*opened);
   local.port = rtp_->local_port();
-  answer->sdp.media[answer->audio.media_index].port = local.port;
-  answer_sdp_ = sip::to_string(answer->sdp);
-  audio_ = answer->audio;
+  ours.media[audio_.media_index].port = local.port;
+  if (offer_) offer_ = ours;
+  sdp_ = sip::to_string(ours);
   local_ = local;
-  return Ok{};
+  return std::nullopt;
+}
+
+bool SipCallLeg::take_answer(std::string_view sdp) {
+  if (!offer_) return !gone_;
+  auto answer = sip::parse_sdp(sdp);
+  auto audio =
+      answer ? sip::apply_answer(*offer_, *answer) : Result<sip::AudioSession>(answer.error());
+  offer_.reset();
+  if (!audio) {
+    // An answer we cannot use ends the session (RFC 3261 §13.2.1 leaves only BYE).
+    spdlog::info("call {}: the caller's answer is not usable ({}): hanging up", call_sid_,
+                 audio.error().message);
+    if (!gone_) dialogs_.hangup(handle_);
+    gone_ = true;
+    close();
+    return false;
+  }
+  remote_media(*audio);
+  return true;
 }
 
 void SipCallLeg::close() {
@@ -152,7 +152,7 @@ void SipCallLeg::close() {
   rtp->close();  // ends playback and recording; their callbacks see the end
 }
 
-void SipCallLeg::on_remote_end() {
+void SipCallLeg::remote_end() {
   gone_ = true;
   close();
 }
@@ -179,29 +179,63 @@ void SipCallLeg::remote_media(const sip::AudioSession& audio) {
   }
 }
 
-asio::awaitable<bool> SipCallLeg::answer() {
-  if (gone_ || !rtp_) co_return false;
-  dialogs_.answer(handle_, answer_sdp_);
-  answered_ = true;
-  // Media flows from the 200 OK on (in the direction the offer allowed).
-  (void)rtp_->update(params_of(audio_));
-  co_return true;
+asio::awaitable<void> SipCallLeg::answer() {
+  if (gone_ || answered_ || !rtp_) co_return;
+  struct Reply {
+    explicit Reply(asio::any_io_executor ex) : wake(std::move(ex)) {}
+    Wakeup wake;
+    std::optional<Status> verdict;
+  };
+  auto reply = std::make_shared<Reply>(executor_);
+  dialogs_.answer(handle_, sdp_, executor_, [reply](Status verdict) {
+    reply->verdict = std::move(verdict);
+    reply->wake.notify();
+  });
+  // The UA's verdict always comes (the SIP worker decides at once), and the leg's state must
+  // say what it did: a hang-up or live modification meanwhile is raised again after it.
+  bool cancelled = false;
+  while (!reply->verdict) {
+    try {
+      co_await reply->wake.wait();
+    } catch (const boost::system::system_error&) {
+      cancelled = true;
+    }
+    if (cancelled) co_await asio::this_coro::reset_cancellation_state();
+  }
+  if (*reply->verdict) {
+    answered_ = true;
+    // Media flows from the 200 OK on (in the direction the offer allowed).
+    if (rtp_) (void)rtp_->update(params_of(audio_));
+  } else {
+    gone_ = true;  // the caller's CANCEL won: it got 487, and the router hears of the end
+    close();
+  }
+  if (cancelled) throw_cancelled();
 }
 
-asio::awaitable<void> SipCallLeg::reject(int sip_status) {
-  if (!gone_) {
-    const char* reason = sip_status == 486   ? "Busy Here"
-                         : sip_status == 603 ? "Decline"
-                         : sip_status == 487 ? "Request Terminated"
-                                             : "";
-    dialogs_.reject(handle_, sip_status, reason);
+void SipCallLeg::refuse(sip::Refusal refusal) {
+  if (!gone_ && !answered_) {
+    dialogs_.reject(handle_, std::move(refusal));
     gone_ = true;
   }
   close();
+}
+
+asio::awaitable<void> SipCallLeg::reject(const std::string& reason) {
+  refuse(reason == "busy" ? sip::Refusal::busy() : sip::Refusal::decline());
+  co_return;
+}
+
+asio::awaitable<void> SipCallLeg::cancel() {
+  refuse(sip::Refusal::request_terminated());
   co_return;
 }
 
 asio::awaitable<void> SipCallLeg::hangup() {
+  if (!answered_) {
+    refuse(sip::Refusal::decline());  // never picked up: a decline, not a BYE
+    co_return;
+  }
   if (!gone_) {
     dialogs_.hangup(handle_);
     gone_ = true;

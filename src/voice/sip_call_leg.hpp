@@ -6,8 +6,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,53 +13,14 @@
 #include "media/rtp_session.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
+#include "sip/refusal.hpp"
 #include "sip/sdp.hpp"
 #include "sip/user_agent.hpp"
-#include "voice/call_session.hpp"
-#include "voice/notifications.hpp"
+#include "voice/call_leg.hpp"
+#include "voice/media_context.hpp"
+#include "voice/sip_dialogs.hpp"
 
 namespace sb::voice {
-
-// What a worker gives its calls' media (one per worker; everything outlives the calls).
-struct MediaContext {
-  media::MediaWorker& worker;
-  media::PortPool& ports;
-  media::Synthesizer& tts;
-  media::UrlAudioLoader& audio;
-  asio::any_io_executor blocking;  // a small pool for speech synthesis
-  std::string rtp_address;         // where we receive RTP (an address of this host)
-  std::filesystem::path recordings_dir;
-  std::string public_url;                     // RecordingUrl's base
-  NotificationSink* notifications = nullptr;  // Play/Say failures (warnings, as Twilio)
-  store::Store* store = nullptr;              // where recordings are listed
-  const Clock* clock = nullptr;
-};
-
-// The SIP dialog operations a leg needs, wherever the SIP stack runs: the router posts them
-// to the SIP worker when the call lives on another one. Fire-and-forget: a dialog that is gone
-// by then reports its end through the router (BYE/CANCEL), never through these.
-class SipDialogs {
- public:
-  virtual ~SipDialogs() = default;
-  virtual void ringing(sip::CallHandle call) = 0;
-  virtual void answer(sip::CallHandle call, std::string sdp) = 0;
-  virtual void reject(sip::CallHandle call, int status, std::string reason) = 0;
-  virtual void hangup(sip::CallHandle call) = 0;
-};
-
-// An edge-triggered wake-up for one coroutine: notify() ends the current (or next) wait.
-class Wakeup {
- public:
-  explicit Wakeup(asio::any_io_executor executor);
-  void notify();
-  // True when notified, false on timeout; throws operation_aborted when the coroutine is
-  // cancelled (the caller hung up).
-  asio::awaitable<bool> wait(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
-
- private:
-  asio::steady_timer timer_;
-  bool fired_ = false;
-};
 
 class SipCallLeg final : public CallLeg {
  public:
@@ -69,12 +28,15 @@ class SipCallLeg final : public CallLeg {
              MediaContext& media, std::string account_sid, std::string call_sid);
   ~SipCallLeg() override;
 
-  // Checks the caller's offer and opens the RTP session our answer will point at. An error
-  // (to be sent as 488 or 503) when no audio stream is acceptable or no port is free.
-  Status prepare(std::string_view sdp_offer);
+  // Checks the caller's offer (or, for an INVITE without one, makes ours) and opens the RTP
+  // session our SDP will point at. A refusal (488, or 503 with no RTP port free) when the call
+  // cannot go on.
+  std::optional<sip::Refusal> prepare(std::string_view sdp_offer);
+  // The caller's answer (from the ACK) to the offer our 200 OK made. False when it is unusable:
+  // the leg has then hung up (BYE) and is over.
+  bool take_answer(std::string_view sdp);
 
   // --- from the SIP side (the router forwards UserAgent callbacks) ---
-  void on_remote_end();  // BYE/CANCEL/timeout: the dialog is gone
   void on_sip_dtmf(char digit);
   // A re-INVITE changed the stream (hold, new address, codec): the router answered it with
   // local_media() on the SIP worker; this applies the outcome to RTP.
@@ -82,9 +44,13 @@ class SipCallLeg final : public CallLeg {
   const sip::LocalMedia& local_media() const { return local_; }
 
   // --- CallLeg ---
-  asio::awaitable<bool> answer() override;
-  asio::awaitable<void> reject(int sip_status) override;
+  bool answered() const override { return answered_; }
+  bool hung_up() const override { return gone_; }
+  asio::awaitable<void> answer() override;
   asio::awaitable<void> hangup() override;
+  asio::awaitable<void> reject(const std::string& reason) override;
+  asio::awaitable<void> cancel() override;
+  void remote_end() override;
   asio::awaitable<twiml::PromptEnd> say(const twiml::Say& say, bool interruptible) override;
   asio::awaitable<twiml::PromptEnd> play(const twiml::Play& play, bool interruptible) override;
   asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) override;
@@ -104,6 +70,7 @@ class SipCallLeg final : public CallLeg {
   asio::awaitable<twiml::PromptEnd> play_source(std::unique_ptr<media::AudioSource> source,
                                                 bool interruptible);
   asio::awaitable<void> send_digits(const std::string& digits);
+  void refuse(sip::Refusal refusal);  // a final non-2xx before answer; the leg is over
   void warn(int code, const std::string& message);
   void digit(char d);
   static media::SessionParams params_of(const sip::AudioSession& audio);
@@ -115,8 +82,9 @@ class SipCallLeg final : public CallLeg {
   std::string account_sid_;
   std::string call_sid_;
   sip::AudioSession audio_;  // what offer/answer settled
-  sip::LocalMedia local_;    // what our answers say
-  std::string answer_sdp_;
+  sip::LocalMedia local_;    // what our SDP says
+  std::string sdp_;          // what our 200 OK carries: the answer, or our offer
+  std::optional<sip::SessionDescription> offer_;  // ours, until the caller's ACK answers it
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)

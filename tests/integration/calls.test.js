@@ -11,7 +11,11 @@ const http = require('node:http');
 const net = require('node:net');
 const twilio = require('twilio');
 const { startDaemon, twilioClient } = require('./lib/daemon');
+const dgram = require('node:dgram');
+const path = require('node:path');
 const { runSipp } = require('./lib/sipp');
+
+const SCENARIOS = path.join(__dirname, '..', 'interop', 'sip', 'scenarios');
 
 function sipPort(daemon) {
   const m = /sip:\s+udp\+tcp 127\.0\.0\.1:(\d+)/.exec(daemon.stdout);
@@ -392,5 +396,47 @@ test('overload: beyond --max-calls a new INVITE gets 503 with Retry-After; the a
   assert.ok(Number(done.params.CallDuration) >= 3);
   const metrics = (await d.request('GET', '/metrics')).text;
   assert.match(metrics, /switchboard_calls_refused_total\{reason="overloaded"\} 1/);
+  assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
+});
+
+// A UDP socket on 127.0.0.1 counting the PCMU RTP packets it receives.
+async function rtpCounter(t) {
+  const socket = dgram.createSocket('udp4');
+  const counter = { packets: 0 };
+  socket.on('message', (m) => {
+    if (m.length > 12 && (m[0] >> 6) === 2 && (m[1] & 0x7f) === 0) counter.packets += 1;
+  });
+  await new Promise((r) => socket.bind(0, '127.0.0.1', r));
+  counter.port = socket.address().port;
+  t.after(() => socket.close());
+  return counter;
+}
+
+test('INVITE and re-INVITE without SDP: the daemon offers in its 200 OK, the ACK answers, RTP flows where each answer says', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  app.routes['/voice'] = () => `<Response><Play loop="0">${app.url('/tone.wav')}</Play></Response>`;
+  app.routes['/tone.wav'] = () => ({ body: toneWav(1000), type: 'audio/wav' });
+  app.routes['/status'] = () => ({ status: 204 });
+  await addNumber(d, '+15005550700', { VoiceUrl: app.url('/voice'), StatusCallback: app.url('/status') });
+  const first = await rtpCounter(t);
+  const second = await rtpCounter(t);
+
+  const call = await runSipp({
+    sipPort: sipPort(d), service: '+15005550700', timeoutMs: 30000,
+    scenarioFile: path.join(SCENARIOS, 'offerless_invite.xml'),
+    keys: { audio_port: first.port, audio_port2: second.port },
+  });
+  assert.equal(call.code, 0, `sipp failed:\n${call.stdout}\n${call.messages}`);
+  // Both 200 OKs carried our offer (sipp checked the m= line); the ACKs' answers were applied.
+  assert.ok(first.packets >= 25, `RTP to the first answer's port: ${first.packets} packets`);
+  assert.ok(second.packets >= 25, `RTP to the re-INVITE answer's port: ${second.packets} packets`);
+  assert.doesNotMatch(call.messages, /SIP\/2\.0 488/);
+
+  const voice = await app.waitFor((e) => e.path === '/voice');
+  const done = await app.waitFor(completedFor(voice.params.CallSid));
+  assert.ok(Number(done.params.CallDuration) >= 2, `CallDuration ${done.params.CallDuration}`);
+  const rec = await d.request('GET', d.accountPath(`Calls/${voice.params.CallSid}.json`));
+  assert.equal(rec.json.status, 'completed');
   assert.equal(await d.stop('SIGTERM'), 0, d.stderr);
 });

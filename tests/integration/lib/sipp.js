@@ -152,16 +152,18 @@ function scenario({ codecs = 'PCMU', steps }) {
 }
 
 // Runs one call; resolves {code, stdout, stderr, messages} (code 0: the scenario passed).
-async function runSipp({ sipPort, service, codecs, steps, timeoutMs = 60000, extraArgs = [] }) {
+// `scenarioFile` runs a scenario file instead of `steps`; `keys` fill its [keywords].
+async function runSipp({ sipPort, service, codecs, steps, scenarioFile, keys = {}, timeoutMs = 60000, extraArgs = [] }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-'));
-  const file = path.join(dir, 'scenario.xml');
-  fs.writeFileSync(file, scenario({ codecs, steps }));
+  const file = scenarioFile || path.join(dir, 'scenario.xml');
+  if (!scenarioFile) fs.writeFileSync(file, scenario({ codecs, steps }));
   const mediaPort = await freeUdpPort();
   const messages = path.join(dir, 'messages.log');
   const args = ['-sf', file, `127.0.0.1:${sipPort}`, '-s', service, '-m', '1', '-l', '1',
     '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin',
     '-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error',
     '-trace_msg', '-message_file', messages, ...extraArgs];
+  for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
   const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -33,6 +33,9 @@ struct Recorder : CallEvents {
   std::vector<std::pair<char, int>> dtmf;
   std::vector<std::string> reoffers;
   std::optional<std::string> reoffer_answer;
+  int offer_requests = 0;
+  std::optional<std::string> offer;  // what on_offer_request returns
+  std::vector<std::string> ack_answers;
   std::function<void(const IncomingCall&)> on_in;
   void on_incoming(const IncomingCall& c) override {
     incoming.push_back(c);
@@ -48,6 +51,11 @@ struct Recorder : CallEvents {
     reoffers.emplace_back(sdp);
     return reoffer_answer;
   }
+  std::optional<std::string> on_offer_request(CallHandle) override {
+    ++offer_requests;
+    return offer;
+  }
+  void on_ack_answer(CallHandle, std::string_view sdp) override { ack_answers.emplace_back(sdp); }
   void on_reinvite_result(CallHandle h, int s, std::string_view) override {
     reinvite_results.emplace_back(h, s);
   }
@@ -152,6 +160,17 @@ class UaTest : public ::testing::Test {
   }
   void inject(Node& n, const std::string& bytes, Endpoint from = {"10.0.0.9", 5060}) {
     n.ua->on_message(bytes, from, net_.now);
+  }
+  // B receives `invite` from 10.0.0.9 and answers it with `sdp`; returns B's 200 OK.
+  Message answer_at_b(const std::string& invite, std::string_view sdp = kSdpB) {
+    inject(*b_, invite);
+    net_.deliver_all();
+    EXPECT_EQ(b_->events.incoming.size(), 1u);
+    EXPECT_TRUE(b_->ua->answer(b_->events.incoming.back().call, sdp));
+    net_.deliver_all();
+    auto ok = Message::parse(net_.last("SIP/2.0 200")->bytes);
+    EXPECT_TRUE(ok);
+    return std::move(*ok);
   }
 
   Net net_;
@@ -368,6 +387,134 @@ std::string raw_request(std::string_view method, std::string_view to_tag,
   return s + "Content-Length: 0\r\n\r\n";
 }
 
+// `request` (as raw_request builds it, without a body) carrying `sdp`.
+std::string with_sdp(std::string request, std::string_view sdp) {
+  const std::string empty = "Content-Length: 0\r\n\r\n";
+  request.replace(request.find(empty), empty.size(),
+                  "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(sdp.size()) +
+                      "\r\n\r\n" + std::string(sdp));
+  return request;
+}
+
+std::string raw_ack(std::string_view to_tag, int cseq, std::string_view sdp = {}) {
+  std::string ack =
+      "ACK sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKack" +
+      std::to_string(cseq) +
+      "\r\nFrom: <sip:x@10.0.0.9>;tag=x1\r\nTo: <sip:b@10.0.0.2>;tag=" + std::string(to_tag) +
+      "\r\nCall-ID: raw-1\r\nCSeq: " + std::to_string(cseq) + " ACK\r\nContent-Length: 0\r\n\r\n";
+  return sdp.empty() ? ack : with_sdp(ack, sdp);
+}
+
+// A re-INVITE in the raw-1 dialog, CSeq 6, with `sdp` as its body ("" for none).
+std::string raw_reinvite(std::string_view to_tag, std::string_view sdp = {}) {
+  std::string r = raw_request("INVITE", to_tag);
+  r.replace(r.find("CSeq: 5 INVITE"), 14, "CSeq: 6 INVITE");
+  r.replace(r.find("z9hG4bKr1"), 9, "z9hG4bKr2");
+  return sdp.empty() ? r : with_sdp(r, sdp);
+}
+
+// The caller's INVITE has no SDP: our 200 carries the offer and its ACK the answer.
+TEST_F(UaTest, OfferlessInviteGetsOurOfferInThe200AndTheAnswerFromTheAck) {
+  const Message ok = answer_at_b(raw_request("INVITE", ""), kSdpB);  // our offer
+  ASSERT_EQ(b_->events.incoming.size(), 1u);
+  EXPECT_TRUE(b_->events.incoming[0].sdp_offer.empty());
+  EXPECT_EQ(net_.count("SIP/2.0 488"), 0);
+  const CallHandle bh = b_->events.incoming[0].call;
+  EXPECT_EQ(ok.body(), kSdpB);
+  EXPECT_EQ(ok.header(Hdr::kContentType).value(), "application/sdp");
+  inject(*b_, raw_ack(ok.to().tag(), 5, kSdpA));
+  ASSERT_EQ(b_->events.answered.size(), 1u);
+  EXPECT_EQ(b_->events.answered[0], std::make_pair(bh, kSdpA));  // the answer, to the router
+  net_.advance(40s);  // a confirmed call: no retransmissions, no BYE
+  EXPECT_EQ(net_.count("SIP/2.0 200"), 1);
+  EXPECT_EQ(net_.count("BYE "), 0);
+  EXPECT_TRUE(b_->events.ended.empty());
+  EXPECT_EQ(b_->ua->active_calls(), 1u);
+}
+
+TEST_F(UaTest, OfferlessInviteWhoseAckHasNoAnswerEndsWithBye) {
+  const Message ok = answer_at_b(raw_request("INVITE", ""));
+  ASSERT_EQ(b_->events.incoming.size(), 1u);
+  const CallHandle bh = b_->events.incoming[0].call;
+  inject(*b_, raw_ack(ok.to().tag(), 5));
+  net_.deliver_all();
+  EXPECT_TRUE(b_->events.answered.empty());
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0], std::make_pair(bh, EndReason::kNoAnswer));
+  ASSERT_NE(net_.last("BYE "), nullptr);
+  EXPECT_EQ(net_.last("BYE ")->to.address, "10.0.0.9");
+  EXPECT_EQ(b_->ua->active_calls(), 0u);
+}
+
+class UaReinviteTest : public UaTest {
+ protected:
+  // An established raw-1 dialog at B (the caller offered); returns B's To tag.
+  std::string establish_raw() {
+    const Message ok = answer_at_b(with_sdp(raw_request("INVITE", ""), kSdpA));
+    const std::string tag(ok.to().tag());
+    inject(*b_, raw_ack(tag, 5));
+    EXPECT_EQ(b_->events.answered.size(), 1u);
+    return tag;
+  }
+};
+
+// RFC 3261 §14.2: a re-INVITE without an offer gets our offer in the 200, the answer in the ACK.
+TEST_F(UaReinviteTest, OfferlessReinviteGetsAnOfferAndTheAnswerFromTheAck) {
+  const std::string tag = establish_raw();
+  b_->events.offer = kSdpB;
+  inject(*b_, raw_reinvite(tag));
+  net_.deliver_all();
+  EXPECT_EQ(b_->events.offer_requests, 1);
+  EXPECT_TRUE(b_->events.reoffers.empty());
+  auto ok = Message::parse(net_.last("SIP/2.0 200")->bytes);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->cseq().number, 6u);
+  EXPECT_EQ(ok->body(), kSdpB);
+  inject(*b_, raw_ack(tag, 6, kSdpA));
+  inject(*b_, raw_ack(tag, 6, kSdpA));  // a retransmitted ACK is no second answer
+  ASSERT_EQ(b_->events.ack_answers.size(), 1u);
+  EXPECT_EQ(b_->events.ack_answers[0], kSdpA);
+  net_.advance(40s);
+  EXPECT_EQ(net_.count("BYE "), 0);
+  EXPECT_TRUE(b_->events.ended.empty());
+}
+
+TEST_F(UaReinviteTest, OfferlessReinviteWithoutAnAnswerInTheAckEndsWithBye) {
+  const std::string tag = establish_raw();
+  b_->events.offer = kSdpB;
+  inject(*b_, raw_reinvite(tag));
+  net_.deliver_all();
+  inject(*b_, raw_ack(tag, 6));
+  net_.deliver_all();
+  EXPECT_TRUE(b_->events.ack_answers.empty());
+  EXPECT_EQ(net_.count("BYE "), 1);
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0].second, EndReason::kNoAnswer);
+}
+
+TEST_F(UaReinviteTest, OfferlessReinviteNeverAckedEndsWithBye) {
+  const std::string tag = establish_raw();
+  b_->events.offer = kSdpB;
+  inject(*b_, raw_reinvite(tag));
+  net_.deliver_all();
+  net_.advance(net_.now + 33s);  // 64*T1 of 200 retransmissions
+  EXPECT_GE(net_.count("SIP/2.0 200"), 3);
+  EXPECT_GE(net_.count("BYE "), 1);
+  ASSERT_EQ(b_->events.ended.size(), 1u);
+  EXPECT_EQ(b_->events.ended[0].second, EndReason::kNoAck);
+}
+
+TEST_F(UaReinviteTest, OfferlessReinviteWithoutAnOfferToGiveGets488) {
+  const std::string tag = establish_raw();
+  inject(*b_, raw_reinvite(tag));  // events.offer is empty: the router has none
+  net_.deliver_all();
+  EXPECT_EQ(b_->events.offer_requests, 1);
+  auto r = Message::parse(net_.last("SIP/2.0 488")->bytes);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cseq().number, 6u);
+  EXPECT_TRUE(b_->events.ended.empty());  // the call goes on as it was
+}
+
 TEST_F(UaTest, UnknownDialogGets481AndOptionsGets200) {
   inject(*b_, raw_request("BYE", "nosuch"));
   inject(*b_, raw_request("OPTIONS", ""));
@@ -406,9 +553,10 @@ TEST_F(UaTest, MalformedRequestGets400AndOthersAreUntouched) {
 
 TEST_F(UaTest, RecordRouteBecomesRouteSet) {
   inject(*b_,
-         raw_request("INVITE", "",
-                     "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
-                     "Session-Expires: 1800\r\nSupported: timer\r\n"),
+         with_sdp(raw_request("INVITE", "",
+                              "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+                              "Session-Expires: 1800\r\nSupported: timer\r\n"),
+                  kSdpA),
          {"10.0.0.9", 5060});
   net_.deliver_all();
   ASSERT_EQ(b_->events.incoming.size(), 1u);
@@ -439,7 +587,8 @@ TEST_F(UaTest, RecordRouteBecomesRouteSet) {
 }
 
 TEST_F(UaTest, SessionTimerWithoutRefreshEndsTheCallWithBye) {
-  inject(*b_, raw_request("INVITE", "", "Session-Expires: 90\r\nSupported: timer\r\n"),
+  inject(*b_,
+         with_sdp(raw_request("INVITE", "", "Session-Expires: 90\r\nSupported: timer\r\n"), kSdpA),
          {"10.0.0.9", 5060});
   net_.deliver_all();
   ASSERT_EQ(b_->events.incoming.size(), 1u);
@@ -461,7 +610,8 @@ TEST_F(UaTest, SessionTimerWithoutRefreshEndsTheCallWithBye) {
   std::string refresh = raw_request("INVITE", tag, "Session-Expires: 90;refresher=uac\r\n");
   refresh.replace(refresh.find("CSeq: 5 INVITE"), 14, "CSeq: 6 INVITE");
   refresh.replace(refresh.find("z9hG4bKr1"), 9, "z9hG4bKr2");
-  inject(*b_, refresh, {"10.0.0.9", 5060});
+  b_->events.reoffer_answer = kSdpB;  // a refresh re-INVITE carries an offer (RFC 4028 §7.4)
+  inject(*b_, with_sdp(refresh, kSdpA), {"10.0.0.9", 5060});
   net_.deliver_all();
   net_.advance(105s);  // past the first deadline (60 s), before the refreshed one (110 s)
   EXPECT_EQ(net_.count("BYE "), 0);

@@ -9,10 +9,8 @@
 
 #include "core/sid.hpp"
 #include "http/form.hpp"
-#include "store/sqlite_store.hpp"
-#include "support/app_server.hpp"
-#include "support/fake_clock.hpp"
-#include "support/temp_dir.hpp"
+#include "support/fake_call_leg.hpp"
+#include "support/session_world.hpp"
 
 namespace sb::voice {
 namespace {
@@ -20,54 +18,7 @@ namespace {
 namespace asio = boost::asio;
 using testing::Reply;
 
-class FakeLeg final : public CallLeg {
- public:
-  std::vector<std::string> log;
-  bool block_say = false;  // say waits until cancelled (the caller hangs up meanwhile)
-  sb::testing::FakeClock* clock = nullptr;
-  int say_seconds = 0;  // how long each Say lasts on `clock`
-
-  asio::awaitable<bool> answer() override {
-    log.push_back("200");
-    co_return true;
-  }
-  asio::awaitable<void> reject(int status) override {
-    log.push_back(std::to_string(status));
-    co_return;
-  }
-  asio::awaitable<void> hangup() override {
-    log.push_back("BYE");
-    co_return;
-  }
-  asio::awaitable<twiml::PromptEnd> say(const twiml::Say& s, bool) override {
-    log.push_back("say:" + s.text);
-    if (clock) clock->advance(say_seconds);
-    if (block_say) {
-      asio::steady_timer forever(co_await asio::this_coro::executor,
-                                 asio::steady_timer::time_point::max());
-      co_await forever.async_wait(asio::use_awaitable);  // throws when cancelled
-    }
-    co_return twiml::PromptEnd::kCompleted;
-  }
-  asio::awaitable<twiml::PromptEnd> play(const twiml::Play& p, bool) override {
-    log.push_back("play:" + p.url);
-    co_return twiml::PromptEnd::kCompleted;
-  }
-  asio::awaitable<twiml::PromptEnd> pause(int s, bool) override {
-    log.push_back("pause:" + std::to_string(s));
-    co_return twiml::PromptEnd::kCompleted;
-  }
-  asio::awaitable<twiml::CollectedDigits> collect_digits(const twiml::DigitCollection&) override {
-    co_return twiml::CollectedDigits{};
-  }
-  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&) override {
-    co_return twiml::RecordingOutcome{};
-  }
-  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&) override {
-    co_return twiml::DialOutcome{};
-  }
-  asio::awaitable<bool> other(const twiml::Verb&) override { co_return true; }
-};
+using FakeLeg = sb::testing::FakeCallLeg;
 
 class RecordingEvents final : public CallEventSink {
  public:
@@ -79,26 +30,8 @@ class RecordingEvents final : public CallEventSink {
   }
 };
 
-class NullSink final : public NotificationSink {
- public:
-  void record(store::Notification) override {}
-};
-
 class CallSessionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    store_ = std::move(store::SqliteStore::open(dir_.file("calls.db")).value());
-    route_.account.sid = make_sid("AC");
-    route_.account.auth_token = "0123456789abcdef0123456789abcdef";
-    route_.number.sid = make_sid("PN");
-    route_.application.url = server_.url("/voice");
-    route_.application.status_callback = server_.url("/status");
-    route_.application.status_callback_events = {"initiated", "ringing", "answered", "completed"};
-    call_.call_sid = make_sid("CA");
-    call_.from = "+14155550100";
-    call_.to = "1000";
-  }
-
   // Starts `session`; `out` receives its outcome when it ends.
   void spawn(CallSession& session, std::optional<SessionOutcome>& out) {
     asio::co_spawn(io_, session.run(), [&out](std::exception_ptr e, SessionOutcome o) {
@@ -112,8 +45,9 @@ class CallSessionTest : public ::testing::Test {
     for (int i = 0; i < 500 && !done(); ++i) io_.run_one_for(std::chrono::milliseconds(10));
   }
 
-  SessionOutcome run_call(FakeLeg& leg) {
-    CallSession session(io_.get_executor(), services(), leg, route_, call_);
+  SessionOutcome run_call(FakeLeg& leg) { return run_call(leg, services()); }
+  SessionOutcome run_call(FakeLeg& leg, const SessionServices& svc) {
+    CallSession session(io_.get_executor(), svc, leg, route_, call_);
     std::optional<SessionOutcome> out;
     spawn(session, out);
     io_.run();
@@ -122,34 +56,16 @@ class CallSessionTest : public ::testing::Test {
     return out.value_or(SessionOutcome{});
   }
 
-  SessionServices services() { return {{client_, sink_, cache_, clock_}, *store_}; }
+  SessionServices services() { return world_.services(); }
+  store::Call stored() { return world_.stored(); }
+  std::vector<std::string> callback_statuses() { return world_.callback_statuses(); }
 
-  store::Call stored() {
-    store_->flush();
-    auto c = store_->find_call(route_.account.sid, call_.call_sid);
-    EXPECT_TRUE(c && c->has_value());
-    return c && c->has_value() ? **c : store::Call{};
-  }
-
-  std::vector<std::string> callback_statuses() {
-    std::vector<std::string> out;
-    for (const auto& r : server_.requests_to("/status")) {
-      auto form = http::parse_form(r.body);
-      out.push_back(std::string(form->get("CallStatus").value_or("")));
-    }
-    return out;
-  }
-
-  sb::testing::TempDir dir_;
-  sb::testing::AppServer server_;
   asio::io_context io_;
-  http::CurlClient client_{io_.get_executor()};
-  NullSink sink_;
-  DocumentCache cache_;
-  sb::testing::FakeClock clock_;
-  std::unique_ptr<store::SqliteStore> store_;
-  Route route_;
-  CallInfo call_;
+  sb::testing::SessionWorld world_{io_};
+  sb::testing::AppServer& server_ = world_.server;
+  sb::testing::FakeClock& clock_ = world_.clock;
+  Route& route_ = world_.route;
+  CallInfo& call_ = world_.call;
 };
 
 TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
@@ -207,12 +123,67 @@ TEST_F(CallSessionTest, RejectBusyAnswers486AndEndsBusy) {
   EXPECT_EQ(callback_statuses().back(), "busy");
 }
 
-TEST_F(CallSessionTest, RejectedIsDeclinedWith603AsNoAnswer) {
-  server_.reply("/voice", Reply{200, "text/xml", "<Response><Reject/></Response>", {}, 0, false});
+// Reject, and Hangup before anything answered: declined (603), never a BYE.
+TEST_F(CallSessionTest, RejectedOrHungUpUnansweredIsDeclinedWith603AsNoAnswer) {
+  for (const char* document :
+       {"<Response><Reject/></Response>", "<Response><Hangup/></Response>"}) {
+    server_.reply("/voice", Reply{200, "text/xml", document, {}, 0, false});
+    FakeLeg leg;
+    call_.call_sid = make_sid("CA");
+    auto out = run_call(leg);
+    EXPECT_THAT(leg.log, ::testing::ElementsAre("603")) << document;
+    EXPECT_EQ(out.status, "no-answer") << document;
+  }
+}
+
+// The UA refused our 200 OK (the caller's CANCEL won): no answered record, callback or event.
+TEST_F(CallSessionTest, AnAnswerTheUaRefusesEndsCanceledWithoutAnswered) {
+  server_.reply(
+      "/voice",
+      Reply{200, "text/xml", "<Response><Say>Hi</Say><Say>Bye</Say></Response>", {}, 0, false});
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
   FakeLeg leg;
-  auto out = run_call(leg);
-  EXPECT_THAT(leg.log, ::testing::ElementsAre("603"));
-  EXPECT_EQ(out.status, "no-answer");
+  leg.refuse_answer = true;
+  RecordingEvents events;
+  auto svc = services();
+  svc.events = &events;
+  auto out = run_call(leg, svc);
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("200 refused"));  // nothing played, no BYE
+  EXPECT_EQ(out.status, "canceled");
+  EXPECT_EQ(out.duration_s, 0);
+  EXPECT_EQ(stored().status, "canceled");
+  EXPECT_EQ(stored().start_time, 0);
+  EXPECT_THAT(callback_statuses(), ::testing::ElementsAre("ringing", "ringing", "canceled"));
+  EXPECT_THAT(events.seen, ::testing::ElementsAre("calls.initiated call.initiated ringing",
+                                                  "calls.ringing call.ringing ringing",
+                                                  "calls.completed call.completed canceled"));
+}
+
+TEST_F(CallSessionTest, StatusCanceledEndsAnUnansweredCallWith487) {
+  server_.reply("/voice", Reply{200,
+                                "text/xml",
+                                "<Response><Say>late</Say></Response>",
+                                {},
+                                0,
+                                /*hold=*/true});
+  FakeLeg leg;
+  CallRegistry registry;
+  auto svc = services();
+  svc.registry = &registry;
+  CallSession session(io_.get_executor(), svc, leg, route_, call_);
+  std::optional<SessionOutcome> out;
+  spawn(session, out);
+  pump_until([&] { return !server_.requests_to("/voice").empty(); });
+  Modification cancel_it;
+  cancel_it.status = "canceled";
+  ASSERT_TRUE(registry.modify(route_.account.sid, call_.call_sid, cancel_it));
+  pump_until([&] { return out.has_value(); });
+  ASSERT_TRUE(out.has_value());
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("487"));
+  EXPECT_EQ(out->status, "canceled");
+  EXPECT_EQ(stored().status, "canceled");
+  server_.release();
+  io_.run_for(std::chrono::milliseconds(500));
 }
 
 TEST_F(CallSessionTest, CancelWhileTheFirstWebhookIsPendingEndsCanceled) {

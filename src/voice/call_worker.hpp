@@ -1,0 +1,67 @@
+// CallWorker: the calls one worker thread runs (DESIGN.md, Threading): for each, its SipCallLeg
+// (dialog view + RTP session) and its CallSession, created and ended on that thread. The call
+// router hands calls and dialog events over through the public methods (posted to the worker);
+// the worker reports back through CallReports.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "sip/refusal.hpp"
+#include "sip/sdp.hpp"
+#include "sip/user_agent.hpp"
+#include "voice/call_session.hpp"
+#include "voice/media_context.hpp"
+#include "voice/sip_dialogs.hpp"
+
+namespace sb::voice {
+
+// What a CallWorker tells whoever handed it a call (the router). Called on the worker's thread.
+class CallReports {
+ public:
+  virtual ~CallReports() = default;
+  // The call's RTP session is open: `local` is what our SDP says (re-offers are answered from it).
+  virtual void prepared(sip::CallHandle call, const sip::LocalMedia& local) = 0;
+  // The call could not start (no acceptable SDP, no RTP port): the INVITE is to be refused.
+  virtual void refused(sip::CallHandle call, sip::Refusal refusal) = 0;
+  // The call's session has ended and its leg is closed.
+  virtual void finished(sip::CallHandle call) = 0;
+};
+
+// Every method runs on the worker's thread (post to executor() from elsewhere).
+class CallWorker {
+ public:
+  CallWorker(asio::io_context& io, SessionServices services, MediaContext& media);
+  ~CallWorker();
+  asio::any_io_executor executor() { return io_.get_executor(); }
+  // Where calls are routed from (a short indexed read on the store's reader pool).
+  store::Store& store() { return services_.store; }
+  // Calls running here now.
+  std::size_t active() const { return calls_.size(); }
+
+  // A routed INVITE: prepares its leg (refused through `reports` when that fails), rings, and
+  // runs its session. `dialogs` carries the leg's SIP operations to the SIP worker.
+  void start(SipDialogs& dialogs, CallReports& reports, sip::CallHandle call, Route route,
+             CallInfo info, std::string sdp_offer);
+  // The dialog ended from the far side (BYE, CANCEL, no ACK).
+  void remote_end(sip::CallHandle call);
+  void dtmf(sip::CallHandle call, char digit);
+  // The caller's answer, from the ACK, to the offer our 200 OK made (an INVITE without SDP).
+  void remote_answer(sip::CallHandle call, const std::string& sdp);
+  // A re-INVITE settled a new audio stream.
+  void remote_media(sip::CallHandle call, const sip::AudioSession& audio);
+  // Ends every call (as a live modification with Status=completed), ahead of shutdown.
+  void hang_up_all();
+
+ private:
+  struct Active;
+  asio::io_context& io_;
+  SessionServices services_;
+  MediaContext& media_;
+  std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;
+};
+
+}  // namespace sb::voice

@@ -1,0 +1,30 @@
+// SipDialogs: a SIP call leg's view of the SIP worker, the dialog operations it asks for.
+// The call router implements it by posting to the worker that runs the SIP stack.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+#include "sip/refusal.hpp"
+#include "sip/user_agent.hpp"
+
+namespace sb::voice {
+
+// Callable from any worker. A dialog that is gone by the time an operation reaches it reports
+// its end through the router (BYE/CANCEL), not through these.
+class SipDialogs {
+ public:
+  virtual ~SipDialogs() = default;
+  virtual void ringing(sip::CallHandle call) = 0;
+  // 200 OK carrying `sdp`: our answer, or our offer when the INVITE had none. `done` runs on
+  // `reply_to` with the UA's verdict: an error when the dialog can no longer be answered (the
+  // caller's CANCEL got there first), and then the caller never saw a 200.
+  virtual void answer(sip::CallHandle call, std::string sdp, boost::asio::any_io_executor reply_to,
+                      std::function<void(Status)> done) = 0;
+  virtual void reject(sip::CallHandle call, sip::Refusal refusal) = 0;
+  virtual void hangup(sip::CallHandle call) = 0;
+};
+
+}  // namespace sb::voice
