@@ -14,7 +14,8 @@
 #include "store/store.hpp"
 #include "voice/call_events.hpp"
 #include "voice/call_registry.hpp"
-#include "voice/call_router.hpp"
+#include "voice/call_worker.hpp"
+#include "voice/media_context.hpp"
 
 namespace sb::app {
 
