@@ -20,6 +20,7 @@
 #include "events/service.hpp"
 #include "http/server.hpp"
 #include "media/media_worker.hpp"
+#include "store/cached_store.hpp"
 #include "store/sqlite_store.hpp"
 #include "voice/call_registry.hpp"
 
@@ -86,7 +87,15 @@ int serve(const Config& config) {
     spdlog::critical("{}", opened.error().message);
     return 1;
   }
-  auto& store = *opened.value();
+  auto& sqlite = *opened.value();
+  // Authentication and call routing read accounts, keys, numbers and applications from memory
+  // kept in step with the writer, never from the file on an event loop.
+  auto cached = store::CachedStore::open(sqlite);
+  if (!cached) {
+    spdlog::critical("store cache: {}", cached.error().message);
+    return 1;
+  }
+  auto& store = *cached.value();
   SystemClock clock;
 
   auto main_account = ensure_main_account(store, config, clock);
@@ -248,7 +257,7 @@ int serve(const Config& config) {
   for (auto* ctx : workers) ctx->stop();
   for (auto& t : threads) t.join();
   event_router->stop();  // flushes the outbox state before the store closes
-  store.close();
+  sqlite.close();
   spdlog::info("stopped; store flushed");
   return exit_code;
 }

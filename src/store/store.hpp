@@ -29,7 +29,7 @@ struct Page {
 };
 
 struct AccountFilter {
-  std::string visible_to;  // the account itself and its subaccounts
+  std::string visible_to;  // the account itself and its subaccounts; empty: the main accounts
   std::string friendly_name;
   std::string status;
 };

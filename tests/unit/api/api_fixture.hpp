@@ -1,5 +1,6 @@
-// The fixture of the REST API tests: Api::handle over a real SQLite store, no sockets, with a
-// main account, its subaccount and an unrelated account.
+// The fixture of the REST API tests: Api::handle over a real SQLite store behind the cache the
+// daemon puts in front of it, no sockets, with a main account, its subaccount and an unrelated
+// account.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,7 +11,9 @@
 #include "api/api.hpp"
 #include "core/sid.hpp"
 #include "http/base64.hpp"
+#include "store/cached_store.hpp"
 #include "store/sqlite_store.hpp"
+#include "support/counting_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,11 +30,18 @@ inline asio::awaitable<void> run_call(Api& api, http::Request& req, http::Respon
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::SqliteStore::open(dir_.file("api.db")).value());
+    sqlite_ = std::move(store::SqliteStore::open(dir_.file("api.db")).value());
+    reads_ = std::make_unique<testing::CountingStore>(*sqlite_);
+    store_ = wire_store(*reads_);
     api_ = std::make_unique<Api>(*store_, clock_, metrics_);
     main_ = add_account("");
     sub_ = add_account(main_.sid);
     other_ = add_account("");
+  }
+
+  // The store as the daemon wires it in front of SQLite.
+  static std::unique_ptr<store::Store> wire_store(store::Store& sqlite) {
+    return std::move(store::CachedStore::open(sqlite).value());
   }
 
   Account add_account(const std::string& owner) {
@@ -90,7 +100,9 @@ class ApiTest : public ::testing::Test {
   testing::TempDir dir_;
   testing::FakeClock clock_;
   metrics::Registry metrics_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> sqlite_;
+  std::unique_ptr<testing::CountingStore> reads_;  // the reads that reach SQLite
+  std::unique_ptr<store::Store> store_;            // as the daemon wires it
   std::unique_ptr<Api> api_;
   Account main_, sub_, other_;
 };

@@ -1,0 +1,133 @@
+// A Store that forwards to another and counts the reads that reach it, per calling thread, so a
+// test can show which paths read the database and on which thread.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "store/store.hpp"
+
+namespace sb::testing {
+
+class CountingStore final : public store::Store {
+ public:
+  explicit CountingStore(store::Store& inner) : inner_(inner) {}
+
+  int reads() const {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& [_, count] : reads_) n += count;
+    return n;
+  }
+  int reads_on(std::thread::id thread) const {
+    std::lock_guard lock(mu_);
+    auto it = reads_.find(thread);
+    return it == reads_.end() ? 0 : it->second;
+  }
+  void reset() {
+    std::lock_guard lock(mu_);
+    reads_.clear();
+  }
+
+  using store::Store::write_sync;
+
+  Result<std::optional<store::Account>> find_account(std::string_view sid) override {
+    count();
+    return inner_.find_account(sid);
+  }
+  Result<std::optional<store::Account>> first_main_account() override {
+    count();
+    return inner_.first_main_account();
+  }
+  Result<store::Page<store::Account>> list_accounts(const store::AccountFilter& f,
+                                                    const store::PageRequest& p) override {
+    count();
+    return inner_.list_accounts(f, p);
+  }
+  Result<std::optional<store::ApiKey>> find_api_key(std::string_view account_sid,
+                                                    std::string_view sid) override {
+    count();
+    return inner_.find_api_key(account_sid, sid);
+  }
+  Result<std::optional<store::ApiKey>> find_api_key_by_sid(std::string_view sid) override {
+    count();
+    return inner_.find_api_key_by_sid(sid);
+  }
+  Result<store::Page<store::ApiKey>> list_api_keys(const store::ApiKeyFilter& f,
+                                                   const store::PageRequest& p) override {
+    count();
+    return inner_.list_api_keys(f, p);
+  }
+  Result<std::optional<store::IncomingNumber>> find_number(std::string_view account_sid,
+                                                           std::string_view sid) override {
+    count();
+    return inner_.find_number(account_sid, sid);
+  }
+  Result<std::optional<store::IncomingNumber>> find_number_by_phone(
+      std::string_view phone_number) override {
+    count();
+    return inner_.find_number_by_phone(phone_number);
+  }
+  Result<store::Page<store::IncomingNumber>> list_numbers(const store::NumberFilter& f,
+                                                          const store::PageRequest& p) override {
+    count();
+    return inner_.list_numbers(f, p);
+  }
+  Result<std::optional<store::Application>> find_application(std::string_view account_sid,
+                                                             std::string_view sid) override {
+    count();
+    return inner_.find_application(account_sid, sid);
+  }
+  Result<store::Page<store::Application>> list_applications(const store::ApplicationFilter& f,
+                                                            const store::PageRequest& p) override {
+    count();
+    return inner_.list_applications(f, p);
+  }
+  Result<std::optional<store::Notification>> find_notification(std::string_view account_sid,
+                                                               std::string_view sid) override {
+    count();
+    return inner_.find_notification(account_sid, sid);
+  }
+  Result<store::Page<store::Notification>> list_notifications(
+      const store::NotificationFilter& f, const store::PageRequest& p) override {
+    count();
+    return inner_.list_notifications(f, p);
+  }
+  Result<std::optional<store::Call>> find_call(std::string_view account_sid,
+                                               std::string_view sid) override {
+    count();
+    return inner_.find_call(account_sid, sid);
+  }
+  Result<store::Page<store::Call>> list_calls(const store::CallFilter& f,
+                                              const store::PageRequest& p) override {
+    count();
+    return inner_.list_calls(f, p);
+  }
+  Result<std::optional<store::Recording>> find_recording(std::string_view account_sid,
+                                                         std::string_view sid) override {
+    count();
+    return inner_.find_recording(account_sid, sid);
+  }
+  Result<store::Page<store::Recording>> list_recordings(const store::RecordingFilter& f,
+                                                        const store::PageRequest& p) override {
+    count();
+    return inner_.list_recordings(f, p);
+  }
+  void write(store::Mutation mutation, std::function<void(Status)> done) override {
+    inner_.write(std::move(mutation), std::move(done));
+  }
+  void flush() override { inner_.flush(); }
+
+ private:
+  void count() {
+    std::lock_guard lock(mu_);
+    ++reads_[std::this_thread::get_id()];
+  }
+
+  store::Store& inner_;
+  mutable std::mutex mu_;
+  std::map<std::thread::id, int> reads_;
+};
+
+}  // namespace sb::testing
