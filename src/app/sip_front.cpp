@@ -47,7 +47,7 @@ struct SipFront::Worker {
   Worker(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config, Shared& shared,
          const std::string& rtp_address)
       : client(io.get_executor()),
-        media_clock(io.get_executor()),
+        media_clock(io.get_executor(), config.media_latch),
         fetcher(client),
         audio(fetcher, shared.cache),
         media{media_clock,
@@ -197,6 +197,17 @@ Result<sip::Endpoint> SipFront::start(const Config& config, http::Metrics& metri
                "Largest media tick lateness seen.", "gauge", &M::max_lateness_us);
     per_worker("switchboard_media_streams", "RTP sessions paced by the worker.", "gauge",
                &M::streams);
+    out +=
+        "# HELP switchboard_rtp_packets_ignored_total RTP and RTCP packets ignored for coming "
+        "from a source other than the call's peer (media.latch).\n"
+        "# TYPE switchboard_rtp_packets_ignored_total counter\n";
+    for (std::size_t i = 0; i < c->media.size(); ++i) {
+      for (const auto& [protocol, v] : {std::pair{"rtp", c->media[i]->rtp_ignored.load()},
+                                        std::pair{"rtcp", c->media[i]->rtcp_ignored.load()}}) {
+        out += "switchboard_rtp_packets_ignored_total{worker=\"" + std::to_string(i) +
+               "\",protocol=\"" + protocol + "\"} " + std::to_string(v) + "\n";
+      }
+    }
   });
   return *udp;
 }
@@ -231,6 +242,8 @@ void SipFront::sample() {
       m->late_ticks = st.late_ticks;
       m->max_lateness_us = static_cast<std::uint64_t>(st.max_lateness.count());
       m->streams = w->media_clock.streams();
+      m->rtp_ignored = st.rtp_ignored;
+      m->rtcp_ignored = st.rtcp_ignored;
     });
   }
   sampler_.expires_after(std::chrono::milliseconds(250));

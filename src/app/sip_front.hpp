@@ -48,6 +48,7 @@ class SipFront {
     // Per worker's media clock, copied on that worker.
     struct Media {
       std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, max_lateness_us{0}, streams{0};
+      std::atomic<std::uint64_t> rtp_ignored{0}, rtcp_ignored{0};
     };
     std::vector<std::unique_ptr<Media>> media;
   };
