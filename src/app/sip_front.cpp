@@ -1,6 +1,5 @@
 #include "app/sip_front.hpp"
 
-#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 
 #include "core/log.hpp"
@@ -9,6 +8,7 @@
 #include "media/http_media_fetcher.hpp"
 #include "media/media_cache.hpp"
 #include "media/media_worker.hpp"
+#include "media/offload.hpp"
 #include "media/port_pool.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
@@ -25,7 +25,7 @@ struct SipFront::Shared {
         ports(config.rtp_port_min, config.rtp_port_max),
         cache(std::filesystem::path(config.data_dir) / "cache" / "media", deps.clock),
         tts(engines(), cache),
-        blocking(1) {}
+        files({.threads = media::default_blocking_threads(2), .max_queued = 256}) {}
 
   static std::vector<std::unique_ptr<media::TtsEngine>> engines() {
     std::vector<std::unique_ptr<media::TtsEngine>> out;
@@ -37,8 +37,8 @@ struct SipFront::Shared {
   voice::StoreNotificationSink notifications;
   media::PortPool ports;
   media::MediaCache cache;
-  media::Synthesizer tts;
-  boost::asio::thread_pool blocking;  // speech synthesis, off the event loops
+  media::Synthesizer tts;     // its own threads: min(4, cores)
+  media::BlockingPool files;  // Play's cache reads and writes and decoding, off the event loops
 };
 
 // One worker's share of the calls: its webhook client, media clock and audio loader, and the
@@ -49,17 +49,10 @@ struct SipFront::Worker {
       : client(io.get_executor()),
         media_clock(io.get_executor(), config.media_latch),
         fetcher(client),
-        audio(fetcher, shared.cache),
-        media{media_clock,
-              shared.ports,
-              shared.tts,
-              audio,
-              shared.blocking.get_executor(),
-              rtp_address,
-              config.recordings_dir(),
-              deps.public_url,
-              &shared.notifications,
-              &deps.store,
+        audio(fetcher, shared.cache, shared.files),
+        media{media_clock,     shared.ports,          shared.tts,
+              audio,           rtp_address,           config.recordings_dir(),
+              deps.public_url, &shared.notifications, &deps.store,
               &deps.clock},
         calls(io,
               voice::SessionServices{
