@@ -42,6 +42,9 @@ class BlockingPool {
   struct Options {
     unsigned threads = 1;
     std::size_t max_queued = 64;  // tasks waiting for a thread; beyond, try_post refuses
+    // The threads' nice value: below the media workers, so that on a busy host a decode or a
+    // synthesis waits for a core rather than the 20 ms tick (0 leaves them as they are).
+    int nice = 10;
   };
   explicit BlockingPool(Options options);
   // Runs what is queued, then joins: every posted task runs exactly once.

@@ -1,13 +1,17 @@
 #include "media/offload.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -45,6 +49,20 @@ TEST(BlockingPool, RefusesWorkBeyondItsQueueAndRunsEverythingItTook) {
     hold.set_value();
   }  // the destructor runs what was queued, then joins
   EXPECT_EQ(ran.load(), 3);
+}
+
+TEST(BlockingPool, ItsThreadsRunBelowTheMediaWorkers) {
+  errno = 0;
+  const int mine = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  const int target = std::min(19, mine + 3);  // raising one's nice value needs no privilege
+  BlockingPool pool({.threads = 2, .nice = target});
+  std::promise<int> seen;
+  ASSERT_TRUE(pool.try_post([&seen] {
+    errno = 0;
+    seen.set_value(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())));
+  }));
+  EXPECT_EQ(seen.get_future().get(), target);
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), mine);  // not this one
 }
 
 TEST(BlockingPool, DefaultThreadsAreBounded) {
