@@ -1,13 +1,13 @@
 #include "app/call_workers.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 
 #include "http/client.hpp"
 #include "media/http_media_fetcher.hpp"
 #include "media/media_cache.hpp"
 #include "media/media_worker.hpp"
+#include "media/offload.hpp"
 #include "media/port_pool.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
@@ -23,7 +23,7 @@ struct CallWorkers::Shared {
         ports(config.rtp_port_min, config.rtp_port_max),
         cache(std::filesystem::path(config.data_dir) / "cache" / "media", deps.clock),
         tts(engines(), cache),
-        blocking(1) {}
+        files({.threads = media::default_blocking_threads(2), .max_queued = 256}) {}
 
   static std::vector<std::unique_ptr<media::TtsEngine>> engines() {
     std::vector<std::unique_ptr<media::TtsEngine>> out;
@@ -35,8 +35,8 @@ struct CallWorkers::Shared {
   voice::StoreNotificationSink notifications;
   media::PortPool ports;
   media::MediaCache cache;
-  media::Synthesizer tts;
-  boost::asio::thread_pool blocking;  // speech synthesis, off the event loops
+  media::Synthesizer tts;     // its own threads: min(4, cores)
+  media::BlockingPool files;  // Play's cache reads and writes and decoding, off the event loops
 };
 
 // One worker's share of the calls: its webhook client, media clock and audio loader, and the
@@ -45,19 +45,12 @@ struct CallWorkers::Worker {
   Worker(boost::asio::io_context& io, const VoiceDeps& deps, const Config& config, Shared& shared,
          const std::string& rtp_address)
       : client(io.get_executor()),
-        media_clock(io.get_executor()),
+        media_clock(io.get_executor(), config.media_latch),
         fetcher(client),
-        audio(fetcher, shared.cache),
-        media{media_clock,
-              shared.ports,
-              shared.tts,
-              audio,
-              shared.blocking.get_executor(),
-              rtp_address,
-              config.recordings_dir(),
-              deps.public_url,
-              &shared.notifications,
-              &deps.store,
+        audio(fetcher, shared.cache, shared.files),
+        media{media_clock,     shared.ports,          shared.tts,
+              audio,           rtp_address,           config.recordings_dir(),
+              deps.public_url, &shared.notifications, &deps.store,
               &deps.clock},
         calls(io,
               voice::SessionServices{
@@ -111,6 +104,8 @@ void CallWorkers::sample_media(std::size_t i, std::function<void(const MediaFigu
     f.late_ticks = st.late_ticks;
     f.max_lateness_s = std::chrono::duration<double>(st.max_lateness).count();
     f.streams = w->media_clock.streams();
+    f.rtp_ignored = st.rtp_ignored;
+    f.rtcp_ignored = st.rtcp_ignored;
     done(f);
   });
 }

@@ -43,6 +43,7 @@ class CallWorkers {
   // Copies worker `i`'s media clock figures on its own thread, then calls `done` there.
   struct MediaFigures {
     std::uint64_t ticks = 0, late_ticks = 0, streams = 0;
+    std::uint64_t rtp_ignored = 0, rtcp_ignored = 0;  // from sources other than the peer
     double max_lateness_s = 0;
   };
   void sample_media(std::size_t i, std::function<void(const MediaFigures&)> done);

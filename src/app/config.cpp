@@ -78,7 +78,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow", "realm",
                                                           "users"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
-                                                            "rtp_address", "realtime"};
+                                                            "rtp_address", "realtime", "latch"};
   static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
 
@@ -142,6 +142,11 @@ Status apply_toml_file(Config& config, const std::string& path) {
     num(root["media"]["rtp_port_max"], config.rtp_port_max);
     str(root["media"]["rtp_address"], config.rtp_address);
     if (auto v = root["media"]["realtime"].value<bool>()) config.realtime = *v;
+    if (auto v = root["media"]["latch"].value<std::string>()) {
+      auto policy = media::parse_latch_policy(*v);
+      if (!policy) return config_error("media.latch must be strict, nat or any, not '" + *v + "'");
+      config.media_latch = *policy;
+    }
   }
   if (auto* events = root["events"].as_table()) {
     if (auto s = check_keys(*events, kEvents, "events"); !s) return s;
@@ -175,6 +180,11 @@ Status apply_environment(Config& config, const std::function<const char*(const c
   if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
   if (auto v = get("SWITCHBOARD_REALTIME")) config.realtime = *v == "1" || *v == "true";
   if (auto v = get("SWITCHBOARD_SIP_REALM")) config.sip_realm = *v;
+  if (auto v = get("SWITCHBOARD_MEDIA_LATCH")) {
+    auto policy = media::parse_latch_policy(*v);
+    if (!policy) return config_error("SWITCHBOARD_MEDIA_LATCH must be strict, nat or any");
+    config.media_latch = *policy;
+  }
   if (auto v = get("SWITCHBOARD_SIP_USERS")) {  // "alice:secret,bob:pw"
     config.sip_users.clear();
     std::string_view rest = *v;

@@ -13,6 +13,7 @@
 #include "core/address.hpp"
 #include "core/error.hpp"
 #include "http/server.hpp"
+#include "media/latch.hpp"
 
 namespace sb::app {
 
@@ -37,6 +38,8 @@ struct Config {
   std::uint32_t max_calls = 5000;      // concurrent calls before new INVITEs get 503
   std::vector<std::string> sip_allow;  // CIDR ranges that may call in; empty: anyone
   bool realtime = false;               // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
+  // Which sources RTP sessions listen to (media.latch: strict, nat, any; docs/operations.md).
+  media::LatchPolicy media_latch = media::kDefaultLatchPolicy;
   // SIP digest credentials callers must present (empty: no challenge); never logged.
   std::map<std::string, std::string> sip_users;
   std::string sip_realm = "switchboard";

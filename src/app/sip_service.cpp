@@ -12,7 +12,7 @@ struct SipService::Figures {
       udp_in{0}, tcp_in{0}, socket_errors{0}, framing_errors{0}, active_calls{0}, routed{0},
       not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, completed{0};
   struct Media {
-    std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, streams{0};
+    std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, streams{0}, rtp_ignored{0}, rtcp_ignored{0};
     std::atomic<double> max_lateness_s{0};
   };
   std::vector<std::unique_ptr<Media>> media;
@@ -69,6 +69,15 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
              Kind::kGauge, [](const Media& m) { return m.max_lateness_s.load(); });
   per_worker("switchboard_media_streams", "RTP sessions paced by the worker.", Kind::kGauge,
              [](const Media& m) { return m.streams.load(); });
+  out.family("switchboard_rtp_packets_ignored_total",
+             "RTP and RTCP packets ignored for coming from a source other than the call's peer "
+             "(media.latch).",
+             Kind::kCounter);
+  for (std::size_t i = 0; i < media.size(); ++i) {
+    const std::string worker = std::to_string(i);
+    out.sample(media[i]->rtp_ignored.load(), {{"worker", worker}, {"protocol", "rtp"}});
+    out.sample(media[i]->rtcp_ignored.load(), {{"worker", worker}, {"protocol", "rtcp"}});
+  }
 }
 
 SipService::SipService(boost::asio::io_context& sip_io, CallWorkers& calls)
@@ -156,6 +165,8 @@ void SipService::sample() {
       out.late_ticks = m.late_ticks;
       out.max_lateness_s = m.max_lateness_s;
       out.streams = m.streams;
+      out.rtp_ignored = m.rtp_ignored;
+      out.rtcp_ignored = m.rtcp_ignored;
     });
   }
   sampler_.expires_after(std::chrono::milliseconds(250));

@@ -9,7 +9,8 @@
 
 namespace sb::media {
 
-MediaWorker::MediaWorker(asio::any_io_executor executor) : executor_(executor), timer_(executor) {
+MediaWorker::MediaWorker(asio::any_io_executor executor, LatchPolicy latch)
+    : executor_(executor), latch_(latch), timer_(executor) {
   streams_.reserve(1024);
 }
 

@@ -1,6 +1,7 @@
 // The per-worker media clock (DESIGN.md, Threading): one timer per io_context that fires every
 // 20 ms against absolute deadlines (no drift) and services every stream of that worker in turn,
-// in two passes: first every stream's sends, then everything else.
+// in two passes: first every stream's sends, then everything else. Also what the worker's
+// streams share: the source-latching policy and the count of packets ignored under it.
 // Streams register and unregister on the worker's thread; the tick allocates nothing.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "media/latch.hpp"
 
 namespace sb::media {
 
@@ -34,7 +36,7 @@ class MediaWorker {
  public:
   static constexpr std::chrono::milliseconds kInterval{20};
 
-  explicit MediaWorker(asio::any_io_executor executor);
+  explicit MediaWorker(asio::any_io_executor executor, LatchPolicy latch = kDefaultLatchPolicy);
   ~MediaWorker();
   MediaWorker(const MediaWorker&) = delete;
   MediaWorker& operator=(const MediaWorker&) = delete;
@@ -50,11 +52,17 @@ class MediaWorker {
   void remove(PacedStream* stream);
   std::size_t streams() const { return streams_.size() - removed_; }
   asio::any_io_executor executor() const { return executor_; }
+  // Which sources the worker's RTP sessions listen to (media.latch).
+  LatchPolicy latch_policy() const { return latch_; }
+  // A session ignored a packet from a source other than its peer.
+  void count_ignored(bool rtcp) { ++(rtcp ? stats_.rtcp_ignored : stats_.rtp_ignored); }
 
   struct Stats {
     std::uint64_t ticks = 0;
     std::uint64_t late_ticks = 0;  // fired more than one interval late: a tick was skipped
     std::chrono::microseconds max_lateness{0};
+    std::uint64_t rtp_ignored = 0;   // RTP (and muxed RTCP) from a source that is not the peer
+    std::uint64_t rtcp_ignored = 0;  // RTCP on the RTCP port from a source that is not the peer
   };
   const Stats& stats() const { return stats_; }
 
@@ -62,6 +70,7 @@ class MediaWorker {
   void arm();
 
   asio::any_io_executor executor_;
+  LatchPolicy latch_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point next_;
   std::vector<PacedStream*> streams_;

@@ -144,6 +144,7 @@ RtpSession::RtpSession(Private, MediaWorker& worker, PortPool& pool, udp::socket
       params_(std::move(params)),
       callbacks_(std::move(callbacks)),
       limits_(limits),
+      latch_(worker.latch_policy()),
       start_realtime_ns_(realtime_ns()),
       ssrc_(random32()),
       seq_(static_cast<std::uint16_t>(random32())),
@@ -166,14 +167,16 @@ Status RtpSession::apply(SessionParams p) {
   const bool hold_address = ec || address.is_unspecified() || p.remote_port == 0;
   const udp::endpoint configured =
       hold_address ? udp::endpoint{} : udp::endpoint{address, p.remote_port};
-  // A new address in the SDP (re-INVITE, transfer) restarts latching from it.
+  // A new address in the SDP (re-INVITE, transfer) restarts latching from it, and its stream
+  // (SSRC, sequence numbers, digits) starts afresh.
   if (!hold_address && configured != configured_remote_) {
     configured_remote_ = configured;
-    remote_ = configured;
-    remote_rtcp_ = {address, static_cast<std::uint16_t>(p.remote_port + 1)};
-    latched_ = false;
+    latch_.expect(configured);
+    ssrc_lock_ = SsrcLock{};
+    sequence_ = SequenceTracker{};
+    dtmf_rx_ = TelephoneEventReceiver{};
+    remote_ssrc_ = 0;
   }
-  have_remote_ = have_remote_ || !hold_address;
   const auto frame = static_cast<std::uint32_t>(p.ptime * 8);
   if (!dtmf_tx_.busy()) dtmf_tx_ = TelephoneEventSender(frame);
   if (!p.telephone_event_pt && !inband_) inband_ = std::make_unique<InbandDtmfDetector>();
@@ -189,8 +192,8 @@ Status RtpSession::update(SessionParams params) {
 }
 
 std::optional<udp::endpoint> RtpSession::send_endpoint() const {
-  if (!have_remote_) return std::nullopt;
-  return remote_;
+  if (!latch_.has_peer()) return std::nullopt;
+  return latch_.rtp_peer();
 }
 
 Player::Id RtpSession::play(std::unique_ptr<AudioSource> source, PlayOptions options,
@@ -242,7 +245,7 @@ void RtpSession::close() {
   closed_ = true;
   if (recorder_) finish_recording(RecordingEnd::kStopped);
   player_.stop();
-  if (have_remote_ && params_.send) send_rtcp(true);
+  if (latch_.has_peer() && params_.send) send_rtcp(true);
   worker_.remove(this);
   boost::system::error_code ec;
   if (rtp_fd_ >= 0) ::close(rtp_fd_);
@@ -284,7 +287,7 @@ void RtpSession::start_receive_rtcp() {
       asio::buffer(rtcp_buffer_), rtcp_from_,
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (ec == asio::error::operation_aborted || self->closed_) return;
-        if (!ec) self->handle_rtcp(n);
+        if (!ec) self->handle_rtcp({self->rtcp_buffer_.data(), n}, self->rtcp_from_, false);
         if (!self->closed_) self->start_receive_rtcp();
       });
 }
@@ -312,13 +315,18 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
     ++stats_.oversize;
     return;
   }
+  // Before anything else, so that a stranger's packets cost a comparison and cannot use up
+  // the peer's per-tick budget.
+  if (!latch_.admits_rtp(from)) {
+    ignore(false);
+    return;
+  }
   if (++packets_this_tick_ > limits_.max_packets_per_tick) {
     ++stats_.flood_dropped;
     return;
   }
   if (looks_like_rtcp(data)) {  // rtcp-mux peers
-    std::copy(data.begin(), data.end(), rtcp_buffer_.begin());
-    handle_rtcp(size);
+    handle_rtcp(data, from, true);
     return;
   }
   RtpPacketView packet;
@@ -333,6 +341,8 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
     ++stats_.unknown_payload_type;
     return;
   }
+  // Only a packet that is plausibly the peer's stream can make its source the peer.
+  if (latch_.learning() && latch_.on_rtp(from)) ++stats_.latched;
   const auto verdict = ssrc_lock_.check(h.ssrc);
   if (verdict == SsrcLock::Verdict::kReject) {
     ++stats_.wrong_ssrc;
@@ -351,14 +361,6 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
   }
   ++stats_.received;
   stats_.received_bytes += size;
-  if (params_.symmetric && (!latched_ || verdict == SsrcLock::Verdict::kNewSource) &&
-      from != remote_) {
-    remote_ = from;
-    remote_rtcp_ = {from.address(), static_cast<std::uint16_t>(from.port() + 1)};
-    have_remote_ = true;
-    ++stats_.latched;
-  }
-  latched_ = latched_ || params_.symmetric;
   sequence_.update_jitter(arrival, h.timestamp);
   if (!params_.receive) return;
   if (is_event) {
@@ -376,15 +378,24 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
   }
 }
 
-void RtpSession::handle_rtcp(std::size_t size) {
-  auto parsed = parse_rtcp({rtcp_buffer_.data(), size});
+void RtpSession::ignore(bool rtcp) {
+  ++(rtcp ? stats_.rtcp_ignored : stats_.ignored);
+  worker_.count_ignored(rtcp);
+}
+
+void RtpSession::handle_rtcp(std::span<const std::uint8_t> data, const udp::endpoint& from,
+                             bool muxed) {
+  // Muxed RTCP already passed admits_rtp: what is ignored here is counted as RTCP.
+  if (!latch_.admits_rtcp(from, muxed)) {
+    ignore(!muxed);
+    return;
+  }
+  auto parsed = parse_rtcp(data);
   if (!parsed) {
     ++stats_.rtcp_malformed;
     return;
   }
   ++stats_.rtcp_received;
-  if (params_.symmetric && rtcp_from_.port() != 0 && rtcp_from_ != remote_rtcp_)
-    remote_rtcp_ = rtcp_from_;
   for (const auto& r : parsed->reports) {
     if (r.sender && r.ssrc == remote_ssrc_) {
       last_sr_middle_ = ntp_middle(r.info.ntp_timestamp);
@@ -401,7 +412,8 @@ void RtpSession::handle_rtcp(std::size_t size) {
 
 void RtpSession::send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload) {
   const std::size_t n = serialize_rtp(header, payload, tx_buffer_);
-  if (::sendto(rtp_fd_, tx_buffer_.data(), n, MSG_DONTWAIT, remote_.data(), remote_.size()) < 0) {
+  const udp::endpoint& to = latch_.rtp_peer();
+  if (::sendto(rtp_fd_, tx_buffer_.data(), n, MSG_DONTWAIT, to.data(), to.size()) < 0) {
     ++stats_.send_errors;
     return;
   }
@@ -410,7 +422,7 @@ void RtpSession::send_packet(const RtpHeader& header, std::span<const std::uint8
 }
 
 void RtpSession::send_rtcp(bool bye) {
-  if (!have_remote_) return;
+  if (!latch_.has_peer()) return;
   RtcpReport report;
   report.sender = stats_.sent > 0;
   report.ssrc = ssrc_;
@@ -440,7 +452,7 @@ void RtpSession::send_rtcp(bool bye) {
   std::array<std::uint8_t, 256> buf{};
   const std::size_t n = build_rtcp(report, "switchboard", buf, bye);
   boost::system::error_code ec;
-  rtcp_.send_to(asio::buffer(buf.data(), n), remote_rtcp_, 0, ec);
+  rtcp_.send_to(asio::buffer(buf.data(), n), latch_.rtcp_peer(), 0, ec);
   if (!ec) ++stats_.rtcp_sent;
 }
 
@@ -456,7 +468,7 @@ void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t) {
             tx_pcm_.begin() + static_cast<std::ptrdiff_t>(tx_pcm_fill_));
   tx_pcm_fill_ += kTickSamples;
   while (tx_pcm_fill_ >= frame) {
-    const bool can_send = params_.send && have_remote_;
+    const bool can_send = params_.send && latch_.has_peer();
     if (!dtmf_tx_.busy() && dtmf_gap_samples_ == 0 && !digits_to_send_.empty()) {
       dtmf_tx_.start(digits_to_send_.front(), limits_.dtmf_duration_ms * 8);
       digits_to_send_.erase(0, 1);

@@ -1,5 +1,6 @@
 // One call leg's RTP stream on a worker: a UDP socket pair (RTP + RTCP) from the PortPool,
-// symmetric RTP (it sends to where the peer's packets come from, for NAT), G.711 as
+// one peer only (the SDP's address, or the source latched under the worker's LatchPolicy, to
+// which it then sends: symmetric RTP for NAT; every other source is ignored), G.711 as
 // negotiated in SDP, RFC 4733 DTMF in and out (in-band detection when no telephone-event was
 // negotiated), playback from a Player, recording, and RTCP reports. Paced by its MediaWorker's
 // tick; everything runs on that worker's thread. Bad packets are dropped and counted.
@@ -19,6 +20,7 @@
 #include "media/g711.hpp"
 #include "media/inband_dtmf.hpp"
 #include "media/jitter_buffer.hpp"
+#include "media/latch.hpp"
 #include "media/media_worker.hpp"
 #include "media/port_pool.hpp"
 #include "media/recorder.hpp"
@@ -30,7 +32,7 @@ namespace sb::media {
 
 // What offer/answer settled (sip::AudioSession maps onto this field by field).
 struct SessionParams {
-  std::string remote_address;  // where to send until the peer's packets show otherwise
+  std::string remote_address;  // the peer (where to send until a NAT'd peer is latched)
   std::uint16_t remote_port = 0;
   Codec codec = Codec::kPcmu;
   int payload_type = kPcmuPayloadType;
@@ -38,7 +40,6 @@ struct SessionParams {
   int ptime = 20;                         // 10-120 ms in steps of 10
   bool send = true;  // false on hold / recvonly: RTP timestamps advance but nothing is sent
   bool receive = true;
-  bool symmetric = true;  // latch onto the peer's source address
 };
 
 struct SessionLimits {
@@ -55,15 +56,17 @@ struct RtpStats {
   std::uint64_t send_errors = 0;
   std::uint64_t malformed = 0;  // failed parse_rtp
   std::uint64_t oversize = 0;
-  std::uint64_t wrong_ssrc = 0;  // not the locked source
+  std::uint64_t ignored = 0;     // RTP (or muxed RTCP) from a source that is not the peer
+  std::uint64_t wrong_ssrc = 0;  // from the peer, but not the locked SSRC
   std::uint64_t unknown_payload_type = 0;
   std::uint64_t flood_dropped = 0;
   std::uint64_t bad_sequence = 0;  // big jumps awaiting confirmation
   std::uint64_t rtcp_received = 0;
   std::uint64_t rtcp_malformed = 0;
+  std::uint64_t rtcp_ignored = 0;  // from a source that is not the peer
   std::uint64_t rtcp_sent = 0;
   std::uint64_t dtmf_digits = 0;
-  std::uint64_t latched = 0;  // times the send address moved to the packets' source
+  std::uint64_t latched = 0;  // times the peer was learned from its packets (LatchPolicy)
 };
 
 struct DtmfEvent {
@@ -91,7 +94,8 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
 
   std::uint16_t local_port() const { return local_port_; }
   const SessionParams& params() const { return params_; }
-  // A re-INVITE changed the negotiation (hold, new address, codec).
+  // A re-INVITE changed the negotiation (hold, new address, codec). A new address is the only
+  // thing that moves the peer: latching starts again from it.
   Status update(SessionParams params);
 
   // Playback (queued; silence when empty).
@@ -133,7 +137,9 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   void start_receive_rtcp();
   void handle_rtp(std::span<const std::uint8_t> data, const boost::asio::ip::udp::endpoint& from,
                   std::uint32_t arrival);
-  void handle_rtcp(std::size_t size);
+  void handle_rtcp(std::span<const std::uint8_t> data, const boost::asio::ip::udp::endpoint& from,
+                   bool muxed);
+  void ignore(bool rtcp);
   void deliver(const DtmfUpdates& updates, bool inband);
   void send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload);
   void send_rtcp(bool bye);
@@ -154,10 +160,7 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   bool closed_ = false;
 
   boost::asio::ip::udp::endpoint configured_remote_;  // from the SDP
-  boost::asio::ip::udp::endpoint remote_;             // where we send (latched)
-  boost::asio::ip::udp::endpoint remote_rtcp_;
-  bool have_remote_ = false;
-  bool latched_ = false;
+  PeerLatch latch_;                                   // whom we listen to and send to
   boost::asio::ip::udp::endpoint rtcp_from_;
   std::array<std::uint8_t, 1500> rtcp_buffer_{};
   std::array<std::uint8_t, kMaxRtpPacketSize> tx_buffer_{};

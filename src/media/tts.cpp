@@ -7,8 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -206,64 +204,114 @@ Result<std::vector<std::int16_t>> EspeakEngine::synthesize(const SpeechRequest& 
   return std::vector<std::int16_t>(**pcm);
 }
 
-Synthesizer::Synthesizer(std::vector<std::unique_ptr<TtsEngine>> engines, MediaCache& cache)
-    : engines_(std::move(engines)), cache_(cache) {}
+Synthesizer::Synthesizer(std::vector<std::unique_ptr<TtsEngine>> engines, MediaCache& cache,
+                         Options options)
+    : engines_(std::move(engines)),
+      cache_(cache),
+      options_(options),
+      pool_({.threads = options.threads, .max_queued = options.max_queued}) {}
 
 Synthesizer::Stats Synthesizer::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
 }
 
-Result<SharedPcm> Synthesizer::speak(const SpeechRequest& r) {
+std::size_t Synthesizer::in_flight() const {
+  std::lock_guard lock(mu_);
+  return in_flight_.size();
+}
+
+Result<Synthesizer::Plan> Synthesizer::plan(const SpeechRequest& r) {
   if (auto s = check_text(r); !s) return s.error();
-  TtsEngine* engine = nullptr;
   for (auto& e : engines_) {
     if (e->supports(r)) {
-      engine = e.get();
-      break;
+      // Fields joined with a separator that cannot appear in voice or language.
+      return Plan{e.get(), "tts\x1f" + std::string(e->name()) + "\x1f" + lower(r.voice) + "\x1f" +
+                               lower(r.language) + "\x1f" + r.text};
     }
   }
-  if (!engine) {
-    std::lock_guard lock(mu_);
-    ++stats_.failures;
-    return say_error(media_codes::kSayInvalidLanguage,
-                     "no engine speaks " + r.language + " with voice '" + r.voice + "'");
-  }
-  // Fields joined with a separator that cannot appear in voice or language.
-  const std::string key = "tts\x1f" + std::string(engine->name()) + "\x1f" + lower(r.voice) +
-                          "\x1f" + lower(r.language) + "\x1f" + r.text;
-  if (auto hit = cache_.lookup(key)) {
+  std::lock_guard lock(mu_);
+  ++stats_.failures;
+  return say_error(media_codes::kSayInvalidLanguage,
+                   "no engine speaks " + r.language + " with voice '" + r.voice + "'");
+}
+
+Result<SharedPcm> Synthesizer::run(const Plan& plan, const SpeechRequest& r) {
+  if (auto hit = cache_.lookup(plan.key)) {
     std::lock_guard lock(mu_);
     ++stats_.hits;
     return hit->pcm;
   }
-  auto pcm = engine->synthesize(r);
-  std::lock_guard lock(mu_);
+  auto pcm = plan.engine->synthesize(r);
   if (!pcm) {
+    std::lock_guard lock(mu_);
     ++stats_.failures;
     return pcm.error();
   }
-  ++stats_.synthesized;
   SharedPcm shared = std::make_shared<const std::vector<std::int16_t>>(std::move(*pcm));
-  cache_.store(key, shared, "", CachePolicy{.max_age_s = std::int64_t{10} * 365 * 86400});
+  cache_.store(plan.key, shared, "", CachePolicy{.max_age_s = std::int64_t{10} * 365 * 86400});
+  std::lock_guard lock(mu_);
+  ++stats_.synthesized;
   return shared;
 }
 
-namespace {
-// Result<T> has no default constructor, which co_spawn's awaitable completion needs: the result
-// travels through `out` instead.
-asio::awaitable<void> speak_there(Synthesizer* self, const SpeechRequest* request,
-                                  std::optional<Result<SharedPcm>>* out) {
-  out->emplace(self->speak(*request));
-  co_return;
+Result<SharedPcm> Synthesizer::speak(const SpeechRequest& r) {
+  auto plan = this->plan(r);
+  if (!plan) return plan.error();
+  return run(*plan, r);
 }
-}  // namespace
 
-asio::awaitable<Result<SharedPcm>> Synthesizer::speak_async(asio::any_io_executor blocking,
-                                                            SpeechRequest request) {
-  std::optional<Result<SharedPcm>> out;
-  co_await asio::co_spawn(blocking, speak_there(this, &request, &out), asio::use_awaitable);
-  co_return std::move(*out);
+bool Synthesizer::enqueue(Plan plan, SpeechRequest request,
+                          std::shared_ptr<Handoff<SharedPcm>> waiter) {
+  std::lock_guard lock(mu_);
+  auto [it, first] = in_flight_.try_emplace(plan.key);
+  it->second.push_back(std::move(waiter));
+  if (!first) {
+    ++stats_.joined;
+    return true;
+  }
+  const bool queued = pool_.try_post([this, plan = std::move(plan), request = std::move(request)] {
+    finish(plan.key, run(plan, request));
+  });
+  if (!queued) {
+    in_flight_.erase(it);
+    ++stats_.overloaded;
+  }
+  return queued;
+}
+
+void Synthesizer::finish(const std::string& key, const Result<SharedPcm>& result) {
+  std::vector<std::shared_ptr<Handoff<SharedPcm>>> waiters;
+  {
+    std::lock_guard lock(mu_);
+    auto it = in_flight_.find(key);
+    if (it == in_flight_.end()) return;
+    waiters = std::move(it->second);
+    in_flight_.erase(it);
+  }
+  for (auto& w : waiters) w->deliver(result);  // a waiter that left drops it
+}
+
+asio::awaitable<Result<SharedPcm>> Synthesizer::speak_async(SpeechRequest request) {
+  auto plan = this->plan(request);
+  if (!plan) co_return plan.error();
+  auto waiter = std::make_shared<Handoff<SharedPcm>>();
+  if (!enqueue(std::move(*plan), std::move(request), waiter)) {
+    co_return Error{codes::kServiceUnavailable, 503,
+                    "Say: speech synthesis overloaded (" + std::to_string(options_.max_queued) +
+                        " requests queued)"};
+  }
+  // Coroutine arguments as named values: GCC 12 copies some temporaries into a coroutine's
+  // frame byte for byte (a std::string's buffer pointer then points into the caller's frame).
+  Error expired{codes::kServiceUnavailable, 503,
+                "Say: no speech after " + std::to_string(options_.timeout.count()) + " ms"};
+  auto wait = waiter->wait(options_.timeout, std::move(expired));
+  auto result = co_await std::move(wait);
+  if (waiter->expired()) {
+    std::lock_guard lock(mu_);
+    ++stats_.timed_out;
+  }
+  co_return result;
 }
 
 }  // namespace sb::media

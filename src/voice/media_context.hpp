@@ -2,7 +2,6 @@
 // member outlives those calls).
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <filesystem>
 #include <string>
 
@@ -21,8 +20,7 @@ struct MediaContext {
   media::PortPool& ports;
   media::Synthesizer& tts;
   media::UrlAudioLoader& audio;
-  boost::asio::any_io_executor blocking;  // a small pool for speech synthesis
-  std::string rtp_address;                // where we receive RTP (an address of this host)
+  std::string rtp_address;  // where we receive RTP (an address of this host)
   std::filesystem::path recordings_dir;
   std::string public_url;                     // RecordingUrl's base
   NotificationSink* notifications = nullptr;  // Play/Say failures (warnings, as Twilio)

@@ -307,7 +307,7 @@ asio::awaitable<twiml::PromptEnd> SipCallLeg::say(const twiml::Say& say, bool in
   request.text = say.text;
   request.language = say.language;
   request.voice = engine_voice(say.voice, say.language);
-  auto speech = co_await media_.tts.speak_async(media_.blocking, std::move(request));
+  auto speech = co_await media_.tts.speak_async(std::move(request));
   if (gone_) co_return twiml::PromptEnd::kHungUp;
   if (!speech) {
     warn(speech.error().code, speech.error().message);

@@ -38,7 +38,8 @@ test('after a call, /metrics passes promtool check metrics', async (t) => {
     'switchboard_http_requests_total', 'switchboard_http_request_duration_seconds',
     'switchboard_sip_messages_received_total', 'switchboard_calls_completed_total',
     'switchboard_calls_refused_total', 'switchboard_media_ticks_total',
-    'switchboard_media_tick_max_lateness_seconds', 'process_cpu_seconds_total',
+    'switchboard_media_tick_max_lateness_seconds', 'switchboard_rtp_packets_ignored_total',
+    'process_cpu_seconds_total',
   ]) {
     assert.match(text, new RegExp(`^# TYPE ${family} `, 'm'), `${family} is exported`);
   }

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "media/http_media_fetcher.hpp"
 #include "media/media_cache.hpp"
 #include "media/media_worker.hpp"
+#include "media/offload.hpp"
 #include "media/port_pool.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
@@ -31,33 +31,21 @@ class LoopbackMedia {
         cache(dir / "media-cache", clock),
         tts(std::vector<std::unique_ptr<media::TtsEngine>>{}, cache),
         fetcher(client),
-        audio(fetcher, cache),
-        context{worker,
-                ports,
-                tts,
-                audio,
-                blocking.get_executor(),
-                "127.0.0.1",
-                dir / "recordings",
-                "http://sb.test",
-                nullptr,
-                nullptr,
-                &clock} {
+        audio(fetcher, cache, files),
+        context{worker,           ports,   tts,     audio, "127.0.0.1", dir / "recordings",
+                "http://sb.test", nullptr, nullptr, &clock} {
     std::filesystem::create_directories(dir / "recordings");
     worker.start();
   }
-  ~LoopbackMedia() {
-    worker.stop();
-    blocking.join();
-  }
+  ~LoopbackMedia() { worker.stop(); }
 
   media::MediaWorker worker;
   media::PortPool ports;
   media::MediaCache cache;
   media::Synthesizer tts;
+  media::BlockingPool files{{.threads = 1, .max_queued = 64}};
   media::HttpMediaFetcher fetcher;
   media::UrlAudioLoader audio;
-  boost::asio::thread_pool blocking{1};
   voice::MediaContext context;
 };
 

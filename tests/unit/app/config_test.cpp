@@ -140,5 +140,21 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "a-b"}})));
 }
 
+TEST(Config, MediaLatchPolicyFromFileAndEnvironment) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_EQ(c.media_latch, media::LatchPolicy::kNat);
+  const auto path = dir.file("latch.toml");
+  std::ofstream(path) << "[media]\nlatch = \"strict\"\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.media_latch, media::LatchPolicy::kStrict);
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_MEDIA_LATCH", "any"}})));
+  EXPECT_EQ(c.media_latch, media::LatchPolicy::kAny);
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_MEDIA_LATCH", "yes"}})));
+  const auto bad = dir.file("bad.toml");
+  std::ofstream(bad) << "[media]\nlatch = \"learn\"\n";
+  EXPECT_FALSE(apply_toml_file(c, bad));
+}
+
 }  // namespace
 }  // namespace sb::app

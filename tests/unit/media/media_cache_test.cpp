@@ -1,18 +1,28 @@
 #include "media/media_cache.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
-
 #include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
-
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <deque>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <optional>
+#include <thread>
 
 #include "http/client.hpp"
 #include "media/http_media_fetcher.hpp"
@@ -129,7 +139,8 @@ TEST(UrlAudioLoader, CachesThenRevalidatesWithEtag) {
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
   ScriptedFetcher fetcher;
-  UrlAudioLoader loader(fetcher, cache);
+  BlockingPool files({.threads = 1});
+  UrlAudioLoader loader(fetcher, cache, files);
   fetcher.replies.push_back(ok_wav("\"abc\"", "max-age=30"));
   auto first = run_load(loader, "http://x/a.wav");
   ASSERT_TRUE(first) << first.error().message;
@@ -163,7 +174,8 @@ TEST(UrlAudioLoader, NoStoreFetchesEveryTime) {
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
   ScriptedFetcher fetcher;
-  UrlAudioLoader loader(fetcher, cache);
+  BlockingPool files({.threads = 1});
+  UrlAudioLoader loader(fetcher, cache, files);
   fetcher.replies.push_back(ok_wav("", "no-store"));
   fetcher.replies.push_back(ok_wav("", "no-store"));
   ASSERT_TRUE(run_load(loader, "http://x/b.wav"));
@@ -177,7 +189,8 @@ TEST(UrlAudioLoader, FailuresAreTwilioErrors) {
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
   ScriptedFetcher fetcher;
-  UrlAudioLoader loader(fetcher, cache);
+  BlockingPool files({.threads = 1});
+  UrlAudioLoader loader(fetcher, cache, files);
   fetcher.replies.push_back(Error{11205, 502, "connection refused"});
   EXPECT_EQ(run_load(loader, "http://x/c").error().code, 11205);
   MediaResponse not_found;
@@ -198,6 +211,138 @@ TEST(UrlAudioLoader, FailuresAreTwilioErrors) {
   EXPECT_EQ(run_load(loader, "http://x/c").error().code, 13420);
   EXPECT_EQ(loader.stats().failures, 4u);
   EXPECT_FALSE(cache.lookup("http://x/c"));
+}
+
+// ---- the loader never blocks its event loop (the call worker's 20 ms media tick) ----
+
+// A cache entry whose metadata is a FIFO: opening it blocks until the test opens the other end,
+// as a read from a slow or hung disk would, without a sleep.
+class StalledCacheEntry {
+ public:
+  StalledCacheEntry(const std::filesystem::path& dir, const std::string& key,
+                    const std::vector<std::int16_t>& samples)
+      : meta_(dir / (sha256_hex(key) + ".meta")) {
+    std::ofstream(dir / (sha256_hex(key) + ".pcm"), std::ios::binary)
+        .write(reinterpret_cast<const char*>(samples.data()),
+               static_cast<std::streamsize>(samples.size() * sizeof(std::int16_t)));
+    created_ = ::mkfifo(meta_.c_str(), 0600) == 0;
+  }
+  ~StalledCacheEntry() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool created() const { return created_; }
+  // Waits (generously) until the reader has opened the entry; it stays stuck in its read.
+  bool wait_for_reader() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (fd_ < 0 && (fd_ = ::open(meta_.c_str(), O_WRONLY | O_NONBLOCK)) < 0) {
+      if (errno != ENXIO || std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+  // Lets the reader through with a fresh entry.
+  bool release() {
+    if (!wait_for_reader()) return false;
+    const std::string meta = "v1\n9999999999\n\n";
+    const bool ok = ::write(fd_, meta.data(), meta.size()) == static_cast<ssize_t>(meta.size());
+    ::close(fd_);
+    fd_ = -1;
+    return ok;
+  }
+
+ private:
+  std::filesystem::path meta_;
+  bool created_ = false;
+  int fd_ = -1;
+};
+
+// The defect: the cache read (and the decode and cache write after a fetch) ran on the call's
+// worker, so a large or slow prompt stopped the media tick of every call on it.
+TEST(UrlAudioLoader, CacheFileIoRunsOffTheEventLoop) {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  MediaCache cache(dir.path(), clock);
+  ScriptedFetcher fetcher;  // no replies: this is a cache hit
+  BlockingPool files({.threads = 1});
+  UrlAudioLoader loader(fetcher, cache, files);
+  StalledCacheEntry entry(dir.path(), "http://x/p.wav", {5, 6, 7});
+  ASSERT_TRUE(entry.created());
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::optional<Result<SharedPcm>> loaded;
+  boost::asio::co_spawn(io, testing::store_into(loader.load("http://x/p.wav"), &loaded),
+                        boost::asio::detached);
+  std::promise<void> other_work;  // another call's work on the same worker
+  boost::asio::post(io, [&] { other_work.set_value(); });
+  std::thread worker([&] { io.run(); });
+  const bool loop_free =
+      other_work.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  EXPECT_TRUE(loop_free) << "the worker's loop was blocked by the cache read";
+  ASSERT_TRUE(entry.release());
+  guard.reset();
+  worker.join();
+  ASSERT_TRUE(loaded);
+  ASSERT_TRUE(*loaded) << loaded->error().message;
+  EXPECT_EQ(***loaded, (std::vector<std::int16_t>{5, 6, 7}));
+  EXPECT_EQ(loader.stats().hits, 1u);
+}
+
+// The caller hangs up while its prompt is still being read: it resumes at once; the read
+// finishes on the pool later and touches nothing of the call.
+TEST(UrlAudioLoader, HangingUpDuringASlowReadEndsTheWaitAtOnce) {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  MediaCache cache(dir.path(), clock);
+  ScriptedFetcher fetcher;
+  BlockingPool files({.threads = 1});
+  UrlAudioLoader loader(fetcher, cache, files);
+  StalledCacheEntry entry(dir.path(), "http://x/slow.wav", {1, 2});
+  ASSERT_TRUE(entry.created());
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  auto loaded = std::make_unique<std::optional<Result<SharedPcm>>>();
+  boost::asio::cancellation_signal hangup;
+  std::promise<bool> ended;  // true: ended by the hang-up
+  boost::asio::co_spawn(
+      io, testing::store_into(loader.load("http://x/slow.wav"), loaded.get()),
+      boost::asio::bind_cancellation_slot(
+          hangup.slot(), [&](const std::exception_ptr& e) { ended.set_value(e != nullptr); }));
+  std::thread worker([&] { io.run(); });
+  ASSERT_TRUE(entry.wait_for_reader());  // the read has begun and is stuck
+  boost::asio::post(io, [&] { hangup.emit(boost::asio::cancellation_type::terminal); });
+  auto end = ended.get_future();
+  const bool resumed = end.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  EXPECT_TRUE(resumed) << "the hang-up waited for the read";
+  if (resumed) {
+    EXPECT_TRUE(end.get());
+    boost::asio::post(io, [&] { loaded.reset(); });  // the call's state goes
+  }
+  ASSERT_TRUE(entry.release());
+  guard.reset();
+  worker.join();
+}
+
+TEST(UrlAudioLoader, AFullFilePoolIsAnErrorForThatCallAtOnce) {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  MediaCache cache(dir.path(), clock);
+  ScriptedFetcher fetcher;
+  BlockingPool files({.threads = 1, .max_queued = 1});
+  UrlAudioLoader loader(fetcher, cache, files);
+  std::promise<void> hold, running;
+  auto held = hold.get_future().share();
+  ASSERT_TRUE(files.try_post([&running, held] {
+    running.set_value();
+    held.wait();
+  }));
+  ASSERT_EQ(running.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_TRUE(files.try_post([] {}));  // the queue is full now
+  auto refused = run_load(loader, "http://x/d.wav");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, 20503);
+  EXPECT_EQ(loader.stats().overloaded, 1u);
+  EXPECT_TRUE(fetcher.requests.empty());
+  hold.set_value();
 }
 
 // ---- the HttpClient adapter against a real loopback server ----
@@ -226,9 +371,9 @@ TEST(HttpMediaFetcher, EtagRevalidationOverHttp) {
   boost::asio::io_context io;
   http::CurlClient client(io.get_executor());
   HttpMediaFetcher fetcher(client);
-  UrlAudioLoader loader(fetcher, cache, {.max_bytes = 100000});
+  BlockingPool files({.threads = 1});
   auto load = [&](const std::string& path, std::size_t max_bytes = 100000) {
-    UrlAudioLoader l(fetcher, cache, {.max_bytes = max_bytes});
+    UrlAudioLoader l(fetcher, cache, files, {.max_bytes = max_bytes});
     return run_on(io, l.load(server.url(path)));
   };
   auto first = load("/prompt.wav");

@@ -35,6 +35,7 @@ struct Peer {
       : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     socket.non_blocking(true);
   }
+  explicit Peer(udp::socket bound) : socket(std::move(bound)) {}
   std::uint16_t port() const { return socket.local_endpoint().port(); }
   void send(std::span<const std::uint8_t> data, std::uint16_t to) {
     socket.send_to(asio::buffer(data.data(), data.size()),
@@ -90,6 +91,7 @@ class RtpSessionTest : public ::testing::Test {
     if (s) opened.push_back(*s);
     return s ? *s : nullptr;
   }
+  void opened_sessions(std::shared_ptr<RtpSession> s) { opened.push_back(std::move(s)); }
   // Runs ready handlers (loopback datagrams are delivered at once; no waiting).
   void pump() {
     for (int i = 0; i < 3; ++i) {
@@ -174,6 +176,227 @@ TEST_F(RtpSessionTest, SymmetricRtpSendsWhereThePacketsComeFrom) {
   EXPECT_TRUE(peer.drain().empty());
   EXPECT_EQ(s->stats().latched, 1u);
   EXPECT_EQ(s->send_endpoint()->port(), nat.port());
+}
+
+// RTP bleed: a stranger who finds the port (scanning the range, as rtpbleed tools do) is
+// neither heard nor sent to, whatever SSRC it uses and however much it sends; the peer's
+// audio keeps flowing.
+TEST_F(RtpSessionTest, AStrangersRtpIsIgnoredAndThePeersAudioStillFlows) {
+  Peer attacker(io);
+  auto s = open();
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  std::uint16_t seq = 1;
+  peer.send_rtp(s->local_port(), 0, seq++, 0, audio);  // the peer, from its SDP address
+  tick();
+  for (std::uint16_t t = 0; t < 5; ++t) {
+    // More than the 10 packets that used to move the SSRC lock, then one with the peer's SSRC.
+    for (std::uint16_t k = 0; k < 12; ++k) {
+      attacker.send_rtp(s->local_port(), 0, static_cast<std::uint16_t>(7000 + t * 12 + k),
+                        (t * 12u + k) * 160, audio, 0xBAD);
+    }
+    attacker.send_rtp(s->local_port(), 0, seq, seq * 160u, audio, 0x5EED);
+    peer.send_rtp(s->local_port(), 0, seq, seq * 160u, audio);
+    ++seq;
+    tick();
+  }
+  EXPECT_TRUE(attacker.drain().empty());  // never sent to
+  EXPECT_EQ(peer.drain().size(), 6u);
+  ASSERT_TRUE(s->send_endpoint());
+  EXPECT_EQ(s->send_endpoint()->port(), peer.port());
+  EXPECT_EQ(s->stats().received, 6u);
+  EXPECT_EQ(s->stats().wrong_ssrc, 0u);  // dropped for the source, before the SSRC is looked at
+  EXPECT_EQ(s->stats().ignored, 65u);
+  EXPECT_EQ(s->stats().flood_dropped, 0u);  // a stranger does not use up the peer's budget
+  EXPECT_EQ(worker.stats().rtp_ignored, 65u);
+}
+
+TEST_F(RtpSessionTest, AStrangersRtcpIsIgnored) {
+  Peer attacker(io);
+  Peer peer_rtcp(io);  // the peer's RTCP, from a port its NAT chose
+  bool peer_bye = false;
+  SessionParams p;
+  p.remote_address = "127.0.0.1";
+  p.remote_port = peer.port();
+  SessionLimits limits;
+  limits.rtcp_interval_ms = 100;  // a report within 150 ms
+  auto opened = RtpSession::open(worker, pool, "127.0.0.1", p,
+                                 {.on_peer_bye = [&] { peer_bye = true; }}, limits);
+  ASSERT_TRUE(opened);
+  auto s = *opened;
+  opened_sessions(s);
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  peer.send_rtp(s->local_port(), 0, 1, 0, audio);
+  tick();
+  std::array<std::uint8_t, 256> buf{};
+  RtcpReport rr;
+  rr.ssrc = 0x5EED;
+  const std::size_t rr_size = build_rtcp(rr, "peer", buf);
+  peer_rtcp.send({buf.data(), rr_size}, static_cast<std::uint16_t>(s->local_port() + 1));
+  tick();
+  EXPECT_EQ(s->stats().rtcp_received, 1u);
+  // The stranger: a report, then a BYE in the peer's name, on the RTCP port and muxed on RTP.
+  attacker.send({buf.data(), rr_size}, static_cast<std::uint16_t>(s->local_port() + 1));
+  const std::size_t bye_size = build_rtcp(rr, "peer", buf, true);
+  attacker.send({buf.data(), bye_size}, static_cast<std::uint16_t>(s->local_port() + 1));
+  attacker.send({buf.data(), bye_size}, s->local_port());
+  tick(10);  // 200 ms: our next report is due
+  EXPECT_FALSE(peer_bye);
+  EXPECT_EQ(s->stats().rtcp_received, 1u);
+  EXPECT_EQ(s->stats().rtcp_ignored, 2u);  // on the RTCP port
+  EXPECT_EQ(s->stats().ignored, 1u);       // muxed, on the RTP port
+  EXPECT_EQ(worker.stats().rtcp_ignored, 2u);
+  EXPECT_EQ(worker.stats().rtp_ignored, 1u);
+  EXPECT_GT(s->stats().rtcp_sent, 0u);
+  EXPECT_TRUE(attacker.drain().empty());  // our reports go to the peer, not to the stranger
+  EXPECT_FALSE(peer_rtcp.drain().empty());
+  EXPECT_EQ(peer.drain().size(), 12u);  // the audio never moved
+}
+
+// A caller behind NAT: its SDP names an address it cannot be reached at, so the first source
+// that sends valid RTP is the caller; nobody else is listened to afterwards.
+TEST_F(RtpSessionTest, NatLatchesTheFirstSourceAndIgnoresLaterOnes) {
+  Peer nat(io);
+  Peer attacker(io);
+  auto s = open();  // SDP: 127.0.0.1, not routable from outside
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  std::uint16_t seq = 1;
+  nat.send_rtp(s->local_port(), 0, seq++, 0, audio);
+  tick();
+  for (std::uint16_t t = 0; t < 4; ++t) {
+    for (std::uint16_t k = 0; k < 12; ++k) {
+      attacker.send_rtp(s->local_port(), 0, static_cast<std::uint16_t>(300 + t * 12 + k), 0, audio,
+                        0xBAD);
+    }
+    nat.send_rtp(s->local_port(), 0, seq++, 0, audio);
+    tick();
+  }
+  EXPECT_EQ(s->send_endpoint()->port(), nat.port());
+  EXPECT_EQ(nat.drain().size(), 4u);
+  EXPECT_TRUE(attacker.drain().empty());
+  EXPECT_EQ(s->stats().received, 5u);
+  EXPECT_EQ(s->stats().latched, 1u);
+  EXPECT_EQ(s->stats().ignored, 48u);
+}
+
+// Only a re-INVITE that moves the peer's address moves the latch.
+TEST_F(RtpSessionTest, OnlyAReinviteToANewAddressMovesThePeer) {
+  Peer moved(io);
+  auto s = open();
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  peer.send_rtp(s->local_port(), 0, 1, 0, audio);
+  tick();
+  for (std::uint16_t k = 0; k < 12; ++k) {
+    moved.send_rtp(s->local_port(), 0, static_cast<std::uint16_t>(50 + k), k * 160u, audio, 0x77);
+  }
+  tick();
+  EXPECT_EQ(s->send_endpoint()->port(), peer.port());
+  EXPECT_EQ(s->stats().received, 1u);
+  SessionParams p;
+  p.remote_address = "127.0.0.1";
+  p.remote_port = moved.port();
+  ASSERT_TRUE(s->update(p));
+  EXPECT_EQ(s->send_endpoint()->port(), moved.port());
+  moved.send_rtp(s->local_port(), 0, 62, 12 * 160, audio, 0x77);
+  peer.send_rtp(s->local_port(), 0, 2, 160, audio);  // the old peer is a stranger now
+  tick();
+  EXPECT_EQ(s->send_endpoint()->port(), moved.port());
+  EXPECT_EQ(s->stats().received, 2u);
+  EXPECT_EQ(s->stats().ignored, 13u);
+  peer.drain();
+  moved.drain();
+}
+
+// Two sockets on adjacent ports (RTP, RTCP = RTP + 1), as a peer's SDP implies.
+struct PeerPair {
+  explicit PeerPair(asio::io_context& io) {
+    for (int attempt = 0; attempt < 100 && !rtcp; ++attempt) {
+      rtp = std::make_unique<Peer>(io);
+      if (rtp->port() == 65535) continue;
+      boost::system::error_code ec;
+      udp::socket s(io);
+      s.open(udp::v4());
+      s.bind({asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(rtp->port() + 1)},
+             ec);
+      if (ec) continue;
+      s.non_blocking(true);
+      rtcp = std::make_unique<Peer>(std::move(s));
+    }
+  }
+  std::unique_ptr<Peer> rtp, rtcp;
+};
+
+// media.latch = strict: nothing is learned, not even for an unroutable SDP address; only the
+// SDP's address and port are heard, and sent to.
+TEST_F(RtpSessionTest, StrictListensOnlyToTheSdpAddressAndPort) {
+  MediaWorker strict(io.get_executor(), LatchPolicy::kStrict);
+  PeerPair sdp_peer(io);
+  ASSERT_TRUE(sdp_peer.rtcp);
+  Peer elsewhere(io);  // the same host, another port: a NAT'd peer or a stranger
+  SessionParams p;
+  p.remote_address = "127.0.0.1";
+  p.remote_port = sdp_peer.rtp->port();
+  SessionLimits limits;
+  limits.rtcp_interval_ms = 100;
+  auto opened = RtpSession::open(strict, pool, "127.0.0.1", p, {}, limits);
+  ASSERT_TRUE(opened);
+  auto s = *opened;
+  opened_sessions(s);
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  std::array<std::uint8_t, 256> buf{};
+  RtcpReport rr;
+  rr.ssrc = 0x5EED;
+  const std::size_t rr_size = build_rtcp(rr, "peer", buf);
+  for (std::uint16_t seq = 1; seq <= 3; ++seq) {
+    elsewhere.send_rtp(s->local_port(), 0, seq, seq * 160u, audio);
+    elsewhere.send({buf.data(), rr_size}, static_cast<std::uint16_t>(s->local_port() + 1));
+    strict.tick(now += std::chrono::milliseconds(20));
+    pump();
+  }
+  EXPECT_EQ(s->stats().received, 0u);
+  EXPECT_EQ(s->stats().latched, 0u);
+  EXPECT_EQ(s->stats().ignored, 3u);
+  EXPECT_EQ(s->stats().rtcp_ignored, 3u);
+  EXPECT_EQ(strict.stats().rtp_ignored, 3u);
+  EXPECT_EQ(s->send_endpoint()->port(), sdp_peer.rtp->port());
+  sdp_peer.rtp->send_rtp(s->local_port(), 0, 10, 0, audio);
+  sdp_peer.rtcp->send({buf.data(), rr_size}, static_cast<std::uint16_t>(s->local_port() + 1));
+  for (int t = 0; t < 10; ++t) {
+    strict.tick(now += std::chrono::milliseconds(20));
+    pump();
+  }
+  EXPECT_EQ(s->stats().received, 1u);
+  EXPECT_EQ(s->stats().rtcp_received, 1u);
+  EXPECT_EQ(sdp_peer.rtp->drain().size(), 13u);
+  EXPECT_FALSE(sdp_peer.rtcp->drain().empty());  // our reports
+  EXPECT_TRUE(elsewhere.drain().empty());
+  s->close();
+}
+
+// Before the NAT'd peer has sent RTP nobody is known: RTCP is not listened to, and RTCP
+// cannot make a source the peer (only valid RTP can).
+TEST_F(RtpSessionTest, NatLearnsOnlyFromValidRtp) {
+  Peer nat(io);
+  Peer noise(io);
+  auto s = open();
+  std::array<std::uint8_t, 256> buf{};
+  RtcpReport rr;
+  rr.ssrc = 0x5EED;
+  const std::size_t rr_size = build_rtcp(rr, "peer", buf);
+  noise.send({buf.data(), rr_size}, static_cast<std::uint16_t>(s->local_port() + 1));
+  noise.send({buf.data(), rr_size}, s->local_port());  // muxed
+  std::vector<std::uint8_t> audio(160, 0xFF);
+  noise.send_rtp(s->local_port(), 18, 1, 0, audio);  // G.729: not what was negotiated
+  std::vector<std::uint8_t> garbage = {0x80, 0x00, 0x01};
+  noise.send(garbage, s->local_port());
+  tick();
+  EXPECT_EQ(s->stats().latched, 0u);
+  EXPECT_EQ(s->stats().rtcp_ignored, 1u);
+  EXPECT_EQ(s->stats().ignored, 1u);
+  nat.send_rtp(s->local_port(), 0, 1, 0, audio);
+  tick();
+  EXPECT_EQ(s->stats().latched, 1u);
+  EXPECT_EQ(s->send_endpoint()->port(), nat.port());
+  nat.drain();
 }
 
 TEST_F(RtpSessionTest, Rfc4733DigitsArriveWithDurationAndBargeIn) {

@@ -188,9 +188,8 @@ TEST_F(SipCallLegTest, UnacceptableOffersAre488AndNoFreePortIs503) {
   boost::system::error_code ignored;
   holder.bind(udp::endpoint(asio::ip::make_address("127.0.0.1"), 43010), ignored);
   const MediaContext& m = media_.context;
-  MediaContext no_ports{
-      m.worker,         one,          m.tts,           m.audio, m.blocking, m.rtp_address,
-      m.recordings_dir, m.public_url, m.notifications, m.store, m.clock};
+  MediaContext no_ports{m.worker,         one,          m.tts,           m.audio, m.rtp_address,
+                        m.recordings_dir, m.public_url, m.notifications, m.store, m.clock};
   SipCallLeg leg(io_.get_executor(), dialogs_, 1, no_ports, "AC1", "CA1");
   auto refusal = leg.prepare(caller_sdp(caller_port()));
   ASSERT_TRUE(refusal);
