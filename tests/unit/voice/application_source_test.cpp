@@ -188,6 +188,18 @@ INSTANTIATE_TEST_SUITE_P(
         Fault{"slow", Reply{200, "text/xml", "<Response/>", {}, 3000, false},
               http::fetch_codes::kTotalTimeout},
         Fault{"bad_xml", Reply{200, "text/xml", "<Response><Say>unclosed", {}, 0, false}, 12100},
+        // Not well-formed, though pugixml alone would run it.
+        Fault{"bare_ampersand",
+              Reply{200, "text/xml", "<Response><Say>Tom & Jerry</Say></Response>", {}, 0, false},
+              12100},
+        Fault{"duplicate_attribute",
+              Reply{200,
+                    "text/xml",
+                    "<Response><Say voice=\"man\" voice=\"alice\">hi</Say></Response>",
+                    {},
+                    0,
+                    false},
+              12100},
         Fault{"not_response", Reply{200, "application/xml", "<Foo/>", {}, 0, false}, 12102},
         Fault{"json", Reply{200, "application/json", "{\"a\":1}", {}, 0, false}, 12300}),
     [](const auto& info) { return std::string(info.param.name); });
