@@ -366,7 +366,7 @@ TEST_F(ApplicationSourceTest, StatusCallbacksAreOrderedAndNeverDelayTheCall) {
   io_.run();
   auto reqs = server_.requests_to("/status");
   ASSERT_EQ(reqs.size(), 4u);
-  const char* statuses[] = {"ringing", "ringing", "in-progress", "completed"};
+  const char* statuses[] = {"initiated", "ringing", "in-progress", "completed"};
   for (int i = 0; i < 4; ++i) {
     auto p = form_of(reqs[i]);
     EXPECT_EQ(p["SequenceNumber"], std::to_string(i));

@@ -171,7 +171,7 @@ TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
   EXPECT_EQ(c.duration, 7);
   EXPECT_EQ(c.end_time, c.start_time + 7);
   EXPECT_THAT(callback_statuses(),
-              ::testing::ElementsAre("ringing", "ringing", "in-progress", "completed"));
+              ::testing::ElementsAre("initiated", "ringing", "in-progress", "completed"));
   auto last = http::parse_form(server_.requests_to("/status").back().body);
   EXPECT_EQ(last->get("CallDuration"), std::to_string(c.duration));
 }
