@@ -85,6 +85,13 @@ std::map<std::string, std::string> params_of(const http::ClientRequest& r) {
   return out;
 }
 
+std::string header_of(const http::ClientRequest& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
 class StatusCallbacksTest : public ::testing::Test {
  protected:
   StatusCallbacksTest() {
@@ -111,6 +118,16 @@ class StatusCallbacksTest : public ::testing::Test {
     cb.notify("answered", call_);
     call_.status = end;
     cb.notify("completed", call_, 61);
+  }
+
+  // The one request a completed callback to kUrl?tenant=7 makes by `method`.
+  http::ClientRequest completed_by(const std::string& method) {
+    auto cb = callbacks({"completed"}, method, std::string(kUrl) + "?tenant=7");
+    call_.status = "completed";
+    cb->notify("completed", call_, 3);
+    io_.run();
+    EXPECT_EQ(client_.requests.size(), 1u);
+    return client_.requests.empty() ? http::ClientRequest{} : client_.requests[0];
   }
 
   std::vector<std::string> sent(const std::string& param) const {
@@ -161,6 +178,147 @@ TEST_F(StatusCallbacksTest, CompletedCarriesHowTheCallEndedAndItsDuration) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(params_of(client_.requests[i]).count("CallDuration"), 0u) << i;
   }
+}
+
+TEST_F(StatusCallbacksTest, TheCallsParametersAndTheClocksTimestampAreSent) {
+  auto cb = callbacks({"completed"});
+  call_.status = "completed";
+  cb->notify("completed", call_, 5);
+  io_.run();
+  ASSERT_EQ(client_.requests.size(), 1u);
+  auto p = params_of(client_.requests[0]);
+  EXPECT_EQ(p["CallSid"], call_.call_sid);
+  EXPECT_EQ(p["AccountSid"], call_.account_sid);
+  EXPECT_EQ(p["From"], call_.from);
+  EXPECT_EQ(p["To"], call_.to);
+  EXPECT_EQ(p["Direction"], "inbound");
+  EXPECT_EQ(p["ApiVersion"], "2010-04-01");
+  EXPECT_EQ(p["Timestamp"], "Tue, 01 Dec 2026 17:00:00 +0000");
+}
+
+TEST_F(StatusCallbacksTest, ByDefaultOnlyCompletedIsSent) {
+  auto cb = callbacks(VoiceApplication{}.status_callback_events);
+  whole_call(*cb);
+  io_.run();
+  ASSERT_EQ(client_.requests.size(), 1u);
+  auto p = params_of(client_.requests[0]);
+  EXPECT_EQ(p["CallStatus"], "completed");
+  EXPECT_EQ(p["SequenceNumber"], "0");  // numbers count the callbacks sent, from 0
+}
+
+TEST_F(StatusCallbacksTest, OnlyTheSelectedEventsAreSentAndNumberedFromZero) {
+  auto cb = callbacks({"ringing", "completed"});
+  whole_call(*cb);
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("ringing", "completed"));
+  EXPECT_THAT(sent("SequenceNumber"), ElementsAre("0", "1"));
+}
+
+TEST_F(StatusCallbacksTest, WithoutAUrlNothingIsSent) {
+  auto cb = callbacks({"initiated", "completed"}, "POST", "");
+  whole_call(*cb);
+  io_.run();
+  EXPECT_TRUE(client_.requests.empty());
+  EXPECT_EQ(cb->pending(), 0u);
+}
+
+TEST_F(StatusCallbacksTest, PostSendsASignedForm) {
+  const http::ClientRequest r = completed_by("POST");
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, std::string(kUrl) + "?tenant=7");
+  EXPECT_EQ(header_of(r, "Content-Type"), "application/x-www-form-urlencoded");
+  auto form = http::parse_form(r.body);
+  ASSERT_TRUE(form.ok());
+  EXPECT_EQ(form->get("CallStatus"), "completed");
+  http::SignedParams signed_params(form->fields().begin(), form->fields().end());
+  const std::string signature = header_of(r, "X-Twilio-Signature");
+  ASSERT_FALSE(signature.empty());
+  EXPECT_TRUE(http::validate_twilio_signature(kToken, r.url, signed_params, signature));
+}
+
+TEST_F(StatusCallbacksTest, GetPutsTheParametersInTheSignedQuery) {
+  const http::ClientRequest r = completed_by("GET");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_TRUE(r.body.empty());
+  auto p = params_of(r);
+  EXPECT_EQ(p["tenant"], "7");
+  EXPECT_EQ(p["CallStatus"], "completed");
+  EXPECT_EQ(p["SequenceNumber"], "0");
+  const std::string signature = header_of(r, "X-Twilio-Signature");
+  ASSERT_FALSE(signature.empty());
+  EXPECT_TRUE(http::validate_twilio_signature(kToken, r.url, {}, signature));
+}
+
+asio::awaitable<void> call_goes_on(StatusCallbacks& cb, CallInfo& call, bool& finished) {
+  cb.notify("initiated", call);
+  cb.notify("ringing", call);
+  call.status = "in-progress";
+  cb.notify("answered", call);
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  call.status = "completed";
+  cb.notify("completed", call, 9);
+  finished = true;
+}
+
+TEST_F(StatusCallbacksTest, ASlowCallbackNeverHoldsUpTheCallAndTheOthersWaitTheirTurn) {
+  client_.held = true;  // the application takes its time with the first callback
+  auto cb = callbacks();
+  bool finished = false;
+  asio::co_spawn(io_, call_goes_on(*cb, call_, finished), asio::detached);
+  while (io_.poll() > 0) {
+  }
+  EXPECT_TRUE(finished);                   // the call ran to its end meanwhile
+  EXPECT_EQ(client_.requests.size(), 1u);  // one callback at a time
+  EXPECT_EQ(cb->pending(), 4u);            // the held one and three queued
+  client_.release();
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
+  EXPECT_THAT(sent("SequenceNumber"), ElementsAre("0", "1", "2", "3"));
+  EXPECT_EQ(cb->pending(), 0u);
+}
+
+TEST_F(StatusCallbacksTest, FailuresAreNotedAsWarningsAndTheNextCallbacksStillGoOut) {
+  client_.answer = [this](const http::ClientRequest&) -> Result<http::ClientResponse> {
+    switch (client_.requests.size()) {
+      case 1: {
+        http::ClientResponse r;
+        r.status = 500;
+        r.body = "boom";
+        return r;
+      }
+      case 2:
+        return Error{http::fetch_codes::kConnectionFailure, 502, "connection refused"};
+      default: {
+        http::ClientResponse r;
+        r.status = 200;
+        return r;
+      }
+    }
+  };
+  auto cb = callbacks();
+  whole_call(*cb);
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
+  ASSERT_EQ(sink_.notes.size(), 2u);
+  for (const auto& n : sink_.notes) {
+    EXPECT_EQ(n.error_code, StatusCallbacks::kStatusCallbackWarning);
+    EXPECT_EQ(n.log, 1);  // a warning: the call is not affected
+    EXPECT_EQ(n.call_sid, call_.call_sid);
+    EXPECT_EQ(n.account_sid, call_.account_sid);
+    EXPECT_EQ(n.request_url, kUrl);
+    EXPECT_EQ(n.request_method, "POST");
+  }
+  EXPECT_THAT(sink_.notes[0].message_text, ::testing::HasSubstr("HTTP 500"));
+  EXPECT_EQ(sink_.notes[0].response_body, "boom");
+  EXPECT_THAT(sink_.notes[1].message_text, ::testing::HasSubstr("connection refused"));
+}
+
+TEST_F(StatusCallbacksTest, QueuedCallbacksOutliveTheirOwner) {
+  auto cb = callbacks();
+  whole_call(*cb);
+  cb.reset();  // the session ended; its callbacks are still owed to the application
+  io_.run();
+  EXPECT_EQ(client_.requests.size(), 4u);
 }
 
 }  // namespace
