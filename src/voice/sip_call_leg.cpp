@@ -428,6 +428,7 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
   const media::RecordingResult result = shared_->recording.value_or(
       media::RecordingResult{media::RecordingEnd::kStopped, options.path, 0, 0});
   out.recording_sid = sid;
+  out.start_time = started;
   out.recording_url =
       media_.public_url + "/2010-04-01/Accounts/" + account_sid_ + "/Recordings/" + sid;
   out.duration_s = static_cast<int>(std::lround(result.duration_s()));
