@@ -50,7 +50,7 @@ class TimingCall final : public twiml::CallControl {
   asio::awaitable<twiml::CollectedDigits> collect_digits(const twiml::DigitCollection&) override {
     co_return twiml::CollectedDigits{};
   }
-  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&) override {
+  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&, std::string) override {
     co_return twiml::RecordingOutcome{};
   }
   asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&) override {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,7 +39,8 @@ struct RecordingOutcome {
   std::string recording_sid;
   std::string recording_url;
   int duration_s = 0;
-  std::string digits;  // the key that ended the recording, or "hangup"
+  std::int64_t start_time = 0;  // Unix seconds when the recording began (after the beep)
+  std::string digits;           // the key that ended the recording, or "hangup"
   bool hung_up = false;
 };
 
@@ -66,7 +68,10 @@ class CallControl {
   virtual asio::awaitable<PromptEnd> play(const Play& play, bool interruptible) = 0;
   virtual asio::awaitable<PromptEnd> pause(int seconds, bool interruptible) = 0;
   virtual asio::awaitable<CollectedDigits> collect_digits(const DigitCollection& spec) = 0;
-  virtual asio::awaitable<RecordingOutcome> record(const Record& record) = 0;
+  // `document_url` is the URL of the document holding the verb: its relative URLs
+  // (recordingStatusCallback) resolve against it, not against the application's URL.
+  virtual asio::awaitable<RecordingOutcome> record(const Record& record,
+                                                   std::string document_url) = 0;
   virtual asio::awaitable<DialOutcome> dial(const Dial& dial) = 0;
   virtual asio::awaitable<void> hangup() = 0;
   // Before answer: decline with busy or rejected.

@@ -171,7 +171,7 @@ asio::awaitable<Interpreter::Step> Interpreter::record(const Record& r,
                                                        const std::string& doc_url) {
   Step step;
   co_await call_.answer();
-  RecordingOutcome got = co_await call_.record(r);
+  RecordingOutcome got = co_await call_.record(r, doc_url);
   if (got.duration_s == 0 && got.recording_url.empty() && !got.hung_up) {
     co_return step;  // nothing recorded: Twilio moves on to the next verb
   }

@@ -24,6 +24,9 @@
 // - "Too many verbs" counts every element below <Response> (verbs, nouns, SSML): any of them
 //   costs work, and the limit exists to bound it.
 // - Only UTF-8 is read. A declared encoding other than UTF-8 gets a 12200 warning.
+// - Well-formedness is XML 1.0's, checked strictly before pugixml runs (xml_check.hpp): pugixml
+//   alone accepts a bare '&', undefined entities, duplicate attributes and more, which Twilio
+//   rejects with 12100. A DOCTYPE is refused (12100) too.
 #include "twiml/parser.hpp"
 
 #include <pugixml.hpp>
@@ -36,8 +39,9 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
+
+#include "twiml/xml_check.hpp"
 
 namespace sb::twiml {
 namespace {
@@ -448,7 +452,7 @@ class Builder {
 
   // Structure.
   bool parse_xml();
-  bool check_prolog();
+  void check_encoding();
   bool check_shape(pugi::xml_node root);
   void build_response(pugi::xml_node root);
   void build_verb(pugi::xml_node el);
@@ -550,9 +554,18 @@ bool Builder::parse_xml() {
               std::to_string(limits_.max_bytes) + " bytes");
     return false;
   }
-  // Fragment mode keeps text outside the root element visible (check_prolog rejects it); the
-  // terminating NUL, parsed with the rest, stops pugixml from eating the last character of
-  // such trailing text when it works in place.
+  // pugixml is lenient (a bare '&', duplicate attributes, text after the root…): the strict
+  // check decides what is XML, pugixml then only builds the tree.
+  if (std::optional<XmlSyntaxError> bad = check_well_formed(source_)) {
+    const Position at = pos_offset(bad->offset);
+    error(kDocumentParseFailure, at,
+          "Document parse failure: " + bad->message + " at line " + std::to_string(at.line) +
+              ", column " + std::to_string(at.column));
+    return false;
+  }
+  // Fragment mode keeps whatever lies outside the root element visible; the terminating NUL,
+  // parsed with the rest, stops pugixml from eating the last character of trailing text when
+  // it works in place.
   buffer_.assign(source_.data(), source_.size());
   buffer_.push_back('\0');
   const unsigned options = pugi::parse_default | pugi::parse_declaration | pugi::parse_fragment;
@@ -569,56 +582,21 @@ bool Builder::parse_xml() {
   return true;
 }
 
-// The XML declaration must come first, and the document must hold exactly one element.
-bool Builder::check_prolog() {
-  int elements = 0;
+// Only UTF-8 is read: another declared encoding is a warning. (The declaration's place, and
+// that the document holds exactly one element, were checked with the rest of the syntax.)
+void Builder::check_encoding() {
   for (pugi::xml_node n : xml_.children()) {
-    switch (n.type()) {
-      case pugi::node_declaration: {
-        const std::ptrdiff_t off = n.offset_debug();  // points at "xml" in "<?xml"
-        const bool bom = source_.size() >= 3 && source_.substr(0, 3) == "\xEF\xBB\xBF";
-        if (off != (bom ? 5 : 2)) {
-          error(kDocumentParseFailure, pos(n),
-                "Document parse failure: the XML declaration must be at the very start of the "
-                "document (remove the leading whitespace)");
-          return false;
-        }
-        if (pugi::xml_attribute enc = n.attribute("encoding")) {
-          std::string_view e = trim(enc.value());
-          if (!iequals(e, "UTF-8") && !iequals(e, "UTF8") && !iequals(e, "US-ASCII")) {
-            warn(kSchemaWarning, pos(enc, n),
-                 "the document declares encoding " + quoted(e) +
-                     "; only UTF-8 is supported and "
-                     "the bytes are read as UTF-8");
-          }
-        }
-        break;
+    if (n.type() != pugi::node_declaration) continue;
+    if (pugi::xml_attribute enc = n.attribute("encoding")) {
+      std::string_view e = trim(enc.value());
+      if (!iequals(e, "UTF-8") && !iequals(e, "UTF8") && !iequals(e, "US-ASCII")) {
+        warn(kSchemaWarning, pos(enc, n),
+             "the document declares encoding " + quoted(e) +
+                 "; only UTF-8 is supported and "
+                 "the bytes are read as UTF-8");
       }
-      case pugi::node_element:
-        if (++elements > 1) {
-          error(kDocumentParseFailure, pos(n),
-                "Document parse failure: more than one root element (<" + clip(n.name()) +
-                    "> follows the root element)");
-          return false;
-        }
-        break;
-      case pugi::node_pcdata:
-      case pugi::node_cdata:
-        if (!trim(n.value()).empty()) {
-          error(kDocumentParseFailure, pos(n),
-                "Document parse failure: text outside the root element");
-          return false;
-        }
-        break;
-      default:
-        break;
     }
   }
-  if (elements == 0) {
-    error(kDocumentParseFailure, {1, 1}, "Document parse failure: no root element");
-    return false;
-  }
-  return true;
 }
 
 // Bounds the work: elements below the root and their depth (iterative: no recursion on input).
@@ -656,7 +634,8 @@ bool Builder::check_shape(pugi::xml_node root) {
 }
 
 Document Builder::run() {
-  if (parse_xml() && check_prolog()) {
+  if (parse_xml()) {
+    check_encoding();
     const pugi::xml_node root = xml_.document_element();
     if (std::string_view(root.name()) != "Response") {
       std::string message = "The root element must be Response, not <" + clip(root.name()) + ">";
@@ -687,15 +666,10 @@ Document Builder::run() {
 
 void Builder::check_attributes(pugi::xml_node el, std::string_view what, Names known,
                                Names also_known) {
-  std::unordered_set<std::string_view> seen;
+  // Duplicate attributes never get here: they make the document not well-formed (12100).
   for (pugi::xml_attribute a : el.attributes()) {
     const std::string_view name = a.name();
     if (name == "xmlns" || name.substr(0, 6) == "xmlns:" || name.substr(0, 4) == "xml:") continue;
-    if (!seen.insert(name).second) {
-      warn(kSchemaWarning, pos(a, el),
-           std::string(what) + ": duplicate attribute '" + clip(name) + "'; the first one is used");
-      continue;
-    }
     if (contains(known, name) || contains(also_known, name)) continue;
     std::string_view match;
     if (is_wrong_case(name, known, &match) || is_wrong_case(name, also_known, &match)) {

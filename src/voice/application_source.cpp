@@ -125,7 +125,9 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
   hook.auth_token = auth_token_;
   http::ClientRequest req = build_webhook_request(hook, &cookies_);
   const std::string cache_key = hook.method == "GET" ? req.url : std::string();
-  const CachedDocument* cached = cache_key.empty() ? nullptr : services_.cache.find(cache_key);
+  // Held by shared ownership: other calls on this worker may evict the entry during the fetch.
+  const std::shared_ptr<const CachedDocument> cached =
+      cache_key.empty() ? nullptr : services_.cache.find(cache_key);
   if (cached) {
     if (!cached->etag.empty()) req.headers.emplace_back("If-None-Match", cached->etag);
     if (!cached->last_modified.empty()) {

@@ -216,8 +216,9 @@ void CallSession::record_answered() {
   publish("answered");
 }
 
-asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record& record) {
-  twiml::RecordingOutcome out = co_await leg_.record(record);
+asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record& record,
+                                                             std::string document_url) {
+  twiml::RecordingOutcome out = co_await leg_.record(record, document_url);
   if (out.recording_sid.empty()) co_return out;
   if (services_.events) {
     boost::json::object data = call_event_data(call_, -1);
@@ -231,7 +232,7 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
   const bool wants_completed = std::find(events.begin(), events.end(), "completed") != events.end();
   if (record.recording_status_callback.empty() || !wants_completed) co_return out;
   WebhookRequest hook;
-  hook.url = resolve_url(route_.application.url, record.recording_status_callback);
+  hook.url = resolve_url(document_url, record.recording_status_callback);
   hook.method = record.recording_status_callback_method;
   hook.auth_token = route_.account.auth_token;
   hook.params = {{"AccountSid", call_.account_sid},
@@ -241,7 +242,7 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
                  {"RecordingStatus", "completed"},
                  {"RecordingDuration", std::to_string(out.duration_s)},
                  {"RecordingChannels", "1"},
-                 {"RecordingStartTime", rfc2822(services_.webhooks.clock.now_unix())},
+                 {"RecordingStartTime", rfc2822(out.start_time)},  // as the leg saw it begin
                  {"RecordingSource", "RecordVerb"},
                  {"ErrorCode", "0"}};
   if (hook.url.empty()) co_return out;

@@ -60,7 +60,10 @@ class CallSession final : public twiml::CallControl {
   asio::awaitable<void> answer() override;
   asio::awaitable<void> hangup() override;
   asio::awaitable<void> reject(const std::string& reason) override;
-  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record) override;
+  // `document_url`: the document holding the <Record>; its recordingStatusCallback resolves
+  // against it.
+  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record,
+                                                  std::string document_url) override;
   // The leg's alone: the session adds nothing to them.
   asio::awaitable<twiml::PromptEnd> say(const twiml::Say& say, bool interruptible) override {
     return leg_.say(say, interruptible);

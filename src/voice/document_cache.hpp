@@ -5,7 +5,7 @@
 
 #include <cstddef>
 #include <list>
-#include <optional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -23,7 +23,9 @@ class DocumentCache {
   explicit DocumentCache(std::size_t max_entries = 256, std::size_t max_body_bytes = 256 * 1024)
       : max_entries_(max_entries), max_body_bytes_(max_body_bytes) {}
 
-  const CachedDocument* find(const std::string& url);
+  // Shared: a fetch holds the entry across its request while other calls on the worker may
+  // replace or evict it, and a 304 must still find the body its validator named.
+  std::shared_ptr<const CachedDocument> find(const std::string& url);
   // Keeps `doc` when it has a validator and fits; evicts the least recently used beyond the cap.
   void put(const std::string& url, CachedDocument doc);
   void erase(const std::string& url);
@@ -32,7 +34,7 @@ class DocumentCache {
  private:
   using Lru = std::list<std::string>;
   struct Entry {
-    CachedDocument doc;
+    std::shared_ptr<const CachedDocument> doc;
     Lru::iterator lru;
   };
   std::size_t max_entries_;

@@ -417,7 +417,8 @@ asio::awaitable<twiml::CollectedDigits> SipCallLeg::collect_digits(
   co_return out;
 }
 
-asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record& r) {
+asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record& r,
+                                                            std::string /*document_url*/) {
   twiml::RecordingOutcome out;
   if (gone_ || !rtp_) {
     out.hung_up = true;
@@ -462,6 +463,7 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
   const media::RecordingResult result = shared_->recording.value_or(
       media::RecordingResult{media::RecordingEnd::kStopped, options.path, 0, 0});
   out.recording_sid = sid;
+  out.start_time = started;
   out.recording_url =
       media_.public_url + "/2010-04-01/Accounts/" + account_sid_ + "/Recordings/" + sid;
   out.duration_s = static_cast<int>(std::lround(result.duration_s()));

@@ -56,7 +56,8 @@ class SipCallLeg final : public CallLeg {
   asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) override;
   asio::awaitable<twiml::CollectedDigits> collect_digits(
       const twiml::DigitCollection& spec) override;
-  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record) override;
+  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record,
+                                                  std::string document_url) override;
   asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override;
   asio::awaitable<bool> other(const twiml::Verb& verb) override;
 

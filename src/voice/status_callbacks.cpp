@@ -8,6 +8,18 @@
 #include "voice/webhook.hpp"
 
 namespace sb::voice {
+namespace {
+
+// The CallStatus a callback reports is its event's (Twilio sends "initiated" for initiated and
+// "in-progress" for answered, whatever the call's webhooks say meanwhile); completed reports
+// how the call ended (completed, busy, no-answer, failed, canceled).
+std::string status_of(const std::string& event, const CallInfo& call) {
+  if (event == "initiated" || event == "ringing") return event;
+  if (event == "answered") return "in-progress";
+  return call.status;
+}
+
+}  // namespace
 
 std::shared_ptr<StatusCallbacks> StatusCallbacks::create(asio::any_io_executor executor,
                                                          WebhookServices services,
@@ -33,7 +45,9 @@ void StatusCallbacks::notify(const std::string& event, const CallInfo& call, int
   if (url_.empty() || !events_.contains(event)) return;
   StatusEvent e;
   e.event = event;
-  e.params = call_params(call);
+  CallInfo reported = call;
+  reported.status = status_of(event, call);
+  e.params = call_params(reported);
   e.params.emplace_back("CallbackSource", "call-progress-events");
   e.params.emplace_back("Timestamp", rfc2822(services_.clock.now_unix()));
   e.params.emplace_back("SequenceNumber", std::to_string(sequence_++));

@@ -26,7 +26,8 @@ class StatusCallbacks : public std::enable_shared_from_this<StatusCallbacks> {
                                                  std::string url, std::string method,
                                                  std::set<std::string> events);
 
-  // Queues `event` when it is selected; returns at once. `call` is copied as it is now.
+  // Queues `event` when it is selected; returns at once. `call` is copied as it is now, with
+  // the event's CallStatus (initiated, ringing, in-progress; completed: the call's final one).
   // `duration_s` is sent as CallDuration on completed.
   void notify(const std::string& event, const CallInfo& call, int duration_s = -1);
 

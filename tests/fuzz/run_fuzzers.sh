@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the SIP and WebSocket-frame fuzzers, independent of make/ctest.
+# Runs the fuzzers (SIP, SDP, user agent, WebSocket frames, TwiML), independent of make/ctest.
 #   run_fuzzers.sh [SECONDS_EACH] [BUILD_DIR]    longer run of every fuzzer (default 300 s), random seeds
 #   run_fuzzers.sh --one FUZZER SEED_DIR RUNS    what ctest calls: RUNS inputs from a fixed seed, so
 #                                                that every run (and CI) explores the same inputs
@@ -44,11 +44,13 @@ fi
 
 secs=${1:-300}
 build=${2:-$here/../../build/fuzz}
-if [[ ! -x $build/tests/fuzz/bin/fuzz_sip_message ]]; then
-  cmake -S "$here/../.." -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
-  cmake --build "$build" --target fuzz_sip_message fuzz_sdp fuzz_user_agent fuzz_ws_frames
-fi
-run_one "$build/tests/fuzz/bin/fuzz_sip_message" "$here/corpus/sip_message" -max_total_time="$secs"
-run_one "$build/tests/fuzz/bin/fuzz_sdp" "$here/corpus/sdp" -max_total_time="$secs"
-run_one "$build/tests/fuzz/bin/fuzz_user_agent" "$here/corpus/user_agent" -max_total_time="$secs"
-run_one "$build/tests/fuzz/bin/fuzz_ws_frames" "$here/corpus/ws_frames" -max_total_time="$secs"
+# The `fuzzers` target builds the clang configuration (see CMakeLists.txt) under tests/fuzz/clang;
+# it is cheap when nothing changed.
+cmake -S "$here/../.." -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$build" --target fuzzers
+bin=$build/tests/fuzz/clang/tests/fuzz
+run_one "$bin/fuzz_sip_message" "$here/corpus/sip_message" -max_total_time="$secs"
+run_one "$bin/fuzz_sdp" "$here/corpus/sdp" -max_total_time="$secs"
+run_one "$bin/fuzz_user_agent" "$here/corpus/user_agent" -max_total_time="$secs"
+run_one "$bin/fuzz_ws_frames" "$here/corpus/ws_frames" -max_total_time="$secs"
+run_one "$bin/fuzz_twiml_parser" "$here/corpus/twiml_parser" -max_total_time="$secs"

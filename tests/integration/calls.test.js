@@ -49,7 +49,7 @@ async function startApp(t, token) {
       const full = `${app.base}${req.url}`;
       const valid = twilio.validateRequest(token, req.headers['x-twilio-signature'] || '', full,
         req.method === 'POST' ? params : {});
-      const entry = { path: url.pathname, method: req.method, params, valid, headers: req.headers };
+      const entry = { path: url.pathname, method: req.method, params, valid, headers: req.headers, at: Date.now() };
       app.seen.push(entry);
       for (const w of [...app.waiters]) if (w.match(entry)) { app.waiters.splice(app.waiters.indexOf(w), 1); w.resolve(entry); }
       const route = app.routes[url.pathname];
@@ -315,15 +315,18 @@ test('Record: the RecordingUrl serves a WAV holding the audio sipp sent', async 
   const d = await startDaemon(t);
   const app = await startApp(t, d.authToken);
   let wav = null;
-  app.routes['/rec'] = () =>
+  // The <Record> is in a document other than the application's: its relative
+  // recordingStatusCallback resolves against that document (/media/), not against /rec.
+  app.routes['/rec'] = () => '<Response><Redirect>/media/rec</Redirect></Response>';
+  app.routes['/media/rec'] = () =>
     '<Response><Record maxLength="20" timeout="2" playBeep="true" action="/recorded" ' +
-    'recordingStatusCallback="/recstatus"/></Response>';
+    'recordingStatusCallback="recstatus"/></Response>';
   app.routes['/recorded'] = async (req, params) => {
     const r = await fetch(`${params.RecordingUrl}.wav`); // media needs no credentials, as on Twilio
     wav = { status: r.status, type: r.headers.get('content-type'), body: Buffer.from(await r.arrayBuffer()) };
     return '<Response><Hangup/></Response>';
   };
-  app.routes['/recstatus'] = () => ({ status: 204 });
+  app.routes['/media/recstatus'] = () => ({ status: 204 });
   await addNumber(d, '+15005550500', { VoiceUrl: app.url('/rec') });
   const call = await runSipp({
     sipPort: sipPort(d), service: '+15005550500', codecs: 'PCMA',
@@ -349,8 +352,15 @@ test('Record: the RecordingUrl serves a WAV holding the audio sipp sent', async 
   t.diagnostic(`correlation with what sipp sent: ${r.toFixed(4)}`);
   assert.ok(r > 0.95, `correlation ${r.toFixed(3)} of the recording with what sipp sent`);
 
-  const status = await app.waitFor((e) => e.path === '/recstatus');
+  const status = await app.waitFor((e) => e.path === '/media/recstatus');
+  assert.ok(!app.seen.some((e) => e.path === '/recstatus'), 'not resolved against the application URL');
   assert.equal(status.params.RecordingStatus, 'completed');
+  // Sent once the recording ended, so RecordingStartTime (whole seconds) lies at least its
+  // duration before; trimmed silence (the lead-in, the 2 s timeout) makes the gap longer.
+  const sinceStart = (status.at - Date.parse(status.params.RecordingStartTime)) / 1000;
+  assert.ok(sinceStart >= duration - 1.5 && sinceStart <= duration + 10,
+    `RecordingStartTime ${status.params.RecordingStartTime} is ${sinceStart} s before the callback, ` +
+    `for a ${duration} s recording`);
   assert.equal(status.params.RecordingSid, action.params.RecordingSid);
   assert.equal(status.valid, true);
   const listed = await twilioClient(d).recordings.list({ callSid: action.params.CallSid });

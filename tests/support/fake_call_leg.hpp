@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ class FakeCallLeg final : public voice::CallLeg {
   bool refuse_answer = false;  // the UA refuses our 200: the caller is gone (a CANCEL won)
   FakeClock* clock = nullptr;
   int say_seconds = 0;  // how long each Say lasts on `clock`
+  // What record() gives back; it lasts its duration on `clock`, from its start_time.
+  std::optional<twiml::RecordingOutcome> recording;
 
   bool answered() const override { return answered_; }
   bool hung_up() const override { return hung_up_; }
@@ -77,9 +80,15 @@ class FakeCallLeg final : public voice::CallLeg {
     out.hung_up = hung_up_;
     co_return out;
   }
-  boost::asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&) override {
-    twiml::RecordingOutcome out;
+  boost::asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&,
+                                                         std::string) override {
+    if (!hung_up_) log.push_back("record");
+    twiml::RecordingOutcome out = recording.value_or(twiml::RecordingOutcome{});
     out.hung_up = hung_up_;
+    if (clock) {
+      out.start_time = clock->now_unix();
+      clock->advance(out.duration_s);
+    }
     co_return out;
   }
   boost::asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&) override {

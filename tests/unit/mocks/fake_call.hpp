@@ -62,8 +62,10 @@ class FakeCall final : public twiml::CallControl {
     }
     co_return got;
   }
-  boost::asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& r) override {
+  boost::asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& r,
+                                                         std::string document_url) override {
     note("record:max=" + std::to_string(r.max_length));
+    record_documents.push_back(std::move(document_url));
     twiml::RecordingOutcome out;
     out.recording_sid = "RE0123456789abcdef0123456789abcdef";
     if (recording_seconds > 0) out.recording_url = "http://sb.test/Recordings/" + out.recording_sid;
@@ -98,6 +100,7 @@ class FakeCall final : public twiml::CallControl {
   }
 
   int recording_seconds = 3;
+  std::vector<std::string> record_documents;  // the document URL of each record()
 
  private:
   void note(std::string line) {

@@ -192,6 +192,19 @@ TEST_F(InterpreterTest, RecordPostsTheRecordingToItsAction) {
   EXPECT_EQ(p[2].second, "3");
 }
 
+TEST_F(InterpreterTest, RecordIsToldTheUrlOfTheDocumentHoldingIt) {
+  Redirect to_menu;
+  to_menu.url = "/ivr/menu";
+  Record rec;
+  rec.recording_status_callback = "recording-status";  // relative to /ivr/menu, not /voice
+  rec.action = "/done";
+  source_.documents["http://app.test/voice"] = doc({to_menu});
+  source_.documents["http://app.test/ivr/menu"] = doc({rec});
+  source_.documents["http://app.test/done"] = doc({Hangup{}});
+  run();
+  EXPECT_THAT(call_.record_documents, ElementsAre("http://app.test/ivr/menu"));
+}
+
 TEST_F(InterpreterTest, ARecordingCutByHangUpStillReachesTheAction) {
   Record rec;
   rec.action = "/recorded";

@@ -66,6 +66,20 @@ TEST_F(LintTest, ErrorsExitOne) {
   EXPECT_THAT(output(), HasSubstr("1 error, 0 warnings"));
 }
 
+TEST_F(LintTest, NotWellFormedXmlIsAnErrorAtItsLineAndColumn) {
+  const std::string f =
+      write("amp.xml", "<Response>\n  <Say>Tom & Jerry</Say>\n  <Hangup/>\n</Response>\n");
+  EXPECT_EQ(lint({f}), kLintErrors);
+  EXPECT_THAT(output(), HasSubstr(f + ":2:12: error 12100: Document parse failure: a bare '&'"));
+  EXPECT_THAT(output(), HasSubstr("1 document checked: 1 error, 0 warnings\n"));
+
+  const std::string dup =
+      write("dup.xml", "<Response>\n<Pause length=\"1\" length=\"2\"/>\n</Response>");
+  EXPECT_EQ(lint({dup}), kLintErrors);
+  EXPECT_THAT(output(), HasSubstr(dup + ":2:19: error 12100: Document parse failure: duplicate "
+                                        "attribute 'length' in <Pause>"));
+}
+
 TEST_F(LintTest, RootNotResponseExitsOne) {
   const std::string f = write("root.xml", "<Reply/>");
   EXPECT_EQ(lint({f}), kLintErrors);

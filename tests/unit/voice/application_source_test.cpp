@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+
 #include "http/form.hpp"
 #include "http/signature.hpp"
 #include "support/app_server.hpp"
@@ -40,16 +43,19 @@ std::map<std::string, std::string> form_of(const RecordedRequest& r) {
   return out;
 }
 
+// The ringing inbound call the tests fetch documents for.
+CallInfo ringing_call() {
+  CallInfo call;
+  call.account_sid = "AC0123456789abcdef0123456789abcdef";
+  call.call_sid = "CA0123456789abcdef0123456789abcdef";
+  call.from = "+14155550100";
+  call.to = "+14155550199";
+  call.status = "ringing";
+  return call;
+}
+
 class ApplicationSourceTest : public ::testing::Test {
  protected:
-  ApplicationSourceTest() {
-    call_.account_sid = "AC0123456789abcdef0123456789abcdef";
-    call_.call_sid = "CA0123456789abcdef0123456789abcdef";
-    call_.from = "+14155550100";
-    call_.to = "+14155550199";
-    call_.status = "ringing";
-  }
-
   twiml::InterpreterResult run(VoiceApplication app) {
     services_.emplace(WebhookServices{client_, sink_, cache_, clock_});
     ApplicationSource source(*services_, call_, app, kToken);
@@ -95,7 +101,7 @@ class ApplicationSourceTest : public ::testing::Test {
   DocumentCache cache_;
   sb::testing::FakeClock clock_;
   std::optional<WebhookServices> services_;
-  CallInfo call_;
+  CallInfo call_ = ringing_call();
   sb::testing::FakeCall fake_;
   std::size_t requests_made_ = 0;
 };
@@ -188,6 +194,18 @@ INSTANTIATE_TEST_SUITE_P(
         Fault{"slow", Reply{200, "text/xml", "<Response/>", {}, 3000, false},
               http::fetch_codes::kTotalTimeout},
         Fault{"bad_xml", Reply{200, "text/xml", "<Response><Say>unclosed", {}, 0, false}, 12100},
+        // Not well-formed, though pugixml alone would run it.
+        Fault{"bare_ampersand",
+              Reply{200, "text/xml", "<Response><Say>Tom & Jerry</Say></Response>", {}, 0, false},
+              12100},
+        Fault{"duplicate_attribute",
+              Reply{200,
+                    "text/xml",
+                    "<Response><Say voice=\"man\" voice=\"alice\">hi</Say></Response>",
+                    {},
+                    0,
+                    false},
+              12100},
         Fault{"not_response", Reply{200, "application/xml", "<Foo/>", {}, 0, false}, 12102},
         Fault{"json", Reply{200, "application/json", "{\"a\":1}", {}, 0, false}, 12300}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -348,7 +366,7 @@ TEST_F(ApplicationSourceTest, StatusCallbacksAreOrderedAndNeverDelayTheCall) {
   io_.run();
   auto reqs = server_.requests_to("/status");
   ASSERT_EQ(reqs.size(), 4u);
-  const char* statuses[] = {"ringing", "ringing", "in-progress", "completed"};
+  const char* statuses[] = {"initiated", "ringing", "in-progress", "completed"};
   for (int i = 0; i < 4; ++i) {
     auto p = form_of(reqs[i]);
     EXPECT_EQ(p["SequenceNumber"], std::to_string(i));
@@ -405,6 +423,113 @@ TEST_F(ApplicationSourceTest, AHangUpCancelsThePendingWebhookAndEndsTheCall) {
   EXPECT_EQ(client_.pending(), 0u);
   EXPECT_TRUE(fake_.log.empty());    // nothing was played to a caller who is gone
   EXPECT_TRUE(sink_.notes.empty());  // a hang-up is not an application error
+}
+
+// An HttpClient whose answers the test scripts; `answer` runs while the request is in flight.
+class ScriptedClient final : public http::HttpClient {
+ public:
+  std::function<http::ClientResponse(const http::ClientRequest&)> answer;
+  std::vector<http::ClientRequest> requests;
+
+  asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
+    requests.push_back(std::move(request));
+    co_return answer(requests.back());
+  }
+};
+
+asio::awaitable<void> fetch_into(ApplicationSource& source, twiml::FetchRequest request,
+                                 twiml::FetchResult& out) {
+  out = co_await source.fetch(std::move(request));
+}
+
+// One application URL fetched by GET through a scripted client and a one-entry cache.
+class CachedFetchTest : public ::testing::Test {
+ protected:
+  CachedFetchTest() {
+    app_.url = "http://app.test/voice";
+    app_.method = "GET";
+  }
+
+  twiml::FetchResult fetch() {
+    twiml::FetchRequest request;
+    request.url = app_.url;
+    request.method = app_.method;
+    twiml::FetchResult out;
+    asio::co_spawn(io_, fetch_into(source_, request, out), asio::detached);
+    io_.run();
+    io_.restart();
+    return out;
+  }
+
+  // A first fetch answered 200 with ETag "v1": the document is cached.
+  void cache_v1() {
+    client_.answer = [](const http::ClientRequest&) {
+      http::ClientResponse r;
+      r.status = 200;
+      r.content_type = "text/xml";
+      r.headers = {{"ETag", "\"v1\""}};
+      r.body = "<Response><Say>Kept</Say></Response>";
+      return r;
+    };
+    ASSERT_TRUE(fetch().ok);
+    ASSERT_NE(cache_.find(url()), nullptr);
+  }
+
+  // The revalidation is answered 304 after `meanwhile` ran while it was in flight.
+  twiml::FetchResult revalidate(std::function<void()> meanwhile) {
+    client_.answer = [meanwhile](const http::ClientRequest& r) {
+      EXPECT_NE(std::find(r.headers.begin(), r.headers.end(),
+                          std::pair<std::string, std::string>("If-None-Match", "\"v1\"")),
+                r.headers.end());
+      meanwhile();
+      http::ClientResponse r304;
+      r304.status = 304;
+      return r304;
+    };
+    return fetch();
+  }
+
+  static std::string said(const twiml::FetchResult& r) {
+    if (r.document.verbs.size() != 1 || !std::holds_alternative<twiml::Say>(r.document.verbs[0])) {
+      return "(not one Say)";
+    }
+    return std::get<twiml::Say>(r.document.verbs[0]).text;
+  }
+
+  std::string url() const { return client_.requests.at(0).url; }
+
+  asio::io_context io_;
+  ScriptedClient client_;
+  RecordingSink sink_;
+  DocumentCache cache_{1};  // one entry: any other document evicts it
+  sb::testing::FakeClock clock_;
+  CallInfo call_ = ringing_call();
+  VoiceApplication app_;
+  ApplicationSource source_{WebhookServices{client_, sink_, cache_, clock_}, call_, app_, kToken};
+};
+
+TEST_F(CachedFetchTest, A304UsesTheKeptBodyEvenWhenAnotherCallEvictedItMeanwhile) {
+  cache_v1();
+  const twiml::FetchResult r = revalidate([this] {
+    cache_.put("http://app.test/other",
+               CachedDocument{"\"o\"", "", "text/xml", std::string(4096, 'o')});
+  });
+  ASSERT_TRUE(r.ok) << r.error_message;
+  EXPECT_EQ(said(r), "Kept");
+  EXPECT_EQ(cache_.find(url()), nullptr);  // it was evicted indeed
+  EXPECT_EQ(client_.requests.size(), 2u);
+}
+
+TEST_F(CachedFetchTest, A304UsesTheBodyItsValidatorNamedEvenWhenAnotherCallReplacedIt) {
+  cache_v1();
+  const twiml::FetchResult r = revalidate([this] {
+    cache_.put(url(),
+               CachedDocument{"\"v2\"", "", "text/xml", "<Response><Say>Newer</Say></Response>"});
+  });
+  ASSERT_TRUE(r.ok) << r.error_message;
+  EXPECT_EQ(said(r), "Kept");  // the 304 answered If-None-Match "v1"
+  ASSERT_NE(cache_.find(url()), nullptr);
+  EXPECT_EQ(cache_.find(url())->etag, "\"v2\"");
 }
 
 TEST(Webhook, ResolvesRelativeUrls) {

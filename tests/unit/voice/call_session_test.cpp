@@ -87,7 +87,7 @@ TEST_F(CallSessionTest, AnswersRunsTheDocumentAndRecordsTheCall) {
   EXPECT_EQ(c.duration, 7);
   EXPECT_EQ(c.end_time, c.start_time + 7);
   EXPECT_THAT(callback_statuses(),
-              ::testing::ElementsAre("ringing", "ringing", "in-progress", "completed"));
+              ::testing::ElementsAre("initiated", "ringing", "in-progress", "completed"));
   auto last = http::parse_form(server_.requests_to("/status").back().body);
   EXPECT_EQ(last->get("CallDuration"), std::to_string(c.duration));
 }
@@ -285,6 +285,44 @@ TEST_F(CallSessionTest, StatusCompletedHangsUpALiveCall) {
   EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "say:forever", "BYE"));
   EXPECT_EQ(out->status, "completed");
   EXPECT_EQ(stored().status, "completed");
+}
+
+TEST_F(CallSessionTest, RecordingStatusCallbackResolvesAgainstItsDocumentAndSaysWhenItStarted) {
+  server_.reply("/voice",
+                Reply{200,
+                      "text/xml",
+                      "<Response><Redirect method=\"GET\">/ivr/message</Redirect></Response>",
+                      {},
+                      0,
+                      false});
+  server_.reply("/ivr/message", Reply{200,
+                                      "text/xml",
+                                      "<Response><Record action=\"/done\" "
+                                      "recordingStatusCallback=\"recording-status\"/></Response>",
+                                      {},
+                                      0,
+                                      false});
+  server_.reply("/done", Reply{200, "text/xml", "<Response><Hangup/></Response>", {}, 0, false});
+  server_.reply("/ivr/recording-status", Reply{204, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  leg.clock = &clock_;
+  leg.recording = twiml::RecordingOutcome{};
+  leg.recording->recording_sid = "RE0123456789abcdef0123456789abcdef";
+  leg.recording->recording_url = "http://sb.test/Recordings/RE0123456789abcdef0123456789abcdef";
+  leg.recording->duration_s = 42;
+  const std::int64_t started = clock_.now_unix();  // the leg starts recording at once
+  run_call(leg);
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("200", "record", "BYE"));
+  // Relative to the document holding the <Record> (/ivr/message), not the application's URL.
+  EXPECT_TRUE(server_.requests_to("/recording-status").empty());
+  auto reqs = server_.requests_to("/ivr/recording-status");
+  ASSERT_EQ(reqs.size(), 1u);
+  auto p = http::parse_form(reqs[0].body);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->get("RecordingSid"), "RE0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(p->get("RecordingDuration"), "42");
+  EXPECT_EQ(p->get("RecordingStartTime"), rfc2822(started));  // not when it ended (+42 s)
+  EXPECT_EQ(p->get("CallSid"), call_.call_sid);
 }
 
 }  // namespace

@@ -1,0 +1,325 @@
+// StatusCallbacks on a fake HTTP client that holds or fails requests as each test says: what
+// each callback carries, which events are sent, in what order, and that the call never waits.
+#include "voice/status_callbacks.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <map>
+
+#include "http/form.hpp"
+#include "http/signature.hpp"
+#include "support/fake_clock.hpp"
+
+namespace sb::voice {
+namespace {
+
+namespace asio = boost::asio;
+using ::testing::ElementsAre;
+
+constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
+constexpr const char* kUrl = "http://app.test/status";
+
+// Answers each request with `answer`, or holds every request while `held` until release().
+class FakeClient final : public http::HttpClient {
+ public:
+  explicit FakeClient(asio::any_io_executor executor) : gate_(std::move(executor)) {
+    gate_.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  std::function<Result<http::ClientResponse>(const http::ClientRequest&)> answer =
+      [](const http::ClientRequest&) {
+        http::ClientResponse ok;
+        ok.status = 204;
+        return Result<http::ClientResponse>(ok);
+      };
+  std::vector<http::ClientRequest> requests;  // in the order sent
+  bool held = false;
+
+  void release() {
+    held = false;
+    gate_.cancel();
+  }
+
+  asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
+    requests.push_back(std::move(request));
+    const std::size_t index = requests.size() - 1;
+    while (held) {
+      boost::system::error_code ec;
+      co_await gate_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return answer(requests[index]);
+  }
+
+ private:
+  asio::steady_timer gate_;
+};
+
+class RecordingSink final : public NotificationSink {
+ public:
+  void record(store::Notification n) override { notes.push_back(std::move(n)); }
+  std::vector<store::Notification> notes;
+};
+
+// The request's parameters: the form body of a POST, the query of a GET.
+std::map<std::string, std::string> params_of(const http::ClientRequest& r) {
+  std::string_view text = r.body;
+  if (r.method == "GET") {
+    const std::size_t q = r.url.find('?');
+    text = q == std::string::npos ? std::string_view() : std::string_view(r.url).substr(q + 1);
+  }
+  std::map<std::string, std::string> out;
+  auto form = http::parse_form(text);
+  EXPECT_TRUE(form.ok());
+  if (form) {
+    for (const auto& [k, v] : form->fields()) out[k] = v;
+  }
+  return out;
+}
+
+std::string header_of(const http::ClientRequest& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+class StatusCallbacksTest : public ::testing::Test {
+ protected:
+  StatusCallbacksTest() {
+    call_.account_sid = "AC0123456789abcdef0123456789abcdef";
+    call_.call_sid = "CA0123456789abcdef0123456789abcdef";
+    call_.from = "+14155550100";
+    call_.to = "+14155550199";
+    call_.status = "ringing";
+  }
+
+  std::shared_ptr<StatusCallbacks> callbacks(std::set<std::string> events = {"initiated", "ringing",
+                                                                             "answered",
+                                                                             "completed"},
+                                             std::string method = "POST", std::string url = kUrl) {
+    return StatusCallbacks::create(io_.get_executor(), services_, kToken, std::move(url),
+                                   std::move(method), std::move(events));
+  }
+
+  // The statuses a call goes through, as CallSession reports them.
+  void whole_call(StatusCallbacks& cb, const std::string& end = "completed") {
+    cb.notify("initiated", call_);
+    cb.notify("ringing", call_);
+    call_.status = "in-progress";
+    cb.notify("answered", call_);
+    call_.status = end;
+    cb.notify("completed", call_, 61);
+  }
+
+  // The one request a completed callback to kUrl?tenant=7 makes by `method`.
+  http::ClientRequest completed_by(const std::string& method) {
+    auto cb = callbacks({"completed"}, method, std::string(kUrl) + "?tenant=7");
+    call_.status = "completed";
+    cb->notify("completed", call_, 3);
+    io_.run();
+    EXPECT_EQ(client_.requests.size(), 1u);
+    return client_.requests.empty() ? http::ClientRequest{} : client_.requests[0];
+  }
+
+  std::vector<std::string> sent(const std::string& param) const {
+    std::vector<std::string> out;
+    for (const auto& r : client_.requests) out.push_back(params_of(r)[param]);
+    return out;
+  }
+
+  asio::io_context io_;
+  FakeClient client_{io_.get_executor()};
+  RecordingSink sink_;
+  DocumentCache cache_;
+  sb::testing::FakeClock clock_;
+  WebhookServices services_{client_, sink_, cache_, clock_};
+  CallInfo call_;
+};
+
+TEST_F(StatusCallbacksTest, EachEventCarriesItsOwnCallStatusInOrder) {
+  auto cb = callbacks();
+  whole_call(*cb);
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
+  EXPECT_THAT(sent("SequenceNumber"), ElementsAre("0", "1", "2", "3"));
+  EXPECT_THAT(sent("CallbackSource"), ElementsAre("call-progress-events", "call-progress-events",
+                                                  "call-progress-events", "call-progress-events"));
+  EXPECT_EQ(cb->sequence(), 4);
+}
+
+TEST_F(StatusCallbacksTest, InitiatedSaysInitiatedWhateverTheCallsStatusIs) {
+  auto cb = callbacks({"initiated"});
+  ASSERT_EQ(call_.status, "ringing");  // what an inbound call's own webhooks say meanwhile
+  cb->notify("initiated", call_);
+  io_.run();
+  ASSERT_EQ(client_.requests.size(), 1u);
+  EXPECT_EQ(params_of(client_.requests[0])["CallStatus"], "initiated");
+  EXPECT_EQ(call_.status, "ringing");  // the call itself is unchanged
+}
+
+TEST_F(StatusCallbacksTest, CompletedCarriesHowTheCallEndedAndItsDuration) {
+  auto cb = callbacks();
+  whole_call(*cb, "busy");
+  io_.run();
+  ASSERT_EQ(client_.requests.size(), 4u);
+  auto last = params_of(client_.requests[3]);
+  EXPECT_EQ(last["CallStatus"], "busy");
+  EXPECT_EQ(last["CallDuration"], "61");
+  EXPECT_EQ(last["Duration"], "2");  // billed minutes, rounded up
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(params_of(client_.requests[i]).count("CallDuration"), 0u) << i;
+  }
+}
+
+TEST_F(StatusCallbacksTest, TheCallsParametersAndTheClocksTimestampAreSent) {
+  auto cb = callbacks({"completed"});
+  call_.status = "completed";
+  cb->notify("completed", call_, 5);
+  io_.run();
+  ASSERT_EQ(client_.requests.size(), 1u);
+  auto p = params_of(client_.requests[0]);
+  EXPECT_EQ(p["CallSid"], call_.call_sid);
+  EXPECT_EQ(p["AccountSid"], call_.account_sid);
+  EXPECT_EQ(p["From"], call_.from);
+  EXPECT_EQ(p["To"], call_.to);
+  EXPECT_EQ(p["Direction"], "inbound");
+  EXPECT_EQ(p["ApiVersion"], "2010-04-01");
+  EXPECT_EQ(p["Timestamp"], "Tue, 01 Dec 2026 17:00:00 +0000");
+}
+
+TEST_F(StatusCallbacksTest, ByDefaultOnlyCompletedIsSent) {
+  auto cb = callbacks(VoiceApplication{}.status_callback_events);
+  whole_call(*cb);
+  io_.run();
+  ASSERT_EQ(client_.requests.size(), 1u);
+  auto p = params_of(client_.requests[0]);
+  EXPECT_EQ(p["CallStatus"], "completed");
+  EXPECT_EQ(p["SequenceNumber"], "0");  // numbers count the callbacks sent, from 0
+}
+
+TEST_F(StatusCallbacksTest, OnlyTheSelectedEventsAreSentAndNumberedFromZero) {
+  auto cb = callbacks({"ringing", "completed"});
+  whole_call(*cb);
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("ringing", "completed"));
+  EXPECT_THAT(sent("SequenceNumber"), ElementsAre("0", "1"));
+}
+
+TEST_F(StatusCallbacksTest, WithoutAUrlNothingIsSent) {
+  auto cb = callbacks({"initiated", "completed"}, "POST", "");
+  whole_call(*cb);
+  io_.run();
+  EXPECT_TRUE(client_.requests.empty());
+  EXPECT_EQ(cb->pending(), 0u);
+}
+
+TEST_F(StatusCallbacksTest, PostSendsASignedForm) {
+  const http::ClientRequest r = completed_by("POST");
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, std::string(kUrl) + "?tenant=7");
+  EXPECT_EQ(header_of(r, "Content-Type"), "application/x-www-form-urlencoded");
+  auto form = http::parse_form(r.body);
+  ASSERT_TRUE(form.ok());
+  EXPECT_EQ(form->get("CallStatus"), "completed");
+  http::SignedParams signed_params(form->fields().begin(), form->fields().end());
+  const std::string signature = header_of(r, "X-Twilio-Signature");
+  ASSERT_FALSE(signature.empty());
+  EXPECT_TRUE(http::validate_twilio_signature(kToken, r.url, signed_params, signature));
+}
+
+TEST_F(StatusCallbacksTest, GetPutsTheParametersInTheSignedQuery) {
+  const http::ClientRequest r = completed_by("GET");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_TRUE(r.body.empty());
+  auto p = params_of(r);
+  EXPECT_EQ(p["tenant"], "7");
+  EXPECT_EQ(p["CallStatus"], "completed");
+  EXPECT_EQ(p["SequenceNumber"], "0");
+  const std::string signature = header_of(r, "X-Twilio-Signature");
+  ASSERT_FALSE(signature.empty());
+  EXPECT_TRUE(http::validate_twilio_signature(kToken, r.url, {}, signature));
+}
+
+asio::awaitable<void> call_goes_on(StatusCallbacks& cb, CallInfo& call, bool& finished) {
+  cb.notify("initiated", call);
+  cb.notify("ringing", call);
+  call.status = "in-progress";
+  cb.notify("answered", call);
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  call.status = "completed";
+  cb.notify("completed", call, 9);
+  finished = true;
+}
+
+TEST_F(StatusCallbacksTest, ASlowCallbackNeverHoldsUpTheCallAndTheOthersWaitTheirTurn) {
+  client_.held = true;  // the application takes its time with the first callback
+  auto cb = callbacks();
+  bool finished = false;
+  asio::co_spawn(io_, call_goes_on(*cb, call_, finished), asio::detached);
+  while (io_.poll() > 0) {
+  }
+  EXPECT_TRUE(finished);                   // the call ran to its end meanwhile
+  EXPECT_EQ(client_.requests.size(), 1u);  // one callback at a time
+  EXPECT_EQ(cb->pending(), 4u);            // the held one and three queued
+  client_.release();
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
+  EXPECT_THAT(sent("SequenceNumber"), ElementsAre("0", "1", "2", "3"));
+  EXPECT_EQ(cb->pending(), 0u);
+}
+
+TEST_F(StatusCallbacksTest, FailuresAreNotedAsWarningsAndTheNextCallbacksStillGoOut) {
+  client_.answer = [this](const http::ClientRequest&) -> Result<http::ClientResponse> {
+    switch (client_.requests.size()) {
+      case 1: {
+        http::ClientResponse r;
+        r.status = 500;
+        r.body = "boom";
+        return r;
+      }
+      case 2:
+        return Error{http::fetch_codes::kConnectionFailure, 502, "connection refused"};
+      default: {
+        http::ClientResponse r;
+        r.status = 200;
+        return r;
+      }
+    }
+  };
+  auto cb = callbacks();
+  whole_call(*cb);
+  io_.run();
+  EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
+  ASSERT_EQ(sink_.notes.size(), 2u);
+  for (const auto& n : sink_.notes) {
+    EXPECT_EQ(n.error_code, StatusCallbacks::kStatusCallbackWarning);
+    EXPECT_EQ(n.log, 1);  // a warning: the call is not affected
+    EXPECT_EQ(n.call_sid, call_.call_sid);
+    EXPECT_EQ(n.account_sid, call_.account_sid);
+    EXPECT_EQ(n.request_url, kUrl);
+    EXPECT_EQ(n.request_method, "POST");
+  }
+  EXPECT_THAT(sink_.notes[0].message_text, ::testing::HasSubstr("HTTP 500"));
+  EXPECT_EQ(sink_.notes[0].response_body, "boom");
+  EXPECT_THAT(sink_.notes[1].message_text, ::testing::HasSubstr("connection refused"));
+}
+
+TEST_F(StatusCallbacksTest, QueuedCallbacksOutliveTheirOwner) {
+  auto cb = callbacks();
+  whole_call(*cb);
+  cb.reset();  // the session ended; its callbacks are still owed to the application
+  io_.run();
+  EXPECT_EQ(client_.requests.size(), 4u);
+}
+
+}  // namespace
+}  // namespace sb::voice
