@@ -7,6 +7,7 @@
 
 #include "core/random.hpp"
 #include "core/sid.hpp"
+#include "core/text.hpp"
 #include "http/base64.hpp"
 
 namespace sb::api {
@@ -108,8 +109,7 @@ Result<Principal> authenticate(store::Store& store, const http::Request& req) {
     return auth_error("Authentication Error - Basic credentials required");
   }
   std::string_view encoded = header.substr(kBasic.size());
-  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
-  while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
+  encoded = trim(encoded);
   if (encoded.size() > 512) return auth_error("Authentication Error - invalid credentials");
   auto decoded = http::base64_decode(encoded);
   if (!decoded) return auth_error("Authentication Error - invalid credentials");

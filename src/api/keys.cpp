@@ -5,6 +5,7 @@
 #include "api/resources.hpp"
 #include "api/validation.hpp"
 #include "core/sid.hpp"
+#include "core/text.hpp"
 
 namespace sb::api {
 namespace {
@@ -20,8 +21,7 @@ Result<std::set<std::string, std::less<>>> parse_scopes(const http::Form& params
     while (!value.empty()) {
       const auto comma = value.find(',');
       std::string_view part = value.substr(0, comma);
-      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-      while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+      part = trim(part);
       if (part != key_scope::kRest && part != key_scope::kPublish &&
           part != key_scope::kSubscribe) {
         return Error::bad_request(codes::kInvalidParameter,

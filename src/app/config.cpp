@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/sid.hpp"
+#include "core/text.hpp"
 #include "events/attributes.hpp"
 
 namespace sb::app {
@@ -205,8 +206,7 @@ Status apply_environment(Config& config, const std::function<const char*(const c
     while (!rest.empty()) {
       const auto comma = rest.find(',');
       std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      item = trim(item);
       if (!item.empty()) config.sip_allow.emplace_back(item);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }

@@ -38,6 +38,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/text.hpp"
+
 namespace sb::http {
 
 namespace {
@@ -62,22 +64,8 @@ void global_init() {
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 long to_ms(Clock::duration d) {
@@ -268,7 +256,7 @@ struct CurlClient::Impl : std::enable_shared_from_this<CurlClient::Impl> {
   void on_curl_done(Transfer& t, CURLcode rc);
   void on_read_timeout(Transfer& t);
   void conclude_attempt(Transfer& t, Outcome outcome);
-  void finish(Transfer& t, Result<ClientResponse> result);
+  void finish(Transfer& t, Result<ClientResponse> result, boost::system::error_code ec = {});
   Outcome classify(Transfer& t, CURLcode rc);
   void arm_watchdog(Transfer& t);
 
@@ -912,7 +900,8 @@ void CurlClient::Impl::conclude_attempt(Transfer& t, Outcome outcome) {
   }
 }
 
-void CurlClient::Impl::finish(Transfer& t, Result<ClientResponse> result) {
+void CurlClient::Impl::finish(Transfer& t, Result<ClientResponse> result,
+                              boost::system::error_code ec) {
   auto node = transfers.extract(t.id);
   assert(!node.empty());
   std::unique_ptr<Transfer> owned = std::move(node.mapped());
@@ -938,10 +927,10 @@ void CurlClient::Impl::finish(Transfer& t, Result<ClientResponse> result) {
   // Posted through our executor, run on the handler's (a coroutine's, a strand…).
   auto handler_ex = asio::get_associated_executor(handler, ex);
   asio::post(ex, asio::bind_executor(handler_ex,
-                                     [h = std::move(handler), r = std::move(result)]() mutable {
+                                     [h = std::move(handler), ec, r = std::move(result)]() mutable {
                                        auto slot = asio::get_associated_cancellation_slot(h);
                                        if (slot.is_connected()) slot.clear();
-                                       std::move(h)(std::move(r));
+                                       std::move(h)(ec, std::move(r));
                                      }));
   // `owned` goes here; the posted handler keeps the io_context busy until it has run.
 }
@@ -955,8 +944,8 @@ bool CurlClient::Impl::cancel(RequestId id, std::string why) {
     });
     return true;
   }
-  finish(*it->second,
-         fetch_error(fetch_codes::kRetrievalFailure, std::move(why), kCancelledStatus));
+  finish(*it->second, fetch_error(fetch_codes::kRetrievalFailure, std::move(why)),
+         asio::error::operation_aborted);
   return true;
 }
 
@@ -973,8 +962,9 @@ asio::awaitable<Result<ClientResponse>> CurlClient::fetch(ClientRequest request)
   return async_fetch(std::move(request), asio::use_awaitable);
 }
 
-RequestId CurlClient::start(ClientRequest request,
-                            std::function<void(Result<ClientResponse>)> done) {
+RequestId CurlClient::start(
+    ClientRequest request,
+    std::function<void(boost::system::error_code, Result<ClientResponse>)> done) {
   assert(done);
   return start_handler(std::move(request), Handler(std::move(done)));
 }

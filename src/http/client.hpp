@@ -48,11 +48,6 @@ inline constexpr int kCertUntrusted = 11237;       // Certificate invalid - no p
 inline constexpr int kResponseTooLarge = 11750;    // response body too large
 }  // namespace fetch_codes
 
-// Error::status of a request that was cancelled (by cancel(), a cancellation slot or the
-// client's destruction): nginx's "client closed request". Error::code is 11200.
-inline constexpr int kCancelledStatus = 499;
-inline bool is_cancellation(const Error& e) { return e.status == kCancelledStatus; }
-
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct ClientRequest {
@@ -90,7 +85,8 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   // Completes with the final response (any status) or a transport Error with a Twilio number.
-  // Honours the awaiting coroutine's cancellation (e.g. `fetch(r) || timer.async_wait(…)`).
+  // Honours the awaiting coroutine's cancellation (e.g. `fetch(r) || timer.async_wait(…)`): a
+  // cancelled fetch throws operation_aborted, as any cancelled Asio wait does.
   virtual asio::awaitable<Result<ClientResponse>> fetch(ClientRequest request) = 0;
 };
 
@@ -114,7 +110,10 @@ using RequestId = std::uint64_t;  // 0 is never a valid id
 
 class CurlClient final : public HttpClient {
  public:
-  using Signature = void(Result<ClientResponse>);
+  // Cancellation (cancel(), the token's cancellation slot, the client's destruction) is the
+  // error_code operation_aborted, as for every Asio operation: an awaiting coroutine gets it
+  // thrown. Every other outcome, failures included, is the Result (Twilio error numbers).
+  using Signature = void(boost::system::error_code, Result<ClientResponse>);
   using Handler = asio::any_completion_handler<Signature>;
 
   // All use must be on `executor`'s (single) thread. Returns with curl ready; never throws on
@@ -139,8 +138,9 @@ class CurlClient final : public HttpClient {
 
   // Callback form: `done` runs on the client's executor, never inside this call. The id can be
   // passed to cancel() (a hung-up call cancels its pending webhooks).
-  RequestId start(ClientRequest request, std::function<void(Result<ClientResponse>)> done);
-  // Completes a pending request with a cancellation error; false if it is not pending.
+  RequestId start(ClientRequest request,
+                  std::function<void(boost::system::error_code, Result<ClientResponse>)> done);
+  // Completes a pending request with operation_aborted; false if it is not pending.
   bool cancel(RequestId id);
   std::size_t pending() const;
 

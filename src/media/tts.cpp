@@ -17,6 +17,7 @@ cst_voice* register_cmu_us_kal(const char* voxdir);
 cst_voice* register_cmu_us_slt(const char* voxdir);
 }
 
+#include "core/text.hpp"
 #include "media/audio_file.hpp"
 #include "media/media_errors.hpp"
 #include "media/resampler.hpp"
@@ -25,12 +26,6 @@ extern char** environ;
 
 namespace sb::media {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Error say_error(int code, std::string message) {
   return Error{code, 400, "Say: " + std::move(message)};
@@ -50,7 +45,7 @@ FliteVoices& flite_voices() {
 }
 
 cst_voice* flite_voice_for(const std::string& voice) {
-  const std::string v = lower(voice);
+  const std::string v = to_lower(voice);
   FliteVoices& voices = flite_voices();
   if (v.empty() || v == "kal" || v == "man" || v == "default") return voices.kal;
   if (v == "slt" || v == "woman" || v == "alice") return voices.slt;
@@ -69,7 +64,7 @@ Status check_text(const SpeechRequest& r) {
 FliteEngine::FliteEngine() { flite_voices(); }
 
 bool FliteEngine::supports(const SpeechRequest& r) const {
-  const std::string lang = lower(r.language);
+  const std::string lang = to_lower(r.language);
   const bool english = lang.empty() || lang == "en" || lang.rfind("en-", 0) == 0;
   return english && flite_voice_for(r.voice) != nullptr;
 }
@@ -94,7 +89,7 @@ Result<std::vector<std::int16_t>> FliteEngine::synthesize(const SpeechRequest& r
 }
 
 std::string EspeakEngine::voice_for(std::string_view language) {
-  std::string lang = lower(language);
+  std::string lang = to_lower(language);
   if (lang.empty() || lang.size() > 16) return "";
   for (char c : lang) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return "";  // no options
@@ -226,8 +221,8 @@ Result<Synthesizer::Plan> Synthesizer::plan(const SpeechRequest& r) {
   for (auto& e : engines_) {
     if (e->supports(r)) {
       // Fields joined with a separator that cannot appear in voice or language.
-      return Plan{e.get(), "tts\x1f" + std::string(e->name()) + "\x1f" + lower(r.voice) + "\x1f" +
-                               lower(r.language) + "\x1f" + r.text};
+      return Plan{e.get(), "tts\x1f" + std::string(e->name()) + "\x1f" + to_lower(r.voice) +
+                               "\x1f" + to_lower(r.language) + "\x1f" + r.text};
     }
   }
   std::lock_guard lock(mu_);

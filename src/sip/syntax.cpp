@@ -1,5 +1,7 @@
 #include "sip/syntax.hpp"
 
+#include "core/text.hpp"
+
 namespace sb::sip {
 
 bool is_token_char(char c) {
@@ -25,23 +27,6 @@ bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
     if (!is_token_char(c)) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_lws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_lws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
   return true;
 }
 

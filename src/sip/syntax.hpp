@@ -7,9 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace sb::sip {
 
-inline bool is_lws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline bool is_lws(char c) { return is_space(c); }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
@@ -20,9 +22,10 @@ inline bool is_hex(char c) {
 bool is_token_char(char c);
 bool is_token(std::string_view s);
 
-// Folded header values keep their CRLF; every helper treats CR/LF like SP.
-std::string_view trim(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
+// Folded header values keep their CRLF; every helper treats CR/LF like SP (sb::trim and
+// sb::iequals from core/text.hpp serve SIP as they are).
+using sb::iequals;
+using sb::trim;
 
 // Parses an unsigned decimal; nullopt when empty, non-digit, or above `max`.
 std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max);

@@ -16,6 +16,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace sb::twiml {
 namespace {
 
@@ -76,7 +78,6 @@ bool is_name_char(char32_t c) {
 }
 
 // [3] S
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 

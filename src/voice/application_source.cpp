@@ -76,7 +76,7 @@ asio::awaitable<twiml::FetchResult> ApplicationSource::fetch(twiml::FetchRequest
   params.insert(params.end(), request.params.begin(), request.params.end());
 
   Attempt primary = co_await attempt(url, method, params);
-  if (primary.ok || primary.cancelled) {
+  if (primary.ok) {
     result.ok = primary.ok;
     result.document = std::move(primary.document);
     result.url = std::move(primary.url);
@@ -98,10 +98,8 @@ asio::awaitable<twiml::FetchResult> ApplicationSource::fetch(twiml::FetchRequest
       result.error_message.clear();
       co_return result;
     }
-    if (!fallback.cancelled) {
-      result.error_code = fallback.error_code;
-      result.error_message = "fallback failed too: " + fallback.error_message;
-    }
+    result.error_code = fallback.error_code;
+    result.error_message = "fallback failed too: " + fallback.error_message;
   }
   co_return result;
 }
@@ -136,13 +134,13 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
   }
 
   ++requests_made_;
+  // A cancelled fetch (the caller hung up, a live modification) throws operation_aborted,
+  // which ends the document like any other cancelled wait.
   Result<http::ClientResponse> got = co_await services_.client.fetch(std::move(req));
   if (!got) {
-    out.cancelled = http::is_cancellation(got.error());
     out.error_code = got.error().code;
     out.error_message = got.error().message;
-    if (!out.cancelled)
-      note(0, out.error_code, out.error_message, hook.method, url, params, nullptr);
+    note(0, out.error_code, out.error_message, hook.method, url, params, nullptr);
     co_return out;
   }
   http::ClientResponse& res = *got;

@@ -40,7 +40,6 @@ class ApplicationSource final : public twiml::DocumentSource {
  private:
   struct Attempt {
     bool ok = false;
-    bool cancelled = false;
     twiml::Document document;
     std::string url;
     int error_code = 0;

@@ -2,16 +2,10 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include "core/text.hpp"
+
 namespace sb::voice {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void CookieJar::store(std::string_view host, std::string_view set_cookie) {
   if (set_cookie.size() > kMaxCookieBytes) return;
