@@ -335,7 +335,7 @@ asio::awaitable<Result<std::int64_t>> replay_history(const StreamRequest& sr, Se
 }
 
 // Paces sends to the rate limit; true to go on.
-asio::awaitable<void> pace(events::TokenBucket& bucket, const events::MsClock& clock,
+asio::awaitable<void> pace(events::TokenBucket& bucket, const Clock& clock,
                            asio::steady_timer& timer) {
   while (!bucket.try_take(clock.now_ms())) {
     timer.expires_after(std::chrono::milliseconds(bucket.wait_ms(clock.now_ms())));
@@ -409,8 +409,8 @@ class Outbox {
 template <typename Append>
 asio::awaitable<bool> send_batch(const std::deque<events::StreamItemPtr>& items,
                                  std::int64_t last_seq, events::TokenBucket& bucket,
-                                 const events::MsClock& clock, asio::steady_timer& pacer,
-                                 Outbox& out, Append append) {
+                                 const Clock& clock, asio::steady_timer& pacer, Outbox& out,
+                                 Append append) {
   for (const auto& item : items) {
     if (item->seq <= last_seq) continue;  // already sent from history
     if (bucket.limited() && !bucket.try_take(clock.now_ms())) {

@@ -166,12 +166,6 @@ void resume_on(asio::any_io_executor ex, std::shared_ptr<Handler> h, Status s) {
 
 }  // namespace
 
-std::int64_t SystemMsClock::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool AccessToken::allows(std::string_view channel) const {
   for (const auto& c : channels) {
     if (type_matches(c, channel)) return true;
@@ -225,7 +219,7 @@ asio::awaitable<DelegateReply> HttpDelegateInvoker::call(const Delegate& delegat
 
 Result<std::unique_ptr<EventService>> EventService::open(const std::string& db_path,
                                                          ServiceOptions options,
-                                                         const MsClock& clock) {
+                                                         const Clock& clock) {
   auto store = EventStore::open(db_path);
   if (!store) return store.error();
   auto svc =
@@ -235,7 +229,7 @@ Result<std::unique_ptr<EventService>> EventService::open(const std::string& db_p
 }
 
 EventService::EventService(std::unique_ptr<EventStore> store, ServiceOptions options,
-                           const MsClock& clock)
+                           const Clock& clock)
     : store_(std::move(store)), options_(std::move(options)), clock_(clock) {
   if (options_.retry_schedule_ms.empty()) options_.retry_schedule_ms = default_retry_schedule();
   http::ClientOptions co;

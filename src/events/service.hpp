@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/time.hpp"
 #include "events/attributes.hpp"
 #include "events/delivery_policy.hpp"
 #include "events/event.hpp"
@@ -29,17 +30,6 @@
 #include "http/client.hpp"
 
 namespace sb::events {
-
-// Milliseconds since the Unix epoch; a seam so tests control time.
-class MsClock {
- public:
-  virtual ~MsClock() = default;
-  virtual std::int64_t now_ms() const = 0;
-};
-class SystemMsClock final : public MsClock {
- public:
-  std::int64_t now_ms() const override;
-};
 
 struct ServiceOptions {
   std::vector<std::int64_t> retry_schedule_ms = default_retry_schedule();
@@ -85,7 +75,7 @@ struct HistoryPage {
 class EventService final : public ChannelDirectory {
  public:
   static Result<std::unique_ptr<EventService>> open(const std::string& db_path,
-                                                    ServiceOptions options, const MsClock& clock);
+                                                    ServiceOptions options, const Clock& clock);
   // For tests: a delegate/webhook HTTP client of the caller's (used on the events thread).
   void use_http_client(std::unique_ptr<http::HttpClient> client);
   ~EventService() override;
@@ -158,7 +148,7 @@ class EventService final : public ChannelDirectory {
   std::string issue_token(const AccessToken& token) const;
   std::optional<AccessToken> verify_token(std::string_view token) const;
 
-  const MsClock& clock() const { return clock_; }
+  const Clock& clock() const { return clock_; }
   // Re-evaluates due webhook deliveries now (after a test clock moved); any thread.
   void kick();
   // Blocks until every events.db write queued so far is committed (tests, tools).
@@ -178,7 +168,7 @@ class EventService final : public ChannelDirectory {
   };
 
  private:
-  EventService(std::unique_ptr<EventStore> store, ServiceOptions options, const MsClock& clock);
+  EventService(std::unique_ptr<EventStore> store, ServiceOptions options, const Clock& clock);
   Status load();
   asio::awaitable<Status> commit(EventStore::Job job);
   asio::awaitable<Result<Published>> publish_on_events(ChannelPtr channel, std::string kind,
@@ -198,7 +188,7 @@ class EventService final : public ChannelDirectory {
 
   std::unique_ptr<EventStore> store_;
   ServiceOptions options_;
-  const MsClock& clock_;
+  const Clock& clock_;
   std::string token_key_;
 
   asio::io_context io_{1};

@@ -8,16 +8,11 @@
 #include <condition_variable>
 #include <deque>
 
+#include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sb::events {
 namespace {
-
-class FakeClock final : public MsClock {
- public:
-  std::int64_t now_ms() const override { return now.load(); }
-  std::atomic<std::int64_t> now{1'796'144'400'000};
-};
 
 // Answers webhook requests from a script (status and headers), recording each request.
 class FakeHttp final : public http::HttpClient {
@@ -80,7 +75,7 @@ void settle(EventService& svc) {
 
 struct Fixture : ::testing::Test {
   sb::testing::TempDir dir;
-  FakeClock clock;
+  sb::testing::FakeClock clock;
   FakeHttp* http = nullptr;
   std::unique_ptr<EventService> svc;
 
@@ -154,11 +149,11 @@ TEST_F(Fixture, FailedDeliveryIsRetriedOnScheduleWithTheSameId) {
   EXPECT_EQ(row.at("attempt_count"), 1);
   EXPECT_EQ(row.at("next_attempt").as_string(), rfc3339_ms(clock.now_ms() + 5'000));
   // Not due yet: a kick sends nothing.
-  clock.now += 4'999;
+  clock.advance_ms(4'999);
   svc->kick();
   settle(*svc);
   EXPECT_EQ(http->requests.size(), 1u);
-  clock.now += 1;
+  clock.advance_ms(1);
   svc->kick();
   ASSERT_TRUE(http->wait_for(2));
   EXPECT_EQ(http->header(1, "webhook-id"), http->header(0, "webhook-id"));
@@ -219,7 +214,7 @@ TEST_F(Fixture, ExhaustedRetriesDisableAnEndpointThatNeverSucceeded) {
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
   ASSERT_TRUE(http->wait_for(1));
   settle(*svc);
-  clock.now += 10;
+  clock.advance_ms(10);
   svc->kick();
   ASSERT_TRUE(http->wait_for(2));
   settle(*svc);
@@ -243,7 +238,7 @@ TEST_F(Fixture, PendingDeliveriesSurviveARestart) {
   open(o);
   EXPECT_EQ(svc->pending_webhooks(), 1u);
   EXPECT_TRUE(svc->find_channel("AC1", "c"));
-  clock.now += 3'600'000;
+  clock.advance_ms(3'600'000);
   svc->kick();
   ASSERT_TRUE(http->wait_for(1));
 }
@@ -320,7 +315,7 @@ TEST_F(Fixture, TokensVerifyAndRefuseTamperingAndExpiry) {
   std::string bad = token;
   bad[bad.size() / 2] = bad[bad.size() / 2] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(svc->verify_token(bad));
-  clock.now += 61'000;
+  clock.advance_ms(61'000);
   EXPECT_FALSE(svc->verify_token(token));
 }
 
