@@ -158,98 +158,23 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
 
 EventStore::EventStore(std::string path, std::unique_ptr<Db> writer)
     : path_(std::move(path)), writer_db_(std::move(writer)) {
-  writer_ = std::thread([this] { writer_loop(); });
+  // 512 jobs a transaction: a publish burst's history and outbox rows share one fsync.
+  writer_ = std::make_unique<store::SqliteWriter>(
+      writer_db_->handle(), store::SqliteWriter::Options{512, "the events store"});
 }
 
 EventStore::~EventStore() { close(); }
 
 void EventStore::write(Job job, std::function<void(Status)> done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(job), std::move(done)});
-      ++enqueued_;
-      cv_.notify_one();
-      return;
-    }
-  }
-  done(Error{codes::kServiceUnavailable, 503, "events store is closed"});
+  writer_->submit([db = writer_db_.get(), job = std::move(job)] { return job(*db); },
+                  std::move(done));
 }
 
-std::size_t EventStore::queued() const {
-  std::lock_guard lock(mu_);
-  return queue_.size();
-}
+std::size_t EventStore::queued() const { return writer_->queued(); }
 
-void EventStore::flush() {
-  std::unique_lock lock(mu_);
-  const auto target = enqueued_;
-  flushed_cv_.wait(lock, [&] { return completed_ >= target || closed_; });
-}
+void EventStore::flush() { writer_->flush(); }
 
-void EventStore::close() {
-  {
-    std::lock_guard lock(mu_);
-    if (closed_) return;
-    stopping_ = true;
-    cv_.notify_all();
-  }
-  if (writer_.joinable()) writer_.join();
-  writer_db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  std::lock_guard lock(mu_);
-  closed_ = true;
-  flushed_cv_.notify_all();
-}
-
-void EventStore::writer_loop() {
-  constexpr std::size_t kMaxBatch = 512;
-  std::vector<Pending> batch;
-  std::vector<Status> results;
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    results.clear();
-    Status begun = writer_db_->exec("BEGIN IMMEDIATE");
-    for (auto& p : batch) {
-      if (!begun) {
-        results.push_back(begun);
-        continue;
-      }
-      writer_db_->exec("SAVEPOINT j");
-      Status s = Error::internal("events job threw");
-      try {
-        s = p.job(*writer_db_);
-      } catch (const std::exception& e) {
-        s = Error::internal(std::string("events job: ") + e.what());
-      }
-      if (!s) writer_db_->exec("ROLLBACK TO j");
-      writer_db_->exec("RELEASE j");
-      results.push_back(std::move(s));
-    }
-    if (begun) {
-      if (Status c = writer_db_->exec("COMMIT"); !c) {
-        writer_db_->exec("ROLLBACK");
-        for (auto& r : results) r = c;
-      }
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].done) batch[i].done(std::move(results[i]));
-    }
-    {
-      std::lock_guard lock(mu_);
-      completed_ += batch.size();
-    }
-    flushed_cv_.notify_all();
-    batch.clear();
-  }
-}
+void EventStore::close() { writer_->close(); }
 
 std::unique_ptr<Db> EventStore::borrow() {
   {

@@ -1,22 +1,20 @@
 // The event router's own SQLite file (DATA_DIR/events.db): channels, subscribers, history, the
-// webhook outbox and its attempts, idempotency keys. WAL; one writer thread commits queued jobs
-// in batched transactions (a savepoint each, so one failure spares the rest); readers use their
-// own connections. Its schema is migrated here, apart from the main store's.
+// webhook outbox and its attempts, idempotency keys. WAL; written through a store::SqliteWriter
+// (one thread, batched transactions, a savepoint per job so one failure spares the rest);
+// readers use their own connections. Its schema is migrated here, apart from the main store's.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/sqlite_writer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -53,6 +51,7 @@ class Db {
   Status error(std::string_view what) const;
   std::int64_t last_insert_id() const;
   int changes() const;
+  sqlite3* handle() const { return db_; }
 
   // Events inserted per channel since its history was last pruned (writer thread only):
   // pruning walks the channel's index, so it runs once per max_events/64 inserts, not on
@@ -89,26 +88,15 @@ class EventStore {
 
  private:
   EventStore(std::string path, std::unique_ptr<Db> writer);
-  void writer_loop();
   std::unique_ptr<Db> borrow();
   void give_back(std::unique_ptr<Db> db);
-
-  struct Pending {
-    Job job;
-    std::function<void(Status)> done;
-  };
 
   std::string path_;
   std::unique_ptr<Db> writer_db_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Db>> readers_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable flushed_cv_;
-  std::deque<Pending> queue_;
-  std::uint64_t enqueued_ = 0, completed_ = 0;
-  bool stopping_ = false, closed_ = false;
-  std::thread writer_;
+  // After writer_db_: destroyed (joined) before the connection it writes on.
+  std::unique_ptr<store::SqliteWriter> writer_;
 };
 
 template <typename F>
