@@ -2,6 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/log.hpp"
 
 namespace sb::events {
@@ -197,6 +202,38 @@ void EventStore::give_back(std::unique_ptr<Db> db) {
   if (!db) return;
   std::lock_guard lock(readers_mu_);
   if (readers_.size() < 8) readers_.push_back(std::move(db));
+}
+
+Status step_done(Db& db, Db::Stmt& st, std::string_view what) {
+  if (st.step() != SQLITE_DONE) return db.error(what);
+  return Ok{};
+}
+
+Status run_for_sid(Db& db, std::initializer_list<const char*> statements, const std::string& sid,
+                   std::string_view what) {
+  for (const char* sql : statements) {
+    auto st = db.prepare(sql);
+    if (!st) return st.error();
+    (*st)->bind(1, sid);
+    if (Status s = step_done(db, **st, what); !s) return s;
+  }
+  return Ok{};
+}
+
+boost::asio::awaitable<Status> commit(EventStore& store, EventStore::Job job,
+                                      std::function<void(const Status&)> on_commit) {
+  namespace asio = boost::asio;
+  auto executor = co_await asio::this_coro::executor;
+  auto initiate = [&store, &job, &on_commit, executor](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    store.write(std::move(job), [shared, executor, hook = std::move(on_commit)](Status s) {
+      if (hook) hook(s);
+      asio::post(executor, [shared, s = std::move(s)]() mutable { (*shared)(std::move(s)); });
+    });
+  };
+  Status s = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
+      initiate, asio::use_awaitable);
+  co_return s;
 }
 
 }  // namespace sb::events

@@ -4,8 +4,10 @@
 // readers use their own connections. Its schema is migrated here, apart from the main store's.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,5 +113,18 @@ auto EventStore::read(F&& f) -> decltype(f(std::declval<Db&>())) {
   } giver{this, db};
   return f(*db);
 }
+
+// Steps a statement that returns no rows; a failure is reported as `what` failing.
+Status step_done(Db& db, Db::Stmt& st, std::string_view what);
+// Runs each statement with `sid` bound to ?1, in order; stops at the first failure.
+Status run_for_sid(Db& db, std::initializer_list<const char*> statements, const std::string& sid,
+                   std::string_view what);
+
+// Queues `job` and resumes the awaiting coroutine on its own executor once the job is committed
+// (or failed), so no event loop blocks on disk. `on_commit`, when set, runs first on the writer
+// thread, in commit order, with the job's outcome. `job` is a named local of the caller (moved
+// from): GCC 12 mishandles temporaries inside co_await expressions.
+boost::asio::awaitable<Status> commit(EventStore& store, EventStore::Job job,
+                                      std::function<void(const Status&)> on_commit = {});
 
 }  // namespace sb::events
