@@ -253,7 +253,7 @@ asio::awaitable<void> WebhookDispatcher::deliver(OutboxItem item) {
         return Ok{};
       },
       nullptr);
-  if (delivered && sub) registry_.record_success(*sub, now);
+  if (delivered && sub) registry_.record_success(sub->sid, now);
   if (outcome.kind == AttemptOutcome::Kind::kRetry) {
     item.attempts = attempt;
     item.next_ms = outcome.next_attempt_ms;

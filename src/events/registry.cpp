@@ -340,15 +340,13 @@ asio::awaitable<Status> ChannelRegistry::delete_subscriber(SubscriberPtr sub) {
 
 // ---- deliveries ----
 
-void ChannelRegistry::record_success(const Subscriber& sub, std::int64_t now_ms) {
-  auto updated = std::make_shared<Subscriber>(sub);
-  updated->last_success_ms = now_ms;
+void ChannelRegistry::record_success(std::string_view sid, std::int64_t now_ms) {
   std::unique_lock lock(mu_);
-  if (auto it = subscribers_.find(sub.sid);
-      it != subscribers_.end() && it->second->status == "active") {
-    updated->status = it->second->status;
-    put_subscriber(updated);
-  }
+  auto it = subscribers_.find(std::string(sid));
+  if (it == subscribers_.end() || it->second->status != "active") return;
+  auto updated = std::make_shared<Subscriber>(*it->second);
+  updated->last_success_ms = now_ms;
+  put_subscriber(updated);
 }
 
 SubscriberPtr ChannelRegistry::disable(std::string_view sid, std::string reason) {

@@ -81,8 +81,10 @@ class ChannelRegistry final : public ChannelDirectory {
   void for_each_webhook(const std::string& channel_sid, F&& f) const;
 
   // ---- what deliveries change (the dispatcher) ----
-  // A delivery reached `sub` at `now_ms` (persisted by the caller's own write).
-  void record_success(const Subscriber& sub, std::int64_t now_ms);
+  // A delivery reached subscriber `sid` at `now_ms` (persisted by the caller's own write). Only
+  // the time changes: the entry as it is now, not as the delivery saw it, so an update made
+  // while the request was in flight stays.
+  void record_success(std::string_view sid, std::int64_t now_ms);
   // Disables an active subscriber and persists it; returns it, or null when it was not active.
   SubscriberPtr disable(std::string_view sid, std::string reason);
 

@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "support/fake_clock.hpp"
+#include "support/run_on.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sb::events {
@@ -24,13 +25,14 @@ class FakeHttp final : public http::HttpClient {
   asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
     Answer a;
     {
-      std::lock_guard lock(mu);
+      std::unique_lock lock(mu);
       requests.push_back(request);
       if (!script.empty()) {
         a = script.front();
         script.pop_front();
       }
       cv.notify_all();
+      cv.wait(lock, [&] { return !hold; });  // blocks the events thread, as a slow endpoint would
     }
     if (a.status == 0) co_return Error{http::fetch_codes::kConnectionFailure, 502, "refused"};
     http::ClientResponse r;
@@ -49,8 +51,14 @@ class FakeHttp final : public http::HttpClient {
     }
     return "";
   }
+  void release() {
+    std::lock_guard lock(mu);
+    hold = false;
+    cv.notify_all();
+  }
   std::mutex mu;
   std::condition_variable cv;
+  bool hold = false;  // requests wait in fetch() until release()
   std::deque<Answer> script;
   std::vector<http::ClientRequest> requests;
 };
@@ -221,6 +229,31 @@ TEST_F(Fixture, ExhaustedRetriesDisableAnEndpointThatNeverSucceeded) {
   EXPECT_EQ(svc->find_subscriber("AC1", sub->sid)->status, "disabled");
   auto d = svc->deliveries(*sub, 10);
   EXPECT_EQ((*d)[0].at("status"), "failed");
+}
+
+TEST_F(Fixture, ADeliveryDoesNotUndoAnUpdateMadeWhileItWasInFlight) {
+  open();
+  auto ch = channel("c");
+  auto sub = webhook(ch, generate_secret());
+  http->hold = true;
+  struct Release {  // however the test ends, the events thread gets out of fetch()
+    FakeHttp* http;
+    ~Release() { http->release(); }
+  } release{http};
+  ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
+  ASSERT_TRUE(http->wait_for(1));  // the events thread is inside the request now
+  // The update runs on an executor of its own: the events thread is busy delivering.
+  asio::io_context other;
+  EventService::SubscriberUpdate u;
+  u.url = "http://127.0.0.1:9/moved";
+  auto updated = sb::testing::run_on(other, svc->update_subscriber(sub, u));
+  ASSERT_TRUE(updated.ok());
+  http->release();
+  settle(*svc);
+  auto now = svc->find_subscriber("AC1", sub->sid);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->url, "http://127.0.0.1:9/moved");  // the delivery's success kept the update
+  EXPECT_GT(now->last_success_ms, 0);
 }
 
 TEST_F(Fixture, PendingDeliveriesSurviveARestart) {
