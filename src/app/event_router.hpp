@@ -26,7 +26,7 @@ class EventRouter {
 
  private:
   EventRouter() = default;
-  events::SystemMsClock clock_;
+  SystemClock clock_;
   std::unique_ptr<events::EventService> service_;
   std::unique_ptr<api::EventsApi> api_;
 };

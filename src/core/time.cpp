@@ -5,9 +5,14 @@
 
 namespace sb {
 
-std::int64_t SystemClock::now_unix() const {
+std::int64_t Clock::now_unix() const {
+  const std::int64_t ms = now_ms();
+  return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+std::int64_t SystemClock::now_ms() const {
   using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string rfc2822(std::int64_t unix_seconds) {

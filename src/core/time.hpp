@@ -1,4 +1,5 @@
-// Time: an injectable clock and Twilio's RFC 2822 date format.
+// Time: the one injectable wall clock (milliseconds and seconds since the Unix epoch) and
+// Twilio's RFC 2822 date format.
 #pragma once
 
 #include <cstdint>
@@ -6,16 +7,19 @@
 
 namespace sb {
 
-// Wall-clock seconds since the Unix epoch; a seam so tests control time.
+// Wall-clock time since the Unix epoch; a seam so tests control time (tests/support's
+// FakeClock). Implementations give milliseconds; seconds are derived so the two never disagree.
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual std::int64_t now_unix() const = 0;
+  virtual std::int64_t now_ms() const = 0;
+  // Whole seconds (rounded down, also before 1970).
+  std::int64_t now_unix() const;
 };
 
 class SystemClock final : public Clock {
  public:
-  std::int64_t now_unix() const override;
+  std::int64_t now_ms() const override;
 };
 
 // "Wed, 25 Nov 2026 17:00:00 +0000" (always GMT, as Twilio writes it).

@@ -161,4 +161,10 @@ std::optional<std::int64_t> parse_time_ms(std::string_view text) {
   return (epoch - offset_s) * 1000 + ms;
 }
 
+json::value parse_json_or_null(std::string_view text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  return ec ? json::value() : v;
+}
+
 }  // namespace sb::events

@@ -48,4 +48,7 @@ std::optional<std::int64_t> parse_time_ms(std::string_view text);
 
 std::string_view body_type(const Body& body);
 
+// Stored JSON text (a history row, an attribute column) as a value; null when it does not parse.
+json::value parse_json_or_null(std::string_view text);
+
 }  // namespace sb::events

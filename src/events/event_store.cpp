@@ -2,6 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/log.hpp"
 
 namespace sb::events {
@@ -158,98 +163,23 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
 
 EventStore::EventStore(std::string path, std::unique_ptr<Db> writer)
     : path_(std::move(path)), writer_db_(std::move(writer)) {
-  writer_ = std::thread([this] { writer_loop(); });
+  // 512 jobs a transaction: a publish burst's history and outbox rows share one fsync.
+  writer_ = std::make_unique<store::SqliteWriter>(
+      writer_db_->handle(), store::SqliteWriter::Options{512, "the events store"});
 }
 
 EventStore::~EventStore() { close(); }
 
 void EventStore::write(Job job, std::function<void(Status)> done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(job), std::move(done)});
-      ++enqueued_;
-      cv_.notify_one();
-      return;
-    }
-  }
-  done(Error{codes::kServiceUnavailable, 503, "events store is closed"});
+  writer_->submit([db = writer_db_.get(), job = std::move(job)] { return job(*db); },
+                  std::move(done));
 }
 
-std::size_t EventStore::queued() const {
-  std::lock_guard lock(mu_);
-  return queue_.size();
-}
+std::size_t EventStore::queued() const { return writer_->queued(); }
 
-void EventStore::flush() {
-  std::unique_lock lock(mu_);
-  const auto target = enqueued_;
-  flushed_cv_.wait(lock, [&] { return completed_ >= target || closed_; });
-}
+void EventStore::flush() { writer_->flush(); }
 
-void EventStore::close() {
-  {
-    std::lock_guard lock(mu_);
-    if (closed_) return;
-    stopping_ = true;
-    cv_.notify_all();
-  }
-  if (writer_.joinable()) writer_.join();
-  writer_db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  std::lock_guard lock(mu_);
-  closed_ = true;
-  flushed_cv_.notify_all();
-}
-
-void EventStore::writer_loop() {
-  constexpr std::size_t kMaxBatch = 512;
-  std::vector<Pending> batch;
-  std::vector<Status> results;
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    results.clear();
-    Status begun = writer_db_->exec("BEGIN IMMEDIATE");
-    for (auto& p : batch) {
-      if (!begun) {
-        results.push_back(begun);
-        continue;
-      }
-      writer_db_->exec("SAVEPOINT j");
-      Status s = Error::internal("events job threw");
-      try {
-        s = p.job(*writer_db_);
-      } catch (const std::exception& e) {
-        s = Error::internal(std::string("events job: ") + e.what());
-      }
-      if (!s) writer_db_->exec("ROLLBACK TO j");
-      writer_db_->exec("RELEASE j");
-      results.push_back(std::move(s));
-    }
-    if (begun) {
-      if (Status c = writer_db_->exec("COMMIT"); !c) {
-        writer_db_->exec("ROLLBACK");
-        for (auto& r : results) r = c;
-      }
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].done) batch[i].done(std::move(results[i]));
-    }
-    {
-      std::lock_guard lock(mu_);
-      completed_ += batch.size();
-    }
-    flushed_cv_.notify_all();
-    batch.clear();
-  }
-}
+void EventStore::close() { writer_->close(); }
 
 std::unique_ptr<Db> EventStore::borrow() {
   {
@@ -272,6 +202,38 @@ void EventStore::give_back(std::unique_ptr<Db> db) {
   if (!db) return;
   std::lock_guard lock(readers_mu_);
   if (readers_.size() < 8) readers_.push_back(std::move(db));
+}
+
+Status step_done(Db& db, Db::Stmt& st, std::string_view what) {
+  if (st.step() != SQLITE_DONE) return db.error(what);
+  return Ok{};
+}
+
+Status run_for_sid(Db& db, std::initializer_list<const char*> statements, const std::string& sid,
+                   std::string_view what) {
+  for (const char* sql : statements) {
+    auto st = db.prepare(sql);
+    if (!st) return st.error();
+    (*st)->bind(1, sid);
+    if (Status s = step_done(db, **st, what); !s) return s;
+  }
+  return Ok{};
+}
+
+boost::asio::awaitable<Status> commit(EventStore& store, EventStore::Job job,
+                                      std::function<void(const Status&)> on_commit) {
+  namespace asio = boost::asio;
+  auto executor = co_await asio::this_coro::executor;
+  auto initiate = [&store, &job, &on_commit, executor](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    store.write(std::move(job), [shared, executor, hook = std::move(on_commit)](Status s) {
+      if (hook) hook(s);
+      asio::post(executor, [shared, s = std::move(s)]() mutable { (*shared)(std::move(s)); });
+    });
+  };
+  Status s = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
+      initiate, asio::use_awaitable);
+  co_return s;
 }
 
 }  // namespace sb::events

@@ -1,22 +1,22 @@
 // The event router's own SQLite file (DATA_DIR/events.db): channels, subscribers, history, the
-// webhook outbox and its attempts, idempotency keys. WAL; one writer thread commits queued jobs
-// in batched transactions (a savepoint each, so one failure spares the rest); readers use their
-// own connections. Its schema is migrated here, apart from the main store's.
+// webhook outbox and its attempts, idempotency keys. WAL; written through a store::SqliteWriter
+// (one thread, batched transactions, a savepoint per job so one failure spares the rest);
+// readers use their own connections. Its schema is migrated here, apart from the main store's.
 #pragma once
 
-#include <condition_variable>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/sqlite_writer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -53,6 +53,7 @@ class Db {
   Status error(std::string_view what) const;
   std::int64_t last_insert_id() const;
   int changes() const;
+  sqlite3* handle() const { return db_; }
 
   // Events inserted per channel since its history was last pruned (writer thread only):
   // pruning walks the channel's index, so it runs once per max_events/64 inserts, not on
@@ -89,26 +90,15 @@ class EventStore {
 
  private:
   EventStore(std::string path, std::unique_ptr<Db> writer);
-  void writer_loop();
   std::unique_ptr<Db> borrow();
   void give_back(std::unique_ptr<Db> db);
-
-  struct Pending {
-    Job job;
-    std::function<void(Status)> done;
-  };
 
   std::string path_;
   std::unique_ptr<Db> writer_db_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Db>> readers_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable flushed_cv_;
-  std::deque<Pending> queue_;
-  std::uint64_t enqueued_ = 0, completed_ = 0;
-  bool stopping_ = false, closed_ = false;
-  std::thread writer_;
+  // After writer_db_: destroyed (joined) before the connection it writes on.
+  std::unique_ptr<store::SqliteWriter> writer_;
 };
 
 template <typename F>
@@ -123,5 +113,18 @@ auto EventStore::read(F&& f) -> decltype(f(std::declval<Db&>())) {
   } giver{this, db};
   return f(*db);
 }
+
+// Steps a statement that returns no rows; a failure is reported as `what` failing.
+Status step_done(Db& db, Db::Stmt& st, std::string_view what);
+// Runs each statement with `sid` bound to ?1, in order; stops at the first failure.
+Status run_for_sid(Db& db, std::initializer_list<const char*> statements, const std::string& sid,
+                   std::string_view what);
+
+// Queues `job` and resumes the awaiting coroutine on its own executor once the job is committed
+// (or failed), so no event loop blocks on disk. `on_commit`, when set, runs first on the writer
+// thread, in commit order, with the job's outcome. `job` is a named local of the caller (moved
+// from): GCC 12 mishandles temporaries inside co_await expressions.
+boost::asio::awaitable<Status> commit(EventStore& store, EventStore::Job job,
+                                      std::function<void(const Status&)> on_commit = {});
 
 }  // namespace sb::events

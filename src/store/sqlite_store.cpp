@@ -618,23 +618,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
 
 SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
     : path_(std::move(path)), options_(options), writer_conn_(std::move(writer)) {
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::make_unique<SqliteWriter>(writer_conn_->handle(),
+                                           SqliteWriter::Options{options_.max_batch, "the store"});
 }
 
 SqliteStore::~SqliteStore() { close(); }
 
-void SqliteStore::close() {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (closed_) return;
-    closed_ = true;
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  // Fold the WAL back into the main file so the file alone is the whole store.
-  writer_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-}
+void SqliteStore::close() { writer_->close(); }
 
 Result<SqliteStore::ReaderLease> SqliteStore::borrow_reader() {
   {
@@ -656,67 +646,14 @@ void SqliteStore::give_back(std::unique_ptr<Connection> conn) {
 }
 
 void SqliteStore::write(Mutation mutation, std::function<void(Status)> done) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(mutation), std::move(done)});
-      ++enqueued_;
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(Error{codes::kServiceUnavailable, 503, "the store is shutting down"});
+  writer_->submit(
+      [conn = writer_conn_.get(), mutation = std::move(mutation)] {
+        return std::visit(MutationApplier{*conn}, mutation);
+      },
+      std::move(done));
 }
 
-void SqliteStore::flush() {
-  std::unique_lock lock(queue_mu_);
-  const std::uint64_t target = enqueued_;
-  flushed_cv_.wait(lock, [&] { return completed_ >= target; });
-}
-
-void SqliteStore::writer_loop() {
-  std::vector<PendingWrite> batch;
-  std::vector<Status> results;
-  for (;;) {
-    {
-      std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping with nothing left
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-
-    // One transaction per batch; a savepoint per write so one failure spares the others.
-    results.clear();
-    Status begun = writer_conn_->exec("BEGIN IMMEDIATE");
-    for (auto& pending : batch) {
-      if (!begun) {
-        results.push_back(begun);
-        continue;
-      }
-      writer_conn_->exec("SAVEPOINT w");
-      Status s = std::visit(MutationApplier{*writer_conn_}, pending.mutation);
-      if (!s) writer_conn_->exec("ROLLBACK TO w");
-      writer_conn_->exec("RELEASE w");
-      results.push_back(std::move(s));
-    }
-    if (begun) {
-      if (Status committed = writer_conn_->exec("COMMIT"); !committed) {
-        writer_conn_->exec("ROLLBACK");
-        for (auto& r : results) r = committed;
-      }
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
-    {
-      std::lock_guard lock(queue_mu_);
-      completed_ += batch.size();
-    }
-    flushed_cv_.notify_all();
-    batch.clear();
-  }
-}
+void SqliteStore::flush() { writer_->flush(); }
 
 Result<std::optional<Account>> SqliteStore::find_account(std::string_view sid) {
   auto conn = borrow_reader();

@@ -1,16 +1,15 @@
-// The embedded store: one SQLite file in WAL mode, one writer thread that commits queued writes
-// in batches, and a pool of reader connections so reads never wait on the writer.
+// The embedded store: one SQLite file in WAL mode, written through a SqliteWriter (one thread
+// committing queued writes in batches), and a pool of reader connections so reads never wait
+// on the writer.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "store/sqlite_writer.hpp"
 #include "store/store.hpp"
 
 namespace sb::store {
@@ -73,15 +72,9 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
 
-  struct PendingWrite {
-    Mutation mutation;
-    std::function<void(Status)> done;
-  };
-
   class ReaderLease;
   Result<ReaderLease> borrow_reader();
   void give_back(std::unique_ptr<Connection> conn);
-  void writer_loop();
 
   std::string path_;
   Options options_;
@@ -90,15 +83,8 @@ class SqliteStore final : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::condition_variable flushed_cv_;
-  std::deque<PendingWrite> queue_;
-  std::uint64_t enqueued_ = 0;
-  std::uint64_t completed_ = 0;
-  bool stopping_ = false;
-  bool closed_ = false;
-  std::thread writer_;
+  // After writer_conn_: destroyed (joined) before the connection it writes on.
+  std::unique_ptr<SqliteWriter> writer_;
 };
 
 }  // namespace sb::store

@@ -1,5 +1,8 @@
-// A clock the test sets by hand.
+// The clock every test sets by hand: a sb::Clock whose time moves only when the test says so.
+// Atomic, because the code under test may read it from its own threads.
 #pragma once
+
+#include <atomic>
 
 #include "core/time.hpp"
 
@@ -7,13 +10,14 @@ namespace sb::testing {
 
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(std::int64_t now = 1'796'144'400)
-      : now_(now) {}  // Tue, 01 Dec 2026 17:00:00 +0000
-  std::int64_t now_unix() const override { return now_; }
-  void advance(std::int64_t seconds) { now_ += seconds; }
+  // Tue, 01 Dec 2026 17:00:00 +0000 unless told otherwise.
+  explicit FakeClock(std::int64_t now_unix = 1'796'144'400) : now_ms_(now_unix * 1000) {}
+  std::int64_t now_ms() const override { return now_ms_.load(); }
+  void advance(std::int64_t seconds) { now_ms_ += seconds * 1000; }
+  void advance_ms(std::int64_t ms) { now_ms_ += ms; }
 
  private:
-  std::int64_t now_;
+  std::atomic<std::int64_t> now_ms_;
 };
 
 }  // namespace sb::testing

@@ -274,7 +274,7 @@ class KeysEventsTest : public KeysTest {
   static constexpr const char* kEvents = "/v1/Channels/orders/Events";
   static constexpr const char* kEvent = R"({"type":"order.paid","data":{"n":1}})";
 
-  events::SystemMsClock ms_clock_;
+  SystemClock ms_clock_;
   std::unique_ptr<events::EventService> service_;
   std::unique_ptr<EventsApi> events_api_;
 };

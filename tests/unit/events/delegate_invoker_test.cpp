@@ -6,7 +6,7 @@
 #include <boost/asio/use_future.hpp>
 #include <thread>
 
-#include "events/service.hpp"
+#include "events/http_delegate.hpp"
 #include "support/app_server.hpp"
 
 namespace sb::events {

@@ -8,16 +8,12 @@
 #include <condition_variable>
 #include <deque>
 
+#include "support/fake_clock.hpp"
+#include "support/run_on.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sb::events {
 namespace {
-
-class FakeClock final : public MsClock {
- public:
-  std::int64_t now_ms() const override { return now.load(); }
-  std::atomic<std::int64_t> now{1'796'144'400'000};
-};
 
 // Answers webhook requests from a script (status and headers), recording each request.
 class FakeHttp final : public http::HttpClient {
@@ -29,13 +25,14 @@ class FakeHttp final : public http::HttpClient {
   asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
     Answer a;
     {
-      std::lock_guard lock(mu);
+      std::unique_lock lock(mu);
       requests.push_back(request);
       if (!script.empty()) {
         a = script.front();
         script.pop_front();
       }
       cv.notify_all();
+      cv.wait(lock, [&] { return !hold; });  // blocks the events thread, as a slow endpoint would
     }
     if (a.status == 0) co_return Error{http::fetch_codes::kConnectionFailure, 502, "refused"};
     http::ClientResponse r;
@@ -54,8 +51,14 @@ class FakeHttp final : public http::HttpClient {
     }
     return "";
   }
+  void release() {
+    std::lock_guard lock(mu);
+    hold = false;
+    cv.notify_all();
+  }
   std::mutex mu;
   std::condition_variable cv;
+  bool hold = false;  // requests wait in fetch() until release()
   std::deque<Answer> script;
   std::vector<http::ClientRequest> requests;
 };
@@ -80,7 +83,7 @@ void settle(EventService& svc) {
 
 struct Fixture : ::testing::Test {
   sb::testing::TempDir dir;
-  FakeClock clock;
+  sb::testing::FakeClock clock;
   FakeHttp* http = nullptr;
   std::unique_ptr<EventService> svc;
 
@@ -154,11 +157,11 @@ TEST_F(Fixture, FailedDeliveryIsRetriedOnScheduleWithTheSameId) {
   EXPECT_EQ(row.at("attempt_count"), 1);
   EXPECT_EQ(row.at("next_attempt").as_string(), rfc3339_ms(clock.now_ms() + 5'000));
   // Not due yet: a kick sends nothing.
-  clock.now += 4'999;
+  clock.advance_ms(4'999);
   svc->kick();
   settle(*svc);
   EXPECT_EQ(http->requests.size(), 1u);
-  clock.now += 1;
+  clock.advance_ms(1);
   svc->kick();
   ASSERT_TRUE(http->wait_for(2));
   EXPECT_EQ(http->header(1, "webhook-id"), http->header(0, "webhook-id"));
@@ -219,13 +222,38 @@ TEST_F(Fixture, ExhaustedRetriesDisableAnEndpointThatNeverSucceeded) {
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
   ASSERT_TRUE(http->wait_for(1));
   settle(*svc);
-  clock.now += 10;
+  clock.advance_ms(10);
   svc->kick();
   ASSERT_TRUE(http->wait_for(2));
   settle(*svc);
   EXPECT_EQ(svc->find_subscriber("AC1", sub->sid)->status, "disabled");
   auto d = svc->deliveries(*sub, 10);
   EXPECT_EQ((*d)[0].at("status"), "failed");
+}
+
+TEST_F(Fixture, ADeliveryDoesNotUndoAnUpdateMadeWhileItWasInFlight) {
+  open();
+  auto ch = channel("c");
+  auto sub = webhook(ch, generate_secret());
+  http->hold = true;
+  struct Release {  // however the test ends, the events thread gets out of fetch()
+    FakeHttp* http;
+    ~Release() { http->release(); }
+  } release{http};
+  ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
+  ASSERT_TRUE(http->wait_for(1));  // the events thread is inside the request now
+  // The update runs on an executor of its own: the events thread is busy delivering.
+  asio::io_context other;
+  EventService::SubscriberUpdate u;
+  u.url = "http://127.0.0.1:9/moved";
+  auto updated = sb::testing::run_on(other, svc->update_subscriber(sub, u));
+  ASSERT_TRUE(updated.ok());
+  http->release();
+  settle(*svc);
+  auto now = svc->find_subscriber("AC1", sub->sid);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->url, "http://127.0.0.1:9/moved");  // the delivery's success kept the update
+  EXPECT_GT(now->last_success_ms, 0);
 }
 
 TEST_F(Fixture, PendingDeliveriesSurviveARestart) {
@@ -243,7 +271,7 @@ TEST_F(Fixture, PendingDeliveriesSurviveARestart) {
   open(o);
   EXPECT_EQ(svc->pending_webhooks(), 1u);
   EXPECT_TRUE(svc->find_channel("AC1", "c"));
-  clock.now += 3'600'000;
+  clock.advance_ms(3'600'000);
   svc->kick();
   ASSERT_TRUE(http->wait_for(1));
 }
@@ -320,7 +348,7 @@ TEST_F(Fixture, TokensVerifyAndRefuseTamperingAndExpiry) {
   std::string bad = token;
   bad[bad.size() / 2] = bad[bad.size() / 2] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(svc->verify_token(bad));
-  clock.now += 61'000;
+  clock.advance_ms(61'000);
   EXPECT_FALSE(svc->verify_token(token));
 }
 
