@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "core/sid.hpp"
+#include "core/text.hpp"
 #include "events/json_path.hpp"
 
 namespace sb::events {
@@ -596,8 +597,7 @@ std::vector<std::int64_t> parse_schedule(std::string_view text) {
     const auto comma = text.find(',');
     std::string_view item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    item = trim(item);
     std::int64_t n = 0;
     auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
     if (ec != std::errc() || n < 0) return {};

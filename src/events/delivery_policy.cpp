@@ -7,6 +7,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "core/text.hpp"
 #include "http/base64.hpp"
 
 namespace sb::events {
@@ -57,8 +58,7 @@ const std::vector<std::int64_t>& default_retry_schedule() {
 }
 
 std::optional<std::int64_t> retry_after_ms(std::string_view value, std::int64_t now_ms) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  value = trim(value);
   if (value.empty()) return std::nullopt;
   std::int64_t secs = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);

@@ -7,6 +7,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <optional>
 
 #include "core/sid.hpp"
 
@@ -181,8 +182,17 @@ asio::awaitable<void> WebhookDispatcher::deliver(OutboxItem item) {
   settings.retry_count = 0;
   req.settings = settings;
   req.max_body_bytes = 64 * 1024;
-  auto res = co_await client_->fetch(std::move(req));
+  // The client is destroyed only when the router stops: its fetches then end with
+  // operation_aborted, and the row stays pending, retried after restart.
+  std::optional<Result<http::ClientResponse>> fetched;
+  try {
+    fetched.emplace(co_await client_->fetch(std::move(req)));
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != asio::error::operation_aborted) throw;
+    co_return;
+  }
   if (stopping_) co_return;  // the row stays pending; retried after restart
+  const Result<http::ClientResponse>& res = *fetched;
   const std::int64_t now = clock_.now_ms();
   const int status = res ? res->status : 0;
   const std::string error =
