@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/app_server.hpp"
+#include "support/fake_call_control.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/application_source.hpp"
 
@@ -27,47 +28,6 @@ std::int64_t now_ns() {
       .count();
 }
 
-// Timestamps its first action; the document is one Say and a Hangup.
-class TimingCall final : public twiml::CallControl {
- public:
-  std::int64_t first_action_ns = 0;
-  bool answered() const override { return answered_; }
-  bool hung_up() const override { return hung_up_; }
-  asio::awaitable<void> answer() override {
-    if (first_action_ns == 0) first_action_ns = now_ns();
-    answered_ = true;
-    co_return;
-  }
-  asio::awaitable<twiml::PromptEnd> say(const twiml::Say&, bool) override {
-    co_return twiml::PromptEnd::kCompleted;
-  }
-  asio::awaitable<twiml::PromptEnd> play(const twiml::Play&, bool) override {
-    co_return twiml::PromptEnd::kCompleted;
-  }
-  asio::awaitable<twiml::PromptEnd> pause(int, bool) override {
-    co_return twiml::PromptEnd::kCompleted;
-  }
-  asio::awaitable<twiml::CollectedDigits> collect_digits(const twiml::DigitCollection&) override {
-    co_return twiml::CollectedDigits{};
-  }
-  asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record&, std::string) override {
-    co_return twiml::RecordingOutcome{};
-  }
-  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&) override {
-    co_return twiml::DialOutcome{};
-  }
-  asio::awaitable<void> hangup() override {
-    hung_up_ = true;
-    co_return;
-  }
-  asio::awaitable<void> reject(const std::string&) override { co_return; }
-  asio::awaitable<bool> other(const twiml::Verb&) override { co_return true; }
-
- private:
-  bool answered_ = false;
-  bool hung_up_ = false;
-};
-
 class NullSink final : public voice::NotificationSink {
  public:
   void record(store::Notification) override {}
@@ -83,14 +43,19 @@ asio::awaitable<void> one_call(voice::WebhookServices services, std::string url,
   voice::VoiceApplication app;
   app.url = url;
   voice::ApplicationSource source(services, call, app, "0123456789abcdef0123456789abcdef");
-  TimingCall timing;
+  // The document is one Say and a Hangup; the first action (answer) is stamped.
+  sb::testing::FakeCallControl timing;
+  std::int64_t first_action_ns = 0;
+  timing.on_action = [&first_action_ns](std::string_view) {
+    if (first_action_ns == 0) first_action_ns = now_ns();
+  };
   twiml::Interpreter interpreter(timing, source);
   twiml::FetchRequest first;
   first.url = url;
   co_await interpreter.run(first);
   const std::int64_t last_byte = g_last_byte_ns.load();
-  if (timing.first_action_ns > last_byte && last_byte > 0) {
-    dispatch_us->push_back(static_cast<double>(timing.first_action_ns - last_byte) / 1000.0);
+  if (first_action_ns > last_byte && last_byte > 0) {
+    dispatch_us->push_back(static_cast<double>(first_action_ns - last_byte) / 1000.0);
   }
 }
 

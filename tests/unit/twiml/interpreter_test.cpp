@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "unit/mocks/fake_call.hpp"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "support/fake_call_control.hpp"
+#include "support/fake_document_source.hpp"
 
 namespace sb::twiml {
 namespace {
@@ -41,8 +45,8 @@ class InterpreterTest : public ::testing::Test {
     return result;
   }
 
-  testing::FakeCall call_;
-  testing::FakeSource source_;
+  testing::FakeCallControl call_;
+  testing::FakeDocumentSource source_;
 };
 
 TEST_F(InterpreterTest, SaysThenHangsUp) {

@@ -11,9 +11,9 @@
 #include "http/form.hpp"
 #include "http/signature.hpp"
 #include "support/app_server.hpp"
+#include "support/fake_call_control.hpp"
 #include "support/fake_clock.hpp"
 #include "twiml/interpreter.hpp"
-#include "unit/mocks/fake_call.hpp"
 #include "voice/status_callbacks.hpp"
 #include "voice/webhook.hpp"
 
@@ -102,7 +102,7 @@ class ApplicationSourceTest : public ::testing::Test {
   sb::testing::FakeClock clock_;
   std::optional<WebhookServices> services_;
   CallInfo call_ = ringing_call();
-  sb::testing::FakeCall fake_;
+  sb::testing::FakeCallControl fake_;
   std::size_t requests_made_ = 0;
 };
 

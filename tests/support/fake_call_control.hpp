@@ -1,18 +1,20 @@
-// A scripted CallControl and DocumentSource for interpreter tests: every action is logged as a
-// line ("say:Hello", "collect", "fetch:POST /next"), digits and hang-ups come from a script.
+// FakeCallControl: the twiml::CallControl the interpreter runs on in tests: every action is logged
+// as a line ("answer", "say:Hello", "collect:timeout=5,finish=#"), digits, barge-in and hang-ups
+// come from a script.
 #pragma once
 
-#include <boost/asio.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <deque>
-#include <map>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "twiml/call_control.hpp"
 
 namespace sb::testing {
 
-class FakeCall final : public twiml::CallControl {
+class FakeCallControl final : public twiml::CallControl {
  public:
   std::vector<std::string> log;
   // Each collect_digits takes the next entry: "12#" = digits 12 ended by '#', "" = timeout.
@@ -22,6 +24,8 @@ class FakeCall final : public twiml::CallControl {
   // The call hangs up when this many actions have been logged.
   int hang_up_after_actions = -1;
   bool other_continues = true;
+  // Runs as each action happens, before it is logged (a benchmark stamps the first one).
+  std::function<void(std::string_view)> on_action;
 
   // The caller goes away now (the session would also cancel the interpreter).
   void hang_up_now() { hung_up_ = true; }
@@ -104,6 +108,7 @@ class FakeCall final : public twiml::CallControl {
 
  private:
   void note(std::string line) {
+    if (on_action) on_action(line);
     log.push_back(std::move(line));
     if (hang_up_after_actions >= 0 && static_cast<int>(log.size()) >= hang_up_after_actions) {
       hung_up_ = true;
@@ -119,33 +124,6 @@ class FakeCall final : public twiml::CallControl {
   bool answered_ = false;
   bool hung_up_ = false;
   int prompts_ = 0;
-};
-
-// Serves documents by URL; an unknown URL fails with 11200 (as after a failed fallback).
-class FakeSource final : public twiml::DocumentSource {
- public:
-  std::map<std::string, twiml::Document> documents;
-  std::vector<twiml::FetchRequest> requests;
-  std::vector<std::string>* log = nullptr;  // shared with the call, to see the order
-
-  boost::asio::awaitable<twiml::FetchResult> fetch(twiml::FetchRequest request) override {
-    // A relative or empty URL resolves against the asking document, as a browser would.
-    std::string url = request.url.empty() ? request.base : request.url;
-    if (!url.empty() && url.front() == '/') url = "http://app.test" + url;
-    if (log) log->push_back("fetch:" + request.method + " " + url);
-    requests.push_back(request);
-    twiml::FetchResult r;
-    r.url = url;
-    auto it = documents.find(url);
-    if (it == documents.end()) {
-      r.error_code = 11200;
-      r.error_message = "no document at " + url;
-      co_return r;
-    }
-    r.ok = true;
-    r.document = it->second;
-    co_return r;
-  }
 };
 
 }  // namespace sb::testing
