@@ -12,6 +12,7 @@
 
 #include "support/app_server.hpp"
 #include "support/fake_call_control.hpp"
+#include "support/fake_notification_sink.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/application_source.hpp"
 
@@ -27,11 +28,6 @@ std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now().time_since_epoch())
       .count();
 }
-
-class NullSink final : public voice::NotificationSink {
- public:
-  void record(store::Notification) override {}
-};
 
 asio::awaitable<void> one_call(voice::WebhookServices services, std::string url,
                                std::vector<double>* dispatch_us) {
@@ -86,7 +82,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   http::CurlClient client(io.get_executor());
-  NullSink sink;
+  sb::testing::FakeNotificationSink sink;
   voice::DocumentCache cache;
   SystemClock clock;
   voice::WebhookServices services{client, sink, cache, clock};

@@ -1,6 +1,7 @@
 // SessionWorld: what a CallSession runs against in a test, real wherever it can be: an
 // application server on loopback, the libcurl client, SQLite in a temp dir, a fake clock, and
-// a routed number (account, number, application with a status callback).
+// a routed number (account, number, application with a status callback). Notifications are
+// kept by a fake sink.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,18 +15,12 @@
 #include "store/sqlite_store.hpp"
 #include "support/app_server.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_notification_sink.hpp"
 #include "support/temp_dir.hpp"
 #include "voice/call_session.hpp"
 #include "voice/document_cache.hpp"
-#include "voice/notifications.hpp"
 
 namespace sb::testing {
-
-// Notifications (Twilio's warnings log) that go nowhere.
-class NullNotifications final : public voice::NotificationSink {
- public:
-  void record(store::Notification) override {}
-};
 
 class SessionWorld {
  public:
@@ -66,7 +61,7 @@ class SessionWorld {
   TempDir dir;
   AppServer server;
   http::CurlClient client;
-  NullNotifications notifications;
+  FakeNotificationSink notifications;
   voice::DocumentCache cache;
   FakeClock clock;
   std::unique_ptr<store::SqliteStore> store;

@@ -13,6 +13,7 @@
 #include "support/app_server.hpp"
 #include "support/fake_call_control.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_notification_sink.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/status_callbacks.hpp"
 #include "voice/webhook.hpp"
@@ -26,12 +27,6 @@ using testing::RecordedRequest;
 using testing::Reply;
 
 constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
-
-class RecordingSink final : public NotificationSink {
- public:
-  void record(store::Notification n) override { notes.push_back(std::move(n)); }
-  std::vector<store::Notification> notes;
-};
 
 Reply twiml(std::string body) { return Reply{200, "text/xml", std::move(body), {}, 0, false}; }
 
@@ -97,7 +92,7 @@ class ApplicationSourceTest : public ::testing::Test {
   AppServer server_;
   asio::io_context io_;
   http::CurlClient client_{io_.get_executor()};
-  RecordingSink sink_;
+  sb::testing::FakeNotificationSink sink_;
   DocumentCache cache_;
   sb::testing::FakeClock clock_;
   std::optional<WebhookServices> services_;
@@ -126,7 +121,7 @@ TEST_F(ApplicationSourceTest, PostsSignedCallStateAndRunsTheDocument) {
   EXPECT_EQ(p["Direction"], "inbound");
   EXPECT_EQ(p["ApiVersion"], "2010-04-01");
   EXPECT_TRUE(signed_correctly(reqs[0], server_.url("/voice")));
-  EXPECT_TRUE(sink_.notes.empty());
+  EXPECT_TRUE(sink_.notes().empty());
 }
 
 TEST_F(ApplicationSourceTest, GetPutsTheStateInTheQueryAndSignsTheWholeUrl) {
@@ -179,11 +174,11 @@ TEST_P(FallbackTest, EachFaultReachesTheFallbackWithItsErrorCode) {
   EXPECT_EQ(p["CallSid"], call_.call_sid);
   EXPECT_TRUE(signed_correctly(fb[0], server_.url("/fallback")));
   EXPECT_THAT(fake_.log, ::testing::ElementsAre("answer", "say:Fallback", "hangup"));
-  ASSERT_FALSE(sink_.notes.empty());
-  EXPECT_EQ(sink_.notes[0].error_code, f.code);
-  EXPECT_EQ(sink_.notes[0].log, 0);
-  EXPECT_EQ(sink_.notes[0].call_sid, call_.call_sid);
-  EXPECT_EQ(sink_.notes[0].request_url, a.url);
+  ASSERT_FALSE(sink_.notes().empty());
+  EXPECT_EQ(sink_.notes()[0].error_code, f.code);
+  EXPECT_EQ(sink_.notes()[0].log, 0);
+  EXPECT_EQ(sink_.notes()[0].call_sid, call_.call_sid);
+  EXPECT_EQ(sink_.notes()[0].request_url, a.url);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -235,9 +230,9 @@ TEST_F(ApplicationSourceTest, AFailingFallbackEndsInTheErrorMessageAndHangUp) {
   EXPECT_THAT(fake_.log,
               ::testing::ElementsAre("answer", std::string("say:") + twiml::kApplicationErrorText,
                                      "hangup"));
-  ASSERT_EQ(sink_.notes.size(), 2u);
-  EXPECT_EQ(sink_.notes[0].error_code, 11217);
-  EXPECT_EQ(sink_.notes[1].error_code, 12100);
+  ASSERT_EQ(sink_.notes().size(), 2u);
+  EXPECT_EQ(sink_.notes()[0].error_code, 11217);
+  EXPECT_EQ(sink_.notes()[1].error_code, 12100);
 }
 
 TEST_F(ApplicationSourceTest, NoFallbackMeansTheErrorMessage) {
@@ -323,9 +318,9 @@ TEST_F(ApplicationSourceTest, SchemaWarningsAreNotedAndTheCallGoesOn) {
   server_.reply("/voice", twiml("<Response><Say colour=\"red\">Hi</Say></Response>"));
   auto r = run(app("/voice"));
   EXPECT_EQ(r.end, twiml::CallEnd::kCompleted);
-  ASSERT_EQ(sink_.notes.size(), 1u);
-  EXPECT_EQ(sink_.notes[0].error_code, 12200);
-  EXPECT_EQ(sink_.notes[0].log, 1);
+  ASSERT_EQ(sink_.notes().size(), 1u);
+  EXPECT_EQ(sink_.notes()[0].error_code, 12200);
+  EXPECT_EQ(sink_.notes()[0].log, 1);
 }
 
 TEST_F(ApplicationSourceTest, RedirectsAreFollowed) {
@@ -390,9 +385,9 @@ TEST_F(ApplicationSourceTest, StatusCallbacksSendOnlySelectedEventsAndNoteFailur
   auto reqs = server_.requests_to("/status");
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(form_of(reqs[0])["SequenceNumber"], "0");
-  ASSERT_EQ(sink_.notes.size(), 1u);
-  EXPECT_EQ(sink_.notes[0].error_code, 15003);
-  EXPECT_EQ(sink_.notes[0].log, 1);
+  ASSERT_EQ(sink_.notes().size(), 1u);
+  EXPECT_EQ(sink_.notes()[0].error_code, 15003);
+  EXPECT_EQ(sink_.notes()[0].log, 1);
 }
 
 TEST_F(ApplicationSourceTest, AHangUpCancelsThePendingWebhookAndEndsTheCall) {
@@ -421,8 +416,8 @@ TEST_F(ApplicationSourceTest, AHangUpCancelsThePendingWebhookAndEndsTheCall) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->end, twiml::CallEnd::kHungUp);
   EXPECT_EQ(client_.pending(), 0u);
-  EXPECT_TRUE(fake_.log.empty());    // nothing was played to a caller who is gone
-  EXPECT_TRUE(sink_.notes.empty());  // a hang-up is not an application error
+  EXPECT_TRUE(fake_.log.empty());      // nothing was played to a caller who is gone
+  EXPECT_TRUE(sink_.notes().empty());  // a hang-up is not an application error
 }
 
 // An HttpClient whose answers the test scripts; `answer` runs while the request is in flight.
@@ -500,7 +495,7 @@ class CachedFetchTest : public ::testing::Test {
 
   asio::io_context io_;
   ScriptedClient client_;
-  RecordingSink sink_;
+  sb::testing::FakeNotificationSink sink_;
   DocumentCache cache_{1};  // one entry: any other document evicts it
   sb::testing::FakeClock clock_;
   CallInfo call_ = ringing_call();

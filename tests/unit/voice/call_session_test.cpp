@@ -9,6 +9,7 @@
 
 #include "core/sid.hpp"
 #include "http/form.hpp"
+#include "support/fake_call_event_sink.hpp"
 #include "support/fake_call_leg.hpp"
 #include "support/session_world.hpp"
 
@@ -19,16 +20,6 @@ namespace asio = boost::asio;
 using testing::Reply;
 
 using FakeLeg = sb::testing::FakeCallLeg;
-
-class RecordingEvents final : public CallEventSink {
- public:
-  std::vector<std::string> seen;  // "channel type status"
-  void publish(std::string, std::string channel, std::string type,
-               boost::json::value data) override {
-    seen.push_back(channel + " " + type + " " +
-                   std::string(data.as_object().at("status").as_string()));
-  }
-};
 
 class CallSessionTest : public ::testing::Test {
  protected:
@@ -97,16 +88,16 @@ TEST_F(CallSessionTest, StatusChangesArePublishedAsCallEvents) {
       "/voice",
       Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
   FakeLeg leg;
-  RecordingEvents events;
+  sb::testing::FakeCallEventSink events;
   auto svc = services();
   svc.events = &events;
   CallSession session(io_.get_executor(), svc, leg, route_, call_);
   asio::co_spawn(io_, session.run(), asio::detached);
   io_.run();
-  EXPECT_THAT(events.seen, ::testing::ElementsAre("calls.initiated call.initiated ringing",
-                                                  "calls.ringing call.ringing ringing",
-                                                  "calls.answered call.answered in-progress",
-                                                  "calls.completed call.completed completed"));
+  EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated ringing",
+                                                    "calls.ringing call.ringing ringing",
+                                                    "calls.answered call.answered in-progress",
+                                                    "calls.completed call.completed completed"));
 }
 
 TEST_F(CallSessionTest, RejectBusyAnswers486AndEndsBusy) {
@@ -144,7 +135,7 @@ TEST_F(CallSessionTest, AnAnswerTheUaRefusesEndsCanceledWithoutAnswered) {
   server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
   FakeLeg leg;
   leg.refuse_answer = true;
-  RecordingEvents events;
+  sb::testing::FakeCallEventSink events;
   auto svc = services();
   svc.events = &events;
   auto out = run_call(leg, svc);
@@ -154,9 +145,9 @@ TEST_F(CallSessionTest, AnAnswerTheUaRefusesEndsCanceledWithoutAnswered) {
   EXPECT_EQ(stored().status, "canceled");
   EXPECT_EQ(stored().start_time, 0);
   EXPECT_THAT(callback_statuses(), ::testing::ElementsAre("ringing", "ringing", "canceled"));
-  EXPECT_THAT(events.seen, ::testing::ElementsAre("calls.initiated call.initiated ringing",
-                                                  "calls.ringing call.ringing ringing",
-                                                  "calls.completed call.completed canceled"));
+  EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated ringing",
+                                                    "calls.ringing call.ringing ringing",
+                                                    "calls.completed call.completed canceled"));
 }
 
 TEST_F(CallSessionTest, StatusCanceledEndsAnUnansweredCallWith487) {

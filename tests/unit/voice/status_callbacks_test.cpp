@@ -18,6 +18,7 @@
 #include "http/form.hpp"
 #include "http/signature.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_notification_sink.hpp"
 
 namespace sb::voice {
 namespace {
@@ -61,12 +62,6 @@ class FakeClient final : public http::HttpClient {
 
  private:
   asio::steady_timer gate_;
-};
-
-class RecordingSink final : public NotificationSink {
- public:
-  void record(store::Notification n) override { notes.push_back(std::move(n)); }
-  std::vector<store::Notification> notes;
 };
 
 // The request's parameters: the form body of a POST, the query of a GET.
@@ -138,7 +133,7 @@ class StatusCallbacksTest : public ::testing::Test {
 
   asio::io_context io_;
   FakeClient client_{io_.get_executor()};
-  RecordingSink sink_;
+  sb::testing::FakeNotificationSink sink_;
   DocumentCache cache_;
   sb::testing::FakeClock clock_;
   WebhookServices services_{client_, sink_, cache_, clock_};
@@ -299,8 +294,8 @@ TEST_F(StatusCallbacksTest, FailuresAreNotedAsWarningsAndTheNextCallbacksStillGo
   whole_call(*cb);
   io_.run();
   EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
-  ASSERT_EQ(sink_.notes.size(), 2u);
-  for (const auto& n : sink_.notes) {
+  ASSERT_EQ(sink_.notes().size(), 2u);
+  for (const auto& n : sink_.notes()) {
     EXPECT_EQ(n.error_code, StatusCallbacks::kStatusCallbackWarning);
     EXPECT_EQ(n.log, 1);  // a warning: the call is not affected
     EXPECT_EQ(n.call_sid, call_.call_sid);
@@ -308,9 +303,9 @@ TEST_F(StatusCallbacksTest, FailuresAreNotedAsWarningsAndTheNextCallbacksStillGo
     EXPECT_EQ(n.request_url, kUrl);
     EXPECT_EQ(n.request_method, "POST");
   }
-  EXPECT_THAT(sink_.notes[0].message_text, ::testing::HasSubstr("HTTP 500"));
-  EXPECT_EQ(sink_.notes[0].response_body, "boom");
-  EXPECT_THAT(sink_.notes[1].message_text, ::testing::HasSubstr("connection refused"));
+  EXPECT_THAT(sink_.notes()[0].message_text, ::testing::HasSubstr("HTTP 500"));
+  EXPECT_EQ(sink_.notes()[0].response_body, "boom");
+  EXPECT_THAT(sink_.notes()[1].message_text, ::testing::HasSubstr("connection refused"));
 }
 
 TEST_F(StatusCallbacksTest, QueuedCallbacksOutliveTheirOwner) {
