@@ -1,57 +1,20 @@
-// What the events parts' tests share: events.db in a temp dir, the registry over it, an
-// events executor on its own thread, and a scripted HTTP client.
+// What the events parts' tests share: events.db in a temp dir, the registry over it, and an
+// events executor on its own thread.
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "events/delivery_policy.hpp"
 #include "events/registry.hpp"
-#include "http/client.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sb::events::testing {
-
-// Answers requests from a script (status; 0 is a connection failure), recording each.
-class ScriptedHttp final : public http::HttpClient {
- public:
-  asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
-    int status = 200;
-    {
-      std::lock_guard lock(mu);
-      requests.push_back(request);
-      if (!script.empty()) {
-        status = script.front();
-        script.pop_front();
-      }
-      cv.notify_all();
-    }
-    if (status == 0) co_return Error{http::fetch_codes::kConnectionFailure, 502, "refused"};
-    http::ClientResponse r;
-    r.status = status;
-    co_return r;
-  }
-  bool wait_for(std::size_t n) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return requests.size() >= n; });
-  }
-  std::size_t count() {
-    std::lock_guard lock(mu);
-    return requests.size();
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<int> script;
-  std::vector<http::ClientRequest> requests;
-};
 
 struct PartsFixture : ::testing::Test {
   PartsFixture() {

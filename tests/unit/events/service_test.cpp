@@ -5,63 +5,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
-#include <condition_variable>
-#include <deque>
 
 #include "support/fake_clock.hpp"
+#include "support/fake_http_client.hpp"
 #include "support/run_on.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sb::events {
 namespace {
-
-// Answers webhook requests from a script (status and headers), recording each request.
-class FakeHttp final : public http::HttpClient {
- public:
-  struct Answer {
-    int status = 200;
-    http::HeaderList headers;
-  };
-  asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
-    Answer a;
-    {
-      std::unique_lock lock(mu);
-      requests.push_back(request);
-      if (!script.empty()) {
-        a = script.front();
-        script.pop_front();
-      }
-      cv.notify_all();
-      cv.wait(lock, [&] { return !hold; });  // blocks the events thread, as a slow endpoint would
-    }
-    if (a.status == 0) co_return Error{http::fetch_codes::kConnectionFailure, 502, "refused"};
-    http::ClientResponse r;
-    r.status = a.status;
-    r.headers = a.headers;
-    co_return r;
-  }
-  bool wait_for(std::size_t n) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return requests.size() >= n; });
-  }
-  std::string header(std::size_t i, std::string_view name) {
-    std::lock_guard lock(mu);
-    for (auto& [k, v] : requests.at(i).headers) {
-      if (k == name) return v;
-    }
-    return "";
-  }
-  void release() {
-    std::lock_guard lock(mu);
-    hold = false;
-    cv.notify_all();
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  bool hold = false;  // requests wait in fetch() until release()
-  std::deque<Answer> script;
-  std::vector<http::ClientRequest> requests;
-};
 
 // co_spawn into a future needs a default-constructible result: carry it in an optional.
 template <typename T>
@@ -84,14 +35,14 @@ void settle(EventService& svc) {
 struct Fixture : ::testing::Test {
   sb::testing::TempDir dir;
   sb::testing::FakeClock clock;
-  FakeHttp* http = nullptr;
+  sb::testing::FakeHttpClient* http = nullptr;
   std::unique_ptr<EventService> svc;
 
   void open(ServiceOptions options = {}) {
     auto s = EventService::open(dir.file("events.db"), std::move(options), clock);
     ASSERT_TRUE(s.ok()) << s.error().message;
     svc = std::move(*s);
-    auto fake = std::make_unique<FakeHttp>();
+    auto fake = std::make_unique<sb::testing::FakeHttpClient>();
     http = fake.get();
     svc->use_http_client(std::move(fake));
     svc->start();
@@ -132,8 +83,8 @@ TEST_F(Fixture, PublishStoresHistoryAndSignsTheWebhook) {
   const auto ts = std::stoll(http->header(0, "webhook-timestamp"));
   EXPECT_EQ(ts, clock.now_ms() / 1000);
   EXPECT_EQ(http->header(0, "webhook-signature"),
-            sign_v1(*secret_key(secret), id, ts, http->requests[0].body));
-  auto ce = json::parse(http->requests[0].body);
+            sign_v1(*secret_key(secret), id, ts, http->request(0).body));
+  auto ce = json::parse(http->request(0).body);
   EXPECT_EQ(ce.at("type"), "order.paid");
   EXPECT_EQ(ce.at("specversion"), "1.0");
 }
@@ -144,7 +95,8 @@ TEST_F(Fixture, FailedDeliveryIsRetriedOnScheduleWithTheSameId) {
   open(o);
   auto ch = channel("orders");
   auto sub = webhook(ch, generate_secret());
-  http->script = {{500, {}}, {200, {}}};
+  http->next({.status = 500});
+  http->next({.status = 200});
   auto p = publish(ch, R"({"type":"t"})");
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE(http->wait_for(1));
@@ -160,7 +112,7 @@ TEST_F(Fixture, FailedDeliveryIsRetriedOnScheduleWithTheSameId) {
   clock.advance_ms(4'999);
   svc->kick();
   settle(*svc);
-  EXPECT_EQ(http->requests.size(), 1u);
+  EXPECT_EQ(http->count(), 1u);
   clock.advance_ms(1);
   svc->kick();
   ASSERT_TRUE(http->wait_for(2));
@@ -177,7 +129,7 @@ TEST_F(Fixture, RetryAfterPushesTheNextAttemptBack) {
   open(o);
   auto ch = channel("c");
   auto sub = webhook(ch, generate_secret());
-  http->script = {{429, {{"Retry-After", "120"}}}};
+  http->next({.status = 429, .headers = {{"Retry-After", "120"}}});
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
   ASSERT_TRUE(http->wait_for(1));
   settle(*svc);
@@ -189,7 +141,7 @@ TEST_F(Fixture, GoneDisablesTheEndpointAndAnEventSaysSo) {
   open();
   auto ch = channel("c");
   auto sub = webhook(ch, generate_secret());
-  http->script = {{410, {}}};
+  http->next({.status = 410});
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
   ASSERT_TRUE(http->wait_for(1));
   settle(*svc);
@@ -218,7 +170,8 @@ TEST_F(Fixture, ExhaustedRetriesDisableAnEndpointThatNeverSucceeded) {
   open(o);
   auto ch = channel("c");
   auto sub = webhook(ch, generate_secret());
-  http->script = {{500, {}}, {500, {}}};
+  http->next({.status = 500});
+  http->next({.status = 500});
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
   ASSERT_TRUE(http->wait_for(1));
   settle(*svc);
@@ -235,9 +188,10 @@ TEST_F(Fixture, ADeliveryDoesNotUndoAnUpdateMadeWhileItWasInFlight) {
   open();
   auto ch = channel("c");
   auto sub = webhook(ch, generate_secret());
-  http->hold = true;
+  // The events thread blocks inside the request, as behind a slow endpoint.
+  http->hold(sb::testing::FakeHttpClient::Hold::kBlockThread);
   struct Release {  // however the test ends, the events thread gets out of fetch()
-    FakeHttp* http;
+    sb::testing::FakeHttpClient* http;
     ~Release() { http->release(); }
   } release{http};
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
@@ -262,7 +216,7 @@ TEST_F(Fixture, PendingDeliveriesSurviveARestart) {
   open(o);
   auto ch = channel("c");
   webhook(ch, generate_secret());
-  http->script = {{0, {}}};
+  http->next(sb::testing::FakeReply::transport_failure());
   ASSERT_TRUE(publish(ch, R"({"type":"t"})").ok());
   ASSERT_TRUE(http->wait_for(1));
   settle(*svc);

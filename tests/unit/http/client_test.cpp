@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "support/fake_http_client.hpp"
+
 namespace sb::http {
 namespace {
 
@@ -888,29 +890,66 @@ TEST_F(CurlClientTest, VerificationCanBeTurnedOff) {
 
 // ---- the seam --------------------------------------------------------------------------------
 
-// What a voice-layer test would substitute for the real client.
-class FakeHttpClient final : public HttpClient {
- public:
-  asio::awaitable<Result<ClientResponse>> fetch(ClientRequest request) override {
-    requests.push_back(request.url);
-    ClientResponse r;
-    r.status = 200;
-    r.body = "<Response/>";
-    r.content_type = "text/xml";
-    r.attempts = 1;
-    co_return r;
-  }
-  std::vector<std::string> requests;
-};
-
 TEST_F(CurlClientTest, FakeClientFitsTheInterface) {
-  FakeHttpClient fake;
+  // What the voice and event tests substitute for the real client (tests/support).
+  sb::testing::FakeHttpClient fake;
+  fake.reply_to("https://app.example/voice",
+                {.status = 200, .body = "<Response/>", .content_type = "text/xml"});
   std::optional<Result<ClientResponse>> out;
   asio::co_spawn(io, fetch_into(fake, get("https://app.example/voice"), out), asio::detached);
   ASSERT_TRUE(run_until([&] { return out.has_value(); }));
   ASSERT_TRUE(*out);
   EXPECT_EQ((*out)->body, "<Response/>");
-  EXPECT_EQ(fake.requests, std::vector<std::string>{"https://app.example/voice"});
+  EXPECT_EQ((*out)->content_type, "text/xml");
+  ASSERT_EQ(fake.count(), 1u);
+  EXPECT_EQ(fake.request(0).url, "https://app.example/voice");
+}
+
+// The order the fake answers in, as the tests that script it rely on.
+TEST_F(CurlClientTest, TheFakeAnswersQueuedRepliesThenByUrlThenByDefault) {
+  sb::testing::FakeHttpClient fake;
+  fake.reply_by_default({.status = 204});
+  fake.reply_to("http://app.test/a", {.status = 201});
+  fake.next({.status = 500, .body = "boom"});
+  fake.next(sb::testing::FakeReply::transport_failure(fetch_codes::kConnectTimeout, "timed out"));
+  std::vector<std::optional<Result<ClientResponse>>> out(4);
+  const char* urls[] = {"http://app.test/a", "http://app.test/a", "http://app.test/a?x=1#rc=1",
+                        "http://app.test/b"};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    asio::co_spawn(io, fetch_into(fake, get(urls[i]), out[i]), asio::detached);
+  }
+  ASSERT_TRUE(run_until([&] { return out[3].has_value(); }));
+  ASSERT_TRUE(*out[0]);
+  EXPECT_EQ((*out[0])->status, 500);
+  EXPECT_EQ((*out[0])->body, "boom");
+  ASSERT_FALSE(*out[1]);
+  EXPECT_EQ(out[1]->error().code, fetch_codes::kConnectTimeout);
+  EXPECT_EQ((*out[2])->status, 201);  // its URL's reply: query and fragment aside
+  EXPECT_EQ((*out[3])->status, 204);
+  EXPECT_EQ(fake.count(), 4u);
+}
+
+TEST_F(CurlClientTest, TheFakeHoldsRequestsUntilReleasedAndACancelledOneThrows) {
+  sb::testing::FakeHttpClient fake;
+  fake.hold();
+  std::optional<Result<ClientResponse>> held, cancelled;
+  bool aborted = false;
+  asio::cancellation_signal hang_up;
+  asio::co_spawn(io, fetch_into(fake, get("http://app.test/held"), held), asio::detached);
+  asio::co_spawn(io, fetch_into(fake, get("http://app.test/gone"), cancelled, &aborted),
+                 asio::bind_cancellation_slot(hang_up.slot(), asio::detached));
+  io.restart();
+  io.poll();
+  EXPECT_EQ(fake.count(), 2u);  // both arrived; neither is answered
+  EXPECT_FALSE(held.has_value());
+  hang_up.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run_until([&] { return aborted; }));
+  EXPECT_FALSE(cancelled.has_value());  // operation_aborted, as a cancelled fetch throws
+  EXPECT_FALSE(held.has_value());
+  fake.release();
+  ASSERT_TRUE(run_until([&] { return held.has_value(); }));
+  ASSERT_TRUE(*held);
+  EXPECT_EQ((*held)->status, 200);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "support/app_server.hpp"
 #include "support/fake_call_control.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_http_client.hpp"
 #include "support/fake_notification_sink.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/status_callbacks.hpp"
@@ -420,18 +421,6 @@ TEST_F(ApplicationSourceTest, AHangUpCancelsThePendingWebhookAndEndsTheCall) {
   EXPECT_TRUE(sink_.notes().empty());  // a hang-up is not an application error
 }
 
-// An HttpClient whose answers the test scripts; `answer` runs while the request is in flight.
-class ScriptedClient final : public http::HttpClient {
- public:
-  std::function<http::ClientResponse(const http::ClientRequest&)> answer;
-  std::vector<http::ClientRequest> requests;
-
-  asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
-    requests.push_back(std::move(request));
-    co_return answer(requests.back());
-  }
-};
-
 asio::awaitable<void> fetch_into(ApplicationSource& source, twiml::FetchRequest request,
                                  twiml::FetchResult& out) {
   out = co_await source.fetch(std::move(request));
@@ -458,21 +447,17 @@ class CachedFetchTest : public ::testing::Test {
 
   // A first fetch answered 200 with ETag "v1": the document is cached.
   void cache_v1() {
-    client_.answer = [](const http::ClientRequest&) {
-      http::ClientResponse r;
-      r.status = 200;
-      r.content_type = "text/xml";
-      r.headers = {{"ETag", "\"v1\""}};
-      r.body = "<Response><Say>Kept</Say></Response>";
-      return r;
-    };
+    client_.next({.status = 200,
+                  .body = "<Response><Say>Kept</Say></Response>",
+                  .content_type = "text/xml",
+                  .headers = {{"ETag", "\"v1\""}}});
     ASSERT_TRUE(fetch().ok);
     ASSERT_NE(cache_.find(url()), nullptr);
   }
 
   // The revalidation is answered 304 after `meanwhile` ran while it was in flight.
   twiml::FetchResult revalidate(std::function<void()> meanwhile) {
-    client_.answer = [meanwhile](const http::ClientRequest& r) {
+    client_.respond_with([meanwhile](const http::ClientRequest& r) -> Result<http::ClientResponse> {
       EXPECT_NE(std::find(r.headers.begin(), r.headers.end(),
                           std::pair<std::string, std::string>("If-None-Match", "\"v1\"")),
                 r.headers.end());
@@ -480,7 +465,7 @@ class CachedFetchTest : public ::testing::Test {
       http::ClientResponse r304;
       r304.status = 304;
       return r304;
-    };
+    });
     return fetch();
   }
 
@@ -491,10 +476,10 @@ class CachedFetchTest : public ::testing::Test {
     return std::get<twiml::Say>(r.document.verbs[0]).text;
   }
 
-  std::string url() const { return client_.requests.at(0).url; }
+  std::string url() const { return client_.request(0).url; }
 
   asio::io_context io_;
-  ScriptedClient client_;
+  sb::testing::FakeHttpClient client_;
   sb::testing::FakeNotificationSink sink_;
   DocumentCache cache_{1};  // one entry: any other document evicts it
   sb::testing::FakeClock clock_;
@@ -512,7 +497,7 @@ TEST_F(CachedFetchTest, A304UsesTheKeptBodyEvenWhenAnotherCallEvictedItMeanwhile
   ASSERT_TRUE(r.ok) << r.error_message;
   EXPECT_EQ(said(r), "Kept");
   EXPECT_EQ(cache_.find(url()), nullptr);  // it was evicted indeed
-  EXPECT_EQ(client_.requests.size(), 2u);
+  EXPECT_EQ(client_.count(), 2u);
 }
 
 TEST_F(CachedFetchTest, A304UsesTheBodyItsValidatorNamedEvenWhenAnotherCallReplacedIt) {

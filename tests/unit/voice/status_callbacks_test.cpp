@@ -8,16 +8,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <functional>
 #include <map>
 
 #include "http/form.hpp"
 #include "http/signature.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_http_client.hpp"
 #include "support/fake_notification_sink.hpp"
 
 namespace sb::voice {
@@ -28,41 +26,6 @@ using ::testing::ElementsAre;
 
 constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
 constexpr const char* kUrl = "http://app.test/status";
-
-// Answers each request with `answer`, or holds every request while `held` until release().
-class FakeClient final : public http::HttpClient {
- public:
-  explicit FakeClient(asio::any_io_executor executor) : gate_(std::move(executor)) {
-    gate_.expires_at(asio::steady_timer::time_point::max());
-  }
-
-  std::function<Result<http::ClientResponse>(const http::ClientRequest&)> answer =
-      [](const http::ClientRequest&) {
-        http::ClientResponse ok;
-        ok.status = 204;
-        return Result<http::ClientResponse>(ok);
-      };
-  std::vector<http::ClientRequest> requests;  // in the order sent
-  bool held = false;
-
-  void release() {
-    held = false;
-    gate_.cancel();
-  }
-
-  asio::awaitable<Result<http::ClientResponse>> fetch(http::ClientRequest request) override {
-    requests.push_back(std::move(request));
-    const std::size_t index = requests.size() - 1;
-    while (held) {
-      boost::system::error_code ec;
-      co_await gate_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    co_return answer(requests[index]);
-  }
-
- private:
-  asio::steady_timer gate_;
-};
 
 // The request's parameters: the form body of a POST, the query of a GET.
 std::map<std::string, std::string> params_of(const http::ClientRequest& r) {
@@ -95,6 +58,7 @@ class StatusCallbacksTest : public ::testing::Test {
     call_.from = "+14155550100";
     call_.to = "+14155550199";
     call_.status = "ringing";
+    client_.reply_by_default({.status = 204});
   }
 
   std::shared_ptr<StatusCallbacks> callbacks(std::set<std::string> events = {"initiated", "ringing",
@@ -121,18 +85,18 @@ class StatusCallbacksTest : public ::testing::Test {
     call_.status = "completed";
     cb->notify("completed", call_, 3);
     io_.run();
-    EXPECT_EQ(client_.requests.size(), 1u);
-    return client_.requests.empty() ? http::ClientRequest{} : client_.requests[0];
+    EXPECT_EQ(client_.count(), 1u);
+    return client_.count() == 0 ? http::ClientRequest{} : client_.request(0);
   }
 
   std::vector<std::string> sent(const std::string& param) const {
     std::vector<std::string> out;
-    for (const auto& r : client_.requests) out.push_back(params_of(r)[param]);
+    for (const auto& r : client_.requests()) out.push_back(params_of(r)[param]);
     return out;
   }
 
   asio::io_context io_;
-  FakeClient client_{io_.get_executor()};
+  sb::testing::FakeHttpClient client_;
   sb::testing::FakeNotificationSink sink_;
   DocumentCache cache_;
   sb::testing::FakeClock clock_;
@@ -156,8 +120,8 @@ TEST_F(StatusCallbacksTest, InitiatedSaysInitiatedWhateverTheCallsStatusIs) {
   ASSERT_EQ(call_.status, "ringing");  // what an inbound call's own webhooks say meanwhile
   cb->notify("initiated", call_);
   io_.run();
-  ASSERT_EQ(client_.requests.size(), 1u);
-  EXPECT_EQ(params_of(client_.requests[0])["CallStatus"], "initiated");
+  ASSERT_EQ(client_.count(), 1u);
+  EXPECT_EQ(params_of(client_.request(0))["CallStatus"], "initiated");
   EXPECT_EQ(call_.status, "ringing");  // the call itself is unchanged
 }
 
@@ -165,13 +129,13 @@ TEST_F(StatusCallbacksTest, CompletedCarriesHowTheCallEndedAndItsDuration) {
   auto cb = callbacks();
   whole_call(*cb, "busy");
   io_.run();
-  ASSERT_EQ(client_.requests.size(), 4u);
-  auto last = params_of(client_.requests[3]);
+  ASSERT_EQ(client_.count(), 4u);
+  auto last = params_of(client_.request(3));
   EXPECT_EQ(last["CallStatus"], "busy");
   EXPECT_EQ(last["CallDuration"], "61");
   EXPECT_EQ(last["Duration"], "2");  // billed minutes, rounded up
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(params_of(client_.requests[i]).count("CallDuration"), 0u) << i;
+    EXPECT_EQ(params_of(client_.request(i)).count("CallDuration"), 0u) << i;
   }
 }
 
@@ -180,8 +144,8 @@ TEST_F(StatusCallbacksTest, TheCallsParametersAndTheClocksTimestampAreSent) {
   call_.status = "completed";
   cb->notify("completed", call_, 5);
   io_.run();
-  ASSERT_EQ(client_.requests.size(), 1u);
-  auto p = params_of(client_.requests[0]);
+  ASSERT_EQ(client_.count(), 1u);
+  auto p = params_of(client_.request(0));
   EXPECT_EQ(p["CallSid"], call_.call_sid);
   EXPECT_EQ(p["AccountSid"], call_.account_sid);
   EXPECT_EQ(p["From"], call_.from);
@@ -195,8 +159,8 @@ TEST_F(StatusCallbacksTest, ByDefaultOnlyCompletedIsSent) {
   auto cb = callbacks(VoiceApplication{}.status_callback_events);
   whole_call(*cb);
   io_.run();
-  ASSERT_EQ(client_.requests.size(), 1u);
-  auto p = params_of(client_.requests[0]);
+  ASSERT_EQ(client_.count(), 1u);
+  auto p = params_of(client_.request(0));
   EXPECT_EQ(p["CallStatus"], "completed");
   EXPECT_EQ(p["SequenceNumber"], "0");  // numbers count the callbacks sent, from 0
 }
@@ -213,7 +177,7 @@ TEST_F(StatusCallbacksTest, WithoutAUrlNothingIsSent) {
   auto cb = callbacks({"initiated", "completed"}, "POST", "");
   whole_call(*cb);
   io_.run();
-  EXPECT_TRUE(client_.requests.empty());
+  EXPECT_EQ(client_.count(), 0u);
   EXPECT_EQ(cb->pending(), 0u);
 }
 
@@ -256,15 +220,15 @@ asio::awaitable<void> call_goes_on(StatusCallbacks& cb, CallInfo& call, bool& fi
 }
 
 TEST_F(StatusCallbacksTest, ASlowCallbackNeverHoldsUpTheCallAndTheOthersWaitTheirTurn) {
-  client_.held = true;  // the application takes its time with the first callback
+  client_.hold();  // the application takes its time with the first callback
   auto cb = callbacks();
   bool finished = false;
   asio::co_spawn(io_, call_goes_on(*cb, call_, finished), asio::detached);
   while (io_.poll() > 0) {
   }
-  EXPECT_TRUE(finished);                   // the call ran to its end meanwhile
-  EXPECT_EQ(client_.requests.size(), 1u);  // one callback at a time
-  EXPECT_EQ(cb->pending(), 4u);            // the held one and three queued
+  EXPECT_TRUE(finished);           // the call ran to its end meanwhile
+  EXPECT_EQ(client_.count(), 1u);  // one callback at a time
+  EXPECT_EQ(cb->pending(), 4u);    // the held one and three queued
   client_.release();
   io_.run();
   EXPECT_THAT(sent("CallStatus"), ElementsAre("initiated", "ringing", "in-progress", "completed"));
@@ -273,23 +237,10 @@ TEST_F(StatusCallbacksTest, ASlowCallbackNeverHoldsUpTheCallAndTheOthersWaitThei
 }
 
 TEST_F(StatusCallbacksTest, FailuresAreNotedAsWarningsAndTheNextCallbacksStillGoOut) {
-  client_.answer = [this](const http::ClientRequest&) -> Result<http::ClientResponse> {
-    switch (client_.requests.size()) {
-      case 1: {
-        http::ClientResponse r;
-        r.status = 500;
-        r.body = "boom";
-        return r;
-      }
-      case 2:
-        return Error{http::fetch_codes::kConnectionFailure, 502, "connection refused"};
-      default: {
-        http::ClientResponse r;
-        r.status = 200;
-        return r;
-      }
-    }
-  };
+  client_.next({.status = 500, .body = "boom"});
+  client_.next(sb::testing::FakeReply::transport_failure(http::fetch_codes::kConnectionFailure,
+                                                         "connection refused"));
+  client_.reply_by_default({.status = 200});
   auto cb = callbacks();
   whole_call(*cb);
   io_.run();
@@ -313,7 +264,7 @@ TEST_F(StatusCallbacksTest, QueuedCallbacksOutliveTheirOwner) {
   whole_call(*cb);
   cb.reset();  // the session ended; its callbacks are still owed to the application
   io_.run();
-  EXPECT_EQ(client_.requests.size(), 4u);
+  EXPECT_EQ(client_.count(), 4u);
 }
 
 }  // namespace
