@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "media/rtp_session.hpp"
+#include "support/fake_paced_stream.hpp"
 
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
@@ -69,17 +70,21 @@ struct Histogram {
   }
 };
 
-// Serviced after every session of its worker: when it runs, the last session has sent.
-struct Probe final : sb::media::PacedStream {
-  std::atomic<bool>* measuring;
+// Serviced after every session of its worker: when it runs, the last session has sent. It
+// histograms the deviation of its own tick intervals from 20 ms while `measuring`.
+struct Probe {
+  sb::testing::FakePacedStream stream;
   Histogram hist;
   SteadyClock::time_point last{};
-  void on_tick(SteadyClock::time_point, std::uint32_t) override {
-    const auto now = SteadyClock::now();
-    if (measuring->load(std::memory_order_relaxed) && last != SteadyClock::time_point{}) {
-      hist.add(std::chrono::duration<double, std::micro>(now - last).count() - 20000.0);
-    }
-    last = now;
+
+  void measure(const std::atomic<bool>& measuring) {
+    stream.during = [this, &measuring](SteadyClock::time_point) {
+      const auto now = SteadyClock::now();
+      if (measuring.load(std::memory_order_relaxed) && last != SteadyClock::time_point{}) {
+        hist.add(std::chrono::duration<double, std::micro>(now - last).count() - 20000.0);
+      }
+      last = now;
+    };
   }
 };
 
@@ -153,8 +158,8 @@ Result run(std::size_t n, int workers_n, double seconds, bool telephone_event, b
     wk.sessions.push_back(std::move(*s));
   }
   for (auto& wk : workers) {
-    wk->probe.measuring = &measuring;
-    wk->media->add(&wk->probe);  // after every session
+    wk->probe.measure(measuring);
+    wk->media->add(&wk->probe.stream);  // after every session
     wk->media->start();
     Worker* raw = wk.get();
     raw->thread = std::thread([raw, realtime] {

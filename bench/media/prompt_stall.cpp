@@ -50,6 +50,8 @@
 #include "media/rtp_session.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
+#include "support/fake_media_fetcher.hpp"
+#include "support/fake_tts_engine.hpp"
 
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
@@ -109,26 +111,6 @@ std::string big_wav(int seconds, const std::filesystem::path& dir) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// Hands out bodies copied beforehand: a real fetch assembles its body on the worker a chunk
-// at a time as it arrives, so a 23 MB copy on the loop here would be the bench's own stall.
-class ScriptedFetcher final : public media::MediaFetcher {
- public:
-  ScriptedFetcher(const std::string& body, int count)
-      : bodies_(static_cast<std::size_t>(count), body) {}
-  asio::awaitable<sb::Result<media::MediaResponse>> fetch(media::MediaRequest) override {
-    media::MediaResponse r;
-    r.status = 200;
-    r.body = std::move(bodies_.back());
-    bodies_.pop_back();
-    r.content_type = "audio/wav";
-    r.cache_control = "max-age=60";
-    co_return r;
-  }
-
- private:
-  std::vector<std::string> bodies_;
-};
-
 struct Row {
   double tick_max_ms = 0;
   std::uint64_t late_ticks = 0;
@@ -148,7 +130,17 @@ Row run(Mode mode, std::size_t sessions, double seconds, int loads, const std::s
   sb::SystemClock clock;
   media::MediaCache cache(dir / "cache", clock);
   media::BlockingPool files({.threads = media::default_blocking_threads(2), .max_queued = 256});
-  ScriptedFetcher fetcher(body, mode == Mode::kPool ? loads : 0);
+  // Bodies copied beforehand: a real fetch assembles its body on the worker a chunk at a time
+  // as it arrives, so a 23 MB copy on the loop here would be the bench's own stall.
+  sb::testing::FakeMediaFetcher fetcher;
+  for (int i = 0; mode == Mode::kPool && i < loads; ++i) {
+    media::MediaResponse r;
+    r.status = 200;
+    r.body = body;
+    r.content_type = "audio/wav";
+    r.cache_control = "max-age=60";
+    fetcher.replies.emplace_back(std::move(r));
+  }
   media::UrlAudioLoader loader(fetcher, cache, files);
 
   constexpr std::size_t kPeers = 8;
@@ -294,19 +286,6 @@ Row run(Mode mode, std::size_t sessions, double seconds, int loads, const std::s
 
 // ---- Say ----
 
-class SlowEngine final : public media::TtsEngine {
- public:
-  std::atomic<int> calls{0};
-  std::string_view name() const override { return "bench"; }
-  bool supports(const media::SpeechRequest&) const override { return true; }
-  sb::Result<std::vector<std::int16_t>> synthesize(const media::SpeechRequest& r) override {
-    ++calls;
-    // A slow engine for the one "slow" text (a long sentence in an external engine).
-    if (r.text.rfind("slow", 0) == 0) std::this_thread::sleep_for(std::chrono::seconds(2));
-    return std::vector<std::int16_t>(8000, 100);
-  }
-};
-
 struct SayRow {
   double quick_p50_ms = 0, quick_max_ms = 0;
   int identical_syntheses = 0;
@@ -317,8 +296,12 @@ SayRow run_say(unsigned threads, const std::filesystem::path& dir) {
   sb::SystemClock clock;
   std::filesystem::remove_all(dir / "tts");
   media::MediaCache cache(dir / "tts", clock);
-  auto engine = std::make_unique<SlowEngine>();
-  SlowEngine* raw = engine.get();
+  auto engine = std::make_unique<sb::testing::FakeTtsEngine>(8000);
+  // A slow engine for the one "slow" text (a long sentence in an external engine).
+  engine->before_answer = [](const media::SpeechRequest& r) {
+    if (r.text.rfind("slow", 0) == 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+  };
+  sb::testing::FakeTtsEngine* raw = engine.get();
   std::vector<std::unique_ptr<media::TtsEngine>> engines;
   engines.push_back(std::move(engine));
   media::Synthesizer synth(std::move(engines), cache, {.threads = threads});
@@ -344,14 +327,14 @@ SayRow run_say(unsigned threads, const std::filesystem::path& dir) {
   row.quick_p50_ms = quick[quick.size() / 2];
   row.quick_max_ms = quick.back();
   // 20 calls start the same (uncached) prompt at once.
-  const int before = raw->calls.load();
+  const int before = raw->calls();
   for (int i = 0; i < 20; ++i) {
     asio::co_spawn(io, say(synth, "Welcome to the bench", SteadyClock::now(), nullptr),
                    asio::detached);
   }
   io.restart();
   io.run();
-  row.identical_syntheses = raw->calls.load() - before;
+  row.identical_syntheses = raw->calls() - before;
   return row;
 }
 

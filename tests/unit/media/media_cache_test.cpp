@@ -17,7 +17,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -29,6 +28,7 @@
 #include "media/url_audio.hpp"
 #include "support/app_server.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_media_fetcher.hpp"
 #include "support/run_on.hpp"
 #include "support/temp_dir.hpp"
 
@@ -107,18 +107,6 @@ std::string wav_bytes(int samples, std::int16_t value) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-class ScriptedFetcher final : public MediaFetcher {
- public:
-  std::deque<Result<MediaResponse>> replies;
-  std::vector<MediaRequest> requests;
-  asio::awaitable<Result<MediaResponse>> fetch(MediaRequest request) override {
-    requests.push_back(request);
-    auto r = std::move(replies.front());
-    replies.pop_front();
-    co_return r;
-  }
-};
-
 Result<SharedPcm> run_load(UrlAudioLoader& loader, const std::string& url) {
   boost::asio::io_context io;
   return run_on(io, loader.load(url));
@@ -138,7 +126,7 @@ TEST(UrlAudioLoader, CachesThenRevalidatesWithEtag) {
   testing::TempDir dir;
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
-  ScriptedFetcher fetcher;
+  testing::FakeMediaFetcher fetcher;
   BlockingPool files({.threads = 1});
   UrlAudioLoader loader(fetcher, cache, files);
   fetcher.replies.push_back(ok_wav("\"abc\"", "max-age=30"));
@@ -173,7 +161,7 @@ TEST(UrlAudioLoader, NoStoreFetchesEveryTime) {
   testing::TempDir dir;
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
-  ScriptedFetcher fetcher;
+  testing::FakeMediaFetcher fetcher;
   BlockingPool files({.threads = 1});
   UrlAudioLoader loader(fetcher, cache, files);
   fetcher.replies.push_back(ok_wav("", "no-store"));
@@ -188,7 +176,7 @@ TEST(UrlAudioLoader, FailuresAreTwilioErrors) {
   testing::TempDir dir;
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
-  ScriptedFetcher fetcher;
+  testing::FakeMediaFetcher fetcher;
   BlockingPool files({.threads = 1});
   UrlAudioLoader loader(fetcher, cache, files);
   fetcher.replies.push_back(Error{11205, 502, "connection refused"});
@@ -262,7 +250,7 @@ TEST(UrlAudioLoader, CacheFileIoRunsOffTheEventLoop) {
   testing::TempDir dir;
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
-  ScriptedFetcher fetcher;  // no replies: this is a cache hit
+  testing::FakeMediaFetcher fetcher;  // no replies: this is a cache hit
   BlockingPool files({.threads = 1});
   UrlAudioLoader loader(fetcher, cache, files);
   StalledCacheEntry entry(dir.path(), "http://x/p.wav", {5, 6, 7});
@@ -293,7 +281,7 @@ TEST(UrlAudioLoader, HangingUpDuringASlowReadEndsTheWaitAtOnce) {
   testing::TempDir dir;
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
-  ScriptedFetcher fetcher;
+  testing::FakeMediaFetcher fetcher;
   BlockingPool files({.threads = 1});
   UrlAudioLoader loader(fetcher, cache, files);
   StalledCacheEntry entry(dir.path(), "http://x/slow.wav", {1, 2});
@@ -326,7 +314,7 @@ TEST(UrlAudioLoader, AFullFilePoolIsAnErrorForThatCallAtOnce) {
   testing::TempDir dir;
   testing::FakeClock clock;
   MediaCache cache(dir.path(), clock);
-  ScriptedFetcher fetcher;
+  testing::FakeMediaFetcher fetcher;
   BlockingPool files({.threads = 1, .max_queued = 1});
   UrlAudioLoader loader(fetcher, cache, files);
   std::promise<void> hold, running;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "media/rtcp.hpp"
+#include "support/fake_paced_stream.hpp"
 #include "support/temp_dir.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -702,28 +703,11 @@ TEST_F(RtpSessionTest, RejectsBadParameters) {
 
 // ---- MediaWorker ----
 
-struct CountingStream final : PacedStream {
-  int ticks = 0;
-  int done = 0;
-  std::function<void()> during;
-  std::vector<std::string>* log = nullptr;
-  std::string name;
-  void on_tick(Clock::time_point, std::uint32_t) override {
-    ++ticks;
-    if (log) log->push_back(name + ".send");
-    if (during) during();
-  }
-  void on_tick_done(Clock::time_point, std::uint32_t) override {
-    ++done;
-    if (log) log->push_back(name + ".rest");
-  }
-};
-
 TEST(MediaWorker, EveryStreamSendsBeforeAnyDoesTheRest) {
   asio::io_context io;
   MediaWorker worker(io.get_executor());
   std::vector<std::string> log;
-  CountingStream a, b;
+  testing::FakePacedStream a, b;
   a.log = b.log = &log;
   a.name = "a";
   b.name = "b";
@@ -736,11 +720,11 @@ TEST(MediaWorker, EveryStreamSendsBeforeAnyDoesTheRest) {
 TEST(MediaWorker, TicksEveryStreamAndSurvivesRemovalDuringATick) {
   asio::io_context io;
   MediaWorker worker(io.get_executor());
-  CountingStream a, b, c;
+  testing::FakePacedStream a, b, c;
   worker.add(&a);
   worker.add(&b);
   worker.add(&c);
-  a.during = [&] { worker.remove(&b); };
+  a.during = [&](Clock::time_point) { worker.remove(&b); };
   worker.tick(Clock::now());
   EXPECT_EQ(a.ticks, 1);
   EXPECT_EQ(b.ticks, 0);

@@ -10,14 +10,11 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <map>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "support/fake_clock.hpp"
+#include "support/fake_tts_engine.hpp"
 #include "support/run_on.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/media/run_until.hpp"
@@ -121,41 +118,6 @@ TEST(Synthesizer, SpeakAsyncRunsOnThePoolAndResumesHome) {
 
 // ---- bounded, parallel, deduplicated, cancellable synthesis (fake engine) ----
 
-// An engine whose syntheses wait until the test releases their text: a slow synthesis without
-// a sleep.
-class GatedEngine final : public TtsEngine {
- public:
-  std::string_view name() const override { return "gated"; }
-  bool supports(const SpeechRequest&) const override { return true; }
-  Result<std::vector<std::int16_t>> synthesize(const SpeechRequest& r) override {
-    std::unique_lock lock(mu_);
-    ++started_[r.text];
-    cv_.wait(lock, [&] { return all_ || released_.contains(r.text); });
-    return std::vector<std::int16_t>(800, static_cast<std::int16_t>(r.text.size()));
-  }
-  void release(const std::string& text) {
-    std::lock_guard lock(mu_);
-    released_.insert(text);
-    cv_.notify_all();
-  }
-  void release_all() {
-    std::lock_guard lock(mu_);
-    all_ = true;
-    cv_.notify_all();
-  }
-  int calls(const std::string& text) {
-    std::lock_guard lock(mu_);
-    return started_[text];
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, int> started_;
-  std::set<std::string> released_;
-  bool all_ = false;
-};
-
 // One caller's <Say> as its call's coroutine runs it; `hangup` is the call's cancellation.
 struct SayCall {
   std::optional<Result<SharedPcm>> result;
@@ -174,7 +136,8 @@ class SynthesizerPool : public ::testing::Test {
     if (gate) gate->release_all();  // the pool joins when the synthesizer goes
   }
   Synthesizer& make(Synthesizer::Options options) {
-    auto engine = std::make_unique<GatedEngine>();
+    auto engine = std::make_unique<testing::FakeTtsEngine>();
+    engine->hold();  // every synthesis waits for the test: a slow one without a sleep
     gate = engine.get();
     std::vector<std::unique_ptr<TtsEngine>> engines;
     engines.push_back(std::move(engine));
@@ -198,7 +161,7 @@ class SynthesizerPool : public ::testing::Test {
   testing::FakeClock clock;
   MediaCache cache{dir.path(), clock};
   boost::asio::io_context io;
-  GatedEngine* gate = nullptr;
+  testing::FakeTtsEngine* gate = nullptr;
   std::optional<Synthesizer> synth;
 };
 
