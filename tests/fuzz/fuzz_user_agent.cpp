@@ -6,36 +6,25 @@
 #include <string_view>
 
 #include "sip/user_agent.hpp"
+#include "support/fake_call_events.hpp"
+#include "support/fake_sender.hpp"
 
 using namespace sb::sip;
 
-namespace {
-struct NullSender : Sender {
-  std::size_t bytes = 0;
-  void send(const Endpoint&, std::string_view b) override { bytes += b.size(); }
-};
-struct Answering : CallEvents {
-  UserAgent* ua = nullptr;
-  int n = 0;
-  void on_incoming(const IncomingCall& c) override {
-    if (++n % 2)
-      (void)ua->answer(c.call, "v=0\r\n");
-    else
-      (void)ua->ringing(c.call);
-  }
-  std::optional<std::string> on_reoffer(CallHandle, std::string_view) override {
-    return std::string("v=0\r\n");
-  }
-};
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  NullSender sender;
-  Answering events;
+  sb::testing::FakeSender sender;
+  sb::testing::FakeCallEvents events;
   UaConfig cfg;
   UserAgent ua(cfg, sender, events);
-  events.ua = &ua;
+  // Every other call is answered, the others ring; every re-INVITE is accepted.
+  events.when_incoming = [&ua, n = 0](const IncomingCall& c) mutable {
+    if (++n % 2)
+      (void)ua.answer(c.call, "v=0\r\n");
+    else
+      (void)ua.ringing(c.call);
+  };
+  events.reoffer_answer = "v=0\r\n";
   const Endpoint src{"192.0.2.9", 5060, Transport::kUdp, 0};
   Millis now{0};
   for (int i = 0; i < 16 && !in.empty(); ++i) {

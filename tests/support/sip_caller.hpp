@@ -1,31 +1,15 @@
 // SipCaller: the SIP messages of one caller's dialog as bytes (INVITE with or without SDP,
 // CANCEL, ACK with or without an answer, re-INVITE, BYE), to drive a real sip::UserAgent without
-// sockets; SentMessages: the UA's Sender, keeping what it sent.
+// sockets (its Sender: FakeSender, fake_sender.hpp).
 #pragma once
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "sip/message.hpp"
 #include "sip/transport.hpp"
 
 namespace sb::testing {
-
-class SentMessages final : public sip::Sender {
- public:
-  std::vector<std::string> sent;
-  void send(const sip::Endpoint&, std::string_view bytes) override { sent.emplace_back(bytes); }
-  // The last message that starts with `start` ("SIP/2.0 200", "BYE ") and contains `part`.
-  const std::string* last(std::string_view start, std::string_view part = {}) const {
-    for (auto it = sent.rbegin(); it != sent.rend(); ++it)
-      if (it->starts_with(start) && it->find(part) != std::string::npos) return &*it;
-    return nullptr;
-  }
-  bool saw(std::string_view start, std::string_view part = {}) const {
-    return last(start, part) != nullptr;
-  }
-};
 
 // An audio offer or answer from 127.0.0.1:`rtp_port` (PCMU and telephone-event).
 inline std::string caller_sdp(std::uint16_t rtp_port, std::string_view version = "1") {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fake_call_events.hpp"
+
 namespace sb::sip {
 namespace {
 
@@ -11,17 +13,14 @@ const std::string kSdp =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     "m=audio 4000 RTP/AVP 0\r\n";
 
-struct AutoAnswer : CallEvents {
-  SipStack* stack = nullptr;
-  int incoming = 0, answered = 0, ended = 0, failed = 0;
-  void on_incoming(const IncomingCall& c) override {
-    ++incoming;
-    EXPECT_TRUE(stack->ua().answer(c.call, kSdp));
-  }
-  void on_answered(CallHandle, std::string_view) override { ++answered; }
-  void on_ended(CallHandle, EndReason) override { ++ended; }
-  void on_failed(CallHandle, int, std::string_view) override { ++failed; }
-};
+using sb::testing::FakeCallEvents;
+
+// Every incoming call on `stack` is answered at once.
+void auto_answer(FakeCallEvents& events, SipStack& stack) {
+  events.when_incoming = [&stack](const IncomingCall& c) {
+    EXPECT_TRUE(stack.ua().answer(c.call, kSdp));
+  };
+}
 
 template <typename F>
 bool run_until(asio::io_context& io, F done) {
@@ -36,11 +35,11 @@ class StackTest : public ::testing::TestWithParam<Transport> {};
 
 TEST_P(StackTest, CallAnswerHangupOverLoopback) {
   asio::io_context io;
-  AutoAnswer callee_events, caller_events;
+  FakeCallEvents callee_events, caller_events;
   SipStack callee(io, {}, callee_events);
   SipStack caller(io, {}, caller_events);
-  callee_events.stack = &callee;
-  caller_events.stack = &caller;
+  auto_answer(callee_events, callee);
+  auto_answer(caller_events, caller);
   auto cu = callee.listen_udp("127.0.0.1", 0);
   auto ct = callee.listen_tcp("127.0.0.1", 0);
   ASSERT_TRUE(cu && ct);
@@ -56,10 +55,11 @@ TEST_P(StackTest, CallAnswerHangupOverLoopback) {
   o.sdp_offer = kSdp;
   auto h = caller.ua().call(o);
   ASSERT_TRUE(h);
-  ASSERT_TRUE(
-      run_until(io, [&] { return caller_events.answered == 1 && callee_events.answered == 1; }));
+  ASSERT_TRUE(run_until(io, [&] {
+    return caller_events.answered.size() == 1 && callee_events.answered.size() == 1;
+  }));
   ASSERT_TRUE(caller.ua().hangup(*h));
-  ASSERT_TRUE(run_until(io, [&] { return callee_events.ended == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return callee_events.ended.size() == 1; }));
   EXPECT_EQ(callee.ua().active_calls(), 0u);
   if (GetParam() == Transport::kTcp) {
     EXPECT_EQ(callee.transport_stats().tcp_accepted, 1u);
@@ -74,9 +74,9 @@ INSTANTIATE_TEST_SUITE_P(Transports, StackTest, ::testing::Values(Transport::kUd
 
 TEST(Stack, GarbageOnSocketsIsSurvived) {
   asio::io_context io;
-  AutoAnswer ev;
+  FakeCallEvents ev;
   SipStack stack(io, {}, ev);
-  ev.stack = &stack;
+  auto_answer(ev, stack);
   auto u = stack.listen_udp("127.0.0.1", 0);
   auto t = stack.listen_tcp("127.0.0.1", 0);
   ASSERT_TRUE(u && t);

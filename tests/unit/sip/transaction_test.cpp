@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fake_sender.hpp"
+#include "support/fake_transaction_user.hpp"
+
 namespace sb::sip {
 namespace {
 
@@ -263,31 +266,14 @@ TEST(ServerNonInvite, RetransmissionGetsLastResponseUntilTimerJ) {
 
 // --- layer ---
 
-struct FakeSender : Sender {
-  std::vector<std::pair<Endpoint, std::string>> sent;
-  void send(const Endpoint& to, std::string_view bytes) override {
-    sent.emplace_back(to, std::string(bytes));
-  }
-};
-
-struct RecordingUser : TransactionUser {
-  std::vector<std::pair<std::uint64_t, Message>> requests, responses;
-  std::vector<std::uint64_t> timeouts, acks;
-  int stray = 0;
-  void on_request(std::uint64_t tx, const Message& m, const Endpoint&) override {
-    requests.emplace_back(tx, m);
-  }
-  void on_response(std::uint64_t tx, const Message& m) override { responses.emplace_back(tx, m); }
-  void on_timeout(std::uint64_t tx) override { timeouts.push_back(tx); }
-  void on_ack(std::uint64_t tx) override { acks.push_back(tx); }
-  void on_stray_response(const Message&) override { ++stray; }
-};
+using sb::testing::FakeSender;
+using sb::testing::FakeTransactionUser;
 
 const Endpoint kPeer{"192.0.2.1", 5060, Transport::kUdp, 0};
 
 TEST(TransactionLayer, MatchesRetransmissionsAndCancel) {
   FakeSender s;
-  RecordingUser u;
+  FakeTransactionUser u;
   TransactionLayer layer(s, u);
   const Message inv = parse(request("INVITE"));
   layer.on_message(inv, kPeer, 0ms);
@@ -295,7 +281,7 @@ TEST(TransactionLayer, MatchesRetransmissionsAndCancel) {
   const auto tx = u.requests[0].first;
   EXPECT_NE(tx, 0u);
   ASSERT_EQ(s.sent.size(), 1u);  // 100 Trying
-  EXPECT_EQ(s.sent[0].first, kPeer);
+  EXPECT_EQ(s.sent[0].to, kPeer);
   layer.on_message(inv, kPeer, 100ms);  // retransmission: absorbed, 100 repeated
   EXPECT_EQ(u.requests.size(), 1u);
   EXPECT_EQ(s.sent.size(), 2u);
@@ -311,7 +297,7 @@ TEST(TransactionLayer, MatchesRetransmissionsAndCancel) {
 
 TEST(TransactionLayer, AckFor2xxWithNewBranchStopsRetransmissions) {
   FakeSender s;
-  RecordingUser u;
+  FakeTransactionUser u;
   TransactionLayer layer(s, u);
   const Message inv = parse(request("INVITE"));
   layer.on_message(inv, kPeer, 0ms);
@@ -335,7 +321,7 @@ TEST(TransactionLayer, AckFor2xxWithNewBranchStopsRetransmissions) {
 
 TEST(TransactionLayer, ClientResponsesMatchByBranchAndMethod) {
   FakeSender s;
-  RecordingUser u;
+  FakeTransactionUser u;
   TransactionLayer layer(s, u);
   const Message inv = parse(request("INVITE", "z9hG4bKc1"));
   const auto tx = layer.send_request(inv, kPeer, 0ms);
@@ -353,7 +339,7 @@ TEST(TransactionLayer, ClientResponsesMatchByBranchAndMethod) {
   layer.on_message(response_to(inv, 487), kPeer, 40ms);
   ASSERT_EQ(u.responses.size(), 3u);
   EXPECT_EQ(u.responses[2].first, tx);
-  EXPECT_EQ(parse(s.sent.back().second).method(), "ACK");
+  EXPECT_EQ(parse(s.sent.back().bytes).method(), "ACK");
   // Unknown branch: stray.
   layer.on_message(response_to(parse(request("INVITE", "z9hG4bKzz")), 200), kPeer, 50ms);
   EXPECT_EQ(u.stray, 1);
@@ -363,7 +349,7 @@ TEST(TransactionLayer, ClientResponsesMatchByBranchAndMethod) {
 
 TEST(TransactionLayer, ClientTimeoutReachesUser) {
   FakeSender s;
-  RecordingUser u;
+  FakeTransactionUser u;
   TransactionLayer layer(s, u);
   const auto tx = layer.send_request(parse(request("OPTIONS")), kPeer, 0ms);
   for (Millis t = 0ms; t <= 33000ms; t += 10ms) layer.on_tick(t);

@@ -3,113 +3,26 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "sip/sdp.hpp"
+#include "support/fake_call_events.hpp"
+#include "support/fake_sender.hpp"
 
 namespace sb::sip {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Packet {
-  Endpoint from, to;
-  std::string bytes;
-};
-
-struct Net;
-
-struct NodeSender : Sender {
-  Net* net = nullptr;
-  Endpoint self;
-  void send(const Endpoint& to, std::string_view bytes) override;
-};
-
-struct Recorder : CallEvents {
-  std::vector<IncomingCall> incoming;
-  std::vector<std::pair<CallHandle, int>> ringing, failed, reinvite_results;
-  std::vector<std::pair<CallHandle, std::string>> answered;
-  std::vector<std::pair<CallHandle, EndReason>> ended;
-  std::vector<std::pair<char, int>> dtmf;
-  std::vector<std::string> reoffers;
-  std::optional<std::string> reoffer_answer;
-  int offer_requests = 0;
-  std::optional<std::string> offer;  // what on_offer_request returns
-  std::vector<std::string> ack_answers;
-  std::function<void(const IncomingCall&)> on_in;
-  void on_incoming(const IncomingCall& c) override {
-    incoming.push_back(c);
-    if (on_in) on_in(c);
-  }
-  void on_ringing(CallHandle h, int s, std::string_view) override { ringing.emplace_back(h, s); }
-  void on_answered(CallHandle h, std::string_view sdp) override {
-    answered.emplace_back(h, std::string(sdp));
-  }
-  void on_failed(CallHandle h, int s, std::string_view) override { failed.emplace_back(h, s); }
-  void on_ended(CallHandle h, EndReason r) override { ended.emplace_back(h, r); }
-  std::optional<std::string> on_reoffer(CallHandle, std::string_view sdp) override {
-    reoffers.emplace_back(sdp);
-    return reoffer_answer;
-  }
-  std::optional<std::string> on_offer_request(CallHandle) override {
-    ++offer_requests;
-    return offer;
-  }
-  void on_ack_answer(CallHandle, std::string_view sdp) override { ack_answers.emplace_back(sdp); }
-  void on_reinvite_result(CallHandle h, int s, std::string_view) override {
-    reinvite_results.emplace_back(h, s);
-  }
-  void on_dtmf(CallHandle, char d, int ms) override { dtmf.emplace_back(d, ms); }
-};
+using sb::testing::FakeCallEvents;
+using sb::testing::FakeSender;
+using Net = sb::testing::FakeSipNetwork;
+using Packet = Net::Packet;
 
 struct Node {
-  NodeSender sender;
-  Recorder events;
+  Node(Net& net, Endpoint self) : sender(net, std::move(self)) {}
+  FakeSender sender;
+  FakeCallEvents events;
   std::unique_ptr<UserAgent> ua;
 };
-
-struct Net {
-  std::deque<Packet> queue;
-  std::vector<Packet> log;
-  std::vector<Node*> nodes;
-  Millis now{0};
-  std::function<bool(const Packet&)> drop;  // return true to lose a packet
-
-  void deliver_all() {
-    for (int guard = 0; guard < 1000 && !queue.empty(); ++guard) {
-      Packet p = std::move(queue.front());
-      queue.pop_front();
-      log.push_back(p);
-      if (drop && drop(p)) continue;
-      for (Node* n : nodes)
-        if (n->sender.self.address == p.to.address && n->sender.self.port == p.to.port)
-          n->ua->on_message(p.bytes, p.from, now);
-    }
-  }
-  void advance(Millis to) {
-    while (now < to) {
-      now += 10ms;
-      for (Node* n : nodes) n->ua->on_tick(now);
-      deliver_all();
-    }
-  }
-  // Messages seen on the wire with this start ("INVITE", "SIP/2.0 200", ...).
-  int count(std::string_view start) const {
-    int n = 0;
-    for (const auto& p : log)
-      if (p.bytes.compare(0, start.size(), start) == 0) ++n;
-    return n;
-  }
-  const Packet* last(std::string_view start) const {
-    for (auto it = log.rbegin(); it != log.rend(); ++it)
-      if (it->bytes.compare(0, start.size(), start) == 0) return &*it;
-    return nullptr;
-  }
-};
-
-void NodeSender::send(const Endpoint& to, std::string_view bytes) {
-  net->queue.push_back({self, to, std::string(bytes)});
-}
 
 const std::string kSdpA =
     "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
@@ -123,18 +36,16 @@ class UaTest : public ::testing::Test {
   void SetUp() override { build({}, {}); }
   void build(UaConfig a_cfg, UaConfig b_cfg) {
     net_ = Net{};
-    a_ = std::make_unique<Node>();
-    b_ = std::make_unique<Node>();
-    setup(*a_, "10.0.0.1", std::move(a_cfg));
-    setup(*b_, "10.0.0.2", std::move(b_cfg));
+    a_ = node("10.0.0.1", std::move(a_cfg));
+    b_ = node("10.0.0.2", std::move(b_cfg));
   }
-  void setup(Node& n, const std::string& host, UaConfig cfg) {
+  std::unique_ptr<Node> node(const std::string& host, UaConfig cfg) {
     cfg.host = host;
     cfg.udp_port = 5060;
-    n.sender.net = &net_;
-    n.sender.self = {host, 5060, Transport::kUdp, 0};
-    n.ua = std::make_unique<UserAgent>(cfg, n.sender, n.events);
-    net_.nodes.push_back(&n);
+    auto n = std::make_unique<Node>(net_, Endpoint{host, 5060, Transport::kUdp, 0});
+    n->ua = std::make_unique<UserAgent>(cfg, n->sender, n->events);
+    net_.attach(n->sender.self(), *n->ua);
+    return n;
   }
   OutboundCall spec() {
     OutboundCall o;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "sip/sdp.hpp"
+#include "support/fake_sender.hpp"
 #include "support/loopback_media.hpp"
 #include "support/session_world.hpp"
 #include "support/sip_caller.hpp"
@@ -98,7 +99,7 @@ class CallRouterTest : public ::testing::Test {
   sb::testing::LoopbackMedia media_{io_, world_.client, world_.clock, world_.dir.path()};
   CallWorker worker_{io_, world_.services(), media_.context};
   store::Account account_;
-  sb::testing::SentMessages wire_;
+  sb::testing::FakeSender wire_;
   std::unique_ptr<CallRouter> router_;
   std::unique_ptr<sip::UserAgent> ua_;
   udp::socket caller_rtp_;

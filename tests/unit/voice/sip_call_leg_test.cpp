@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "sip/message.hpp"
+#include "support/fake_call_events.hpp"
+#include "support/fake_sender.hpp"
 #include "support/fake_sip_dialogs.hpp"
 #include "support/loopback_media.hpp"
 #include "support/session_world.hpp"
@@ -25,18 +27,6 @@ using asio::ip::udp;
 using sb::testing::caller_sdp;
 using sb::testing::Reply;
 using sb::testing::SipCaller;
-
-// The UA's events, as the router would take them.
-struct UaEvents final : sip::CallEvents {
-  std::vector<sip::IncomingCall> incoming;
-  std::vector<sip::EndReason> ended;
-  std::function<void()> on_end;
-  void on_incoming(const sip::IncomingCall& c) override { incoming.push_back(c); }
-  void on_ended(sip::CallHandle, sip::EndReason r) override {
-    ended.push_back(r);
-    if (on_end) on_end();
-  }
-};
 
 class SipCallLegTest : public ::testing::Test {
  protected:
@@ -104,8 +94,8 @@ class SipCallLegTest : public ::testing::Test {
 // 200 OK does (the two cross between the call's worker and the SIP worker). The UA answers 487
 // and refuses our 200: the call must end canceled, never answered.
 TEST_F(SipCallLegTest, AnAnswerThatLosesToTheCallersCancelEndsTheCallCanceled) {
-  sb::testing::SentMessages wire;
-  UaEvents events;
+  sb::testing::FakeSender wire;
+  sb::testing::FakeCallEvents events;
   sip::UaConfig config;
   sip::UserAgent ua(config, wire, events);
   SipCaller caller("race-1", "+15005550006");
@@ -129,7 +119,9 @@ TEST_F(SipCallLegTest, AnAnswerThatLosesToTheCallersCancelEndsTheCallCanceled) {
   world_.server.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
   CallSession session(io_.get_executor(), world_.services(), *leg, world_.route, world_.call);
   // As the router does: the dialog's end reaches the session by a post to the call's worker.
-  events.on_end = [&] { asio::post(io_, [&] { session.remote_hangup(); }); };
+  events.when_ended = [&](sip::CallHandle, sip::EndReason) {
+    asio::post(io_, [&] { session.remote_hangup(); });
+  };
   std::optional<SessionOutcome> out;
   asio::co_spawn(io_, session.run(), [&](std::exception_ptr e, SessionOutcome o) {
     if (e) std::rethrow_exception(e);
@@ -140,7 +132,7 @@ TEST_F(SipCallLegTest, AnAnswerThatLosesToTheCallersCancelEndsTheCallCanceled) {
 
   EXPECT_TRUE(wire.saw("SIP/2.0 487", "CSeq: 1 INVITE"));
   EXPECT_FALSE(wire.saw("SIP/2.0 200", "CSeq: 1 INVITE"));  // the caller never got an answer
-  EXPECT_THAT(events.ended, ::testing::ElementsAre(sip::EndReason::kCancelled));
+  EXPECT_THAT(events.ended, ::testing::ElementsAre(std::pair(handle, sip::EndReason::kCancelled)));
   EXPECT_FALSE(leg->answered());
   EXPECT_TRUE(leg->hung_up());
   EXPECT_EQ(out->status, "canceled");
