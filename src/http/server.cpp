@@ -16,6 +16,7 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kFirstRead = 4096;  // a whole typical request header in one read
 
 Response limit_error(const beast::error_code& ec) {
   if (ec == bhttp::error::body_limit) {
@@ -123,14 +124,21 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    stream.expires_after(milliseconds(limits_.idle_timeout_ms));
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    // Idle until a request's first byte; from there the read timeout covers the whole request,
+    // so a client trickling its header cannot hold the connection for the idle timeout.
+    if (buffer.size() == 0) {
+      stream.expires_after(milliseconds(limits_.idle_timeout_ms));
+      auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(kFirstRead), kTuple);
+      if (fec) break;  // closed, timed out, or cancelled while idle
+      buffer.commit(fn);
+    }
     self.idle = false;
+    stream.expires_after(milliseconds(limits_.read_timeout_ms));
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     std::optional<Response> early;
     if (hec) {
       if (hec == bhttp::error::header_limit || is_parse_error(hec)) early = limit_error(hec);
     } else {
-      stream.expires_after(milliseconds(limits_.read_timeout_ms));
       const auto& header = parser.get();
       if (beast::iequals(header[bhttp::field::expect], "100-continue") && !parser.is_done()) {
         if (parser.content_length() && *parser.content_length() > limits_.max_body_bytes) {
@@ -152,7 +160,7 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
         }
       }
     }
-    if (hec && !early) break;  // closed, timed out, or cancelled while idle
+    if (hec && !early) break;  // closed or timed out mid-request
 
     const auto started = std::chrono::steady_clock::now();
     RequestInfo info{remote, worker};

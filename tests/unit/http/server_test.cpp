@@ -437,6 +437,19 @@ TEST_F(ServerTest, IdleTimeoutClosesAnIdleKeepAliveConnection) {
   EXPECT_TRUE(eventually([&] { return server_->active_connections() == 0; }));
 }
 
+// The read timeout counts from a request's first byte: a client trickling its header (slowloris)
+// must not hold the connection for the much longer keep-alive idle timeout.
+TEST_F(ServerTest, ReadTimeoutCutsARequestWhoseHeaderNeverEnds) {
+  auto limits = test_limits();
+  limits.read_timeout_ms = 300;
+  limits.idle_timeout_ms = 600000;
+  start(limits);
+  HttpPeer slow(endpoint_);
+  ASSERT_TRUE(slow.send("GET /echo HTTP/1.1\r\nHost: test\r\n"));
+  EXPECT_TRUE(slow.closed_within());
+  EXPECT_TRUE(backend_.seen().empty());
+}
+
 TEST_F(ServerTest, ReadTimeoutCutsARequestWhoseBodyNeverEnds) {
   auto limits = test_limits();
   limits.read_timeout_ms = 300;
