@@ -97,17 +97,19 @@ asio::awaitable<void> Server::accept_loop() {
       co_await backoff.async_wait(kTuple);
       continue;
     }
+    // Counted here, not when its worker starts the session: a busy worker must not let
+    // connections queued for it slip past the limit.
     if (active_.load() >= limits_.max_connections) {
       beast::error_code ignored;
       socket.close(ignored);
       continue;
     }
+    ++active_;
     asio::co_spawn(socket.get_executor(), session(std::move(socket), worker), asio::detached);
   }
 }
 
 asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
-  ++active_;
   beast::tcp_stream stream(std::move(socket));
   Connection self{&stream, true};
   auto& registry = *connections_[worker];

@@ -179,6 +179,26 @@ std::string requests_line(std::string_view route, std::string_view method, unsig
          std::to_string(count) + "\n";
 }
 
+// Keeps a worker busy (as a long handler would) until release() or the end of the scope.
+class BusyWorker {
+ public:
+  explicit BusyWorker(asio::io_context& worker) {
+    asio::post(worker, [released = released_.get_future().share()] {
+      released.wait_for(HttpPeer::kPatience);
+    });
+  }
+  ~BusyWorker() { release(); }
+  BusyWorker(const BusyWorker&) = delete;
+  BusyWorker& operator=(const BusyWorker&) = delete;
+  void release() {
+    if (!std::exchange(done_, true)) released_.set_value();
+  }
+
+ private:
+  std::promise<void> released_;
+  bool done_ = false;
+};
+
 class ServerTest : public ::testing::Test {
  protected:
   void start(ServerLimits limits = test_limits(), unsigned workers = 1) {
@@ -483,6 +503,32 @@ TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   HttpPeer later(endpoint_);
   ASSERT_TRUE(later.send(http_request("GET", "/echo")));
   EXPECT_TRUE(later.read_response());
+}
+
+// A connection counts from its accept, not from when its worker gets to it: with one worker
+// busy, connections handed to it must still count against the limit.
+TEST_F(ServerTest, ConnectionLimitHoldsWhileAWorkerIsBusy) {
+  auto limits = test_limits();
+  limits.max_connections = 2;
+  start(limits, 2);
+  BusyWorker busy(*contexts_[1]);
+
+  HttpPeer a(endpoint_);  // worker 0
+  ASSERT_TRUE(a.send(http_request("GET", "/echo")));
+  ASSERT_TRUE(a.read_response());
+  HttpPeer b(endpoint_);  // worker 1, busy: accepted, not yet started
+  HttpPeer c(endpoint_);  // worker 0: the third connection, over the limit
+  c.send(http_request("GET", "/echo"));
+  std::string got;
+  EXPECT_TRUE(c.closed_within(HttpPeer::kPatience, &got));
+  EXPECT_EQ(got, "") << "a third connection was served with a limit of 2";
+
+  busy.release();
+  ASSERT_TRUE(b.send(http_request("GET", "/echo")));
+  auto res = b.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
+  EXPECT_EQ(server_->active_connections(), 2u);
 }
 
 // ---- handler failures --------------------------------------------------------------------------
