@@ -33,6 +33,17 @@ bool is_parse_error(const beast::error_code& ec) {
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
+// What the exception being handled says, whatever its type.
+std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "exception not derived from std::exception";
+  }
+}
+
 }  // namespace
 
 Server::Server(std::vector<asio::io_context*> workers, ServerLimits limits, Handler handler,
@@ -178,8 +189,9 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
       keep_alive = req.keep_alive();
       try {
         res = co_await handler_(req, info);
-      } catch (const std::exception& e) {
-        spdlog::error("http handler {} {}: {}", method, info.route, e.what());
+      } catch (...) {
+        // Whatever the type: an exception escaping the session would leave it registered.
+        spdlog::error("http handler {} {}: {}", method, info.route, current_exception_text());
         res = error_response(Error::internal("Internal error"));
         info.takeover = nullptr;
       }
@@ -192,8 +204,8 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
         try {
           auto run_stream = takeover(stream, buffer, std::move(req));
           co_await std::move(run_stream);
-        } catch (const std::exception& e) {
-          spdlog::warn("stream {}: {}", info.route, e.what());
+        } catch (...) {
+          spdlog::warn("stream {}: {}", info.route, current_exception_text());
         }
         break;
       }
