@@ -88,7 +88,12 @@ void Server::begin_shutdown() {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     asio::post(*workers_[i], [this, i] {
       for (Connection* c : *connections_[i]) {
-        if (c->idle) c->stream->cancel();
+        if (!c->idle) continue;
+        // Cancelling ends only a read in progress; a stream between two reads would start
+        // another and never see the shutdown. A closed receive side ends that one too.
+        beast::error_code ignored;
+        c->stream->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+        c->stream->cancel();
       }
     });
   }

@@ -616,6 +616,31 @@ TEST_F(ServerTest, GracefulShutdownFinishesInFlightRequestsAndClosesTheRest) {
   EXPECT_TRUE(metrics_show(requests_line("/hold", "GET", 200, 1)));
 }
 
+TEST_F(ServerTest, ShutdownEndsATakenOverStream) {
+  start();
+  HttpPeer peer(endpoint_);
+  ASSERT_TRUE(peer.send(http_request("GET", "/stream")));
+  ASSERT_TRUE(peer.read_bytes(std::string("stream /stream carried []\n").size()));
+  server_->begin_shutdown();
+  EXPECT_TRUE(peer.closed_within());
+  EXPECT_TRUE(eventually([&] { return server_->active_connections() == 0; }));
+}
+
+// A stream busy elsewhere when the shutdown comes has no read to cancel; its next read must
+// still end instead of waiting for a client that may never write.
+TEST_F(ServerTest, ShutdownEndsAStreamThatWasBetweenReads) {
+  start();
+  HttpPeer peer(endpoint_);
+  ASSERT_TRUE(peer.send(http_request("GET", "/stream-parked")));
+  ASSERT_TRUE(peer.read_bytes(std::string("stream /stream-parked carried []\n").size()));
+  ASSERT_TRUE(backend_.wait_parked(1));
+  server_->begin_shutdown();
+  on_worker(0);  // the shutdown's work on the worker is done, with the stream parked
+  backend_.release();
+  EXPECT_TRUE(peer.closed_within());
+  EXPECT_TRUE(eventually([&] { return server_->active_connections() == 0; }));
+}
+
 // ---- metrics and listening ---------------------------------------------------------------------
 
 TEST_F(ServerTest, MetricsCountRequestsByRouteMethodAndStatus) {
