@@ -41,6 +41,28 @@ bool valid_chars(std::string_view s, std::string_view extra) {
   return true;
 }
 
+// uri-parameters = *( ";" pname [ "=" pvalue ] ), pname and pvalue 1*paramchar: the URI's own
+// grammar, wider than a header parameter's token (it allows "/", "&", "$", "(", ")"...) and
+// without quoted strings.
+bool valid_uri_params(std::string_view params) {
+  constexpr std::string_view kParamUnreserved = "[]/:&+$";
+  while (!params.empty()) {
+    if (params.front() != ';') return false;
+    params.remove_prefix(1);
+    const auto end = params.find(';');
+    const std::string_view param = params.substr(0, end);
+    const auto eq = param.find('=');
+    const std::string_view name = param.substr(0, eq);
+    if (name.empty() || !valid_chars(name, kParamUnreserved)) return false;
+    if (eq != std::string_view::npos) {
+      const std::string_view value = param.substr(eq + 1);
+      if (value.empty() || !valid_chars(value, kParamUnreserved)) return false;
+    }
+    params.remove_prefix(param.size());
+  }
+  return true;
+}
+
 bool valid_host(std::string_view h) {
   if (h.empty()) return false;
   if (h.front() == '[') {
@@ -108,8 +130,7 @@ Result<Uri> parse_uri(std::string_view text) {
   std::string_view hostport = rest.substr(0, semi);
   if (semi != std::string_view::npos) {
     u.params = rest.substr(semi);
-    if (!valid_chars(u.params, "[]/:&+$;=")) return bad("Bad URI parameters");
-    if (!valid_params(u.params)) return bad("Bad URI parameters");
+    if (!valid_uri_params(u.params)) return bad("Bad URI parameters");
   }
   std::size_t port_colon = std::string_view::npos;
   if (!hostport.empty() && hostport.front() == '[') {

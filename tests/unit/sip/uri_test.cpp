@@ -246,6 +246,43 @@ TEST(Uri, EscapedParametersStayEscaped) {
   EXPECT_FALSE(parse_uri("sip:bob@host;%=1"));
 }
 
+TEST(Uri, UnknownAndValuelessParameters) {
+  auto u = parse_uri("sip:bob@host;unknownparam;foo=bar;ob;x-y.z=1!~*'()");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->params, ";unknownparam;foo=bar;ob;x-y.z=1!~*'()");
+  EXPECT_EQ(u->param("unknownparam"), "");
+  EXPECT_EQ(u->param("foo"), "bar");
+  EXPECT_EQ(u->param("ob"), "");
+  EXPECT_EQ(u->param("x-y.z"), "1!~*'()");
+  u = parse_uri("sip:bob@host;lr;lr=on");  // the first of a repeated name
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->param("lr"), "");
+}
+
+// paramchar = param-unreserved / unreserved / escaped; param-unreserved = [ ] / : & + $
+TEST(Uri, ParametersTakeEveryParamchar) {
+  auto u = parse_uri("sip:bob@host;x=a/b;y=$1&2;z=a+b;w=[v]:1;k/e:y[1]&$+=v");
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_EQ(u->param("x"), "a/b");
+  EXPECT_EQ(u->param("y"), "$1&2");
+  EXPECT_EQ(u->param("z"), "a+b");
+  EXPECT_EQ(u->param("w"), "[v]:1");
+  EXPECT_EQ(u->param("k/e:y[1]&$+"), "v");
+}
+
+TEST(Uri, MalformedParametersAreRefused) {
+  EXPECT_FALSE(parse_uri("sip:bob@host;"));  // empty parameter
+  EXPECT_FALSE(parse_uri("sip:bob@host;;lr"));
+  EXPECT_FALSE(parse_uri("sip:bob@host;lr;"));
+  EXPECT_FALSE(parse_uri("sip:bob@host;=x"));       // no name
+  EXPECT_FALSE(parse_uri("sip:bob@host;x="));       // pvalue = 1*paramchar
+  EXPECT_FALSE(parse_uri("sip:bob@host;x=a=b"));    // '=' is no paramchar
+  EXPECT_FALSE(parse_uri("sip:bob@host;x=\"q\""));  // no quoted strings in a URI
+  EXPECT_FALSE(parse_uri("sip:bob@host;x=a b"));
+  EXPECT_FALSE(parse_uri("sip:bob@host;x=a,b"));
+  EXPECT_FALSE(parse_uri("sip:bob@host; lr"));  // RFC 4475 3.1.2.8
+}
+
 TEST(Uri, Headers) {
   auto u = parse_uri("sip:bob@host;lr?subject=project%20x&priority=urgent");
   ASSERT_TRUE(u);
