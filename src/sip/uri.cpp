@@ -41,26 +41,37 @@ bool valid_chars(std::string_view s, std::string_view extra) {
   return true;
 }
 
-// uri-parameters = *( ";" pname [ "=" pvalue ] ), pname and pvalue 1*paramchar: the URI's own
-// grammar, wider than a header parameter's token (it allows "/", "&", "$", "(", ")"...) and
-// without quoted strings.
-bool valid_uri_params(std::string_view params) {
-  constexpr std::string_view kParamUnreserved = "[]/:&+$";
-  while (!params.empty()) {
-    if (params.front() != ';') return false;
-    params.remove_prefix(1);
-    const auto end = params.find(';');
-    const std::string_view param = params.substr(0, end);
-    const auto eq = param.find('=');
-    const std::string_view name = param.substr(0, eq);
-    if (name.empty() || !valid_chars(name, kParamUnreserved)) return false;
-    if (eq != std::string_view::npos) {
-      const std::string_view value = param.substr(eq + 1);
-      if (value.empty() || !valid_chars(value, kParamUnreserved)) return false;
+// `separator`-separated `name [ "=" value ]` items whose names and values hold unreserved, escaped
+// and `extra` characters; a name is never empty, a value may be where `empty_value` says.
+bool valid_items(std::string_view list, char separator, std::string_view extra, bool value_required,
+                 bool empty_value) {
+  for (;;) {
+    const auto end = list.find(separator);
+    const std::string_view item = list.substr(0, end);
+    const auto eq = item.find('=');
+    const std::string_view name = item.substr(0, eq);
+    if (name.empty() || !valid_chars(name, extra)) return false;
+    if (eq == std::string_view::npos) {
+      if (value_required) return false;
+    } else {
+      const std::string_view value = item.substr(eq + 1);
+      if ((value.empty() && !empty_value) || !valid_chars(value, extra)) return false;
     }
-    params.remove_prefix(param.size());
+    if (end == std::string_view::npos) return true;
+    list.remove_prefix(end + 1);
   }
-  return true;
+}
+
+// RFC 3261 §25.1, the URI's own grammar (wider than a header parameter's token, and without
+// quoted strings): uri-parameters = *( ";" pname [ "=" pvalue ] ), pname and pvalue
+// 1*paramchar; headers = "?" hname "=" hvalue *( "&" hname "=" hvalue ), hvalue may be empty.
+bool valid_uri_params(std::string_view params) {
+  return params.starts_with(';') &&
+         valid_items(params.substr(1), ';', "[]/:&+$", /*value_required=*/false,
+                     /*empty_value=*/false);
+}
+bool valid_uri_headers(std::string_view headers) {
+  return valid_items(headers, '&', "[]/?:+$", /*value_required=*/true, /*empty_value=*/true);
 }
 
 bool valid_host(std::string_view h) {
@@ -124,7 +135,7 @@ Result<Uri> parse_uri(std::string_view text) {
   if (q != std::string_view::npos) {
     u.headers = rest.substr(q + 1);
     rest = rest.substr(0, q);
-    if (!valid_chars(u.headers, "[]/?:+$&=")) return bad("Bad URI headers");
+    if (!valid_uri_headers(u.headers)) return bad("Bad URI headers");
   }
   const auto semi = rest.find(';');
   std::string_view hostport = rest.substr(0, semi);

@@ -300,6 +300,16 @@ TEST(Uri, Headers) {
   EXPECT_FALSE(parse_uri("sip:bob@host?a=%2"));
 }
 
+// headers = "?" header *( "&" header ); header = hname "=" hvalue; hname = 1*( ... )
+TEST(Uri, HeadersFollowTheirGrammar) {
+  EXPECT_FALSE(parse_uri("sip:bob@host?"));
+  EXPECT_FALSE(parse_uri("sip:bob@host?subject"));
+  EXPECT_FALSE(parse_uri("sip:bob@host?=x"));
+  EXPECT_FALSE(parse_uri("sip:bob@host?a=b&"));
+  EXPECT_FALSE(parse_uri("sip:bob@host?a=b&&c=d"));
+  EXPECT_FALSE(parse_uri("sip:bob@host?a=b=c"));
+}
+
 // ---- other schemes and garbage ------------------------------------------------------------------
 
 TEST(Uri, OtherSchemesNeedOnlyASchemeAndText) {
