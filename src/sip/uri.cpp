@@ -74,6 +74,32 @@ bool valid_uri_headers(std::string_view headers) {
   return valid_items(headers, '&', "[]/?:+$", /*value_required=*/true, /*empty_value=*/true);
 }
 
+// hostname = *( domainlabel "." ) toplabel [ "." ], each label alphanumerics with inner '-'.
+// A name whose last label is all digits can only be an IPv4address: four octets up to 255
+// (RFC 5954 §4.1). Other labels may start with a digit (RFC 1123) where RFC 3261 wants a letter.
+bool valid_name_or_ipv4(std::string_view h) {
+  const bool final_dot = h.ends_with('.');
+  if (final_dot) h.remove_suffix(1);
+  std::size_t labels = 0;
+  std::size_t octets = 0;
+  bool last_numeric = false;
+  for (;;) {
+    const auto dot = h.find('.');
+    const std::string_view label = h.substr(0, dot);
+    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+    last_numeric = true;
+    for (char c : label) {
+      if (!is_alnum(c) && c != '-') return false;
+      last_numeric = last_numeric && is_digit(c);
+    }
+    ++labels;
+    if (last_numeric && parse_uint(label, 255) && label.size() <= 3) ++octets;
+    if (dot == std::string_view::npos) break;
+    h.remove_prefix(dot + 1);
+  }
+  return !last_numeric || (labels == 4 && octets == 4 && !final_dot);
+}
+
 bool valid_host(std::string_view h) {
   if (h.empty()) return false;
   if (h.front() == '[') {
@@ -82,9 +108,7 @@ bool valid_host(std::string_view h) {
       if (!is_hex(c) && c != ':' && c != '.') return false;
     return true;
   }
-  for (char c : h)
-    if (!is_alnum(c) && c != '-' && c != '.') return false;
-  return true;
+  return valid_name_or_ipv4(h);
 }
 
 }  // namespace

@@ -151,6 +151,32 @@ TEST(Uri, HostForms) {
   EXPECT_FALSE(parse_uri("sip:bob@host@other"));
 }
 
+TEST(Uri, HostnamesFollowTheLabelGrammar) {
+  // hostname = *( domainlabel "." ) toplabel [ "." ]; a label is alphanumerics with inner '-'.
+  EXPECT_FALSE(parse_uri("sip:bob@a..b"));
+  EXPECT_FALSE(parse_uri("sip:bob@.example.com"));
+  EXPECT_FALSE(parse_uri("sip:bob@."));
+  EXPECT_FALSE(parse_uri("sip:bob@-example.com"));
+  EXPECT_FALSE(parse_uri("sip:bob@example-.com"));
+  EXPECT_FALSE(parse_uri("sip:bob@example.-com"));
+  EXPECT_FALSE(parse_uri("sip:bob@-"));
+  EXPECT_TRUE(parse_uri("sip:bob@a-b.c--d.example"));
+  EXPECT_TRUE(parse_uri("sip:bob@x"));
+}
+
+TEST(Uri, Ipv4AddressesHaveFourOctets) {
+  // A name whose last label is numeric can only be an IPv4address: four decimal octets.
+  EXPECT_TRUE(parse_uri("sip:bob@0.0.0.0"));
+  EXPECT_TRUE(parse_uri("sip:bob@255.255.255.255"));
+  EXPECT_FALSE(parse_uri("sip:bob@256.1.1.1"));  // RFC 5954 §4.1: dec-octet
+  EXPECT_FALSE(parse_uri("sip:bob@1.2.3"));
+  EXPECT_FALSE(parse_uri("sip:bob@1.2.3.4.5"));
+  EXPECT_FALSE(parse_uri("sip:bob@1.2.3.4."));
+  EXPECT_FALSE(parse_uri("sip:bob@1.2.3.0004"));
+  EXPECT_FALSE(parse_uri("sip:bob@12345"));
+  EXPECT_FALSE(parse_uri("sip:bob@example.123"));
+}
+
 TEST(Uri, Ipv6References) {
   auto u = parse_uri("sip:bob@[2001:db8::1]");
   ASSERT_TRUE(u);
