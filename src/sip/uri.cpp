@@ -1,5 +1,7 @@
 #include "sip/uri.hpp"
 
+#include <arpa/inet.h>
+
 #include "sip/syntax.hpp"
 
 namespace sb::sip {
@@ -103,10 +105,12 @@ bool valid_name_or_ipv4(std::string_view h) {
 bool valid_host(std::string_view h) {
   if (h.empty()) return false;
   if (h.front() == '[') {
-    if (h.back() != ']' || h.size() < 3) return false;
-    for (char c : h.substr(1, h.size() - 2))
-      if (!is_hex(c) && c != ':' && c != '.') return false;
-    return true;
+    // IPv6reference = "[" IPv6address "]": the text forms of RFC 4291 §2.2 (no zone), which is
+    // what inet_pton reads.
+    if (h.size() < 3 || h.back() != ']' || h.size() - 2 >= INET6_ADDRSTRLEN) return false;
+    const std::string text(h.substr(1, h.size() - 2));
+    in6_addr address{};
+    return inet_pton(AF_INET6, text.c_str(), &address) == 1;
   }
   return valid_name_or_ipv4(h);
 }

@@ -204,6 +204,17 @@ TEST(Uri, Ipv6References) {
   EXPECT_FALSE(parse_uri("sip:bob@[fe80::1%25eth0]"));  // no zone in RFC 3261
 }
 
+TEST(Uri, Ipv6ReferencesHoldAnIpv6Address) {
+  EXPECT_FALSE(parse_uri("sip:bob@[1]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[:]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[:::]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[1:2:3:4:5:6:7:8:9]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[12345::1]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[1::2::3]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[192.0.2.1]"));
+  EXPECT_FALSE(parse_uri("sip:bob@[...]"));
+}
+
 TEST(Uri, PortBounds) {
   auto u = parse_uri("sip:bob@host:1");
   ASSERT_TRUE(u);
