@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -240,15 +241,11 @@ class ServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  // Runs `fn` on worker `i` and waits until it ran: what was posted there before has run too.
-  void on_worker(
-      unsigned i, std::function<void()> fn = [] {}) {
-    std::promise<void> done;
-    asio::post(*contexts_[i], [&] {
-      fn();
-      done.set_value();
-    });
-    ASSERT_EQ(done.get_future().wait_for(HttpPeer::kPatience), std::future_status::ready);
+  // Waits until worker `i` ran a no-op posted now: what was posted there before has run too.
+  void sync_with_worker(unsigned i) {
+    auto done = std::make_shared<std::promise<void>>();
+    asio::post(*contexts_[i], [done] { done->set_value(); });
+    ASSERT_EQ(done->get_future().wait_for(HttpPeer::kPatience), std::future_status::ready);
   }
 
   bool metrics_show(const std::string& line) {
@@ -589,7 +586,7 @@ TEST_F(ServerTest, GracefulShutdownFinishesInFlightRequestsAndClosesTheRest) {
   server_->begin_shutdown();
   server_->begin_shutdown();  // a second call changes nothing
   EXPECT_TRUE(server_->stopping());
-  on_worker(0);  // the listener closes on the worker, posted by begin_shutdown
+  sync_with_worker(0);  // the listener closes on the worker, posted by begin_shutdown
   HttpPeer late(endpoint_);
   EXPECT_FALSE(late.connected());
   std::string got;
@@ -627,7 +624,7 @@ TEST_F(ServerTest, ShutdownEndsAStreamThatWasBetweenReads) {
   ASSERT_TRUE(peer.read_bytes(std::string("stream /stream-parked carried []\n").size()));
   ASSERT_TRUE(backend_.wait_parked(1));
   server_->begin_shutdown();
-  on_worker(0);  // the shutdown's work on the worker is done, with the stream parked
+  sync_with_worker(0);  // the shutdown's work on the worker is done, with the stream parked
   backend_.release();
   EXPECT_TRUE(peer.closed_within());
   EXPECT_TRUE(eventually([&] { return server_->active_connections() == 0; }));
@@ -656,16 +653,15 @@ TEST_F(ServerTest, ListenReportsErrorsAsValues) {
   start();
   std::vector<asio::io_context*> pointers{contexts_[0].get()};
   Metrics metrics(1);
-  Server other(
-      pointers, test_limits(),
-      [](Request&, RequestInfo&) -> asio::awaitable<Response> { co_return text(200, ""); },
-      metrics);
+  Server other(pointers, test_limits(), {}, metrics);  // never started: no handler needed
   auto taken = other.listen({"127.0.0.1", endpoint_.port()});
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().status, 500);
   EXPECT_NE(taken.error().message.find("cannot listen"), std::string::npos);
   Server named(pointers, test_limits(), {}, metrics);
-  EXPECT_FALSE(named.listen({"not an address", 0}));
+  auto bad_host = named.listen({"not an address", 0});
+  ASSERT_FALSE(bad_host);
+  EXPECT_EQ(bad_host.error().status, 400);
   Server local(pointers, test_limits(), {}, metrics);
   auto bound = local.listen({"localhost", 0});
   ASSERT_TRUE(bound);
