@@ -14,7 +14,7 @@ class HttpMediaFetcher final : public media::MediaFetcher {
  public:
   explicit HttpMediaFetcher(http::HttpClient& client) : client_(client) {}
 
-  asio::awaitable<Result<media::MediaResponse>> fetch(media::MediaRequest request) override {
+  boost::asio::awaitable<Result<media::MediaResponse>> fetch(media::MediaRequest request) override {
     http::ClientRequest r;
     r.method = "GET";
     r.url = std::move(request.url);
