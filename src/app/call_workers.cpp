@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "http/client.hpp"
-#include "media/http_media_fetcher.hpp"
 #include "media/media_cache.hpp"
 #include "media/media_worker.hpp"
 #include "media/offload.hpp"
@@ -12,6 +11,7 @@
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
 #include "voice/document_cache.hpp"
+#include "voice/http_media_fetcher.hpp"
 #include "voice/notifications.hpp"
 
 namespace sb::app {
@@ -61,7 +61,7 @@ struct CallWorkers::Worker {
   http::CurlClient client;
   voice::DocumentCache documents;
   media::MediaWorker media_clock;
-  media::HttpMediaFetcher fetcher;
+  voice::HttpMediaFetcher fetcher;
   media::UrlAudioLoader audio;
   voice::MediaContext media;
   voice::CallWorker calls;

@@ -16,6 +16,7 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kFirstRead = 4096;  // a whole typical request header in one read
 
 Response limit_error(const beast::error_code& ec) {
   if (ec == bhttp::error::body_limit) {
@@ -30,6 +31,17 @@ Response limit_error(const beast::error_code& ec) {
 bool is_parse_error(const beast::error_code& ec) {
   return ec.category() == beast::error_code(bhttp::error::bad_method).category() &&
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+// What the exception being handled says, whatever its type.
+std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "exception not derived from std::exception";
+  }
 }
 
 }  // namespace
@@ -76,7 +88,12 @@ void Server::begin_shutdown() {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     asio::post(*workers_[i], [this, i] {
       for (Connection* c : *connections_[i]) {
-        if (c->idle) c->stream->cancel();
+        if (!c->idle) continue;
+        // Cancelling ends only a read in progress; a stream between two reads would start
+        // another and never see the shutdown. A closed receive side ends that one too.
+        beast::error_code ignored;
+        c->stream->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+        c->stream->cancel();
       }
     });
   }
@@ -96,17 +113,19 @@ asio::awaitable<void> Server::accept_loop() {
       co_await backoff.async_wait(kTuple);
       continue;
     }
+    // Counted here, not when its worker starts the session: a busy worker must not let
+    // connections queued for it slip past the limit.
     if (active_.load() >= limits_.max_connections) {
       beast::error_code ignored;
       socket.close(ignored);
       continue;
     }
+    ++active_;
     asio::co_spawn(socket.get_executor(), session(std::move(socket), worker), asio::detached);
   }
 }
 
 asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
-  ++active_;
   beast::tcp_stream stream(std::move(socket));
   Connection self{&stream, true};
   auto& registry = *connections_[worker];
@@ -123,14 +142,21 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    stream.expires_after(milliseconds(limits_.idle_timeout_ms));
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    // Idle until a request's first byte; from there the read timeout covers the whole request,
+    // so a client trickling its header cannot hold the connection for the idle timeout.
+    if (buffer.size() == 0) {
+      stream.expires_after(milliseconds(limits_.idle_timeout_ms));
+      auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(kFirstRead), kTuple);
+      if (fec) break;  // closed, timed out, or cancelled while idle
+      buffer.commit(fn);
+    }
     self.idle = false;
+    stream.expires_after(milliseconds(limits_.read_timeout_ms));
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     std::optional<Response> early;
     if (hec) {
       if (hec == bhttp::error::header_limit || is_parse_error(hec)) early = limit_error(hec);
     } else {
-      stream.expires_after(milliseconds(limits_.read_timeout_ms));
       const auto& header = parser.get();
       if (beast::iequals(header[bhttp::field::expect], "100-continue") && !parser.is_done()) {
         if (parser.content_length() && *parser.content_length() > limits_.max_body_bytes) {
@@ -152,7 +178,7 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
         }
       }
     }
-    if (hec && !early) break;  // closed, timed out, or cancelled while idle
+    if (hec && !early) break;  // closed or timed out mid-request
 
     const auto started = std::chrono::steady_clock::now();
     RequestInfo info{remote, worker};
@@ -168,8 +194,9 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
       keep_alive = req.keep_alive();
       try {
         res = co_await handler_(req, info);
-      } catch (const std::exception& e) {
-        spdlog::error("http handler {} {}: {}", method, info.route, e.what());
+      } catch (...) {
+        // Whatever the type: an exception escaping the session would leave it registered.
+        spdlog::error("http handler {} {}: {}", method, info.route, current_exception_text());
         res = error_response(Error::internal("Internal error"));
         info.takeover = nullptr;
       }
@@ -182,8 +209,8 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
         try {
           auto run_stream = takeover(stream, buffer, std::move(req));
           co_await std::move(run_stream);
-        } catch (const std::exception& e) {
-          spdlog::warn("stream {}: {}", info.route, e.what());
+        } catch (...) {
+          spdlog::warn("stream {}: {}", info.route, current_exception_text());
         }
         break;
       }

@@ -1,5 +1,5 @@
 // Audio from HTTP(S) URLs for <Play>: the MediaFetcher seam (the HTTP client sits behind it, see
-// http_media_fetcher.hpp; tests use a fake) and the loader that goes through the MediaCache,
+// voice/http_media_fetcher.hpp; tests use a fake) and the loader that goes through the MediaCache,
 // revalidates stale entries with If-None-Match, decodes, and reports failures as values. The
 // fetch runs on the caller's event loop (asynchronous); the cache's file I/O and decoding run
 // on a BlockingPool, so a large prompt never holds up the loop's 20 ms media tick.

@@ -1,5 +1,7 @@
 #include "sip/uri.hpp"
 
+#include <arpa/inet.h>
+
 #include "sip/syntax.hpp"
 
 namespace sb::sip {
@@ -41,17 +43,76 @@ bool valid_chars(std::string_view s, std::string_view extra) {
   return true;
 }
 
+// `separator`-separated `name [ "=" value ]` items whose names and values hold unreserved, escaped
+// and `extra` characters; a name is never empty, a value may be where `empty_value` says.
+bool valid_items(std::string_view list, char separator, std::string_view extra, bool value_required,
+                 bool empty_value) {
+  for (;;) {
+    const auto end = list.find(separator);
+    const std::string_view item = list.substr(0, end);
+    const auto eq = item.find('=');
+    const std::string_view name = item.substr(0, eq);
+    if (name.empty() || !valid_chars(name, extra)) return false;
+    if (eq == std::string_view::npos) {
+      if (value_required) return false;
+    } else {
+      const std::string_view value = item.substr(eq + 1);
+      if ((value.empty() && !empty_value) || !valid_chars(value, extra)) return false;
+    }
+    if (end == std::string_view::npos) return true;
+    list.remove_prefix(end + 1);
+  }
+}
+
+// RFC 3261 §25.1, the URI's own grammar (wider than a header parameter's token, and without
+// quoted strings): uri-parameters = *( ";" pname [ "=" pvalue ] ), pname and pvalue
+// 1*paramchar; headers = "?" hname "=" hvalue *( "&" hname "=" hvalue ), hvalue may be empty.
+bool valid_uri_params(std::string_view params) {
+  return params.starts_with(';') &&
+         valid_items(params.substr(1), ';', "[]/:&+$", /*value_required=*/false,
+                     /*empty_value=*/false);
+}
+bool valid_uri_headers(std::string_view headers) {
+  return valid_items(headers, '&', "[]/?:+$", /*value_required=*/true, /*empty_value=*/true);
+}
+
+// hostname = *( domainlabel "." ) toplabel [ "." ], each label alphanumerics with inner '-'.
+// A name whose last label is all digits can only be an IPv4address: four octets up to 255
+// (RFC 5954 §4.1). Other labels may start with a digit (RFC 1123) where RFC 3261 wants a letter.
+bool valid_name_or_ipv4(std::string_view h) {
+  const bool final_dot = h.ends_with('.');
+  if (final_dot) h.remove_suffix(1);
+  std::size_t labels = 0;
+  std::size_t octets = 0;
+  bool last_numeric = false;
+  for (;;) {
+    const auto dot = h.find('.');
+    const std::string_view label = h.substr(0, dot);
+    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+    last_numeric = true;
+    for (char c : label) {
+      if (!is_alnum(c) && c != '-') return false;
+      last_numeric = last_numeric && is_digit(c);
+    }
+    ++labels;
+    if (last_numeric && parse_uint(label, 255) && label.size() <= 3) ++octets;
+    if (dot == std::string_view::npos) break;
+    h.remove_prefix(dot + 1);
+  }
+  return !last_numeric || (labels == 4 && octets == 4 && !final_dot);
+}
+
 bool valid_host(std::string_view h) {
   if (h.empty()) return false;
   if (h.front() == '[') {
-    if (h.back() != ']' || h.size() < 3) return false;
-    for (char c : h.substr(1, h.size() - 2))
-      if (!is_hex(c) && c != ':' && c != '.') return false;
-    return true;
+    // IPv6reference = "[" IPv6address "]": the text forms of RFC 4291 §2.2 (no zone), which is
+    // what inet_pton reads.
+    if (h.size() < 3 || h.back() != ']' || h.size() - 2 >= INET6_ADDRSTRLEN) return false;
+    const std::string text(h.substr(1, h.size() - 2));
+    in6_addr address{};
+    return inet_pton(AF_INET6, text.c_str(), &address) == 1;
   }
-  for (char c : h)
-    if (!is_alnum(c) && c != '-' && c != '.') return false;
-  return true;
+  return valid_name_or_ipv4(h);
 }
 
 }  // namespace
@@ -102,14 +163,13 @@ Result<Uri> parse_uri(std::string_view text) {
   if (q != std::string_view::npos) {
     u.headers = rest.substr(q + 1);
     rest = rest.substr(0, q);
-    if (!valid_chars(u.headers, "[]/?:+$&=")) return bad("Bad URI headers");
+    if (!valid_uri_headers(u.headers)) return bad("Bad URI headers");
   }
   const auto semi = rest.find(';');
   std::string_view hostport = rest.substr(0, semi);
   if (semi != std::string_view::npos) {
     u.params = rest.substr(semi);
-    if (!valid_chars(u.params, "[]/:&+$;=")) return bad("Bad URI parameters");
-    if (!valid_params(u.params)) return bad("Bad URI parameters");
+    if (!valid_uri_params(u.params)) return bad("Bad URI parameters");
   }
   std::size_t port_colon = std::string_view::npos;
   if (!hostport.empty() && hostport.front() == '[') {

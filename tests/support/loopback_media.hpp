@@ -11,13 +11,13 @@
 
 #include "core/time.hpp"
 #include "http/client.hpp"
-#include "media/http_media_fetcher.hpp"
 #include "media/media_cache.hpp"
 #include "media/media_worker.hpp"
 #include "media/offload.hpp"
 #include "media/port_pool.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
+#include "voice/http_media_fetcher.hpp"
 #include "voice/media_context.hpp"
 
 namespace sb::testing {
@@ -44,7 +44,7 @@ class LoopbackMedia {
   media::MediaCache cache;
   media::Synthesizer tts;
   media::BlockingPool files{{.threads = 1, .max_queued = 64}};
-  media::HttpMediaFetcher fetcher;
+  voice::HttpMediaFetcher fetcher;
   media::UrlAudioLoader audio;
   voice::MediaContext context;
 };

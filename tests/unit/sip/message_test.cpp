@@ -3,23 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "sip/request_check.hpp"
+#include "support/rfc4475.hpp"
 
 namespace sb::sip {
 namespace {
 
-std::string read_case(const std::string& name) {
-  const auto path = std::filesystem::path(SB_TESTS_DIR) / "unit/sip/data/rfc4475" / name;
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing test data " << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_case(const std::string& name) { return testing::read_rfc4475_case(name); }
 
 int status_of(std::string_view response) {
   auto m = Message::parse(response);

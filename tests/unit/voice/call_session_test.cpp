@@ -144,7 +144,7 @@ TEST_F(CallSessionTest, AnAnswerTheUaRefusesEndsCanceledWithoutAnswered) {
   EXPECT_EQ(out.duration_s, 0);
   EXPECT_EQ(stored().status, "canceled");
   EXPECT_EQ(stored().start_time, 0);
-  EXPECT_THAT(callback_statuses(), ::testing::ElementsAre("ringing", "ringing", "canceled"));
+  EXPECT_THAT(callback_statuses(), ::testing::ElementsAre("initiated", "ringing", "canceled"));
   EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated ringing",
                                                     "calls.ringing call.ringing ringing",
                                                     "calls.completed call.completed canceled"));

@@ -140,7 +140,8 @@ TEST_F(SipCallLegTest, AnAnswerThatLosesToTheCallersCancelEndsTheCallCanceled) {
   EXPECT_EQ(world_.stored().status, "canceled");
   EXPECT_EQ(world_.stored().start_time, 0);
   pump_until([&] { return world_.callback_statuses().size() >= 3; });
-  EXPECT_THAT(world_.callback_statuses(), ::testing::ElementsAre("ringing", "ringing", "canceled"));
+  EXPECT_THAT(world_.callback_statuses(),
+              ::testing::ElementsAre("initiated", "ringing", "canceled"));
   EXPECT_EQ(dialogs_.log, (std::vector<std::string>{"200"}));  // no BYE after the 487
 }
 

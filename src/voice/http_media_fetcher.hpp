@@ -1,5 +1,5 @@
-// MediaFetcher over the project's HttpClient. Header-only on purpose: sb_media does not link
-// sb_http; whoever constructs this (voice/app, tests) does.
+// media::MediaFetcher over the project's http::HttpClient: <Play> URLs fetched through the
+// call worker's webhook client. It lives in voice, which uses both; media knows nothing of HTTP.
 #pragma once
 
 #include <string>
@@ -8,13 +8,13 @@
 #include "http/client.hpp"
 #include "media/url_audio.hpp"
 
-namespace sb::media {
+namespace sb::voice {
 
-class HttpMediaFetcher final : public MediaFetcher {
+class HttpMediaFetcher final : public media::MediaFetcher {
  public:
   explicit HttpMediaFetcher(http::HttpClient& client) : client_(client) {}
 
-  asio::awaitable<Result<MediaResponse>> fetch(MediaRequest request) override {
+  boost::asio::awaitable<Result<media::MediaResponse>> fetch(media::MediaRequest request) override {
     http::ClientRequest r;
     r.method = "GET";
     r.url = std::move(request.url);
@@ -32,7 +32,7 @@ class HttpMediaFetcher final : public MediaFetcher {
       }
       co_return e;
     }
-    MediaResponse out;
+    media::MediaResponse out;
     out.status = result->status;
     out.body = std::move(result->body);
     out.content_type = result->content_type;
@@ -45,4 +45,4 @@ class HttpMediaFetcher final : public MediaFetcher {
   http::HttpClient& client_;
 };
 
-}  // namespace sb::media
+}  // namespace sb::voice
