@@ -73,16 +73,17 @@ Level run_level(asio::io_context& io, sb::http::CurlClient& client, const std::s
         "0000&From=%2B15551230000&To=%2B15559870000&CallStatus=ringing&Direction=inbound"
         "&ApiVersion=2010-04-01";
     ++started;
-    client.start(std::move(r), [&](sb::Result<sb::http::ClientResponse> res) {
-      ++done;
-      if (!res || res->status != 200) {
-        ++out.failures;
-      } else {
-        out.connections += res->new_connections;
-      }
-      if (started < total) launch();
-      if (done == total) io.stop();
-    });
+    client.start(std::move(r),
+                 [&](boost::system::error_code, sb::Result<sb::http::ClientResponse> res) {
+                   ++done;
+                   if (!res || res->status != 200) {
+                     ++out.failures;
+                   } else {
+                     out.connections += res->new_connections;
+                   }
+                   if (started < total) launch();
+                   if (done == total) io.stop();
+                 });
   };
   const auto t0 = Clock::now();
   for (int i = 0; i < concurrency && started < total; ++i) launch();

@@ -33,7 +33,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
-#include <cctype>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -61,8 +60,6 @@ void global_init() {
     }
   });
 }
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
