@@ -2,10 +2,7 @@
 // keep-alive connections, at several concurrency levels. Peer figure from the same run: a plain
 // blocking libcurl easy handle reusing its connection (concurrency 1).
 //
-// Built with -DSB_BENCH=ON (bench_webhook_rps), or by hand from the repository root:
-//   g++ -O2 -DNDEBUG -std=c++20 -DSB_VERSION='"bench"' -DBOOST_ASIO_NO_DEPRECATED -Isrc \
-//     bench/http/webhook_rps.cpp src/http/client.cpp src/http/url_overrides.cpp \
-//     -lcurl -lpthread -o /tmp/webhook_rps && /tmp/webhook_rps [requests-per-level]
+// Built with -DSB_BENCH=ON as bench_webhook_rps; run: bench_webhook_rps [requests-per-level]
 #include <curl/curl.h>
 
 #include <boost/asio.hpp>
