@@ -7,6 +7,8 @@
 #include <boost/asio/use_future.hpp>
 #include <map>
 
+#include "support/fake_delegate_invoker.hpp"
+
 namespace sb::events {
 namespace {
 
@@ -36,20 +38,6 @@ class Directory final : public ChannelDirectory {
   std::map<std::string, ChannelPtr> channels_;
 };
 
-// Scripted delegates by URL; records what each received.
-class Delegates final : public DelegateInvoker {
- public:
-  std::map<std::string, std::function<DelegateReply(const json::object&)>> script;
-  std::vector<std::string> calls;
-  asio::awaitable<DelegateReply> call(const Delegate& d, json::object ce) override {
-    calls.push_back(d.url);
-    auto it = script.find(d.url);
-    if (it == script.end())
-      co_return DelegateReply{DelegateReply::Outcome::kFailed, {}, "no script"};
-    co_return it->second(ce);
-  }
-};
-
 DelegateReply processed(const json::object& ce, std::string_view path_value_json) {
   json::object out = ce;
   auto patch = J(path_value_json).as_object();
@@ -59,7 +47,7 @@ DelegateReply processed(const json::object& ce, std::string_view path_value_json
 
 struct Harness {
   Directory dir;
-  Delegates delegates;
+  sb::testing::FakeDelegateInvoker delegates;
   Result<PipelineResult> run(ChannelPtr origin, std::string_view body,
                              std::string kind = "account") {
     asio::io_context io;

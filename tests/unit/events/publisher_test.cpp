@@ -3,18 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "parts_fixture.hpp"
+#include "support/fake_delegate_invoker.hpp"
 
 namespace sb::events {
 namespace {
-
-// No channel here has delegates; a call would be a bug.
-class NoDelegates final : public DelegateInvoker {
- public:
-  asio::awaitable<DelegateReply> call(const Delegate&, json::object) override {
-    ADD_FAILURE() << "unexpected delegate call";
-    co_return DelegateReply{};
-  }
-};
 
 struct PublisherTest : testing::PartsFixture {
   PublisherTest() {
@@ -31,6 +23,7 @@ struct PublisherTest : testing::PartsFixture {
     io.stop();
     if (thread.joinable()) thread.join();
     store->flush();  // commit hooks refer to the publisher
+    EXPECT_TRUE(delegates.calls.empty()) << "no channel here has delegates";
   }
   Result<Published> publish(ChannelPtr ch, std::string_view body,
                             std::optional<std::string> key = std::nullopt) {
@@ -38,7 +31,7 @@ struct PublisherTest : testing::PartsFixture {
     return run(publisher->publish(ch, "account", std::move(bodies), std::move(key), false));
   }
 
-  NoDelegates delegates;
+  sb::testing::FakeDelegateInvoker delegates;
   StreamFanout streams;
   std::unique_ptr<Publisher> publisher;
   std::vector<OutboxItem> outbox;  // events thread, read after run() returns
