@@ -248,7 +248,8 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
   if (n == 4 && seg[3] == "Calls.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Calls.json";
     if (get) co_return co_await list_calls(ctx_, scope, *params);
-    co_return method_not_allowed("GET");
+    if (post) co_return co_await create_call(ctx_, scope, *params);
+    co_return method_not_allowed("GET, POST");
   }
   if (n == 5 && seg[3] == "Calls") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json";

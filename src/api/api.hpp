@@ -21,6 +21,8 @@ class Api {
   void set_v1_handler(http::Handler handler) { v1_ = std::move(handler); }
   // Lets Calls/{Sid}.json updates reach live calls.
   void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
+  // Lets Calls.json create place outbound calls (without one, creating a call is a 503).
+  void set_dialer(voice::Dialer* dialer) { ctx_.dialer = dialer; }
   // Where the recorder writes WAV files: a Recording whose media_path is relative is read from
   // (and deleted in) this directory. Unset, only absolute media paths are served.
   void set_recordings_dir(std::filesystem::path dir) { ctx_.recordings_dir = std::move(dir); }

@@ -1,13 +1,17 @@
 // Calls.json and Calls/{Sid}.json: the call records the call router writes (list, fetch).
 #include <ctime>
+#include <set>
 
 #include "api/auth.hpp"
 #include "api/json.hpp"
 #include "api/pagination.hpp"
 #include "api/resources.hpp"
 #include "api/validation.hpp"
+#include "core/sid.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "twiml/parser.hpp"
+#include "voice/routing.hpp"
 
 namespace sb::api {
 namespace {
@@ -141,6 +145,232 @@ asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
                           *page);
 }
 
+namespace {
+
+Error call_error(int code, std::string message) {
+  return Error::bad_request(code, std::move(message));
+}
+
+// StatusCallbackEvent: repeated, or space/comma separated in one value (as the helper
+// libraries send a list).
+Result<std::set<std::string>> status_callback_events(const http::Form& params) {
+  std::set<std::string> events;
+  for (std::string_view value : params.get_all("StatusCallbackEvent")) {
+    while (!value.empty()) {
+      const auto cut = value.find_first_of(" ,");
+      const std::string_view item = value.substr(0, cut);
+      if (!item.empty()) {
+        if (item != "initiated" && item != "ringing" && item != "answered" && item != "completed") {
+          return call_error(codes::kInvalidParameter,
+                            "StatusCallbackEvent must be initiated, ringing, answered or "
+                            "completed, not " +
+                                std::string(item));
+        }
+        events.emplace(item);
+      }
+      value = cut == std::string_view::npos ? std::string_view{} : value.substr(cut + 1);
+    }
+  }
+  if (events.empty()) events.emplace("completed");  // Twilio's default
+  return events;
+}
+
+Result<int> bounded_int(const http::Form& params, std::string_view key, int fallback, int min,
+                        int max, int code) {
+  auto v = params.get(key);
+  if (!v || v->empty()) return fallback;
+  int n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9' || n > 100000000) {
+      return call_error(code, std::string(key) + " must be a whole number");
+    }
+    n = n * 10 + (c - '0');
+  }
+  if (n < min || n > max) {
+    return call_error(code, std::string(key) + " must be between " + std::to_string(min) + " and " +
+                                std::to_string(max));
+  }
+  return n;
+}
+
+}  // namespace
+
+asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
+                                            const http::Form& params) {
+  if (!ctx.dialer) {
+    co_return http::error_response(
+        Error{codes::kInternal, 503, "Outbound calls are not available: SIP is not running"});
+  }
+  const std::string to(trim(params.get("To").value_or("")));
+  const std::string from(trim(params.get("From").value_or("")));
+  if (to.empty()) co_return http::error_response(call_error(21201, "No 'To' number is specified"));
+  if (from.empty()) {
+    co_return http::error_response(call_error(21213, "No 'From' number is specified"));
+  }
+  const bool to_number = voice::is_phone_number(to);
+  const bool to_sip = to.size() > 4 && iequals(std::string_view(to).substr(0, 4), "sip:");
+  const bool to_client = to.starts_with("client:") && to.size() > 7;
+  if (!to_number && !to_sip && !to_client) {
+    co_return http::error_response(call_error(
+        21211,
+        "The 'To' number " + to + " is not a valid phone number, SIP URI or client identity"));
+  }
+  // From: one of the account's numbers; any caller name towards a SIP URI or a client.
+  voice::OutboundRequest request;
+  if (voice::is_phone_number(from)) {
+    auto owned = ctx.store.find_number_by_phone(from);
+    if (!owned) co_return store_error(owned.error());
+    if (!owned->has_value() || (*owned)->account_sid != scope.account.sid) {
+      co_return http::error_response(call_error(
+          21210, "The source phone number provided, " + from +
+                     ", is not yet verified for your account. You may only make calls from "
+                     "phone numbers that you've verified or purchased from Twilio."));
+    }
+    request.phone_number_sid = (*owned)->sid;
+  } else if (to_number) {
+    co_return http::error_response(call_error(
+        21212, "The 'From' number " + from +
+                   " is not a valid phone number, shortcode, or alphanumeric sender ID."));
+  } else {
+    for (char c : from) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == '<' || c == '>' || c == '"') {
+        co_return http::error_response(
+            call_error(21212, "The 'From' " + from + " is not a valid caller ID"));
+      }
+    }
+  }
+
+  // What runs when it answers: Url, Twiml or ApplicationSid (exactly one; Url wins over Twiml).
+  const auto url = params.get("Url");
+  const auto twiml_text = params.get("Twiml");
+  const auto app_sid = params.get("ApplicationSid");
+  const bool has_url = url && !url->empty();
+  const bool has_twiml = twiml_text && !twiml_text->empty();
+  const bool has_app = app_sid && !app_sid->empty();
+  if (!has_url && !has_twiml && !has_app) {
+    co_return http::error_response(
+        call_error(21200, "Url, Twiml or ApplicationSid is required to create a call"));
+  }
+  if (has_app && (has_url || has_twiml)) {
+    co_return http::error_response(call_error(
+        codes::kInvalidParameter, "Give one of Url, Twiml and ApplicationSid, not several"));
+  }
+  voice::VoiceApplication& app = request.application;
+  if (has_app) {
+    auto found = ctx.store.find_application(scope.account.sid, *app_sid);
+    if (!found) co_return store_error(found.error());
+    if (!found->has_value()) {
+      co_return http::error_response(call_error(
+          21218, "ApplicationSid " + std::string(*app_sid) + " is not one of this account's"));
+    }
+    app = voice::application_from((*found)->hooks);
+    if (!is_valid_webhook_url(app.url)) {
+      co_return http::error_response(
+          call_error(21205, "The application " + std::string(*app_sid) + " has no valid VoiceUrl"));
+    }
+    request.application_sid = std::string(*app_sid);
+  } else {
+    if (has_url) {
+      if (!is_valid_webhook_url(*url)) {
+        co_return http::error_response(
+            call_error(21205, "Url is not a valid URL: " + std::string(*url)));
+      }
+      app.url = std::string(*url);
+    } else {
+      if (twiml_text->size() > 4000) {
+        co_return http::error_response(
+            call_error(codes::kInvalidParameter, "Twiml must be at most 4000 characters"));
+      }
+      auto doc = twiml::parse(*twiml_text);
+      for (const auto& d : doc.diagnostics) {
+        if (d.level == twiml::Level::kError) {
+          co_return http::error_response(call_error(d.code, "Twiml is not valid: " + d.message));
+        }
+      }
+      request.twiml = std::string(*twiml_text);
+    }
+    struct MethodParam {
+      const char* key;
+      std::string* out;
+    };
+    for (auto [key, out] :
+         {MethodParam{"Method", &app.method}, MethodParam{"FallbackMethod", &app.fallback_method},
+          MethodParam{"StatusCallbackMethod", &app.status_callback_method}}) {
+      auto m = params.get(key);
+      if (!m || m->empty()) continue;
+      auto normalized = normalize_method(*m);
+      if (!normalized) {
+        co_return http::error_response(
+            call_error(21209, std::string(key) + " must be GET or POST"));
+      }
+      *out = *normalized;
+    }
+    struct UrlParam {
+      const char* key;
+      std::string* out;
+    };
+    for (auto [key, out] : {UrlParam{"FallbackUrl", &app.fallback_url},
+                            UrlParam{"StatusCallback", &app.status_callback}}) {
+      auto u = params.get(key);
+      if (!u || u->empty()) continue;
+      if (!is_valid_webhook_url(*u)) {
+        co_return http::error_response(
+            call_error(21205, std::string(key) + " is not a valid URL: " + std::string(*u)));
+      }
+      *out = std::string(*u);
+    }
+    auto events = status_callback_events(params);
+    if (!events) co_return http::error_response(events.error());
+    app.status_callback_events = std::move(*events);
+  }
+
+  auto timeout = bounded_int(params, "Timeout", 60, 1, 600, 21208);
+  if (!timeout) co_return http::error_response(timeout.error());
+  auto time_limit = bounded_int(params, "TimeLimit", 14400, 1, 86400, codes::kInvalidParameter);
+  if (!time_limit) co_return http::error_response(time_limit.error());
+  const std::string digits(params.get("SendDigits").value_or(""));
+  if (digits.size() > 32 ||
+      digits.find_first_not_of("0123456789ABCDabcd#*wW") != std::string::npos) {
+    co_return http::error_response(
+        call_error(codes::kInvalidParameter, "SendDigits must be at most 32 of 0-9 A-D # * w W"));
+  }
+  const std::string sip_user(params.get("SipAuthUsername").value_or(""));
+  const std::string sip_password(params.get("SipAuthPassword").value_or(""));
+  if (sip_user.empty() != sip_password.empty()) {
+    co_return http::error_response(
+        call_error(codes::kInvalidParameter, "SipAuthUsername and SipAuthPassword go together"));
+  }
+  if (!sip_user.empty()) request.sip_auth = sip::Credentials{sip_user, sip_password};
+
+  // The record first (queued), then the queue: a call is never dialled without its row.
+  store::Call record;
+  record.sid = make_sid(sid_prefix::kCall);
+  record.account_sid = scope.account.sid;
+  record.phone_number_sid = request.phone_number_sid;
+  record.to = to;
+  record.from = from;
+  record.status = "queued";
+  record.direction = "outbound-api";
+  record.date_created = ctx.clock.now_unix();
+  record.date_updated = record.date_created;
+  store::Mutation insert = store::InsertCall{record};
+  if (auto s = co_await commit(ctx.store, insert); !s) co_return store_error(s.error());
+
+  request.account = scope.account;
+  request.info.account_sid = scope.account.sid;
+  request.info.call_sid = record.sid;
+  request.info.from = from;
+  request.info.to = to;
+  request.info.status = "queued";
+  request.info.direction = "outbound-api";
+  request.timeout_s = *timeout;
+  request.time_limit_s = *time_limit;
+  request.send_digits = digits;
+  request.queued_at_ms = ctx.clock.now_ms();
+  ctx.dialer->place(std::move(request));
+  co_return http::json_response(201, call_json(record));
+}
+
 asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std::string_view sid) {
   auto found = ctx.store.find_call(scope.account.sid, sid);
   if (!found) co_return store_error(found.error());
@@ -191,6 +421,17 @@ asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, st
   if (m.url.empty() && m.twiml.empty() && m.status.empty()) {
     co_return http::error_response(
         Error::bad_request(codes::kInvalidParameter, "Give Url, Twiml or Status to modify a call"));
+  }
+  // Still queued: taken off the queue, and no callbacks (as Twilio does).
+  if (!m.status.empty() && (*found)->status == "queued" && ctx.dialer &&
+      ctx.dialer->cancel_queued(scope.account.sid, std::string(sid))) {
+    store::Call record = **found;
+    record.status = "canceled";
+    record.end_time = ctx.clock.now_unix();
+    record.date_updated = record.end_time;
+    store::Mutation update = store::UpdateCall{record};
+    if (auto s = co_await commit(ctx.store, update); !s) co_return store_error(s.error());
+    co_return http::json_response(200, call_json(record));
   }
   const bool live = ctx.calls && ctx.calls->modify(scope.account.sid, std::string(sid), m);
   if (!live && m.status.empty()) {

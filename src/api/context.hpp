@@ -10,6 +10,7 @@
 #include "http/response.hpp"
 #include "store/store.hpp"
 #include "voice/call_registry.hpp"
+#include "voice/outbound.hpp"
 
 namespace sb::api {
 
@@ -20,6 +21,7 @@ struct Context {
   const Clock& clock;
   http::FormLimits form_limits;
   voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
+  voice::Dialer* dialer = nullptr;       // where Calls.json create places outbound calls
   // Where relative Recording media paths live; empty: only absolute paths are served.
   std::filesystem::path recordings_dir;
   // The daemon's public base URL ("https://sb.example.com", no trailing slash), for absolute

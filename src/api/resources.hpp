@@ -63,6 +63,9 @@ boost::json::object notification_json(const store::Notification& n);
 
 asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
                                            const http::Form& query);
+// Calls.json create: an outbound call (queued, then dialled at the account's rate).
+asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
+                                            const http::Form& params);
 asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std::string_view sid);
 // Live call modification: Url (+Method) or Twiml runs a new document; Status=completed hangs up;
 // Status=canceled ends a call that is not answered yet.

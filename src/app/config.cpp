@@ -71,13 +71,17 @@ Status apply_toml_file(Config& config, const std::string& path) {
   }
 
   static const std::set<std::string, std::less<>> kTop = {
-      "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms", "http", "sip",
-      "account",  "demo",       "media",     "events"};
+      "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
+      "http",     "sip",        "account",   "demo",    "media",
+      "events",   "calls"};
   static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
                                                            "max_header_bytes", "read_timeout_ms",
                                                            "idle_timeout_ms",  "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow", "realm",
-                                                          "users"};
+  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow",
+                                                          "realm",  "users",     "trunks"};
+  static const std::set<std::string, std::less<>> kTrunk = {
+      "name", "address", "transport", "prefixes", "username", "password", "from_domain"};
+  static const std::set<std::string, std::less<>> kCalls = {"cps_per_account"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime", "latch"};
   static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
@@ -130,6 +134,44 @@ Status apply_toml_file(Config& config, const std::string& path) {
         if (auto v = password.value<std::string>()) config.sip_users[std::string(name.str())] = *v;
       }
     }
+    if (auto* trunks = root["sip"]["trunks"].as_array()) {
+      config.sip_trunks.clear();
+      for (const auto& node : *trunks) {
+        const auto* table = node.as_table();
+        if (!table)
+          return config_error("config " + path + ": sip.trunks must be [[sip.trunks]] tables");
+        if (auto s = check_keys(*table, kTrunk, "sip.trunks"); !s) return s;
+        voice::Trunk t;
+        const toml::node_view<const toml::node> v(node);
+        if (auto x = v["name"].value<std::string>()) t.name = *x;
+        if (auto x = v["address"].value<std::string>()) {
+          auto where = parse_listen_address(*x);
+          if (!where) {
+            return config_error("sip.trunks '" + t.name + "': address must be host:port, not '" +
+                                *x + "'");
+          }
+          t.host = where->host;
+          t.port = where->port;
+        }
+        if (auto x = v["transport"].value<std::string>()) {
+          if (*x == "tcp") {
+            t.transport = sip::Transport::kTcp;
+          } else if (*x != "udp") {
+            return config_error("sip.trunks '" + t.name + "': transport must be udp or tcp");
+          }
+        }
+        if (auto* prefixes = v["prefixes"].as_array()) {
+          for (const auto& p : *prefixes) {
+            if (auto x = p.value<std::string>()) t.prefixes.push_back(*x);
+          }
+        }
+        if (auto x = v["username"].value<std::string>()) t.username = *x;
+        if (auto x = v["password"].value<std::string>()) t.password = *x;
+        if (auto x = v["from_domain"].value<std::string>()) t.from_domain = *x;
+        if (auto s = voice::validate_trunk(t); !s) return config_error(s.error().message);
+        config.sip_trunks.push_back(std::move(t));
+      }
+    }
     if (auto* allow = root["sip"]["allow"].as_array()) {
       config.sip_allow.clear();
       for (const auto& entry : *allow) {
@@ -155,6 +197,15 @@ Status apply_toml_file(Config& config, const std::string& path) {
       auto schedule = retry_schedule("events.retry_schedule", *v);
       if (!schedule) return schedule.error();
       config.events_retry_schedule_ms = std::move(*schedule);
+    }
+  }
+  if (auto* calls = root["calls"].as_table()) {
+    if (auto s = check_keys(*calls, kCalls, "calls"); !s) return s;
+    if (auto v = root["calls"]["cps_per_account"].value<double>()) {
+      if (*v <= 0 || *v > 10000) {
+        return config_error("calls.cps_per_account must be above 0 and at most 10000");
+      }
+      config.calls_per_second = *v;
     }
   }
   if (auto* account = root["account"].as_table()) {

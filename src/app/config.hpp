@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "http/server.hpp"
 #include "media/latch.hpp"
+#include "voice/outbound.hpp"
 
 namespace sb::app {
 
@@ -43,6 +44,10 @@ struct Config {
   // SIP digest credentials callers must present (empty: no challenge); never logged.
   std::map<std::string, std::string> sip_users;
   std::string sip_realm = "switchboard";
+  // Where outbound calls to numbers go ([[sip.trunks]]); sip: URIs need none.
+  std::vector<voice::Trunk> sip_trunks;
+  // Outbound calls dialled per account per second ([calls] cps_per_account); more wait queued.
+  double calls_per_second = 10;
 
   // Events: the webhook retry schedule in ms (empty: the router's default).
   std::vector<std::int64_t> events_retry_schedule_ms;

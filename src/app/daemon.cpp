@@ -171,6 +171,7 @@ int serve(const Config& config) {
     spdlog::critical("sip: {}", sip_bound.error().message);
     return 1;
   }
+  api.set_dialer(&sip.dialer());
   server.start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

@@ -108,8 +108,12 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
   auto allow = voice::AddressAcl::parse(config.sip_allow);
   if (!allow) return allow.error();
-  router_ = std::make_unique<voice::CallRouter>(
-      sip_io_, calls_.call_workers(), voice::RouterOptions{config.max_calls, 5, std::move(*allow)});
+  voice::RouterOptions options;
+  options.max_calls = config.max_calls;
+  options.allow = std::move(*allow);
+  options.calls_per_second = config.calls_per_second;
+  options.trunks = config.sip_trunks;
+  router_ = std::make_unique<voice::CallRouter>(sip_io_, calls_.call_workers(), std::move(options));
   const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
   // UDP and TCP share one port. With port 0 the free UDP port may be taken for TCP (another
   // process's connection): then try another one.

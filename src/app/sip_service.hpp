@@ -24,6 +24,8 @@ class SipService {
   // Binds UDP and TCP on the same port (port 0: a free one), starts the stack and registers
   // the SIP, call and media figures with `metrics`.
   Result<sip::Endpoint> start(const Config& config, metrics::Registry& metrics);
+  // Where the REST API places outbound calls (once started).
+  voice::Dialer& dialer() { return *router_; }
   // Ends live calls (BYE) so that peers are not left with dead dialogs.
   void hang_up_all();
   void stop();

@@ -248,7 +248,8 @@ Status CachedStore::load() {
         });
     if (!s) return s;
   }
-  for (const auto& [account_sid, _] : accounts_) {
+  for (const auto& entry : accounts_) {
+    const std::string& account_sid = entry.first;  // (a lambda may not capture a binding)
     auto keys = each_row<ApiKey>(
         [&](const PageRequest& page) { return inner_.list_api_keys({account_sid}, page); },
         [&](ApiKey&& k) {

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
 
 #include "twiml/call_control.hpp"
 
@@ -22,8 +25,21 @@ namespace asio = boost::asio;
 // Cancellation is reported one way: a wait whose coroutine is cancelled (the caller hung up, or a
 // live modification stops the document) ends with the operation_aborted exception. Verbs started
 // on a leg that is already over return at once with their hung-up outcome.
+// How placing an outbound leg ended.
+struct PlaceOutcome {
+  bool answered = false;
+  int sip_status = 0;  // the far end's final response (200 when answered; 487 after our CANCEL)
+  std::string status;  // when not answered: busy, no-answer or failed (Twilio's names)
+  std::string reason;  // why, in words, for the Notification
+};
+
 class CallLeg : public twiml::CallControl {
  public:
+  // Outbound legs: dials the far end and waits for its answer, at most `timeout` of ringing
+  // (then CANCEL: no-answer). `on_ringing` runs once, at the first 180/183. Cancelling the
+  // coroutine (Calls API Status=canceled) sends CANCEL and ends with operation_aborted.
+  virtual asio::awaitable<PlaceOutcome> place(std::chrono::seconds timeout,
+                                              std::function<void()> on_ringing) = 0;
   // Ends a leg that is not answered from our side: 487 Request Terminated (Calls API
   // Status=canceled). No effect once answered or over.
   virtual asio::awaitable<void> cancel() = 0;

@@ -1,6 +1,7 @@
 #include "voice/call_router.hpp"
 
 #include <boost/asio/post.hpp>
+#include <ctime>
 
 #include "core/log.hpp"
 #include "core/sid.hpp"
@@ -25,7 +26,11 @@ std::string caller_of(const sip::IncomingCall& in) {
 
 CallRouter::CallRouter(asio::io_context& sip_io, std::vector<CallWorker*> workers,
                        RouterOptions options)
-    : sip_io_(sip_io), workers_(std::move(workers)), options_(std::move(options)) {}
+    : sip_io_(sip_io),
+      workers_(std::move(workers)),
+      options_(std::move(options)),
+      queue_(options_.calls_per_second),
+      pump_timer_(sip_io) {}
 
 CallRouter::~CallRouter() = default;
 
@@ -118,6 +123,91 @@ void CallRouter::refused(sip::CallHandle call, sip::Refusal refusal) {
 void CallRouter::finished(sip::CallHandle call) {
   asio::post(sip_io_, [this, call] {
     if (calls_.erase(call)) ++stats_.completed;
+    if (queue_.size() > 0) pump();  // room for a queued call
+  });
+}
+
+// ---- outbound ----
+
+namespace {
+std::int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void CallRouter::place(OutboundRequest request) {
+  queue_.push(std::move(request));
+  asio::post(sip_io_, [this] { pump(); });
+}
+
+bool CallRouter::cancel_queued(const std::string& account_sid, const std::string& call_sid) {
+  return queue_.cancel(account_sid, call_sid);
+}
+
+void CallRouter::pump() {
+  if (workers_.empty()) return;
+  const std::int64_t now = steady_us();
+  while (calls_.size() + undialled_ < options_.max_calls) {
+    auto request = queue_.pop_ready(now);
+    if (!request) break;
+    auto destination = resolve_destination(request->info.to, options_.trunks, request->sip_auth);
+    CallWorker* worker = workers_[next_worker_++ % workers_.size()];
+    ++undialled_;
+    ++stats_.dialled;
+    asio::post(worker->executor(), [this, worker, request = std::move(*request),
+                                    destination = std::move(destination)]() mutable {
+      worker->start_outbound(*this, *this, std::move(request), std::move(destination));
+    });
+  }
+  // The next call due (when at max_calls, a call's end pumps again).
+  auto due = queue_.next_due_us();
+  if (!due || calls_.size() + undialled_ >= options_.max_calls) return;
+  pump_timer_.expires_after(std::chrono::microseconds(std::max<std::int64_t>(0, *due - now)));
+  pump_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) pump();
+  });
+}
+
+void CallRouter::dial(sip::OutboundCall call, asio::any_io_executor reply_to,
+                      std::function<void(Result<sip::CallHandle>)> done) {
+  asio::post(sip_io_, [this, call = std::move(call), origin = reply_to,
+                       reply_to = asio::prefer(reply_to, asio::execution::outstanding_work.tracked),
+                       done = std::move(done)]() mutable {
+    Result<sip::CallHandle> handle =
+        ua_ ? ua_->call(call) : Result<sip::CallHandle>(Error::internal("SIP is not running"));
+    if (handle) {
+      // The worker that asked runs the call: the reply reaches it before any progress does.
+      for (CallWorker* worker : workers_) {
+        if (worker->executor() == origin) {
+          calls_[*handle] = Entry{worker, std::nullopt, false, std::nullopt, true};
+          break;
+        }
+      }
+      --undialled_;
+    }
+    asio::post(reply_to, [done = std::move(done), handle = std::move(handle)]() mutable {
+      done(std::move(handle));
+    });
+  });
+}
+
+void CallRouter::never_dialled() {
+  asio::post(sip_io_, [this] {
+    if (undialled_ > 0) --undialled_;
+    pump();
+  });
+}
+
+void CallRouter::on_ringing(sip::CallHandle call, int status, std::string_view) {
+  on_worker_of(call,
+               [status](CallWorker& worker, sip::CallHandle h) { worker.progress(h, status); });
+}
+
+void CallRouter::on_failed(sip::CallHandle call, int status, std::string_view reason) {
+  on_worker_of(call, [status, reason = std::string(reason)](CallWorker& worker, sip::CallHandle h) {
+    worker.outbound_failure(h, status, reason);
   });
 }
 
@@ -143,7 +233,14 @@ std::optional<std::string> CallRouter::on_reoffer(sip::CallHandle call, std::str
 
 void CallRouter::on_answered(sip::CallHandle call, std::string_view sdp) {
   auto it = calls_.find(call);
-  if (it == calls_.end() || !it->second.offerless) return;
+  if (it == calls_.end()) return;
+  if (it->second.outbound) {
+    on_worker_of(call, [answer = std::string(sdp)](CallWorker& worker, sip::CallHandle h) {
+      worker.outbound_answer(h, answer);
+    });
+    return;
+  }
+  if (!it->second.offerless) return;
   it->second.offerless = false;
   on_worker_of(call, [answer = std::string(sdp)](CallWorker& worker, sip::CallHandle h) {
     worker.remote_answer(h, answer);
@@ -217,6 +314,27 @@ void CallRouter::hangup(sip::CallHandle call) {
 }
 
 void CallRouter::hang_up_all() {
+  // Queued calls never leave: recorded canceled (no callbacks: Twilio sends none for a call
+  // canceled while queued).
+  if (!workers_.empty()) {
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    for (auto& request : queue_.take_all()) {
+      store::Call record;
+      record.sid = request.info.call_sid;
+      record.account_sid = request.account.sid;
+      record.phone_number_sid = request.phone_number_sid;
+      record.to = request.info.to;
+      record.from = request.info.from;
+      record.direction = request.info.direction;
+      record.status = "canceled";
+      record.end_time = now;
+      record.date_created = request.queued_at_ms / 1000;
+      record.date_updated = now;
+      workers_.front()->store().write(store::UpdateCall{record}, [sid = record.sid](Status s) {
+        if (!s) spdlog::error("call {} not recorded canceled: {}", sid, s.error().message);
+      });
+    }
+  }
   for (CallWorker* worker : workers_) {
     asio::post(worker->executor(), [worker] { worker->hang_up_all(); });
   }

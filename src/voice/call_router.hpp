@@ -14,19 +14,25 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "sip/user_agent.hpp"
 #include "voice/call_worker.hpp"
+#include "voice/outbound.hpp"
+#include "voice/outbound_queue.hpp"
 
 namespace sb::voice {
 
 struct RouterOptions {
-  std::size_t max_calls = 5000;  // concurrent calls in the process before 503
+  std::size_t max_calls = 5000;  // concurrent calls in the process before 503 (and before
+                                 // queued outbound calls wait)
   int retry_after_s = 5;
-  AddressAcl allow;  // sources that may call in (empty: all); others get 403
+  AddressAcl allow;              // sources that may call in (empty: all); others get 403
+  double calls_per_second = 10;  // outbound calls dialled per account per second
+  std::vector<Trunk> trunks;     // where calls to numbers go
 };
 
 struct RouterStats {
@@ -37,9 +43,13 @@ struct RouterStats {
   std::uint64_t bad_sdp = 0;         // 488
   std::uint64_t overloaded = 0;      // 503
   std::uint64_t completed = 0;       // sessions ended
+  std::uint64_t dialled = 0;         // outbound calls taken off the queue
 };
 
-class CallRouter final : public sip::CallEvents, public SipDialogs, public CallReports {
+class CallRouter final : public sip::CallEvents,
+                         public SipDialogs,
+                         public CallReports,
+                         public Dialer {
  public:
   // `sip_io` runs the SIP stack; `workers` (at least one; may include the SIP worker) run calls.
   CallRouter(asio::io_context& sip_io, std::vector<CallWorker*> workers,
@@ -48,8 +58,13 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
 
   // The stack's user agent, once it has started (callbacks arrive only after).
   void bind(sip::UserAgent& ua) { ua_ = &ua; }
-  // Ends every call (BYE, or 487 for unanswered ones) ahead of shutdown.
+  // Ends every call (BYE, or 487 for unanswered ones) ahead of shutdown; queued outbound calls
+  // are recorded canceled.
   void hang_up_all();
+
+  // Dialer (from any thread): outbound calls queue, then leave at the account's rate.
+  void place(OutboundRequest request) override;
+  bool cancel_queued(const std::string& account_sid, const std::string& call_sid) override;
 
   // On the SIP worker.
   std::size_t active() const { return calls_.size(); }
@@ -63,6 +78,8 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
   std::optional<std::string> on_offer_request(sip::CallHandle call) override;
   void on_ack_answer(sip::CallHandle call, std::string_view sdp) override;
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
+  void on_ringing(sip::CallHandle call, int status, std::string_view sdp) override;
+  void on_failed(sip::CallHandle call, int status, std::string_view reason) override;
 
   // SipDialogs (from any worker: posted to the SIP worker)
   void ringing(sip::CallHandle call) override;
@@ -70,11 +87,14 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
               std::function<void(Status)> done) override;
   void reject(sip::CallHandle call, sip::Refusal refusal) override;
   void hangup(sip::CallHandle call) override;
+  void dial(sip::OutboundCall call, asio::any_io_executor reply_to,
+            std::function<void(Result<sip::CallHandle>)> done) override;
 
   // CallReports (from the workers: posted to the SIP worker)
   void prepared(sip::CallHandle call, const sip::LocalMedia& local) override;
   void refused(sip::CallHandle call, sip::Refusal refusal) override;
   void finished(sip::CallHandle call) override;
+  void never_dialled() override;
 
  private:
   struct Entry {
@@ -82,11 +102,14 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
     std::optional<sip::LocalMedia> local;  // once the worker has opened RTP
     bool offerless = false;  // the INVITE had no SDP: the answer to our offer comes in the ACK
     std::optional<sip::SessionDescription> reoffer;  // ours in a 200 to an offerless re-INVITE
+    bool outbound = false;                           // our INVITE (Calls.json)
   };
   // On the SIP worker.
   void refuse(sip::CallHandle call, const sip::Refusal& refusal);
   template <typename F>
   void on_worker_of(sip::CallHandle call, F f);
+  // Dials the queued calls that are due while there is room; re-arms the pacing timer.
+  void pump();
 
   asio::io_context& sip_io_;
   std::vector<CallWorker*> workers_;
@@ -95,6 +118,9 @@ class CallRouter final : public sip::CallEvents, public SipDialogs, public CallR
   sip::UserAgent* ua_ = nullptr;
   std::unordered_map<sip::CallHandle, Entry> calls_;
   RouterStats stats_;
+  OutboundQueue queue_;
+  asio::steady_timer pump_timer_;
+  std::size_t undialled_ = 0;  // outbound calls handed to a worker that have not dialled yet
 };
 
 }  // namespace sb::voice

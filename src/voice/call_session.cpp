@@ -42,14 +42,16 @@ class InlineFirst final : public twiml::DocumentSource {
 }  // namespace
 
 CallSession::CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg,
-                         Route route, CallInfo call)
+                         Route route, CallInfo call, std::optional<OutboundPlan> outbound)
     : executor_(std::move(executor)),
       services_(services),
       leg_(leg),
       route_(std::move(route)),
-      call_(std::move(call)) {
+      call_(std::move(call)),
+      outbound_(std::move(outbound)) {
   call_.account_sid = route_.account.sid;
-  call_.status = "ringing";
+  call_.status = outbound_ ? "queued" : "ringing";
+  if (outbound_) record_.date_created = outbound_->date_created;
   record_.sid = call_.call_sid;
   record_.account_sid = call_.account_sid;
   record_.phone_number_sid = route_.number.sid;
@@ -105,8 +107,8 @@ void CallSession::finish(const std::string& status) {
   // The completed callback and event go out once the record says so, so that an application
   // reacting to them reads the final call from the REST API.
   auto announce = [callbacks = callbacks_, call = call_, events = services_.events,
-                   duration = static_cast<int>(record_.duration)] {
-    callbacks->notify("completed", call, duration);
+                   duration = static_cast<int>(record_.duration), sip = sip_response_code_] {
+    callbacks->notify("completed", call, duration, sip);
     publish_call_event(events, call, "completed", duration);
   };
   services_.store.write(
@@ -118,15 +120,82 @@ void CallSession::finish(const std::string& status) {
       });
 }
 
-asio::awaitable<SessionOutcome> CallSession::run() {
-  save(true);
+asio::awaitable<bool> CallSession::place() {
+  // Dialling starts: the initiated callback and event (the record stays queued until it rings).
   callbacks_->notify("initiated", call_);
-  callbacks_->notify("ringing", call_);
   publish("initiated");
-  publish("ringing");
+  PlaceOutcome placed;
+  bool cancelled = false;
+  try {
+    placed =
+        co_await asio::co_spawn(executor_,
+                                leg_.place(std::chrono::seconds(outbound_->timeout_s),
+                                           [this] {
+                                             call_.status = "ringing";
+                                             save(false);
+                                             callbacks_->notify("ringing", call_);
+                                             publish("ringing");
+                                           }),
+                                asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+  } catch (const boost::system::system_error&) {
+    cancelled = true;  // Calls API Status=canceled (or completed) while it rang; CANCEL is sent
+  }
+  if (cancelled) {
+    next_.reset();
+    sip_response_code_ = 487;
+    finish("canceled");
+    co_return false;
+  }
+  if (!placed.answered) {
+    sip_response_code_ = placed.sip_status;
+    spdlog::info("call {} to {}: {} ({})", call_.call_sid, call_.to, placed.status, placed.reason);
+    finish(placed.status.empty() ? "failed" : placed.status);
+    co_return false;
+  }
+  sip_response_code_ = 200;
+  record_answered();
+  if (outbound_->time_limit_s > 0) {
+    time_limit_.emplace(executor_, std::chrono::seconds(outbound_->time_limit_s));
+    time_limit_->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // the call ended first (the session may be gone: touch nothing)
+      Modification end;
+      end.status = "completed";
+      modify(std::move(end));
+    });
+  }
+  if (!outbound_->send_digits.empty()) {
+    twiml::Play digits;
+    digits.digits = outbound_->send_digits;
+    try {
+      co_await asio::co_spawn(executor_, leg_.play(digits, false),
+                              asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+    } catch (const boost::system::system_error&) {
+      // a hang-up or a live modification: the run below sees which
+    }
+  }
+  co_return true;
+}
 
-  if (services_.registry) {
-    services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
+asio::awaitable<SessionOutcome> CallSession::run() {
+  if (outbound_) {
+    if (services_.registry) {
+      services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
+    }
+    if (!co_await place()) {
+      if (services_.registry) services_.registry->remove(call_.call_sid);
+      SessionOutcome out;
+      out.status = call_.status;
+      co_return out;
+    }
+  } else {
+    save(true);
+    callbacks_->notify("initiated", call_);
+    callbacks_->notify("ringing", call_);
+    publish("initiated");
+    publish("ringing");
+    if (services_.registry) {
+      services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
+    }
   }
 
   ApplicationSource source(services_.webhooks, call_, route_.application,
@@ -135,6 +204,17 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   first.url = route_.application.url;
   first.method = route_.application.method;
   std::optional<twiml::Document> inline_document;
+  if (outbound_ && !outbound_->twiml.empty()) inline_document = twiml::parse(outbound_->twiml);
+  if (next_) {  // redirected while it rang: the new document is the first
+    if (!next_->twiml.empty()) {
+      inline_document = twiml::parse(next_->twiml);
+    } else {
+      inline_document.reset();
+      first.url = next_->url;
+      first.method = next_->method;
+    }
+    next_.reset();
+  }
 
   SessionOutcome out;
   for (;;) {
@@ -166,6 +246,7 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     }
   }
   if (services_.registry) services_.registry->remove(call_.call_sid);
+  if (time_limit_) time_limit_->cancel();
 
   if (!ended_status_.empty()) {
     finish(ended_status_);
@@ -192,6 +273,10 @@ void CallSession::modify(Modification m) {
   if (leg_.hung_up() || ended_) return;
   // canceled only ends a call that is not answered yet (as Twilio's API does).
   if (m.status == "canceled" && leg_.answered()) return;
+  if (outbound_ && !leg_.answered() && m.status.empty()) {
+    next_ = std::move(m);  // a new document for when it answers; the ringing goes on
+    return;
+  }
   next_ = std::move(m);
   cancel_.emit(asio::cancellation_type::terminal);
 }

@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "store/store.hpp"
@@ -28,6 +29,16 @@ struct SessionServices {
   CallEventSink* events = nullptr;   // the event router, for calls.* events
 };
 
+// What an outbound call (Calls.json) adds to its session: how long it may ring and last, the
+// digits to send once answered, an inline document instead of the application's URL.
+struct OutboundPlan {
+  int timeout_s = 60;
+  int time_limit_s = 14400;
+  std::string send_digits;
+  std::string twiml;
+  std::int64_t date_created = 0;  // the queued record's, Unix seconds
+};
+
 struct SessionOutcome {
   std::string status;  // the call's final status
   twiml::InterpreterResult interpreter;
@@ -37,8 +48,10 @@ struct SessionOutcome {
 class CallSession final : public twiml::CallControl {
  public:
   // `call` carries the SIP-side facts (From, To, CallSid); `route` the application.
+  // With `outbound`, the session places the call first (its record exists, queued): initiated,
+  // ringing, then answered (the TwiML runs) or busy / no-answer / failed.
   CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg, Route route,
-              CallInfo call);
+              CallInfo call, std::optional<OutboundPlan> outbound = std::nullopt);
 
   // Records the call, runs its TwiML to the end, records the end. Call once.
   asio::awaitable<SessionOutcome> run();
@@ -88,6 +101,8 @@ class CallSession final : public twiml::CallControl {
   void publish(const std::string& event, int duration_s = -1);
   void finish(const std::string& status);
   void record_answered();  // in-progress: the record, the answered callback and event
+  // Outbound: dials and waits for the answer; false when the call ended unanswered (finished).
+  asio::awaitable<bool> place();
 
   asio::any_io_executor executor_;
   SessionServices services_;
@@ -100,6 +115,9 @@ class CallSession final : public twiml::CallControl {
   bool ended_ = false;
   std::string ended_status_;          // busy, no-answer or canceled when we ended it unanswered
   std::optional<Modification> next_;  // a live modification waiting for the interpreter to stop
+  std::optional<OutboundPlan> outbound_;
+  int sip_response_code_ = 0;  // the final SIP response, reported with the completed callback
+  std::optional<asio::steady_timer> time_limit_;
 };
 
 }  // namespace sb::voice

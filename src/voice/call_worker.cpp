@@ -33,10 +33,56 @@ void CallWorker::start(SipDialogs& dialogs, CallReports& reports, sip::CallHandl
                 route.application.url);
   active->session = std::make_unique<CallSession>(io_.get_executor(), services_, *active->leg,
                                                   std::move(route), std::move(info));
-  CallSession* session = active->session.get();
+  Active& ref = *active;
   calls_.emplace(handle, std::move(active));
-  asio::co_spawn(io_, session->run(),
-                 [this, &reports, handle](std::exception_ptr error, SessionOutcome outcome) {
+  run(reports, ref, ref.session->info().call_sid);
+}
+
+void CallWorker::start_outbound(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
+                                Result<Destination> destination) {
+  auto active = std::make_unique<Active>();
+  const std::string sid = request.info.call_sid;
+  active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, 0, media_,
+                                             request.account.sid, sid);
+  // From's user part: the number (or a sip: From's user, or the client name).
+  std::string from_user = request.info.from;
+  if (from_user.starts_with("client:")) from_user = from_user.substr(7);
+  if (from_user.starts_with("sip:")) {
+    from_user = from_user.substr(
+        4, from_user.find('@') == std::string::npos ? std::string::npos : from_user.find('@') - 4);
+  }
+  if (auto refusal = active->leg->prepare_outbound(std::move(destination), from_user)) {
+    spdlog::warn("call {}: cannot place it: {}", sid, refusal->detail);
+  }
+  active->leg->on_dialed = [this, sid](sip::CallHandle handle) {
+    auto it = undialled_.find(sid);
+    if (it == undialled_.end()) return;
+    calls_.emplace(handle, std::move(it->second));
+    undialled_.erase(it);
+  };
+  Route route;
+  route.account = request.account;
+  route.number.sid = request.phone_number_sid;
+  route.application = request.application;
+  route.application_sid = request.application_sid;
+  OutboundPlan plan;
+  plan.timeout_s = request.timeout_s;
+  plan.time_limit_s = request.time_limit_s;
+  plan.send_digits = request.send_digits;
+  plan.twiml = request.twiml;
+  plan.date_created = request.queued_at_ms / 1000;
+  active->session =
+      std::make_unique<CallSession>(io_.get_executor(), services_, *active->leg, std::move(route),
+                                    std::move(request.info), std::move(plan));
+  Active& ref = *active;
+  undialled_.emplace(sid, std::move(active));
+  run(reports, ref, sid);
+}
+
+void CallWorker::run(CallReports& reports, Active& active, std::string call_sid) {
+  asio::co_spawn(io_, active.session->run(),
+                 [this, &reports, leg = active.leg.get(), call_sid](std::exception_ptr error,
+                                                                    SessionOutcome outcome) {
                    if (error) {
                      try {
                        std::rethrow_exception(error);
@@ -44,16 +90,38 @@ void CallWorker::start(SipDialogs& dialogs, CallReports& reports, sip::CallHandl
                        spdlog::error("call session failed: {}", e.what());
                      }
                    }
-                   auto it = calls_.find(handle);
-                   if (it != calls_.end()) {
-                     spdlog::debug("call {} ended: {} after {} s",
-                                   it->second->session->info().call_sid, outcome.status,
-                                   outcome.duration_s);
+                   spdlog::debug("call {} ended: {} after {} s", call_sid, outcome.status,
+                                 outcome.duration_s);
+                   const sip::CallHandle handle = leg->handle();
+                   if (auto it = undialled_.find(call_sid); it != undialled_.end()) {
+                     it->second->leg->close();
+                     undialled_.erase(it);
+                     reports.never_dialled();
+                     return;
+                   }
+                   if (auto it = calls_.find(handle); it != calls_.end()) {
                      it->second->leg->close();
                      calls_.erase(it);
                    }
                    reports.finished(handle);
                  });
+}
+
+CallWorker::Active* CallWorker::find(sip::CallHandle handle) {
+  auto it = calls_.find(handle);
+  return it == calls_.end() ? nullptr : it->second.get();
+}
+
+void CallWorker::progress(sip::CallHandle handle, int status) {
+  if (auto* a = find(handle)) a->leg->on_progress(status);
+}
+
+void CallWorker::outbound_answer(sip::CallHandle handle, const std::string& sdp) {
+  if (auto* a = find(handle)) a->leg->on_remote_answer(sdp);
+}
+
+void CallWorker::outbound_failure(sip::CallHandle handle, int status, const std::string& reason) {
+  if (auto* a = find(handle)) a->leg->on_remote_failure(status, reason);
 }
 
 void CallWorker::remote_end(sip::CallHandle handle) {
@@ -79,11 +147,13 @@ void CallWorker::remote_media(sip::CallHandle handle, const sip::AudioSession& a
 }
 
 void CallWorker::hang_up_all() {
-  for (auto& [handle, active] : calls_) {
-    Modification end;
-    end.status = "completed";
-    active->session->modify(std::move(end));
-  }
+  auto end = [](Active& active) {
+    Modification m;
+    m.status = "completed";
+    active.session->modify(std::move(m));
+  };
+  for (auto& [handle, active] : calls_) end(*active);
+  for (auto& [sid, active] : undialled_) end(*active);
 }
 
 }  // namespace sb::voice

@@ -15,6 +15,7 @@
 #include "sip/user_agent.hpp"
 #include "voice/call_session.hpp"
 #include "voice/media_context.hpp"
+#include "voice/outbound.hpp"
 #include "voice/sip_dialogs.hpp"
 
 namespace sb::voice {
@@ -29,6 +30,8 @@ class CallReports {
   virtual void refused(sip::CallHandle call, sip::Refusal refusal) = 0;
   // The call's session has ended and its leg is closed.
   virtual void finished(sip::CallHandle call) = 0;
+  // An outbound call ended without asking to dial (no route, no RTP port, canceled first).
+  virtual void never_dialled() = 0;
 };
 
 // Every method runs on the worker's thread (post to executor() from elsewhere).
@@ -46,6 +49,14 @@ class CallWorker {
   // runs its session. `dialogs` carries the leg's SIP operations to the SIP worker.
   void start(SipDialogs& dialogs, CallReports& reports, sip::CallHandle call, Route route,
              CallInfo info, std::string sdp_offer);
+  // An outbound call the router took off its queue: prepares its leg (towards `destination`,
+  // or failing with its error) and runs its session, which dials through `dialogs`.
+  void start_outbound(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
+                      Result<Destination> destination);
+  // The far end's progress on an outbound call: 1xx, the 200 OK's SDP, a final failure.
+  void progress(sip::CallHandle call, int status);
+  void outbound_answer(sip::CallHandle call, const std::string& sdp);
+  void outbound_failure(sip::CallHandle call, int status, const std::string& reason);
   // The dialog ended from the far side (BYE, CANCEL, no ACK).
   void remote_end(sip::CallHandle call);
   void dtmf(sip::CallHandle call, char digit);
@@ -61,7 +72,11 @@ class CallWorker {
   asio::io_context& io_;
   SessionServices services_;
   MediaContext& media_;
+  void run(CallReports& reports, Active& active, std::string call_sid);
+  Active* find(sip::CallHandle handle);
+
   std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;
+  std::unordered_map<std::string, std::unique_ptr<Active>> undialled_;  // outbound, by CallSid
 };
 
 }  // namespace sb::voice

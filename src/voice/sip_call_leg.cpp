@@ -1,6 +1,9 @@
 #include "voice/sip_call_leg.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -49,6 +52,18 @@ struct SipCallLeg::Shared {
   std::optional<media::RecordingResult> recording;
 };
 
+struct SipCallLeg::Outbound {
+  explicit Outbound(const asio::any_io_executor& ex) : wake(ex) {}
+  Destination destination;
+  std::string unroutable;  // why there is no destination
+  std::string from_user;
+  Wakeup wake;
+  std::optional<Result<sip::CallHandle>> dialed;
+  bool ringing = false;
+  std::optional<std::string> answer;  // the 200 OK's SDP
+  std::optional<std::pair<int, std::string>> failure;
+};
+
 SipCallLeg::SipCallLeg(asio::any_io_executor executor, SipDialogs& dialogs, sip::CallHandle handle,
                        MediaContext& media, std::string account_sid, std::string call_sid)
     : executor_(std::move(executor)),
@@ -80,7 +95,7 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   sip::LocalMedia local;
   local.address = media_.rtp_address;
   local.port = 9;  // until the RTP port is known (written into our SDP below)
-  local.session_id = handle_ * 7919 + 1;
+  local.session_id = handle_ * 7919 + 1 + std::hash<std::string>{}(call_sid_) % 1000000007;
   local.session_version = 1;
   const sip::AudioCapabilities caps;
   sip::SessionDescription ours;
@@ -155,6 +170,149 @@ void SipCallLeg::close() {
 void SipCallLeg::remote_end() {
   gone_ = true;
   close();
+  if (outbound_) outbound_->wake.notify();
+}
+
+// ---- outbound ----
+
+std::optional<sip::Refusal> SipCallLeg::prepare_outbound(Result<Destination> destination,
+                                                         std::string from_user) {
+  outbound_ = std::make_shared<Outbound>(executor_);
+  if (destination) {
+    outbound_->destination = std::move(*destination);
+  } else {
+    outbound_->unroutable = destination.error().message;
+    return std::nullopt;
+  }
+  outbound_->from_user = std::move(from_user);
+  return prepare({});  // no offer to answer: ours goes in the INVITE
+}
+
+void SipCallLeg::on_progress(int) {
+  if (!outbound_) return;
+  outbound_->ringing = true;
+  outbound_->wake.notify();
+}
+
+void SipCallLeg::on_remote_answer(std::string_view sdp) {
+  if (!outbound_) return;
+  outbound_->answer = std::string(sdp);
+  outbound_->wake.notify();
+}
+
+void SipCallLeg::on_remote_failure(int status, std::string_view reason) {
+  if (!outbound_) return;
+  outbound_->failure = std::make_pair(status, std::string(reason));
+  outbound_->wake.notify();
+}
+
+asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
+                                                std::function<void()> on_ringing) {
+  PlaceOutcome out;
+  auto failed = [&](int sip_status, std::string status, std::string reason) {
+    out.sip_status = sip_status;
+    out.status = std::move(status);
+    out.reason = std::move(reason);
+    gone_ = true;
+    close();
+    return out;
+  };
+  if (outbound_ && !outbound_->unroutable.empty()) {
+    warn(13224, outbound_->unroutable);
+    co_return failed(0, "failed", outbound_->unroutable);
+  }
+  if (!outbound_ || !rtp_ || gone_) {
+    spdlog::warn("call {}: not placed: no RTP port is free", call_sid_);
+    co_return failed(0, "failed", "no RTP port is free");
+  }
+  auto o = outbound_;
+  const Destination& d = o->destination;
+
+  // The next hop's address (a trunk may be named).
+  std::string address = d.host;
+  boost::system::error_code bad;
+  (void)asio::ip::make_address(address, bad);
+  if (bad) {
+    asio::ip::udp::resolver resolver(executor_);
+    auto [error, found] = co_await resolver.async_resolve(address, std::to_string(d.port),
+                                                          asio::as_tuple(asio::use_awaitable));
+    if (error || found.empty()) {
+      warn(13224, "cannot resolve " + d.host + ": " + error.message());
+      co_return failed(0, "failed", "cannot resolve " + d.host);
+    }
+    address = found.begin()->endpoint().address().to_string();
+  }
+  sip::OutboundCall call;
+  call.target = d.target;
+  call.from =
+      "sip:" + o->from_user + "@" + (d.from_domain.empty() ? media_.rtp_address : d.from_domain);
+  call.next_hop = sip::Endpoint{address, d.port, d.transport, 0};
+  call.sdp_offer = sdp_;
+  call.credentials = d.credentials;
+  call.headers = d.headers;
+  dialogs_.dial(std::move(call), executor_, [o](Result<sip::CallHandle> handle) {
+    o->dialed = std::move(handle);
+    o->wake.notify();
+  });
+
+  // Every wait below ends at a notify, the deadline or a cancellation. The dial's reply always
+  // comes (the SIP worker answers at once); a cancellation before it is acted on after it.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool cancelled = false;
+  bool rang = false;
+  for (;;) {
+    if (o->dialed) {
+      if (!*o->dialed) {
+        warn(13224, "the INVITE could not be sent: " + o->dialed->error().message);
+        co_return failed(0, "failed", o->dialed->error().message);
+      }
+      if (handle_ == 0) {
+        handle_ = **o->dialed;
+        if (on_dialed) on_dialed(handle_);
+      }
+      if (cancelled) {
+        dialogs_.hangup(handle_);  // CANCEL (or BYE if the 200 crossed it)
+        gone_ = true;
+        close();
+        throw_cancelled();
+      }
+      if (o->failure) {
+        auto [code, reason] = *o->failure;
+        co_return failed(code, status_of_sip_failure(code), std::to_string(code) + " " + reason);
+      }
+      if (o->answer) {
+        const std::string sdp = std::move(*o->answer);
+        o->answer.reset();
+        if (!take_answer(sdp)) {  // it has sent BYE
+          warn(13224, "the far end answered without a usable SDP answer");
+          co_return failed(488, "failed", "no usable SDP in the 200 OK");
+        }
+        answered_ = true;
+        if (rtp_) (void)rtp_->update(params_of(audio_));  // media flows from now on
+        out.answered = true;
+        out.sip_status = 200;
+        co_return out;
+      }
+      if (gone_) co_return failed(0, "failed", "the dialog ended before an answer");
+      if (o->ringing && !rang) {
+        rang = true;
+        if (on_ringing) on_ringing();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        dialogs_.hangup(handle_);  // CANCEL: the far end rang for the whole Timeout
+        co_return failed(487, "no-answer",
+                         "no answer within " + std::to_string(timeout.count()) + " s");
+      }
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    try {
+      co_await o->wake.wait(std::max(left, std::chrono::milliseconds(0)));
+    } catch (const boost::system::system_error&) {
+      cancelled = true;
+    }
+    if (cancelled) co_await asio::this_coro::reset_cancellation_state();
+  }
 }
 
 void SipCallLeg::on_sip_dtmf(char d) {
@@ -215,7 +373,11 @@ asio::awaitable<void> SipCallLeg::answer() {
 
 void SipCallLeg::refuse(sip::Refusal refusal) {
   if (!gone_ && !answered_) {
-    dialogs_.reject(handle_, std::move(refusal));
+    if (outbound_) {
+      if (handle_ != 0) dialogs_.hangup(handle_);  // ours is the INVITE: CANCEL it
+    } else {
+      dialogs_.reject(handle_, std::move(refusal));
+    }
     gone_ = true;
   }
   close();
@@ -318,7 +480,8 @@ asio::awaitable<twiml::PromptEnd> SipCallLeg::say(const twiml::Say& say, bool in
 }
 
 asio::awaitable<void> SipCallLeg::send_digits(const std::string& digits) {
-  // 'w' waits half a second; runs of keys go out as RFC 4733 events (100 ms on, 100 ms off).
+  // 'w' waits half a second, 'W' a second; runs of keys go out as RFC 4733 events (100 ms on, 100
+  // ms off).
   std::string run;
   auto flush = [&]() -> asio::awaitable<void> {
     if (run.empty() || !rtp_) co_return;
@@ -332,7 +495,7 @@ asio::awaitable<void> SipCallLeg::send_digits(const std::string& digits) {
     if (c == 'w' || c == 'W') {
       co_await flush();
       Wakeup pause(executor_);
-      co_await pause.wait(std::chrono::milliseconds(500));
+      co_await pause.wait(std::chrono::milliseconds(c == 'w' ? 500 : 1000));
     } else {
       run.push_back(c);
     }

@@ -1,4 +1,4 @@
-// The CallLeg of a real call: one SIP dialog (sip::UserAgent, as UAS) and its RTP session
+// The CallLeg of a real call: one SIP dialog (sip::UserAgent, as UAS or UAC) and its RTP session
 // (media::RtpSession) on the same worker. Say is synthesized off the worker and played from
 // the cache, Play fetches through the media cache, Gather reads RFC 4733 / in-band / SIP INFO
 // digits, Record writes a WAV under the data directory. Every wait ends at once when the
@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "sip/user_agent.hpp"
 #include "voice/call_leg.hpp"
 #include "voice/media_context.hpp"
+#include "voice/outbound.hpp"
 #include "voice/sip_dialogs.hpp"
 
 namespace sb::voice {
@@ -36,6 +38,20 @@ class SipCallLeg final : public CallLeg {
   // the leg has then hung up (BYE) and is over.
   bool take_answer(std::string_view sdp);
 
+  // --- outbound (a UAC dialog) ---
+  // Makes our offer for a call to `destination` from `from_user` and opens the RTP session it
+  // points at; a refusal (503) when no RTP port is free. place() then dials it.
+  // A destination that did not resolve makes place() fail with its reason (Notification 13224).
+  std::optional<sip::Refusal> prepare_outbound(Result<Destination> destination,
+                                               std::string from_user);
+  // Runs on the worker once the INVITE is out, with the dialog's handle (before any progress).
+  std::function<void(sip::CallHandle)> on_dialed;
+  // The far end's progress, forwarded by the router for the handle place() got.
+  void on_progress(int status);
+  void on_remote_answer(std::string_view sdp);
+  void on_remote_failure(int status, std::string_view reason);
+  sip::CallHandle handle() const { return handle_; }
+
   // --- from the SIP side (the router forwards UserAgent callbacks) ---
   void on_sip_dtmf(char digit);
   // A re-INVITE changed the stream (hold, new address, codec): the router answered it with
@@ -51,6 +67,8 @@ class SipCallLeg final : public CallLeg {
   asio::awaitable<void> reject(const std::string& reason) override;
   asio::awaitable<void> cancel() override;
   void remote_end() override;
+  asio::awaitable<PlaceOutcome> place(std::chrono::seconds timeout,
+                                      std::function<void()> on_ringing) override;
   asio::awaitable<twiml::PromptEnd> say(const twiml::Say& say, bool interruptible) override;
   asio::awaitable<twiml::PromptEnd> play(const twiml::Play& play, bool interruptible) override;
   asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) override;
@@ -67,7 +85,8 @@ class SipCallLeg final : public CallLeg {
   const media::RtpSession* rtp() const { return rtp_.get(); }
 
  private:
-  struct Shared;  // what media callbacks may touch after the leg is gone
+  struct Shared;    // what media callbacks may touch after the leg is gone
+  struct Outbound;  // an outbound leg's destination and the far end's progress
   asio::awaitable<twiml::PromptEnd> play_source(std::unique_ptr<media::AudioSource> source,
                                                 bool interruptible);
   asio::awaitable<void> send_digits(const std::string& digits);
@@ -87,6 +106,7 @@ class SipCallLeg final : public CallLeg {
   std::string sdp_;          // what our 200 OK carries: the answer, or our offer
   std::optional<sip::SessionDescription> offer_;  // ours, until the caller's ACK answers it
   std::shared_ptr<Shared> shared_;
+  std::shared_ptr<Outbound> outbound_;  // set for an outbound leg
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)
   bool answered_ = false;

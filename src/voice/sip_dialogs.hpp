@@ -24,7 +24,12 @@ class SipDialogs {
   virtual void answer(sip::CallHandle call, std::string sdp, boost::asio::any_io_executor reply_to,
                       std::function<void(Status)> done) = 0;
   virtual void reject(sip::CallHandle call, sip::Refusal refusal) = 0;
+  // BYE once answered; CANCEL for an outbound call that is still ringing.
   virtual void hangup(sip::CallHandle call) = 0;
+  // An outbound INVITE: `done` runs on `reply_to` with the new call's handle (the far end's
+  // progress then reaches the leg through its worker), or why it could not be sent.
+  virtual void dial(sip::OutboundCall call, boost::asio::any_io_executor reply_to,
+                    std::function<void(Result<sip::CallHandle>)> done) = 0;
 };
 
 }  // namespace sb::voice

@@ -41,7 +41,8 @@ StatusCallbacks::StatusCallbacks(asio::any_io_executor executor, WebhookServices
       method_(std::move(method)),
       events_(std::move(events)) {}
 
-void StatusCallbacks::notify(const std::string& event, const CallInfo& call, int duration_s) {
+void StatusCallbacks::notify(const std::string& event, const CallInfo& call, int duration_s,
+                             int sip_response_code) {
   if (url_.empty() || !events_.contains(event)) return;
   StatusEvent e;
   e.event = event;
@@ -54,6 +55,9 @@ void StatusCallbacks::notify(const std::string& event, const CallInfo& call, int
   if (duration_s >= 0) {
     e.params.emplace_back("CallDuration", std::to_string(duration_s));
     e.params.emplace_back("Duration", std::to_string((duration_s + 59) / 60));  // minutes
+  }
+  if (sip_response_code != 0) {
+    e.params.emplace_back("SipResponseCode", std::to_string(sip_response_code));
   }
   queue_.push_back(std::move(e));
   if (!sending_) {

@@ -28,8 +28,10 @@ class StatusCallbacks : public std::enable_shared_from_this<StatusCallbacks> {
 
   // Queues `event` when it is selected; returns at once. `call` is copied as it is now, with
   // the event's CallStatus (initiated, ringing, in-progress; completed: the call's final one).
-  // `duration_s` is sent as CallDuration on completed.
-  void notify(const std::string& event, const CallInfo& call, int duration_s = -1);
+  // `duration_s` is sent as CallDuration on completed, `sip_response_code` (when not 0) as
+  // SipResponseCode.
+  void notify(const std::string& event, const CallInfo& call, int duration_s = -1,
+              int sip_response_code = 0);
 
   // Callbacks queued or in flight.
   std::size_t pending() const { return queue_.size() + (sending_ ? 1 : 0); }

@@ -23,6 +23,8 @@ class FakeCallLeg final : public voice::CallLeg {
   int say_seconds = 0;  // how long each Say lasts on `clock`
   // What record() gives back; it lasts its duration on `clock`, from its start_time.
   std::optional<twiml::RecordingOutcome> recording;
+  // What place() gives (an outbound leg): answered by default, after one ringing.
+  voice::PlaceOutcome placed{true, 200, "", ""};
 
   bool answered() const override { return answered_; }
   bool hung_up() const override { return hung_up_; }
@@ -52,6 +54,14 @@ class FakeCallLeg final : public voice::CallLeg {
     hung_up_ = true;
   }
   void remote_end() override { hung_up_ = true; }
+  boost::asio::awaitable<voice::PlaceOutcome> place(std::chrono::seconds timeout,
+                                                    std::function<void()> on_ringing) override {
+    log.push_back("INVITE timeout=" + std::to_string(timeout.count()));
+    on_ringing();
+    answered_ = placed.answered;
+    hung_up_ = !placed.answered;
+    co_return placed;
+  }
 
   boost::asio::awaitable<twiml::PromptEnd> say(const twiml::Say& s, bool) override {
     if (hung_up_) co_return twiml::PromptEnd::kHungUp;

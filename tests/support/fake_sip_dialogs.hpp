@@ -43,6 +43,16 @@ class FakeSipDialogs final : public voice::SipDialogs {
     log.push_back("BYE");
     if (ua) (void)ua->hangup(call);
   }
+  // With `ua`, the INVITE goes out of that UA; without, the call gets handle `next_handle`.
+  void dial(sip::OutboundCall call, boost::asio::any_io_executor reply_to,
+            std::function<void(Result<sip::CallHandle>)> done) override {
+    log.push_back("INVITE " + call.target);
+    dialled.push_back(call);
+    Result<sip::CallHandle> handle = ua ? ua->call(call) : Result<sip::CallHandle>(next_handle);
+    boost::asio::post(reply_to, [done = std::move(done), handle] { done(handle); });
+  }
+  std::vector<sip::OutboundCall> dialled;
+  sip::CallHandle next_handle = 1;
 };
 
 }  // namespace sb::testing

@@ -1,0 +1,174 @@
+#include "voice/outbound.hpp"
+
+#include "core/text.hpp"
+#include "sip/uri.hpp"
+
+namespace sb::voice {
+namespace {
+
+Error unroutable(std::string message) { return Error::bad_request(13224, std::move(message)); }
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// %XX escapes in a URI header value (RFC 3261 §19.1.2: headers are escaped).
+std::string unescape(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// Header fields are tokens; a value must not break the message.
+bool safe_header(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '.' || c == '_';
+    if (!token) return false;
+  }
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+std::string host_of_uri(std::string_view host, std::uint16_t port) {
+  std::string out(host);
+  if (port != 0) out += ":" + std::to_string(port);
+  return out;
+}
+
+}  // namespace
+
+bool is_phone_number(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  return all_digits(text) && text.size() <= 15;
+}
+
+Status validate_trunk(const Trunk& t) {
+  const std::string who = "sip.trunks '" + t.name + "'";
+  if (t.name.empty()) return Error::bad_request(0, "sip.trunks: every trunk needs a name");
+  if (t.host.empty()) return Error::bad_request(0, who + ": address must be host:port");
+  if (t.port == 0) return Error::bad_request(0, who + ": the port must be 1-65535");
+  for (const auto& p : t.prefixes) {
+    std::string_view digits = p;
+    if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+    if (!digits.empty() && !all_digits(digits)) {
+      return Error::bad_request(0, who + ": prefix '" + p + "' must be digits after an optional +");
+    }
+  }
+  if (t.password.empty() != t.username.empty()) {
+    return Error::bad_request(0, who + ": username and password go together");
+  }
+  return Ok{};
+}
+
+std::string status_of_sip_failure(int sip_status) {
+  if (sip_status == 486 || sip_status == 600) return "busy";
+  if (sip_status == 408 || sip_status == 480 || sip_status == 487) return "no-answer";
+  return "failed";
+}
+
+Result<Destination> resolve_destination(std::string_view to, const std::vector<Trunk>& trunks,
+                                        std::optional<sip::Credentials> credentials) {
+  const std::string_view trimmed = trim(to);
+  if (trimmed.empty()) return unroutable("The To address is empty");
+  if (trimmed.starts_with("client:")) {
+    return unroutable("Client " + std::string(trimmed.substr(7)) + " is not registered");
+  }
+  if (trimmed.size() > 4 && (iequals(trimmed.substr(0, 4), "sip:"))) {
+    auto uri = sip::parse_uri(trimmed);
+    if (!uri || !uri->sip || uri->host.empty()) {
+      return unroutable("The SIP URI " + std::string(trimmed) + " is not valid");
+    }
+    Destination d;
+    std::string host(uri->host);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    d.host = host;
+    d.port = uri->port ? uri->port : 5060;
+    if (auto t = uri->param("transport")) {
+      if (iequals(*t, "tcp")) {
+        d.transport = sip::Transport::kTcp;
+      } else if (!iequals(*t, "udp")) {
+        return unroutable("SIP transport " + std::string(*t) + " is not supported (udp, tcp)");
+      }
+    }
+    // The Request-URI keeps user, host, port and parameters; the headers become header fields.
+    std::string target = "sip:";
+    if (!uri->user.empty()) target += std::string(uri->user) + "@";
+    target += host_of_uri(uri->host, uri->port);
+    target += std::string(uri->params);
+    d.target = std::move(target);
+    std::string_view rest = uri->headers;
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const std::string_view item = rest.substr(0, amp);
+      const auto eq = item.find('=');
+      const std::string name = unescape(item.substr(0, eq));
+      const std::string value = eq == std::string_view::npos ? "" : unescape(item.substr(eq + 1));
+      if (!safe_header(name, value)) {
+        return unroutable("The SIP URI header '" + name + "' is not a valid header");
+      }
+      // Only custom X- headers pass (as Twilio's <Sip> does): the rest are ours to write.
+      if (name.size() > 2 && (name[0] == 'X' || name[0] == 'x') && name[1] == '-') {
+        d.headers.emplace_back(name, value);
+      }
+      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    }
+    d.credentials = std::move(credentials);
+    return d;
+  }
+  if (!is_phone_number(trimmed)) {
+    return unroutable("The number " + std::string(trimmed) +
+                      " is not a phone number, a sip: URI or a client: identity");
+  }
+  // The longest prefix wins; a number is matched with and without its '+'.
+  const std::string number(trimmed);
+  const std::string bare = number.front() == '+' ? number.substr(1) : number;
+  const Trunk* best = nullptr;
+  std::size_t best_len = 0;
+  for (const auto& t : trunks) {
+    std::vector<std::string> prefixes = t.prefixes;
+    if (prefixes.empty()) prefixes.emplace_back();
+    for (const auto& p : prefixes) {
+      const bool plus = !p.empty() && p.front() == '+';
+      const bool match = plus ? number.starts_with(p) : bare.starts_with(p);
+      const std::size_t len = p.size() - (plus ? 1 : 0) + 1;  // "" still beats no match
+      if (match && (!best || len > best_len)) {
+        best = &t;
+        best_len = len;
+      }
+    }
+  }
+  if (!best) return unroutable("No SIP trunk routes the number " + number);
+  Destination d;
+  d.host = best->host;
+  d.port = best->port;
+  d.transport = best->transport;
+  d.target = "sip:" + number + "@" + host_of_uri(best->host, best->port);
+  if (best->transport == sip::Transport::kTcp) d.target += ";transport=tcp";
+  d.from_domain = best->from_domain.empty() ? best->host : best->from_domain;
+  if (!best->username.empty()) d.credentials = sip::Credentials{best->username, best->password};
+  d.trunk = best->name;
+  return d;
+}
+
+}  // namespace sb::voice

@@ -1,0 +1,87 @@
+// Outbound calls (Calls.json create): where a call goes by its To (a SIP trunk chosen by the
+// longest matching number prefix, or a sip: URI dialled directly), what a placed call carries
+// from the REST API to the worker that dials it, and the Dialer the API places calls through.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "sip/transport.hpp"
+#include "sip/user_agent.hpp"
+#include "store/models.hpp"
+#include "voice/call_info.hpp"
+
+namespace sb::voice {
+
+// A SIP trunk ([[sip.trunks]] in the TOML): where calls to numbers with one of its prefixes go.
+struct Trunk {
+  std::string name;
+  std::string host;  // IP address or name (resolved when a call is dialled)
+  std::uint16_t port = 5060;
+  sip::Transport transport = sip::Transport::kUdp;
+  std::vector<std::string> prefixes;  // "+1", "+44", "1"; "" (or none at all) matches any number
+  std::string username;               // digest credentials for 401/407 challenges (optional)
+  std::string password;
+  std::string from_domain;  // the host of our From URI; empty: the trunk's host
+};
+
+// A trunk's settings check: names, a host, a transport, prefixes of digits after an optional '+'.
+Status validate_trunk(const Trunk& trunk);
+
+// Where one call goes: the Request-URI, the next hop and what the INVITE carries.
+struct Destination {
+  std::string target;  // Request-URI and To ("sip:+14155550100@trunk.example.com")
+  std::string host;    // next hop: IP or name
+  std::uint16_t port = 5060;
+  sip::Transport transport = sip::Transport::kUdp;
+  std::string from_domain;  // host of our From URI ("" : our own address)
+  std::optional<sip::Credentials> credentials;
+  std::vector<std::pair<std::string, std::string>> headers;  // X- headers from a sip: URI
+  std::string trunk;                                         // the trunk's name, if any
+};
+
+// Digits with an optional leading '+' (E.164 or a short code).
+bool is_phone_number(std::string_view text);
+
+// The destination of `to`: a phone number through the trunk with the longest matching prefix;
+// a sip: URI (";transport=tcp", "?X-Header=value" honoured) directly. `credentials` (Calls.json
+// SipAuthUsername/SipAuthPassword) answer a sip: URI's challenges. Errors (Twilio 13224 text):
+// no trunk for the number, a malformed URI, client: identities (no registrar yet).
+Result<Destination> resolve_destination(std::string_view to, const std::vector<Trunk>& trunks,
+                                        std::optional<sip::Credentials> credentials = {});
+
+// A call the REST API created, on its way to the worker that dials it.
+struct OutboundRequest {
+  store::Account account;
+  CallInfo info;                 // CallSid, From, To; direction outbound-api, status queued
+  std::string phone_number_sid;  // the From number's, when it is one of the account's
+  VoiceApplication application;  // Url (or the Application's) with fallback and status callback
+  std::string application_sid;
+  std::string twiml;         // an inline document (Calls.json Twiml) instead of the Url
+  int timeout_s = 60;        // ringing before no-answer (Twilio: default 60, at most 600)
+  int time_limit_s = 14400;  // the longest the call may last once answered (Twilio: 4 h)
+  std::string send_digits;   // played as RFC 4733 events once answered (w: 0.5 s, W: 1 s)
+  std::optional<sip::Credentials> sip_auth;
+  std::int64_t queued_at_ms = 0;  // when the REST API accepted it (the clock's ms)
+};
+
+// How the REST API places calls. Callable from any thread.
+class Dialer {
+ public:
+  virtual ~Dialer() = default;
+  // Queues the call (its record already says queued); it is dialled in order, at the account's
+  // rate, when the process has room for another call.
+  virtual void place(OutboundRequest request) = 0;
+  // Takes a call that is still queued off the queue; false when it has left it.
+  virtual bool cancel_queued(const std::string& account_sid, const std::string& call_sid) = 0;
+};
+
+// A SIP final response in Twilio's terms: 486/600 busy, 408/480/487 no-answer, else failed.
+std::string status_of_sip_failure(int sip_status);
+
+}  // namespace sb::voice
