@@ -123,8 +123,9 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
 
   if (path == "/healthz") {
     info.route = "/healthz";
-    if (method != bhttp::verb::get && method != bhttp::verb::head)
+    if (method != bhttp::verb::get && method != bhttp::verb::head) {
       co_return method_not_allowed("GET");
+    }
     co_return http::text_response(200, "ok\n", "text/plain; charset=utf-8");
   }
   if (path == "/metrics") {
@@ -226,8 +227,9 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
   if (n == 5 && seg[3] == "Keys") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}.json";
     auto sid = strip_json(seg[4]);
-    if (!sid || !is_sid(*sid, kApiKeySidPrefix))
+    if (!sid || !is_sid(*sid, kApiKeySidPrefix)) {
       co_return http::error_response(not_found_error(path));
+    }
     if (get) co_return co_await fetch_key(ctx_, scope, *sid);
     if (post) co_return co_await update_key(ctx_, scope, *sid, *params);
     if (del) co_return co_await delete_key(ctx_, scope, *sid);

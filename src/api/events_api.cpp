@@ -174,12 +174,14 @@ json::object subscriber_json(const events::Subscriber& s) {
 http::Response list_response(std::string_view key, json::array items, std::string_view base,
                              const Params& q) {
   std::size_t page_size = 50, page = 0;
-  if (auto v = q.str("PageSize"); v && *v)
+  if (auto v = q.str("PageSize"); v && *v) {
     page_size = std::clamp<std::size_t>(std::strtoul((*v)->c_str(), nullptr, 10), 1, 1000);
+  }
   if (auto v = q.str("Page"); v && *v) page = std::strtoul((*v)->c_str(), nullptr, 10);
   json::array out;
-  for (std::size_t i = page * page_size; i < items.size() && out.size() < page_size; ++i)
+  for (std::size_t i = page * page_size; i < items.size() && out.size() < page_size; ++i) {
     out.push_back(items[i]);
+  }
   const bool more = (page + 1) * page_size < items.size();
   auto url = [&](std::size_t p) {
     return std::string(base) + "?PageSize=" + std::to_string(page_size) +
@@ -270,9 +272,10 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
   if (auto tok = bearer(req, *query_params);
       tok && token_route && req[bhttp::field::authorization].substr(0, 6) != "Basic ") {
     auto t = service_.verify_token(*tok);
-    if (!t)
+    if (!t) {
       co_return error(
           {codes::kAuthenticationFailed, 401, "Authentication Error - invalid or expired token"});
+    }
     caller = {t->account_sid, "token", *t};
   } else {
     auto principal = authenticate(store_, req);

@@ -10,8 +10,9 @@ namespace bhttp = beast::http;
 
 http::Response list_channels(Context& ctx, const Call& call) {
   json::array items;
-  for (const auto& c : ctx.service.list_channels(call.caller.account_sid))
+  for (const auto& c : ctx.service.list_channels(call.caller.account_sid)) {
     items.push_back(channel_json(*c));
+  }
   return list_response("channels", std::move(items), "/v1/Channels", call.params);
 }
 
@@ -32,8 +33,9 @@ asio::awaitable<http::Response> create_channel(Context& ctx, const Call& call) {
 asio::awaitable<http::Response> update_channel(Context& ctx, const Call& call,
                                                events::ChannelPtr channel) {
   for (const auto& kv : call.params.fields) {
-    if (kv.key() != "Attributes")
+    if (kv.key() != "Attributes") {
       co_return error(bad("Unknown parameter '" + std::string(kv.key()) + "' (Attributes)"));
+    }
   }
   auto attrs = call.params.attributes("Attributes");
   if (!attrs) co_return error(attrs.error());

@@ -11,16 +11,18 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 
 http::Response read_history(Context& ctx, const Call& call, const events::Channel& channel) {
-  if (call.caller.token && !call.caller.token->subscribe)
+  if (call.caller.token && !call.caller.token->subscribe) {
     return error({codes::kAuthenticationFailed, 403, "The token does not allow subscribe"});
+  }
   if (!channel.attributes.permissions.may_subscribe(call.caller.kind)) {
     return error({codes::kAuthenticationFailed, 403, "Reading this channel is not permitted"});
   }
   auto after = call.params.str("After");
   if (!after) return error(after.error());
   std::size_t limit = 50;
-  if (auto v = call.params.str("Limit"); v && *v)
+  if (auto v = call.params.str("Limit"); v && *v) {
     limit = std::clamp<std::size_t>(std::strtoul((*v)->c_str(), nullptr, 10), 1, 1000);
+  }
   auto page = ctx.service.history(channel, *after, limit);
   if (!page) return error(Error::internal("Internal storage error"));
   json::array evs;
@@ -45,8 +47,9 @@ http::Response read_history(Context& ctx, const Call& call, const events::Channe
 
 asio::awaitable<http::Response> publish_events(Context& ctx, const Call& call,
                                                events::ChannelPtr channel) {
-  if (call.caller.token && !call.caller.token->publish)
+  if (call.caller.token && !call.caller.token->publish) {
     co_return error({codes::kAuthenticationFailed, 403, "The token does not allow publish"});
+  }
   std::optional<std::string> key;
   if (auto k = call.req["Idempotency-Key"]; !k.empty()) {
     if (k.size() > 255) co_return error(bad("Idempotency-Key is longer than 255 characters"));

@@ -159,7 +159,7 @@ class Outbox {
   }
 
  private:
-  static constexpr std::size_t kFlushAt = 64 * 1024;
+  static constexpr std::size_t kFlushAt = std::size_t{64} * 1024;
   tcp::socket& socket_;
   asio::steady_timer timer_;
   std::chrono::milliseconds stall_limit_;
@@ -252,7 +252,9 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
     };
     auto r = co_await replay_history(sr, send_gap, send);
     ok = r.ok();
-    if (ok) ok = co_await out.flush();
+    if (ok) {
+      ok = co_await out.flush();
+    }
     if (ok) last_seq = *r;
   }
   events::TokenBucket bucket(sr.service->stream_rate_limit(*sr.channel, sr.subscriber.get()),
@@ -306,7 +308,8 @@ asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
 // connection has queued leave in one send (Beast writes one frame per call) and control frames
 // (pongs, pings, close) share that one writer.
 
-constexpr std::size_t kMaxClientFrame = 64 * 1024;  // clients only answer pings and close
+constexpr std::size_t kMaxClientFrame =
+    std::size_t{64} * 1024;  // clients only answer pings and close
 constexpr auto kCloseWait = std::chrono::seconds(5);
 
 // What the reader tells the writer.
@@ -426,7 +429,9 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
   };
   auto r = co_await replay_history(sr, send_gap, send);
   bool ok = r.ok();
-  if (ok) ok = co_await out.flush();
+  if (ok) {
+    ok = co_await out.flush();
+  }
   std::int64_t last_seq = ok ? *r : 0;
   events::TokenBucket bucket(sr.service->stream_rate_limit(*sr.channel, sr.subscriber.get()),
                              sr.service->clock().now_ms());
@@ -518,8 +523,9 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
 
 http::Response open_stream(Context& ctx, const Call& call, events::ChannelPtr channel,
                            http::RequestInfo& info) {
-  if (call.caller.token && !call.caller.token->subscribe)
+  if (call.caller.token && !call.caller.token->subscribe) {
     return error({codes::kAuthenticationFailed, 403, "The token does not allow subscribe"});
+  }
   if (!channel->attributes.permissions.may_subscribe(call.caller.kind)) {
     return error(
         {codes::kAuthenticationFailed, 403, "Subscribing to this channel is not permitted"});
@@ -533,8 +539,9 @@ http::Response open_stream(Context& ctx, const Call& call, events::ChannelPtr ch
     }
   }
   if (auto v = call.query.str("last_event_id"); v && *v) sr.last_event_id = **v;
-  if (auto h = call.req["Last-Event-ID"]; !h.empty() && !sr.last_event_id)
+  if (auto h = call.req["Last-Event-ID"]; !h.empty() && !sr.last_event_id) {
     sr.last_event_id = std::string(h);
+  }
   if (auto v = call.query.str("heartbeat_ms"); v && *v) {
     const long ms = std::strtol((*v)->c_str(), nullptr, 10);
     if (ms < 100 || ms > 120000) return error(bad("heartbeat_ms: 100 to 120000"));

@@ -12,8 +12,9 @@ namespace bhttp = beast::http;
 
 http::Response list_subscribers(Context& ctx, const Call& call, const events::Channel& channel) {
   json::array items;
-  for (const auto& s : ctx.service.list_subscribers(channel.sid))
+  for (const auto& s : ctx.service.list_subscribers(channel.sid)) {
     items.push_back(subscriber_json(*s));
+  }
   return list_response("subscribers", std::move(items), std::string(call.path), call.params);
 }
 
@@ -58,8 +59,9 @@ asio::awaitable<http::Response> update_subscriber(Context& ctx, const Call& call
   auto secret = call.params.str("Secret");
   auto status = call.params.str("Status");
   auto rotate = call.params.str("RotateSecret");
-  if (!url || !secret || !status || !rotate)
+  if (!url || !secret || !status || !rotate) {
     co_return error(bad("Url, Secret, Status, RotateSecret must be strings"));
+  }
   if (*url) {
     if (sub->type != "webhook" || !events::valid_http_url(**url)) {
       co_return error(Error::bad_request(codes::kInvalidUrl, "Url must be an http(s) URL"));
@@ -68,16 +70,18 @@ asio::awaitable<http::Response> update_subscriber(Context& ctx, const Call& call
   }
   bool generated = false;
   if (*secret) {
-    if (!events::secret_key(**secret))
+    if (!events::secret_key(**secret)) {
       co_return error(bad("Secret must be whsec_ followed by base64"));
+    }
     u.secret = **secret;
   } else if (*rotate && **rotate == "true") {
     u.secret = events::generate_secret();
     generated = true;
   }
   if (*status) {
-    if (**status != "active" && **status != "disabled")
+    if (**status != "active" && **status != "disabled") {
       co_return error(bad("Status must be 'active' or 'disabled'"));
+    }
     u.status = **status;
   }
   auto attrs = call.params.attributes("Attributes");
@@ -99,8 +103,9 @@ asio::awaitable<http::Response> delete_subscriber(Context& ctx, const Call& call
 
 http::Response list_deliveries(Context& ctx, const Call& call, const events::Subscriber& sub) {
   std::size_t limit = 50;
-  if (auto v = call.params.str("PageSize"); v && *v)
+  if (auto v = call.params.str("PageSize"); v && *v) {
     limit = std::clamp<std::size_t>(std::strtoul((*v)->c_str(), nullptr, 10), 1, 1000);
+  }
   auto d = ctx.service.deliveries(sub, limit);
   if (!d) return error(Error::internal("Internal storage error"));
   json::object o;

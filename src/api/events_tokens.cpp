@@ -14,8 +14,9 @@ namespace bhttp = beast::http;
 http::Response create_token(Context& ctx, const Call& call) {
   auto channels = call.params.list("Channels");
   if (!channels) return error(channels.error());
-  if (channels->empty() || channels->size() > 64)
+  if (channels->empty() || channels->size() > 64) {
     return error(bad("Channels: 1 to 64 channel names"));
+  }
   for (const auto& c : *channels) {
     std::string plain = c;
     std::erase(plain, '*');
@@ -31,24 +32,27 @@ http::Response create_token(Context& ctx, const Call& call) {
   t.channels = *channels;
   if (perms->empty()) t.subscribe = true;
   for (const auto& p : *perms) {
-    if (p == "publish")
+    if (p == "publish") {
       t.publish = true;
-    else if (p == "subscribe")
+    } else if (p == "subscribe") {
       t.subscribe = true;
-    else
+    } else {
       return error(bad("Permissions: 'publish' or 'subscribe', not '" + p + "'"));
+    }
   }
   // A key hands out no more than it holds.
-  if (t.publish && !call.caller.may(key_scope::kPublish))
+  if (t.publish && !call.caller.may(key_scope::kPublish)) {
     return error(missing_scope_error(key_scope::kPublish, "issue publish tokens"));
-  if (t.subscribe && !call.caller.may(key_scope::kSubscribe))
+  }
+  if (t.subscribe && !call.caller.may(key_scope::kSubscribe)) {
     return error(missing_scope_error(key_scope::kSubscribe, "issue subscribe tokens"));
+  }
   std::int64_t ttl = 3600;
-  if (auto v = call.params.str("Ttl"); !v) {
-    return error(v.error());
-  } else if (*v) {
+  auto ttl_param = call.params.str("Ttl");
+  if (!ttl_param) return error(ttl_param.error());
+  if (const auto& v = *ttl_param; v) {
     char* end = nullptr;
-    ttl = std::strtoll((*v)->c_str(), &end, 10);
+    ttl = std::strtoll(v->c_str(), &end, 10);
     if (!end || *end || ttl < 60 || ttl > 86400) return error(bad("Ttl: 60 to 86400 seconds"));
   }
   t.expires_s = ctx.service.clock().now_ms() / 1000 + ttl;
@@ -61,7 +65,12 @@ http::Response create_token(Context& ctx, const Call& call) {
   for (const auto& c : t.channels) {
     ch.push_back(json::value(c));
     if (c.find('*') == std::string::npos && t.subscribe) {
-      urls[c] = std::string(ctx.public_base) + "/v1/Channels/" + c + "/Stream?token=" + token;
+      std::string url(ctx.public_base);
+      url += "/v1/Channels/";
+      url += c;
+      url += "/Stream?token=";
+      url += token;
+      urls[c] = url;
     }
   }
   o["channels"] = std::move(ch);

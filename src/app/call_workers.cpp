@@ -67,9 +67,9 @@ struct CallWorkers::Worker {
   voice::CallWorker calls;
 };
 
-CallWorkers::CallWorkers(const std::vector<boost::asio::io_context*>& ios, const VoiceDeps& deps,
+CallWorkers::CallWorkers(std::vector<boost::asio::io_context*> ios, const VoiceDeps& deps,
                          const Config& config, const std::string& rtp_address)
-    : ios_(ios), shared_(std::make_unique<Shared>(deps, config)) {
+    : ios_(std::move(ios)), shared_(std::make_unique<Shared>(deps, config)) {
   for (auto* io : ios_) {
     workers_.push_back(std::make_unique<Worker>(*io, deps, config, *shared_, rtp_address));
   }

@@ -30,7 +30,7 @@ struct VoiceDeps {
 class CallWorkers {
  public:
   // One worker per io_context; `rtp_address` is where peers send RTP.
-  CallWorkers(const std::vector<boost::asio::io_context*>& ios, const VoiceDeps& deps,
+  CallWorkers(std::vector<boost::asio::io_context*> ios, const VoiceDeps& deps,
               const Config& config, const std::string& rtp_address);
   ~CallWorkers();
 

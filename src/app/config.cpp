@@ -104,8 +104,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
     if (auto v = n.value<std::string>()) out = *v;
   };
   auto num = [](const toml::node_view<toml::node>& n, auto& out) {
-    if (auto v = n.value<std::int64_t>(); v && *v >= 0)
+    if (auto v = n.value<std::int64_t>(); v && *v >= 0) {
       out = static_cast<std::decay_t<decltype(out)>>(*v);
+    }
   };
 
   str(root["data_dir"], config.data_dir);

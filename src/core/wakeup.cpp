@@ -10,7 +10,7 @@ namespace sb {
 namespace asio = boost::asio;
 
 Wakeup::Wakeup(asio::any_io_executor executor)
-    : timer_(std::move(executor), asio::steady_timer::time_point::max()) {}
+    : timer_(executor, asio::steady_timer::time_point::max()) {}
 
 void Wakeup::notify() {
   fired_ = true;

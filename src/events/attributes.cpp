@@ -81,8 +81,9 @@ Result<bool> as_bool(const json::value& v, std::string_view key) {
 
 Result<std::vector<std::string>> as_string_list(const json::value& v, std::string_view key) {
   if (!v.is_array()) return bad("Attribute '" + std::string(key) + "' must be an array of strings");
-  if (v.get_array().size() > kMaxListItems)
+  if (v.get_array().size() > kMaxListItems) {
     return bad("Attribute '" + std::string(key) + "' has too many items");
+  }
   std::vector<std::string> out;
   for (const auto& item : v.get_array()) {
     auto s = as_string(item, key, 256);
@@ -96,8 +97,9 @@ Result<Condition> parse_condition(const json::value& v, std::string_view key) {
   auto obj = as_object(v, key);
   if (!obj) return obj.error();
   Condition c;
-  if ((*obj)->size() > kMaxListItems)
+  if ((*obj)->size() > kMaxListItems) {
     return bad("Attribute '" + std::string(key) + "' has too many fields");
+  }
   for (const auto& kv : **obj) {
     if (!valid_path(kv.key())) {
       return bad("Attribute '" + std::string(key) + "' has an invalid field path '" +
@@ -205,9 +207,9 @@ std::string_view stage_name(Stage s) {
 }
 
 const std::vector<Stage>& default_order() {
-  static const std::vector<Stage> order{Stage::kPermissions, Stage::kFilter, Stage::kDelegates,
-                                        Stage::kTranslate,   Stage::kRoutes, Stage::kWebhook};
-  return order;
+  static const std::vector<Stage> kOrder{Stage::kPermissions, Stage::kFilter, Stage::kDelegates,
+                                         Stage::kTranslate,   Stage::kRoutes, Stage::kWebhook};
+  return kOrder;
 }
 
 bool Condition::matches(const json::object& body) const {
@@ -258,13 +260,15 @@ bool Filter::passes(const json::object& body) const {
 }
 
 bool Permissions::may_publish(std::string_view kind) const {
-  for (const auto& p : publish)
+  for (const auto& p : publish) {
     if (p == kind) return true;
+  }
   return false;
 }
 bool Permissions::may_subscribe(std::string_view kind) const {
-  for (const auto& p : subscribe)
+  for (const auto& p : subscribe) {
     if (p == kind) return true;
+  }
   return false;
 }
 
@@ -317,8 +321,9 @@ Result<ChannelAttributes> parse_channel_attributes(const json::value& value) {
   }
   if (auto* v = obj.if_contains("delegates")) {
     if (!v->is_array()) return bad("Attribute 'delegates' must be an array");
-    if (v->get_array().size() > kMaxDelegates)
+    if (v->get_array().size() > kMaxDelegates) {
       return bad("Attribute 'delegates' has more than 8 items");
+    }
     for (const auto& item : v->get_array()) {
       auto o = as_object(item, "delegates[]");
       if (!o) return o.error();
@@ -363,14 +368,16 @@ Result<ChannelAttributes> parse_channel_attributes(const json::value& value) {
   if (auto* v = obj.if_contains("translate")) {
     auto o = as_object(*v, "translate");
     if (!o) return o.error();
-    if (auto s = only_keys(**o, "translate", {"select", "rename", "set", "when"}); !s)
+    if (auto s = only_keys(**o, "translate", {"select", "rename", "set", "when"}); !s) {
       return s.error();
+    }
     if (auto* sel = (*o)->if_contains("select")) {
       auto list = as_string_list(*sel, "translate.select");
       if (!list) return list.error();
       for (const auto& p : *list) {
-        if (!valid_path(p))
+        if (!valid_path(p)) {
           return bad("Attribute 'translate.select' has an invalid path '" + p + "'");
+        }
       }
       a.translate.select = std::move(*list);
     }
@@ -442,8 +449,9 @@ Result<ChannelAttributes> parse_channel_attributes(const json::value& value) {
     if (auto* s = (*o)->if_contains("secret")) {
       auto sec = as_string(*s, "webhook.secret", 256);
       if (!sec) return sec.error();
-      if (sec->rfind("whsec_", 0) != 0)
+      if (sec->rfind("whsec_", 0) != 0) {
         return bad("Attribute 'webhook.secret' must start with whsec_");
+      }
       w.secret = std::move(*sec);
     }
     if (auto* c = (*o)->if_contains("when")) {
@@ -483,7 +491,7 @@ Result<ChannelAttributes> parse_channel_attributes(const json::value& value) {
       a.history.max_events = *i;
     }
     if (auto* n = (*o)->if_contains("max_age_s")) {
-      auto i = as_int(*n, "history.max_age_s", 0, 365 * 86400);
+      auto i = as_int(*n, "history.max_age_s", 0, std::int64_t{365} * 86400);
       if (!i) return i.error();
       a.history.max_age_s = *i;
     }
@@ -603,16 +611,17 @@ std::vector<std::int64_t> parse_schedule(std::string_view text) {
     if (ec != std::errc() || n < 0) return {};
     const std::string_view unit = item.substr(static_cast<std::size_t>(p - item.data()));
     std::int64_t mult = 1;
-    if (unit.empty() || unit == "ms")
+    if (unit.empty() || unit == "ms") {
       mult = 1;
-    else if (unit == "s")
+    } else if (unit == "s") {
       mult = 1000;
-    else if (unit == "m")
+    } else if (unit == "m") {
       mult = 60'000;
-    else if (unit == "h")
+    } else if (unit == "h") {
       mult = 3'600'000;
-    else
+    } else {
       return {};
+    }
     out.push_back(n * mult);
   }
   return out;

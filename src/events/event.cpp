@@ -40,8 +40,9 @@ Result<Body> parse_publish_item(const json::value& item, std::string_view defaul
     body["source"] = default_source;
   }
   if (const auto* s = obj.if_contains("subject")) {
-    if (!s->is_string() || s->get_string().size() > 1024)
+    if (!s->is_string() || s->get_string().size() > 1024) {
       return bad("Event 'subject' must be a string");
+    }
     body["subject"] = *s;
   }
   if (const auto* d = obj.if_contains("data")) body["data"] = *d;
@@ -147,7 +148,7 @@ std::optional<std::int64_t> parse_time_ms(std::string_view text) {
   } else if ((tail.front() == '+' || tail.front() == '-') && tail.size() == 6 && tail[3] == ':') {
     const int oh = (tail[1] - '0') * 10 + (tail[2] - '0');
     const int om = (tail[4] - '0') * 10 + (tail[5] - '0');
-    offset_s = (oh * 3600 + om * 60) * (tail.front() == '+' ? 1 : -1);
+    offset_s = (std::int64_t{oh} * 3600 + std::int64_t{om} * 60) * (tail.front() == '+' ? 1 : -1);
   } else {
     return std::nullopt;
   }

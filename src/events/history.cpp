@@ -94,9 +94,10 @@ Result<json::array> EventHistory::deliveries(const Subscriber& sub, std::size_t 
 asio::awaitable<Result<std::vector<OutboxItem>>> EventHistory::replay(SubscriberPtr sub,
                                                                       std::int64_t from_ms,
                                                                       std::int64_t to_ms) {
-  if (sub->type != "webhook")
+  if (sub->type != "webhook") {
     co_return Error::bad_request(codes::kInvalidParameter,
                                  "Only webhook subscribers can be replayed");
+  }
   auto rows = store_.read([&](Db& db) -> Result<std::vector<OutboxItem>> {
     std::vector<OutboxItem> items;
     auto st = db.prepare(

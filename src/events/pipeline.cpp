@@ -88,6 +88,7 @@ asio::awaitable<bool> run_delegates(Context& ctx, const Channel& ch, Body& body)
                                                      remaining, done),
         asio::detached);
   }
+  // NOLINTNEXTLINE(bugprone-infinite-loop): the delegates' coroutines count `remaining` down.
   while (remaining > 0) {
     boost::system::error_code ec;
     co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -185,8 +186,9 @@ void apply_translate(const Translate& t, Body& body) {
   for (const auto& [path, value] : t.set) set_path(body, path, value);
   const auto* type = body.if_contains("type");
   if (!type || !type->is_string() || type->get_string().empty()) body["type"] = original_type;
-  if (const auto* m = body.if_contains("metadata"); !m || !m->is_object())
+  if (const auto* m = body.if_contains("metadata"); !m || !m->is_object()) {
     body["metadata"] = json::object();
+  }
 }
 
 void merge_delegate_event(Body& merged, const Body& original, const json::object& reply) {

@@ -114,7 +114,7 @@ std::vector<std::pair<std::string, StreamItemPtr>> stream_items(Plan& plan,
 
 Publisher::Publisher(asio::any_io_executor executor, EventStore& store, ChannelRegistry& registry,
                      StreamFanout& streams, const Clock& clock, std::size_t max_system_backlog)
-    : executor_(executor),
+    : executor_(std::move(executor)),
       store_(store),
       registry_(registry),
       streams_(streams),
@@ -278,10 +278,11 @@ asio::awaitable<void> Publisher::system_publish(std::string account_sid, std::st
   ChannelPtr ch = registry_.find_channel(account_sid, channel);
   if (!ch) {
     auto created = co_await registry_.create_channel(account_sid, channel, json::value());
-    if (!created)
+    if (!created) {
       ch = registry_.find_channel(account_sid, channel);  // lost a race: use the winner's
-    else
+    } else {
       ch = *created;
+    }
     if (!ch) {
       spdlog::warn("events: system channel {}: {}", channel,
                    created ? "missing" : created.error().message);

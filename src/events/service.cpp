@@ -65,8 +65,9 @@ void EventService::start() {
   if (Status s = tokens_.ensure_key(*store_); !s) {
     spdlog::error("events: storing the token key: {}", s.error().message);
   }
-  if (const auto n = dispatcher_.pending())
+  if (const auto n = dispatcher_.pending()) {
     spdlog::info("events: {} webhook deliveries pending", n);
+  }
   dispatcher_.start();
   thread_ = std::thread([this] { io_.run(); });
 }

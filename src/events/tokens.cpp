@@ -18,10 +18,11 @@ namespace {
 std::string base64url(std::string_view bytes) {
   std::string s = http::base64_encode(bytes);
   for (char& c : s) {
-    if (c == '+')
+    if (c == '+') {
       c = '-';
-    else if (c == '/')
+    } else if (c == '/') {
       c = '_';
+    }
   }
   while (!s.empty() && s.back() == '=') s.pop_back();
   return s;
@@ -30,10 +31,11 @@ std::string base64url(std::string_view bytes) {
 std::optional<std::string> unbase64url(std::string_view text) {
   std::string s(text);
   for (char& c : s) {
-    if (c == '-')
+    if (c == '-') {
       c = '+';
-    else if (c == '_')
+    } else if (c == '_') {
       c = '/';
+    }
   }
   while (s.size() % 4) s += '=';
   return http::base64_decode(s);

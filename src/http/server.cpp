@@ -63,8 +63,9 @@ Server::~Server() = default;
 Result<tcp::endpoint> Server::listen(const ListenAddress& address) {
   beast::error_code ec;
   auto ip = asio::ip::make_address(address.host == "localhost" ? "127.0.0.1" : address.host, ec);
-  if (ec)
+  if (ec) {
     return Error::bad_request(codes::kInvalidParameter, "bad listen host '" + address.host + "'");
+  }
   const tcp::endpoint endpoint(ip, address.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -121,7 +122,8 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     ++active_;
-    asio::co_spawn(socket.get_executor(), session(std::move(socket), worker), asio::detached);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, session(std::move(socket), worker), asio::detached);
   }
 }
 

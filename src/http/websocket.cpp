@@ -66,8 +66,9 @@ FrameParser::Status FrameParser::next(char* data, std::size_t size, Frame& frame
       break;
     case 0x1:
     case 0x2:
-      if (in_message_)
+      if (in_message_) {
         return fail(close_code::kProtocolError, "new message inside a fragmented one");
+      }
       break;
     case 0x8:
     case 0x9:

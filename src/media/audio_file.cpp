@@ -49,8 +49,9 @@ using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
 
 Result<SharedPcm> decode_open(SNDFILE* raw, const SF_INFO& info, const DecodeLimits& limits) {
   SndfilePtr file(raw);
-  if (!file)
+  if (!file) {
     return unplayable(std::string("unsupported or corrupt audio: ") + sf_strerror(nullptr));
+  }
   if (info.channels <= 0 || info.channels > 8 || info.samplerate < 1000 ||
       info.samplerate > 192000) {
     return unplayable("unsupported channel count or sample rate");
@@ -64,8 +65,9 @@ Result<SharedPcm> decode_open(SNDFILE* raw, const SF_INFO& info, const DecodeLim
     if (got <= 0) break;
     for (sf_count_t i = 0; i < got; ++i) {
       float sum = 0;
-      for (int c = 0; c < info.channels; ++c)
+      for (int c = 0; c < info.channels; ++c) {
         sum += chunk[static_cast<std::size_t>(i * info.channels + c)];
+      }
       mono.push_back(sum / static_cast<float>(info.channels));
     }
     if (static_cast<double>(mono.size()) > max_frames) {

@@ -81,8 +81,8 @@ struct EncodeTables {
   }
 };
 const EncodeTables& encode_tables() {
-  static const EncodeTables tables;
-  return tables;
+  static const EncodeTables kTables;
+  return kTables;
 }
 
 }  // namespace
@@ -137,12 +137,20 @@ std::uint8_t alaw_encode_ref(std::int16_t pcm16) {
 
 }  // namespace
 
-std::uint8_t linear_to_ulaw(std::int16_t pcm) {
-  return encode_tables().ulaw[static_cast<std::size_t>((pcm >> 2) + (1 << 13))];
+namespace {
+// The encode tables' indexes: the sample's top 14 (µ-law) or 13 (A-law) bits, offset to >= 0.
+std::size_t ulaw_index(std::int16_t pcm) {
+  const int index = (pcm >> 2) + (1 << 13);
+  return static_cast<std::size_t>(index);
 }
-std::uint8_t linear_to_alaw(std::int16_t pcm) {
-  return encode_tables().alaw[static_cast<std::size_t>((pcm >> 3) + (1 << 12))];
+std::size_t alaw_index(std::int16_t pcm) {
+  const int index = (pcm >> 3) + (1 << 12);
+  return static_cast<std::size_t>(index);
 }
+}  // namespace
+
+std::uint8_t linear_to_ulaw(std::int16_t pcm) { return encode_tables().ulaw[ulaw_index(pcm)]; }
+std::uint8_t linear_to_alaw(std::int16_t pcm) { return encode_tables().alaw[alaw_index(pcm)]; }
 std::int16_t ulaw_to_linear(std::uint8_t code) { return kUlawTable[code]; }
 std::int16_t alaw_to_linear(std::uint8_t code) { return kAlawTable[code]; }
 
@@ -150,11 +158,13 @@ void encode(Codec c, std::span<const std::int16_t> in, std::span<std::uint8_t> o
   assert(out.size() >= in.size());
   const EncodeTables& t = encode_tables();
   if (c == Codec::kPcmu) {
-    for (std::size_t i = 0; i < in.size(); ++i)
-      out[i] = t.ulaw[static_cast<std::size_t>((in[i] >> 2) + (1 << 13))];
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      out[i] = t.ulaw[ulaw_index(in[i])];
+    }
   } else {
-    for (std::size_t i = 0; i < in.size(); ++i)
-      out[i] = t.alaw[static_cast<std::size_t>((in[i] >> 3) + (1 << 12))];
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      out[i] = t.alaw[alaw_index(in[i])];
+    }
   }
 }
 

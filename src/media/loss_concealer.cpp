@@ -71,7 +71,7 @@ void LossConcealer::received(std::span<std::int16_t> frame) {
     const std::size_t n = std::min(kBlend, frame.size());
     for (std::size_t i = 0; i < n; ++i) {
       const float w = static_cast<float>(i + 1) / static_cast<float>(n + 1);
-      const float v = next_synthetic() * gain * (1 - w) + frame[i] * w;
+      const float v = next_synthetic() * gain * (1 - w) + static_cast<float>(frame[i]) * w;
       frame[i] = static_cast<std::int16_t>(std::clamp(v, -32768.0f, 32767.0f));
     }
   }

@@ -23,8 +23,9 @@ CachePolicy parse_cache_control(std::string_view header) {
     const std::string_view name = trim(item.substr(0, eq));
     std::string_view value =
         eq == std::string_view::npos ? std::string_view{} : trim(item.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
+    }
     if (iequals(name, "no-store") || iequals(name, "private")) {
       p.no_store = p.no_store || iequals(name, "no-store");
     }
@@ -44,7 +45,7 @@ std::string sha256_hex(std::string_view data) {
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(std::size_t{len} * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 15]);

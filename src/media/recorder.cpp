@@ -57,9 +57,9 @@ void WavRecorder::write_header(std::uint64_t frames) {
   const std::uint64_t data = frames * static_cast<std::uint64_t>(channels_) * 2;
   const auto data32 = static_cast<std::uint32_t>(std::min<std::uint64_t>(data, 0xFFFFFFFFu - 36));
   std::uint8_t h[kHeaderSize];
-  std::memcpy(h, "RIFF", 4);
+  std::copy_n("RIFF", 4, h);
   put32(h + 4, 36 + data32);
-  std::memcpy(h + 8, "WAVEfmt ", 8);
+  std::copy_n("WAVEfmt ", 8, h + 8);
   put32(h + 16, 16);
   put16(h + 20, 1);  // PCM
   put16(h + 22, static_cast<std::uint16_t>(channels_));
@@ -67,7 +67,7 @@ void WavRecorder::write_header(std::uint64_t frames) {
   put32(h + 28, 8000u * 2u * static_cast<std::uint32_t>(channels_));
   put16(h + 32, static_cast<std::uint16_t>(2 * channels_));
   put16(h + 34, 16);
-  std::memcpy(h + 36, "data", 4);
+  std::copy_n("data", 4, h + 36);
   put32(h + 40, data32);
   (void)::pwrite(fd_, h, kHeaderSize, 0);
 }
@@ -140,7 +140,7 @@ RecordingResult WavRecorder::finish(RecordingEnd reason) {
   r.reason = reason;
   r.path = options_.path;
   r.samples = frames;
-  r.key = reason == RecordingEnd::kKey ? key_ : 0;
+  r.key = reason == RecordingEnd::kKey ? key_ : '\0';
   result_ = r;
   return r;
 }

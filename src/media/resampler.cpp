@@ -15,7 +15,8 @@ Result<std::vector<float>> resample(std::span<const float> in, int in_rate, int 
   if (in_rate == out_rate) return std::vector<float>(in.begin(), in.end());
   if (in.empty()) return std::vector<float>{};
   const double ratio = static_cast<double>(out_rate) / in_rate;
-  std::vector<float> out(static_cast<std::size_t>(std::ceil(in.size() * ratio)) + 16);
+  std::vector<float> out(
+      static_cast<std::size_t>(std::ceil(static_cast<double>(in.size()) * ratio)) + 16);
   SRC_DATA data{};
   data.data_in = in.data();
   data.input_frames = static_cast<long>(in.size());
@@ -39,8 +40,7 @@ std::vector<float> to_float(std::span<const std::int16_t> in) {
 std::vector<std::int16_t> to_int16(std::span<const float> in) {
   std::vector<std::int16_t> out(in.size());
   std::transform(in.begin(), in.end(), out.begin(), [](float f) {
-    const float v = std::lround(std::clamp(f, -1.0f, 1.0f) * 32767.0f);
-    return static_cast<std::int16_t>(v);
+    return static_cast<std::int16_t>(std::lround(std::clamp(f, -1.0f, 1.0f) * 32767.0f));
   });
   return out;
 }

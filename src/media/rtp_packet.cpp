@@ -87,7 +87,8 @@ std::size_t serialize_rtp(const RtpHeader& h, std::span<const std::uint8_t> payl
     return 0;
   }
   const std::size_t ext = h.has_extension ? 4 + h.extension.size() : 0;
-  const std::size_t total = kRtpHeaderSize + h.csrc_count * 4 + ext + payload.size() + padding;
+  const std::size_t total =
+      kRtpHeaderSize + std::size_t{h.csrc_count} * 4 + ext + payload.size() + padding;
   if (total > out.size() || total > kMaxRtpPacketSize) return 0;
   std::uint8_t* p = out.data();
   p[0] = static_cast<std::uint8_t>(0x80 | (padding ? 0x20 : 0) | (h.has_extension ? 0x10 : 0) |

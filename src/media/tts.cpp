@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <optional>
 
@@ -21,8 +21,6 @@ cst_voice* register_cmu_us_slt(const char* voxdir);
 #include "media/audio_file.hpp"
 #include "media/media_errors.hpp"
 #include "media/resampler.hpp"
-
-extern char** environ;
 
 namespace sb::media {
 namespace {
@@ -107,8 +105,9 @@ bool EspeakEngine::supports(const SpeechRequest& r) const { return !voice_for(r.
 Result<std::vector<std::int16_t>> EspeakEngine::synthesize(const SpeechRequest& r) {
   if (auto s = check_text(r); !s) return s.error();
   const std::string voice = voice_for(r.language);
-  if (voice.empty())
+  if (voice.empty()) {
     return say_error(media_codes::kSayInvalidLanguage, "unsupported language " + r.language);
+  }
   int in_pipe[2], out_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0) return Error::internal("pipe failed");
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -194,8 +193,9 @@ Result<std::vector<std::int16_t>> EspeakEngine::synthesize(const SpeechRequest& 
                      "espeak-ng failed for language " + r.language);
   }
   auto pcm = decode_audio({reinterpret_cast<const std::uint8_t*>(wav.data()), wav.size()});
-  if (!pcm)
+  if (!pcm) {
     return say_error(media_codes::kSayInvalidText, "espeak-ng output: " + pcm.error().message);
+  }
   return std::vector<std::int16_t>(**pcm);
 }
 

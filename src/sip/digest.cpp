@@ -77,20 +77,21 @@ Result<DigestChallenge> parse_challenge(std::string_view value) {
   std::string_view scheme;
   bool alg_ok = true;
   const bool ok = parse_auth_params(value, scheme, [&](std::string_view n, std::string v) {
-    if (iequals(n, "realm"))
+    if (iequals(n, "realm")) {
       c.realm = std::move(v);
-    else if (iequals(n, "nonce"))
+    } else if (iequals(n, "nonce")) {
       c.nonce = std::move(v);
-    else if (iequals(n, "opaque"))
+    } else if (iequals(n, "opaque")) {
       c.opaque = std::move(v);
-    else if (iequals(n, "stale"))
+    } else if (iequals(n, "stale")) {
       c.stale = iequals(v, "true");
-    else if (iequals(n, "algorithm"))
+    } else if (iequals(n, "algorithm")) {
       alg_ok = set_algorithm(v, c.algorithm) && alg_ok;
-    else if (iequals(n, "qop")) {
+    } else if (iequals(n, "qop")) {
       ValueList q(v);
-      while (auto x = q.next())
+      while (auto x = q.next()) {
         if (iequals(*x, "auth")) c.qop_auth = true;
+      }
     }
   });
   if (!ok || !iequals(scheme, "Digest")) return bad("Not a Digest challenge");
@@ -104,30 +105,32 @@ Result<DigestCredentials> parse_credentials(std::string_view value) {
   std::string_view scheme;
   bool alg_ok = true;
   const bool ok = parse_auth_params(value, scheme, [&](std::string_view n, std::string v) {
-    if (iequals(n, "username"))
+    if (iequals(n, "username")) {
       c.username = std::move(v);
-    else if (iequals(n, "realm"))
+    } else if (iequals(n, "realm")) {
       c.realm = std::move(v);
-    else if (iequals(n, "nonce"))
+    } else if (iequals(n, "nonce")) {
       c.nonce = std::move(v);
-    else if (iequals(n, "uri"))
+    } else if (iequals(n, "uri")) {
       c.uri = std::move(v);
-    else if (iequals(n, "response"))
+    } else if (iequals(n, "response")) {
       c.response = std::move(v);
-    else if (iequals(n, "cnonce"))
+    } else if (iequals(n, "cnonce")) {
       c.cnonce = std::move(v);
-    else if (iequals(n, "nc"))
+    } else if (iequals(n, "nc")) {
       c.nc = std::move(v);
-    else if (iequals(n, "qop"))
+    } else if (iequals(n, "qop")) {
       c.qop = std::move(v);
-    else if (iequals(n, "opaque"))
+    } else if (iequals(n, "opaque")) {
       c.opaque = std::move(v);
-    else if (iequals(n, "algorithm"))
+    } else if (iequals(n, "algorithm")) {
       alg_ok = set_algorithm(v, c.algorithm) && alg_ok;
+    }
   });
   if (!ok || !iequals(scheme, "Digest") || !alg_ok) return bad("Malformed Digest credentials");
-  if (c.username.empty() || c.nonce.empty() || c.response.empty())
+  if (c.username.empty() || c.nonce.empty() || c.response.empty()) {
     return bad("Incomplete Digest credentials");
+  }
   return c;
 }
 
@@ -159,8 +162,9 @@ std::string make_authorization(const DigestChallenge& ch, std::string_view usern
                     "\", nonce=\"" + ch.nonce + "\", uri=\"" + std::string(uri) +
                     "\", response=\"" + resp +
                     "\", algorithm=" + std::string(to_string(ch.algorithm));
-  if (ch.qop_auth)
+  if (ch.qop_auth) {
     out += ", qop=auth, nc=" + std::string(ncbuf) + ", cnonce=\"" + std::string(cnonce) + "\"";
+  }
   if (!ch.opaque.empty()) out += ", opaque=\"" + ch.opaque + "\"";
   return out;
 }
@@ -234,8 +238,9 @@ DigestVerifier::Outcome DigestVerifier::verify(const Message& rq, std::int64_t n
                         cred->uri, cred->nonce, cred->nc, cred->cnonce, cred->qop);
     if (CRYPTO_memcmp(expect.data(), cred->response.data(),
                       std::min(expect.size(), cred->response.size())) == 0 &&
-        expect.size() == cred->response.size())
+        expect.size() == cred->response.size()) {
       return Outcome::kOk;
+    }
     result = Outcome::kBad;
   }
   return any ? result : Outcome::kMissing;

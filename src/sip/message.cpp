@@ -54,8 +54,9 @@ bool valid_version(std::string_view v) {
   v.remove_prefix(4);
   const auto dot = v.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 == v.size()) return false;
-  for (std::size_t i = 0; i < v.size(); ++i)
+  for (std::size_t i = 0; i < v.size(); ++i) {
     if (i != dot && !is_digit(v[i])) return false;
+  }
   return true;
 }
 
@@ -65,18 +66,21 @@ Hdr header_id(std::string_view name) {
   if (name.size() == 1) {
     char c = name[0];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    for (const auto& h : kHeaders)
+    for (const auto& h : kHeaders) {
       if (h.compact == c) return h.id;
+    }
     return Hdr::kOther;
   }
-  for (const auto& h : kHeaders)
+  for (const auto& h : kHeaders) {
     if (h.full.size() == name.size() && iequals(h.full, name)) return h.id;
+  }
   return Hdr::kOther;
 }
 
 std::string_view header_name(Hdr id) {
-  for (const auto& h : kHeaders)
+  for (const auto& h : kHeaders) {
     if (h.id == id) return h.full;
+  }
   return {};
 }
 
@@ -122,9 +126,11 @@ Result<Via> parse_via(std::string_view value) {
     colon = hostport.find(':');
   }
   via.host = trim(hostport.substr(0, colon));
-  for (char c : via.host)
-    if (!is_alnum(c) && c != '.' && c != '-' && c != '[' && c != ']' && c != ':')
+  for (char c : via.host) {
+    if (!is_alnum(c) && c != '.' && c != '-' && c != '[' && c != ']' && c != ':') {
       return bad("Malformed Via host");
+    }
+  }
   if (via.host.empty()) return bad("Malformed Via host");
   if (colon != std::string_view::npos) {
     if (hostport[colon] != ':') return bad("Malformed Via host");
@@ -150,23 +156,26 @@ Result<CSeq> parse_cseq(std::string_view value) {
 }
 
 std::optional<std::string_view> Message::header(Hdr id) const {
-  for (std::size_t i = 0; i < count_; ++i)
+  for (std::size_t i = 0; i < count_; ++i) {
     if (fields_[i].id == id) return fields_[i].value;
+  }
   return std::nullopt;
 }
 
 std::optional<std::string_view> Message::header(std::string_view name) const {
   const Hdr id = header_id(name);
   if (id != Hdr::kOther) return header(id);
-  for (std::size_t i = 0; i < count_; ++i)
+  for (std::size_t i = 0; i < count_; ++i) {
     if (fields_[i].id == Hdr::kOther && iequals(fields_[i].name, name)) return fields_[i].value;
+  }
   return std::nullopt;
 }
 
 std::size_t Message::count(Hdr id) const {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < count_; ++i)
+  for (std::size_t i = 0; i < count_; ++i) {
     if (fields_[i].id == id) ++n;
+  }
   return n;
 }
 
@@ -382,8 +391,9 @@ bool Message::validate(ParseError& e) {
     for (std::size_t i = 0; i < count_ && ok; ++i) {
       if (fields_[i].id != id) continue;
       ValueList list(fields_[i].value);
-      while (auto v = list.next())
+      while (auto v = list.next()) {
         if (!parse_name_addr(*v)) ok = false;
+      }
       if (list.bad()) ok = false;
     }
     if (!ok) {
@@ -555,8 +565,9 @@ std::string make_response(const Message& request, int status, std::string_view r
                           std::string_view content_type, std::string_view body) {
   MessageWriter w;
   w.status_line(status, reason);
-  for (std::size_t i = 0; i < request.header_count(); ++i)
+  for (std::size_t i = 0; i < request.header_count(); ++i) {
     if (request.header_at(i).id == Hdr::kVia) w.header("Via", request.header_at(i).value);
+  }
   w.header("From", *request.header(Hdr::kFrom));
   append_to(w, *request.header(Hdr::kTo), status == 100 ? std::string_view{} : to_tag);
   w.header("Call-ID", request.call_id());

@@ -6,8 +6,9 @@ namespace {
 bool body_type_ok(std::string_view method, std::string_view type) {
   type = trim(type.substr(0, type.find(';')));
   if (iequals(type, "application/sdp")) return true;
-  if (method == "INFO")
+  if (method == "INFO") {
     return iequals(type, "application/dtmf-relay") || iequals(type, "application/dtmf");
+  }
   return false;
 }
 
@@ -16,14 +17,16 @@ bool body_type_ok(std::string_view method, std::string_view type) {
 bool is_known_method(std::string_view m) {
   for (std::string_view k :
        {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE", "REGISTER", "PRACK",
-        "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH"})
+        "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH"}) {
     if (m == k) return true;
+  }
   return false;
 }
 
 bool is_allowed_method(std::string_view m) {
-  for (std::string_view k : {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE"})
+  for (std::string_view k : {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE"}) {
     if (m == k) return true;
+  }
   return false;
 }
 
@@ -40,14 +43,17 @@ std::optional<std::string> check_request(const Message& rq, std::string_view to_
       unsupported += opt;
     }
   });
-  if (!unsupported.empty())
+  if (!unsupported.empty()) {
     return make_response(rq, 420, {}, to_tag, "Unsupported: " + unsupported + "\r\n");
+  }
   if (!rq.body().empty()) {
     const auto type = rq.header(Hdr::kContentType);
-    if (!type || !body_type_ok(rq.method(), *type))
+    if (!type || !body_type_ok(rq.method(), *type)) {
       return make_response(rq, 415, {}, to_tag, "Accept: application/sdp\r\n");
-    if (const auto enc = rq.header(Hdr::kContentEncoding); enc && !iequals(*enc, "identity"))
+    }
+    if (const auto enc = rq.header(Hdr::kContentEncoding); enc && !iequals(*enc, "identity")) {
       return make_response(rq, 415, {}, to_tag, "Accept-Encoding: identity\r\n");
+    }
   }
   if (rq.method() == "INVITE" || rq.method() == "OPTIONS") {
     bool any = false;

@@ -49,8 +49,9 @@ Codec static_codec(int pt) {
 
 bool valid_address(std::string_view a) {
   if (a.empty() || a.size() > 255) return false;
-  for (char c : a)
+  for (char c : a) {
     if (!is_alnum(c) && c != '.' && c != ':' && c != '-') return false;
+  }
   return true;
 }
 
@@ -126,8 +127,9 @@ Result<SessionDescription> parse_sdp(std::string_view text, const SdpLimits& lim
         break;
       case 'c': {
         auto f = split_ws(value);
-        if (f.size() != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6"))
+        if (f.size() != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6")) {
           return bad("Malformed c= line");
+        }
         std::string_view addr = f[2].substr(0, f[2].find('/'));  // drop multicast TTL
         if (!valid_address(addr)) return bad("Malformed c= address");
         (m ? m->connection : sdp.connection) = std::string(addr);
@@ -202,8 +204,9 @@ Result<SessionDescription> parse_sdp(std::string_view text, const SdpLimits& lim
   }
   if (!saw_v) return bad("Empty SDP");
   if (!saw_o) return bad("SDP without o= line");
-  for (const auto& md : sdp.media)
+  for (const auto& md : sdp.media) {
     if (md.port != 0 && sdp.address_of(md).empty()) return bad("SDP media without c= line");
+  }
   return sdp;
 }
 
@@ -231,8 +234,9 @@ std::string to_string(const SessionDescription& sdp) {
       if (c.name.empty()) continue;
       out += "a=rtpmap:" + std::to_string(c.payload_type) + " " + c.name + "/" +
              std::to_string(c.clock_rate) + "\r\n";
-      if (!c.fmtp.empty())
+      if (!c.fmtp.empty()) {
         out += "a=fmtp:" + std::to_string(c.payload_type) + " " + c.fmtp + "\r\n";
+      }
     }
     if (m.ptime) out += "a=ptime:" + std::to_string(*m.ptime) + "\r\n";
     for (const auto& a : m.other_attributes) out += "a=" + a + "\r\n";
@@ -252,8 +256,9 @@ SessionDescription make_offer(const LocalMedia& local, const AudioCapabilities& 
   m.port = local.port;
   m.proto = "RTP/AVP";
   m.codecs = caps.codecs;
-  if (caps.telephone_event)
+  if (caps.telephone_event) {
     m.codecs.push_back({caps.telephone_event_pt, "telephone-event", 8000, "0-16"});
+  }
   for (const auto& c : m.codecs) m.formats.push_back(std::to_string(c.payload_type));
   m.ptime = caps.ptime;
   m.direction = local.direction;
@@ -281,8 +286,9 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
     if (!accepted && om.media == "audio" && om.port != 0 && om.proto == "RTP/AVP") {
       for (const auto& oc : om.codecs) {
         if (!chosen) {
-          for (const auto& mine : caps.codecs)
+          for (const auto& mine : caps.codecs) {
             if (same_codec(oc, mine)) chosen = oc;
+          }
         }
         if (!dtmf && caps.telephone_event && is_dtmf(oc)) dtmf = oc;
       }
@@ -290,7 +296,7 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
     if (!chosen) {
       // Rejected stream: port 0, formats echoed (RFC 3264 §6).
       am.formats = om.formats;
-      if (am.formats.empty()) am.formats.push_back("0");
+      if (am.formats.empty()) am.formats.emplace_back("0");
       sdp.media.push_back(std::move(am));
       continue;
     }
@@ -341,8 +347,9 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
 
 Result<AudioSession> apply_answer(const SessionDescription& offer,
                                   const SessionDescription& answer) {
-  if (answer.media.size() != offer.media.size())
+  if (answer.media.size() != offer.media.size()) {
     return bad("Answer has a different number of m= lines");
+  }
   for (std::size_t i = 0; i < answer.media.size(); ++i) {
     const auto& am = answer.media[i];
     const auto& om = offer.media[i];
@@ -354,8 +361,9 @@ Result<AudioSession> apply_answer(const SessionDescription& offer,
     bool have = false;
     for (const auto& ac : am.codecs) {
       bool offered = false;
-      for (const auto& oc : om.codecs)
+      for (const auto& oc : om.codecs) {
         if (same_codec(oc, ac)) offered = true;
+      }
       if (!offered) continue;
       if (is_dtmf(ac)) {
         a.telephone_event_pt = ac.payload_type;
@@ -367,12 +375,14 @@ Result<AudioSession> apply_answer(const SessionDescription& offer,
     if (!have) return bad("Answer selects no offered codec");
     a.ptime = am.ptime.value_or(om.ptime.value_or(20));
     Direction theirs = answer.direction_of(am);
-    if (is_null_address(a.remote_address) && theirs == Direction::kSendRecv)
+    if (is_null_address(a.remote_address) && theirs == Direction::kSendRecv) {
       theirs = Direction::kSendOnly;
+    }
     a.direction = reverse(theirs);
     const Direction mine = offer.direction_of(om);
-    if (mine == Direction::kSendOnly && a.direction == Direction::kSendRecv)
+    if (mine == Direction::kSendOnly && a.direction == Direction::kSendRecv) {
       a.direction = Direction::kSendOnly;
+    }
     a.remote_hold = theirs == Direction::kSendOnly || theirs == Direction::kInactive;
     return a;
   }

@@ -25,8 +25,9 @@ bool is_token_char(char c) {
 
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
-  for (char c : s)
+  for (char c : s) {
     if (!is_token_char(c)) return false;
+  }
   return true;
 }
 
@@ -133,8 +134,9 @@ bool valid_params(std::string_view params) {
         auto len = quoted_length(p->value);
         if (!len || *len != p->value.size()) return false;
       } else {
-        for (char c : p->value)
+        for (char c : p->value) {
           if (!is_token_char(c) && c != ':' && c != '[' && c != ']') return false;
+        }
       }
     }
   }

@@ -28,8 +28,9 @@ std::string_view to_string(TxState s) {
 
 std::optional<Millis> Transaction::next_deadline() const {
   std::optional<Millis> best;
-  for (const Timer* t : {&retransmit_, &timeout_, &linger_})
+  for (const Timer* t : {&retransmit_, &timeout_, &linger_}) {
     if (t->at && (!best || *t->at < *best)) best = t->at;
+  }
   return best;
 }
 
@@ -154,8 +155,9 @@ void ClientTransaction::on_timer(Millis now, TxEvents& out) {
 
 void ClientTransaction::on_transport_error(TxEvents& out) {
   if (state_ == TxState::kTerminated) return;
-  if (state_ == TxState::kCalling || state_ == TxState::kTrying || state_ == TxState::kProceeding)
+  if (state_ == TxState::kCalling || state_ == TxState::kTrying || state_ == TxState::kProceeding) {
     out.push_back({TxEvent::Kind::kTimeout, {}, std::nullopt});
+  }
   terminate(out);
 }
 
@@ -170,8 +172,9 @@ std::string make_non2xx_ack(const Message& invite, const Message& response) {
       break;
     }
   }
-  for (std::size_t i = 0; i < invite.header_count(); ++i)
+  for (std::size_t i = 0; i < invite.header_count(); ++i) {
     if (invite.header_at(i).id == Hdr::kRoute) w.header("Route", invite.header_at(i).value);
+  }
   w.header("Max-Forwards", "70");
   w.header("From", *invite.header(Hdr::kFrom));
   w.header("To", *response.header(Hdr::kTo));
@@ -207,8 +210,9 @@ void ServerTransaction::on_request(const Message& rq, Millis now, TxEvents& out)
   }
   // A retransmission: repeat the last response (RFC 6026: not while Accepted).
   if (state_ == TxState::kProceeding || state_ == TxState::kCompleted) {
-    if (!last_response_.empty())
+    if (!last_response_.empty()) {
       out.push_back({TxEvent::Kind::kSend, last_response_, std::nullopt});
+    }
   }
 }
 
@@ -263,8 +267,9 @@ void ServerTransaction::on_timer(Millis now, TxEvents& out) {
   }
   if (timeout_.due(now)) {
     // Timer H (no ACK for a non-2xx) or Timer L (end of Accepted).
-    if (!(state_ == TxState::kAccepted && acked_))
+    if (!(state_ == TxState::kAccepted && acked_)) {
       out.push_back({TxEvent::Kind::kTimeout, {}, std::nullopt});
+    }
     terminate(out);
     return;
   }

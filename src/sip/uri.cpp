@@ -136,13 +136,16 @@ Result<Uri> parse_uri(std::string_view text) {
   if (colon == std::string_view::npos || colon == 0) return bad("URI without scheme");
   u.scheme = text.substr(0, colon);
   if (!is_alpha(u.scheme[0])) return bad("Bad URI scheme");
-  for (char c : u.scheme)
+  for (char c : u.scheme) {
     if (!is_alnum(c) && c != '+' && c != '-' && c != '.') return bad("Bad URI scheme");
+  }
   std::string_view rest = text.substr(colon + 1);
   if (rest.empty()) return bad("Empty URI");
-  for (char c : rest)
-    if (is_lws(c) || c == '<' || c == '>' || c == '"' || static_cast<unsigned char>(c) < 0x20)
+  for (char c : rest) {
+    if (is_lws(c) || c == '<' || c == '>' || c == '"' || static_cast<unsigned char>(c) < 0x20) {
       return bad("Bad character in URI");
+    }
+  }
   if (!iequals(u.scheme, "sip") && !iequals(u.scheme, "sips")) return u;
   u.sip = true;
 
@@ -221,23 +224,26 @@ Result<NameAddr> parse_name_addr(std::string_view value) {
     if (!na.quoted) {
       // display-name = *(token LWS): only token characters and whitespace.
       std::string_view dn = trim(s.substr(0, lt));
-      for (char c : dn)
+      for (char c : dn) {
         if (!is_token_char(c) && !is_lws(c)) return bad("Display name must be quoted");
+      }
       na.display_name = dn;
     }
     const auto gt = s.find('>', lt);
     if (gt == std::string_view::npos) return bad("Unterminated <URI>");
     uri_text = s.substr(lt + 1, gt - lt - 1);
-    if (uri_text.empty() || is_lws(uri_text.front()) || is_lws(uri_text.back()))
+    if (uri_text.empty() || is_lws(uri_text.front()) || is_lws(uri_text.back())) {
       return bad("Whitespace inside <URI>");
+    }
     after = s.substr(gt + 1);
   } else {
     // addr-spec: parameters after ';' belong to the header, and the URI cannot hold ',', '?'
     // or ';' (RFC 3261 §20).
     const auto semi = s.find(';');
     uri_text = trim(s.substr(0, semi));
-    if (uri_text.find_first_of("?, \t\"") != std::string_view::npos)
+    if (uri_text.find_first_of("?, \t\"") != std::string_view::npos) {
       return bad("URI with '?' or ',' must be enclosed in <>");
+    }
     after = semi == std::string_view::npos ? std::string_view{} : s.substr(semi);
   }
   auto uri = parse_uri(uri_text);

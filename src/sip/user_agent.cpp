@@ -104,8 +104,9 @@ std::optional<std::pair<char, int>> parse_dtmf_relay(std::string_view body) {
     const std::string_view v = trim(line.substr(eq + 1));
     if (iequals(k, "Signal") && v.size() == 1) {
       const char c = v[0];
-      if (is_digit(c) || c == '*' || c == '#' || (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd'))
+      if (is_digit(c) || c == '*' || c == '#' || (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd')) {
         digit = static_cast<char>(c >= 'a' && c <= 'd' ? c - 'a' + 'A' : c);
+      }
     } else if (iequals(k, "Duration")) {
       if (auto d = parse_uint(v, 100000)) duration = static_cast<int>(*d);
     }
@@ -119,8 +120,9 @@ UserAgent::UserAgent(UaConfig config, Sender& sender, CallEvents& events)
       sender_(sender),
       events_(events),
       layer_(sender, *this, config_.timers) {
-  if (config_.auth_realm)
+  if (config_.auth_realm) {
     verifier_.emplace(*config_.auth_realm, config_.auth_secret, config_.password_lookup);
+  }
 }
 
 UserAgent::~UserAgent() = default;
@@ -200,11 +202,12 @@ void UserAgent::on_message(std::string_view bytes, const Endpoint& source, Milli
     const bool want_rport = v.param("rport").has_value();
     if (v.host != source.address || want_rport) {
       std::string_view first_field;
-      for (std::size_t i = 0; i < m->header_count(); ++i)
+      for (std::size_t i = 0; i < m->header_count(); ++i) {
         if (m->header_at(i).id == Hdr::kVia) {
           first_field = m->header_at(i).value;
           break;
         }
+      }
       ValueList list(first_field);
       const auto top = list.next();
       if (top) {
@@ -288,9 +291,10 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
       const bool stale = outcome == DigestVerifier::Outcome::kStale;
       ch += "WWW-Authenticate: " + verifier_->challenge(secs, config_.challenge_algorithm, stale) +
             "\r\n";
-      if (config_.challenge_algorithm != DigestAlgorithm::kMd5)
+      if (config_.challenge_algorithm != DigestAlgorithm::kMd5) {
         ch += "WWW-Authenticate: " + verifier_->challenge(secs, DigestAlgorithm::kMd5, stale) +
               "\r\n";
+      }
       respond(tx, rq, 401, {}, tag, ch);
       return;
     }
@@ -298,7 +302,7 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   std::string session_timer;
   Millis session_interval{0};
   if (auto se = rq.header(Hdr::kSessionExpires)) {
-    auto secs = parse_uint(trim(se->substr(0, se->find(';'))), 86400 * 7);
+    auto secs = parse_uint(trim(se->substr(0, se->find(';'))), std::uint64_t{86400} * 7);
     if (!secs) {
       respond(tx, rq, 400, "Malformed Session-Expires", tag);
       return;
@@ -349,8 +353,9 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   in.from_tag = c->remote_tag;
   in.to_uri = std::string(rq.to().uri.raw);
   in.to_user = unescape(rq.uri().sip ? rq.uri().user : rq.to().uri.user);
-  for (std::size_t i = 0; i < rq.header_count(); ++i)
+  for (std::size_t i = 0; i < rq.header_count(); ++i) {
     in.headers.emplace_back(rq.header_at(i).name, rq.header_at(i).value);
+  }
   in.sdp_offer = std::string(rq.body());
   in.source = source;
   const CallHandle h = c->handle;
@@ -527,8 +532,9 @@ void UserAgent::on_stray_response(const Message& r) {
   // A 2xx retransmitted after the client transaction ended: ACK it again (§13.2.2.4).
   if (r.status() < 200 || r.status() >= 300 || r.cseq().method != "INVITE") return;
   Call* c = find_dialog(r.call_id(), r.from().tag());
-  if (c && c->outbound && !c->last_ack.empty() && r.cseq().number == c->last_ack_cseq)
+  if (c && c->outbound && !c->last_ack.empty() && r.cseq().number == c->last_ack_cseq) {
     sender_.send(c->peer, c->last_ack);
+  }
 }
 
 void UserAgent::handle_uac_response(Call& c, std::uint64_t tx, const Message& r) {
@@ -643,8 +649,9 @@ void UserAgent::send_invite(Call& c, std::string_view auth_header) {
   w.header("Contact", contact(t));
   w.header("Allow", kAllowedMethods);
   w.header("Supported", kSupportedExtensions);
-  if (config_.session_expires > 0)
+  if (config_.session_expires > 0) {
     w.header("Session-Expires", std::to_string(config_.session_expires));
+  }
   w.header("User-Agent", config_.user_agent);
   for (const auto& [k, v] : c.spec.headers) w.header(k, v);
   std::string out = w.finish("application/sdp", c.spec.sdp_offer);
@@ -689,8 +696,9 @@ void UserAgent::send_cancel(Call& c) {
   w.header("To", *inv.header(Hdr::kTo));
   w.header("Call-ID", inv.call_id());
   w.header("CSeq", std::to_string(inv.cseq().number) + " CANCEL");
-  for (std::size_t i = 0; i < inv.header_count(); ++i)
+  for (std::size_t i = 0; i < inv.header_count(); ++i) {
     if (inv.header_at(i).id == Hdr::kRoute) w.header("Route", inv.header_at(i).value);
+  }
   auto m = Message::parse(w.finish());
   if (m) layer_.send_request(std::move(*m), c.peer, now_);
 }
@@ -718,8 +726,9 @@ void UserAgent::fail(Call& c, int status, std::string_view reason) {
 Status UserAgent::ringing(CallHandle h, std::string_view early_sdp) {
   Call* c = find(h);
   if (!c || c->outbound || c->zombie ||
-      (c->state != Call::State::kIncoming && c->state != Call::State::kEarly))
+      (c->state != Call::State::kIncoming && c->state != Call::State::kEarly)) {
     return state_error("call cannot ring");
+  }
   std::string extra = "Contact: " + contact(c->peer.transport) + "\r\n";
   for (const auto& rr : c->route_set) extra += "Record-Route: " + rr + "\r\n";
   respond(c->invite_tx, *c->invite, early_sdp.empty() ? 180 : 183, {}, c->local_tag, extra,
@@ -731,8 +740,9 @@ Status UserAgent::ringing(CallHandle h, std::string_view early_sdp) {
 Status UserAgent::answer(CallHandle h, std::string_view sdp) {
   Call* c = find(h);
   if (!c || c->outbound || c->zombie ||
-      (c->state != Call::State::kIncoming && c->state != Call::State::kEarly))
+      (c->state != Call::State::kIncoming && c->state != Call::State::kEarly)) {
     return state_error("call cannot be answered");
+  }
   if (sdp.empty()) return state_error("answer needs SDP");
   c->offer_in_2xx = c->invite->body().empty();
   std::string extra = "Contact: " + contact(c->peer.transport) + "\r\n";
@@ -749,8 +759,9 @@ Status UserAgent::reject(CallHandle h, int status, std::string_view reason,
                          std::string_view extra_headers) {
   Call* c = find(h);
   if (!c || c->outbound || c->zombie ||
-      (c->state != Call::State::kIncoming && c->state != Call::State::kEarly))
+      (c->state != Call::State::kIncoming && c->state != Call::State::kEarly)) {
     return state_error("call cannot be rejected");
+  }
   if (status < 300 || status > 699) return state_error("reject needs a 3xx-6xx status");
   respond(c->invite_tx, *c->invite, status, reason, c->local_tag, extra_headers);
   end(*c, EndReason::kLocalHangup, false);
@@ -791,8 +802,9 @@ Status UserAgent::hangup(CallHandle h) {
 
 Status UserAgent::reinvite(CallHandle h, std::string_view sdp) {
   Call* c = find(h);
-  if (!c || c->zombie || c->state != Call::State::kConfirmed)
+  if (!c || c->zombie || c->state != Call::State::kConfirmed) {
     return state_error("call is not established");
+  }
   if (c->reinvite_tx != 0) return state_error("a re-INVITE is already in progress");
   c->reinvite_tx = send_in_dialog(*c, "INVITE", {}, "application/sdp", sdp);
   c->reinvite_cseq = c->local_cseq;
@@ -801,8 +813,9 @@ Status UserAgent::reinvite(CallHandle h, std::string_view sdp) {
 
 Status UserAgent::send_dtmf(CallHandle h, char digit, int duration_ms) {
   Call* c = find(h);
-  if (!c || c->zombie || c->state != Call::State::kConfirmed)
+  if (!c || c->zombie || c->state != Call::State::kConfirmed) {
     return state_error("call is not established");
+  }
   const std::string body =
       "Signal=" + std::string(1, digit) + "\r\nDuration=" + std::to_string(duration_ms) + "\r\n";
   send_in_dialog(*c, "INFO", {}, "application/dtmf-relay", body);
@@ -814,8 +827,9 @@ Result<CallHandle> UserAgent::call(const OutboundCall& spec) {
   if (!target || !target->sip) return state_error("target must be a sip: URI");
   auto from = parse_uri(spec.from);
   if (!from) return state_error("bad From URI");
-  if (spec.next_hop.address.empty() || spec.next_hop.port == 0)
+  if (spec.next_hop.address.empty() || spec.next_hop.port == 0) {
     return state_error("next hop needed");
+  }
   auto c = std::make_unique<Call>();
   c->handle = next_call_++;
   c->outbound = true;

@@ -244,8 +244,9 @@ bool Checker::declaration_value(std::string_view pseudo, std::string_view& value
   const bool spaced = skip_space();
   if (!spaced || !starts(pseudo)) {
     i_ = from;
-    if (pseudo == "version")
+    if (pseudo == "version") {
       return fail(i_, "the XML declaration needs a version (version=\"1.0\")");
+    }
     return false;
   }
   i_ += pseudo.size();

@@ -60,7 +60,12 @@ void ApplicationSource::note(int log, int code, std::string message, const std::
   n.request_variables = encode_params(params);
   if (res) {
     n.response_body = res->body.substr(0, kResponseExcerpt);
-    for (const auto& [k, v] : res->headers) n.response_headers += k + ": " + v + "\n";
+    for (const auto& [k, v] : res->headers) {
+      n.response_headers += k;
+      n.response_headers += ": ";
+      n.response_headers += v;
+      n.response_headers += "\n";
+    }
   }
   n.date_created = services_.clock.now_unix();
   spdlog::log(log == 0 ? spdlog::level::warn : spdlog::level::info, "call {}: {} {} ({} {})",

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
+#include <utility>
 
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -218,8 +219,8 @@ asio::awaitable<SessionOutcome> CallSession::run() {
 
   SessionOutcome out;
   for (;;) {
-    InlineFirst documents(source, std::move(inline_document), route_.application.url);
-    inline_document.reset();
+    InlineFirst documents(source, std::exchange(inline_document, std::nullopt),
+                          route_.application.url);
     twiml::Interpreter interpreter(*this, documents);
     out.interpreter =
         co_await asio::co_spawn(executor_, interpreter.run(first),

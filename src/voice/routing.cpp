@@ -108,9 +108,10 @@ Result<AddressAcl> AddressAcl::parse(const std::vector<std::string>& entries) {
     const auto slash = entry.find('/');
     const std::string_view host = std::string_view(entry).substr(0, slash);
     auto bytes = address_bytes(host);
-    if (!bytes)
+    if (!bytes) {
       return Error::bad_request(codes::kInvalidParameter,
                                 "SIP allow list: '" + entry + "' is not an address or CIDR range");
+    }
     Rule rule;
     rule.bytes = bytes->first;
     rule.v6 = bytes->second;
