@@ -28,7 +28,7 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 tidy:
-	clang-tidy -p $(TEST_DIR) $$(git ls-files 'src/*.cpp')
+	scripts/tidy $(TEST_DIR) --all
 
 clean:
 	rm -rf build

@@ -195,8 +195,12 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
 
   if (n == 2 && seg[1] == "Accounts.json") {
     info.route = "/2010-04-01/Accounts.json";
-    if (get) co_return co_await list_accounts(ctx_, caller_account, *params);
-    if (post) co_return co_await create_account(ctx_, caller_account, *params);
+    if (get) {
+      co_return co_await list_accounts(ctx_, caller_account, *params);
+    }
+    if (post) {
+      co_return co_await create_account(ctx_, caller_account, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
   if (n < 3 || seg[1] != "Accounts") co_return http::error_response(not_found_error(path));
@@ -210,7 +214,9 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (!target) co_return http::error_response(target.error());
     const Scope scope{caller_account, *target, path};
     if (get) co_return http::json_response(200, account_json(*target));
-    if (post) co_return co_await update_account(ctx_, scope, *params);
+    if (post) {
+      co_return co_await update_account(ctx_, scope, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
 
@@ -220,8 +226,12 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
 
   if (n == 4 && seg[3] == "Keys.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Keys.json";
-    if (get) co_return co_await list_keys(ctx_, scope, *params);
-    if (post) co_return co_await create_key(ctx_, scope, *params);
+    if (get) {
+      co_return co_await list_keys(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_key(ctx_, scope, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
   if (n == 5 && seg[3] == "Keys") {
@@ -230,27 +240,45 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (!sid || !is_sid(*sid, kApiKeySidPrefix)) {
       co_return http::error_response(not_found_error(path));
     }
-    if (get) co_return co_await fetch_key(ctx_, scope, *sid);
-    if (post) co_return co_await update_key(ctx_, scope, *sid, *params);
-    if (del) co_return co_await delete_key(ctx_, scope, *sid);
+    if (get) {
+      co_return co_await fetch_key(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_key(ctx_, scope, *sid, *params);
+    }
+    if (del) {
+      co_return co_await delete_key(ctx_, scope, *sid);
+    }
     co_return method_not_allowed("GET, POST, DELETE");
   }
   if (n == 4 && seg[3] == "IncomingPhoneNumbers.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json";
-    if (get) co_return co_await list_numbers(ctx_, scope, *params);
-    if (post) co_return co_await create_number(ctx_, scope, *params);
+    if (get) {
+      co_return co_await list_numbers(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_number(ctx_, scope, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
   if (n == 4 && seg[3] == "Applications.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Applications.json";
-    if (get) co_return co_await list_applications(ctx_, scope, *params);
-    if (post) co_return co_await create_application(ctx_, scope, *params);
+    if (get) {
+      co_return co_await list_applications(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_application(ctx_, scope, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
   if (n == 4 && seg[3] == "Calls.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Calls.json";
-    if (get) co_return co_await list_calls(ctx_, scope, *params);
-    if (post) co_return co_await create_call(ctx_, scope, *params);
+    if (get) {
+      co_return co_await list_calls(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_call(ctx_, scope, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
   if (n == 5 && seg[3] == "Calls") {
@@ -259,14 +287,20 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (!sid || !is_sid(*sid, sid_prefix::kCall)) {
       co_return http::error_response(not_found_error(path));
     }
-    if (get) co_return co_await fetch_call(ctx_, scope, *sid);
-    if (post) co_return co_await update_call(ctx_, scope, *sid, *params);
+    if (get) {
+      co_return co_await fetch_call(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_call(ctx_, scope, *sid, *params);
+    }
     co_return method_not_allowed("GET, POST");
   }
   if (n == 4 && seg[3] == "Recordings.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings.json";
     const std::string base = public_base(ctx_, req);
-    if (get) co_return co_await list_recordings(ctx_, scope, *params, "", base);
+    if (get) {
+      co_return co_await list_recordings(ctx_, scope, *params, "", base);
+    }
     co_return method_not_allowed("GET");
   }
   if (n == 5 && seg[3] == "Recordings") {
@@ -277,8 +311,12 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
       co_return http::error_response(not_found_error(path));
     }
     const std::string base = public_base(ctx_, req);
-    if (get) co_return co_await fetch_recording(ctx_, scope, *sid, "", base);
-    if (del) co_return co_await delete_recording(ctx_, scope, *sid, "");
+    if (get) {
+      co_return co_await fetch_recording(ctx_, scope, *sid, "", base);
+    }
+    if (del) {
+      co_return co_await delete_recording(ctx_, scope, *sid, "");
+    }
     co_return method_not_allowed("GET, DELETE");
   }
   if (n >= 6 && seg[3] == "Calls" && (seg[5] == "Recordings.json" || seg[5] == "Recordings")) {
@@ -287,7 +325,9 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     const std::string base = public_base(ctx_, req);
     if (n == 6 && seg[5] == "Recordings.json") {
       info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings.json";
-      if (get) co_return co_await list_recordings(ctx_, scope, *params, call_sid, base);
+      if (get) {
+        co_return co_await list_recordings(ctx_, scope, *params, call_sid, base);
+      }
       co_return method_not_allowed("GET");
     }
     if (n == 7 && seg[5] == "Recordings") {
@@ -296,14 +336,20 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
       if (!sid || !is_sid(*sid, sid_prefix::kRecording)) {
         co_return http::error_response(not_found_error(path));
       }
-      if (get) co_return co_await fetch_recording(ctx_, scope, *sid, call_sid, base);
-      if (del) co_return co_await delete_recording(ctx_, scope, *sid, call_sid);
+      if (get) {
+        co_return co_await fetch_recording(ctx_, scope, *sid, call_sid, base);
+      }
+      if (del) {
+        co_return co_await delete_recording(ctx_, scope, *sid, call_sid);
+      }
       co_return method_not_allowed("GET, DELETE");
     }
   }
   if (n == 4 && seg[3] == "Notifications.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Notifications.json";
-    if (get) co_return co_await list_notifications(ctx_, scope, *params);
+    if (get) {
+      co_return co_await list_notifications(ctx_, scope, *params);
+    }
     co_return method_not_allowed("GET");
   }
   if (n == 5 && seg[3] == "Notifications") {
@@ -312,7 +358,9 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (!sid || !is_sid(*sid, sid_prefix::kNotification)) {
       co_return http::error_response(not_found_error(path));
     }
-    if (get) co_return co_await fetch_notification(ctx_, scope, *sid);
+    if (get) {
+      co_return co_await fetch_notification(ctx_, scope, *sid);
+    }
     co_return method_not_allowed("GET");
   }
   if (n == 5 && seg[3] == "IncomingPhoneNumbers") {
@@ -321,9 +369,15 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (!sid || !is_sid(*sid, sid_prefix::kIncomingNumber)) {
       co_return http::error_response(not_found_error(path));
     }
-    if (get) co_return co_await fetch_number(ctx_, scope, *sid);
-    if (post) co_return co_await update_number(ctx_, scope, *sid, *params);
-    if (del) co_return co_await delete_number(ctx_, scope, *sid);
+    if (get) {
+      co_return co_await fetch_number(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_number(ctx_, scope, *sid, *params);
+    }
+    if (del) {
+      co_return co_await delete_number(ctx_, scope, *sid);
+    }
     co_return method_not_allowed("GET, POST, DELETE");
   }
   if (n == 5 && seg[3] == "Applications") {
@@ -332,9 +386,15 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     if (!sid || !is_sid(*sid, sid_prefix::kApplication)) {
       co_return http::error_response(not_found_error(path));
     }
-    if (get) co_return co_await fetch_application(ctx_, scope, *sid);
-    if (post) co_return co_await update_application(ctx_, scope, *sid, *params);
-    if (del) co_return co_await delete_application(ctx_, scope, *sid);
+    if (get) {
+      co_return co_await fetch_application(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_application(ctx_, scope, *sid, *params);
+    }
+    if (del) {
+      co_return co_await delete_application(ctx_, scope, *sid);
+    }
     co_return method_not_allowed("GET, POST, DELETE");
   }
   co_return http::error_response(not_found_error(path));

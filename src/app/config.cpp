@@ -139,8 +139,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
       config.sip_trunks.clear();
       for (const auto& node : *trunks) {
         const auto* table = node.as_table();
-        if (!table)
+        if (!table) {
           return config_error("config " + path + ": sip.trunks must be [[sip.trunks]] tables");
+        }
         if (auto s = check_keys(*table, kTrunk, "sip.trunks"); !s) return s;
         voice::Trunk t;
         const toml::node_view<const toml::node> v(node);

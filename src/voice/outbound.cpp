@@ -72,7 +72,11 @@ Status validate_trunk(const Trunk& t) {
     std::string_view digits = p;
     if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
     if (!digits.empty() && !all_digits(digits)) {
-      return Error::bad_request(0, who + ": prefix '" + p + "' must be digits after an optional +");
+      std::string message = who;
+      message += ": prefix '";
+      message += p;
+      message += "' must be digits after an optional +";
+      return Error::bad_request(0, std::move(message));
     }
   }
   if (t.password.empty() != t.username.empty()) {

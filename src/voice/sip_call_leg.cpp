@@ -311,7 +311,9 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
     } catch (const boost::system::system_error&) {
       cancelled = true;
     }
-    if (cancelled) co_await asio::this_coro::reset_cancellation_state();
+    if (cancelled) {
+      co_await asio::this_coro::reset_cancellation_state();
+    }
   }
 }
 
@@ -358,7 +360,9 @@ asio::awaitable<void> SipCallLeg::answer() {
     } catch (const boost::system::system_error&) {
       cancelled = true;
     }
-    if (cancelled) co_await asio::this_coro::reset_cancellation_state();
+    if (cancelled) {
+      co_await asio::this_coro::reset_cancellation_state();
+    }
   }
   if (*reply->verdict) {
     answered_ = true;
@@ -613,7 +617,9 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
   }
   bool cancelled = false;
   try {
-    while (!shared_->recording) co_await shared_->record_wake.wait();
+    while (!shared_->recording) {
+      co_await shared_->record_wake.wait();
+    }
   } catch (const boost::system::system_error&) {
     cancelled = true;
   }
@@ -664,7 +670,9 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
     } catch (const boost::system::system_error&) {
       interrupted = true;  // the caller hung up meanwhile: the action still gets the recording
     }
-    if (interrupted) co_await asio::this_coro::reset_cancellation_state();
+    if (interrupted) {
+      co_await asio::this_coro::reset_cancellation_state();
+    }
   }
   co_return out;
 }
