@@ -318,3 +318,116 @@ TEST_F(CallSessionTest, RecordingStatusCallbackResolvesAgainstItsDocumentAndSays
 
 }  // namespace
 }  // namespace sb::voice
+
+namespace sb::voice {
+namespace {
+
+// Outbound calls (Calls.json): the record exists (queued), the session places the call.
+class OutboundSessionTest : public CallSessionTest {
+ protected:
+  OutboundSessionTest() {
+    call_.direction = "outbound-api";
+    call_.status = "queued";
+    call_.from = "+15005550006";
+    call_.to = "+14155550100";
+    store::Call record;
+    record.sid = call_.call_sid;
+    record.account_sid = route_.account.sid;
+    record.to = call_.to;
+    record.from = call_.from;
+    record.direction = "outbound-api";
+    record.status = "queued";
+    record.date_created = 1'700'000'000;
+    world_.store->write(store::InsertCall{record}, [](Status s) { ASSERT_TRUE(s.ok()); });
+    world_.store->flush();
+  }
+  SessionOutcome place(FakeLeg& leg, OutboundPlan plan = {}) {
+    plan.date_created = 1'700'000'000;
+    CallSession session(io_.get_executor(), services(), leg, route_, call_, plan);
+    std::optional<SessionOutcome> out;
+    spawn(session, out);
+    io_.run();
+    io_.restart();
+    EXPECT_TRUE(out.has_value());
+    return out.value_or(SessionOutcome{});
+  }
+  // The value of `key` in each status callback, in order.
+  std::vector<std::string> callback_values(const std::string& key) {
+    std::vector<std::string> out;
+    for (const auto& r : server_.requests_to("/status")) {
+      auto form = http::parse_form(r.body);
+      out.push_back(std::string(form->get(key).value_or("-")));
+    }
+    return out;
+  }
+};
+
+TEST_F(OutboundSessionTest, AnsweredItRunsTheDocumentAndReportsEveryStep) {
+  server_.reply(
+      "/voice",
+      Reply{200, "text/xml", "<Response><Say>Hi</Say><Hangup/></Response>", {}, 0, false});
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  leg.clock = &clock_;
+  leg.say_seconds = 4;
+  auto out = place(leg, OutboundPlan{30, 14400, "", "", 0});
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("INVITE timeout=30", "say:Hi", "BYE"));
+  EXPECT_EQ(out.status, "completed");
+  auto c = stored();
+  EXPECT_EQ(c.status, "completed");
+  EXPECT_EQ(c.direction, "outbound-api");
+  EXPECT_EQ(c.duration, 4);
+  EXPECT_EQ(c.date_created, 1'700'000'000);
+  EXPECT_THAT(callback_statuses(),
+              ::testing::ElementsAre("initiated", "ringing", "in-progress", "completed"));
+  EXPECT_THAT(callback_values("SequenceNumber"), ::testing::ElementsAre("0", "1", "2", "3"));
+  EXPECT_THAT(callback_values("Direction"), ::testing::Each("outbound-api"));
+  EXPECT_THAT(callback_values("SipResponseCode"), ::testing::ElementsAre("-", "-", "-", "200"));
+  EXPECT_THAT(callback_values("CallDuration"), ::testing::ElementsAre("-", "-", "-", "4"));
+  // The document's request says the call is up, outbound.
+  auto voice = server_.requests_to("/voice");
+  ASSERT_EQ(voice.size(), 1u);
+  auto form = http::parse_form(voice[0].body);
+  EXPECT_EQ(form->get("CallStatus"), "in-progress");
+  EXPECT_EQ(form->get("Direction"), "outbound-api");
+  EXPECT_EQ(form->get("To"), "+14155550100");
+}
+
+TEST_F(OutboundSessionTest, BusyEndsItWithoutFetchingTheDocument) {
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  leg.placed = PlaceOutcome{false, 486, "busy", "486 Busy Here"};
+  auto out = place(leg);
+  EXPECT_EQ(out.status, "busy");
+  EXPECT_EQ(stored().status, "busy");
+  EXPECT_EQ(stored().duration, 0);
+  EXPECT_GT(stored().end_time, 0);
+  EXPECT_TRUE(server_.requests_to("/voice").empty());
+  EXPECT_THAT(callback_statuses(), ::testing::ElementsAre("initiated", "ringing", "busy"));
+  EXPECT_THAT(callback_values("SipResponseCode"), ::testing::ElementsAre("-", "-", "486"));
+}
+
+TEST_F(OutboundSessionTest, NoAnswerAndFailedAreTheirOwnStatuses) {
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  FakeLeg leg;
+  leg.placed = PlaceOutcome{false, 487, "no-answer", "no answer within 60 s"};
+  EXPECT_EQ(place(leg).status, "no-answer");
+  EXPECT_EQ(stored().status, "no-answer");
+  EXPECT_THAT(callback_values("SipResponseCode").back(), "487");
+}
+
+TEST_F(OutboundSessionTest, InlineTwimlRunsInsteadOfAUrl) {
+  server_.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  route_.application.url.clear();
+  FakeLeg leg;
+  OutboundPlan plan;
+  plan.twiml = "<Response><Say>Inline</Say></Response>";
+  plan.send_digits = "1w2";
+  auto out = place(leg, plan);
+  EXPECT_EQ(out.status, "completed");
+  EXPECT_THAT(leg.log, ::testing::ElementsAre("INVITE timeout=60", "play:", "say:Inline", "BYE"));
+  EXPECT_TRUE(server_.requests_to("/voice").empty());
+}
+
+}  // namespace
+}  // namespace sb::voice
