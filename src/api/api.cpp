@@ -319,6 +319,32 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     }
     co_return method_not_allowed("GET, DELETE");
   }
+  if (n >= 6 && seg[3] == "Calls" &&
+      (seg[5] == "Notifications.json" || seg[5] == "Notifications")) {
+    const std::string_view call_sid = seg[4];
+    if (!is_sid(call_sid, sid_prefix::kCall)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (n == 6 && seg[5] == "Notifications.json") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Notifications.json";
+      if (get) {
+        co_return co_await list_notifications(ctx_, scope, *params, call_sid);
+      }
+      co_return method_not_allowed("GET");
+    }
+    if (n == 7 && seg[5] == "Notifications") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Notifications/{Sid}.json";
+      auto sid = strip_json(seg[6]);
+      if (!sid || !is_sid(*sid, sid_prefix::kNotification)) {
+        co_return http::error_response(not_found_error(path));
+      }
+      if (get) {
+        co_return co_await fetch_notification(ctx_, scope, *sid, call_sid);
+      }
+      co_return method_not_allowed("GET");
+    }
+    co_return http::error_response(not_found_error(path));
+  }
   if (n >= 6 && seg[3] == "Calls" && (seg[5] == "Recordings.json" || seg[5] == "Recordings")) {
     const std::string_view call_sid = seg[4];
     if (!is_sid(call_sid, sid_prefix::kCall)) co_return http::error_response(not_found_error(path));

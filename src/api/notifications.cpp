@@ -31,7 +31,8 @@ boost::json::object notification_json(const store::Notification& n) {
 }
 
 asio::awaitable<http::Response> list_notifications(Context& ctx, const Scope& scope,
-                                                   const http::Form& query) {
+                                                   const http::Form& query,
+                                                   std::string_view call_sid) {
   auto page = parse_page_params(query);
   if (!page) co_return http::error_response(page.error());
   store::NotificationFilter filter;
@@ -44,6 +45,7 @@ asio::awaitable<http::Response> list_notifications(Context& ctx, const Scope& sc
     filter.log = *log == "1" ? 1 : 0;
   }
   if (auto call = query.get("CallSid")) filter.call_sid = std::string(*call);
+  if (!call_sid.empty()) filter.call_sid = std::string(call_sid);  // Calls/{CallSid}/…
   auto rows = ctx.store.list_notifications(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
@@ -52,10 +54,13 @@ asio::awaitable<http::Response> list_notifications(Context& ctx, const Scope& sc
 }
 
 asio::awaitable<http::Response> fetch_notification(Context& ctx, const Scope& scope,
-                                                   std::string_view sid) {
+                                                   std::string_view sid,
+                                                   std::string_view call_sid) {
   auto found = ctx.store.find_notification(scope.account.sid, sid);
   if (!found) co_return store_error(found.error());
-  if (!found->has_value()) co_return http::error_response(not_found_error(scope.path));
+  if (!found->has_value() || (!call_sid.empty() && (*found)->call_sid != call_sid)) {
+    co_return http::error_response(not_found_error(scope.path));
+  }
   co_return http::json_response(200, notification_json(**found));
 }
 

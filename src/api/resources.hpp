@@ -55,10 +55,13 @@ asio::awaitable<http::Response> update_application(Context& ctx, const Scope& sc
 asio::awaitable<http::Response> delete_application(Context& ctx, const Scope& scope,
                                                    std::string_view sid);
 
+// Notifications.json, or Calls/{CallSid}/Notifications.json with `call_sid`.
 asio::awaitable<http::Response> list_notifications(Context& ctx, const Scope& scope,
-                                                   const http::Form& query);
+                                                   const http::Form& query,
+                                                   std::string_view call_sid = {});
 asio::awaitable<http::Response> fetch_notification(Context& ctx, const Scope& scope,
-                                                   std::string_view sid);
+                                                   std::string_view sid,
+                                                   std::string_view call_sid = {});
 boost::json::object notification_json(const store::Notification& n);
 
 asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,

@@ -178,4 +178,123 @@ async function runSipp({ sipPort, service, codecs, steps, scenarioFile, keys = {
   return { code, stdout, stderr, messages: log, mediaPort };
 }
 
-module.exports = { runSipp, scenario, freeUdpPort, PCAP_DIR };
+// sipp as the callee: listens on a free UDP port of 127.0.0.1 for `calls` INVITEs and runs
+// `xml` (a whole scenario) or a scenario file for each. Resolves once sipp is up with
+// {port, done}: `done` resolves {code, messages} when sipp exits (every call run, or the
+// timeout), and `stop()` ends it early.
+async function startSippUas({ xml, scenarioFile, calls = 1, timeoutMs = 60000, keys = {} }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-uas-'));
+  const file = scenarioFile || path.join(dir, 'uas.xml');
+  if (!scenarioFile) fs.writeFileSync(file, xml);
+  const port = await freeUdpPort();
+  const mediaPort = await freeUdpPort();
+  const messages = path.join(dir, 'messages.log');
+  const args = ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-m', String(calls),
+    '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin',
+    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error',
+    '-trace_msg', '-message_file', messages];
+  for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
+  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (b) => { stdout += b; });
+  proc.stderr.on('data', (b) => { stderr += b; });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 5000);
+  const done = new Promise((resolve) => proc.on('exit', (code) => {
+    clearTimeout(timer);
+    let log = '';
+    try { log = fs.readFileSync(messages, 'utf8'); } catch { /* none written */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+    resolve({ code, stdout, stderr, messages: log });
+  }));
+  // Up once its socket is bound: a probe datagram to the port is then refused by no one.
+  for (let i = 0; i < 100; ++i) {
+    const bound = await new Promise((resolve) => {
+      const s = dgram.createSocket('udp4');
+      s.once('error', () => { s.close(); resolve(true); });  // EADDRINUSE: sipp holds it
+      s.bind(port, '127.0.0.1', () => { s.close(); resolve(false); });
+    });
+    if (bound) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, done, stop: () => proc.kill('SIGTERM') };
+}
+
+// The callee's scenarios: what a far end does with our INVITE.
+const UAS_HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="uas">';
+function uasReply(status, reason) {
+  return `
+  <send>
+    <![CDATA[
+      SIP/2.0 ${status} ${reason}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+}
+const UAS_ANSWER = `
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+
+    ]]>
+  </send>`;
+const UAS_BYE_OK = `
+  <recv request="BYE"/>${uasReply(200, 'OK')}`;
+const uasScenarios = {
+  // 180, 200 with SDP, then the caller's BYE.
+  answer: `${UAS_HEAD}
+  <recv request="INVITE"/>${uasReply(180, 'Ringing')}${UAS_ANSWER}
+  <recv request="ACK"/>${UAS_BYE_OK}
+</scenario>`,
+  // A final failure (486 Busy Here, 404 Not Found, ...), ACKed.
+  fail: (status, reason) => `${UAS_HEAD}
+  <recv request="INVITE"/>${uasReply(100, 'Trying')}${uasReply(status, reason)}
+  <recv request="ACK"/>
+</scenario>`,
+  // Rings until the caller's CANCEL: 200 to the CANCEL, 487 to the INVITE.
+  ringUntilCancel: `${UAS_HEAD}
+  <recv request="INVITE">
+    <action><ereg regexp=".*" search_in="hdr" header="CSeq:" assign_to="1"/></action>
+  </recv>${uasReply(180, 'Ringing')}
+  <recv request="CANCEL"/>${uasReply(200, 'OK')}
+  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq:[$1]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>`,
+};
+
+module.exports = { runSipp, scenario, freeUdpPort, startSippUas, uasScenarios, PCAP_DIR };

@@ -1,0 +1,249 @@
+'use strict';
+// Outbound calls end to end: the official `twilio` client creates calls (calls.create), the
+// daemon dials a sipp callee through a SIP trunk from its TOML configuration (or a sip: URI),
+// runs the call's TwiML once it answers, and reports every step to the status callback in
+// order, signed. Busy, no-answer (Timeout, then CANCEL), failed (404), canceled while ringing
+// or while queued, a digest-challenged trunk, and Twilio's errors for bad requests.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startDaemon, twilioClient } = require('./lib/daemon');
+const { startSippUas, uasScenarios } = require('./lib/sipp');
+const { startApp } = require('./lib/app');
+
+const SCENARIOS = path.join(__dirname, '..', 'interop', 'sip', 'scenarios');
+const FROM = '+15005550006';
+
+// A daemon whose trunks ([[sip.trunks]]) lead to the given sipp callees, with FROM as one of
+// the account's numbers.
+async function startWithTrunks(t, trunks, extra = '') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-trunks-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'switchboard.toml');
+  let toml = extra;
+  for (const tr of trunks) {
+    toml += `\n[[sip.trunks]]\nname = "${tr.name}"\naddress = "127.0.0.1:${tr.port}"\n` +
+      `prefixes = [${tr.prefixes.map((p) => `"${p}"`).join(', ')}]\n`;
+    if (tr.username) toml += `username = "${tr.username}"\npassword = "${tr.password}"\n`;
+  }
+  fs.writeFileSync(file, toml);
+  const d = await startDaemon(t, { args: ['--config', file] });
+  const client = twilioClient(d);
+  await client.incomingPhoneNumbers.create({ phoneNumber: FROM });
+  return { d, client };
+}
+
+const statusOf = (sid, status) => (e) =>
+  e.path === '/status' && e.params.CallSid === sid && e.params.CallStatus === status;
+const callbacksFor = (app, sid) => app.seen.filter((e) => e.path === '/status' && e.params.CallSid === sid);
+
+async function finalCall(client, sid, statuses, ms = 20000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const call = await client.calls(sid).fetch();
+    if (statuses.includes(call.status) || Date.now() > until) return call;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('calls.create through a trunk: the callee answers, <Say> then <Hangup/>, callbacks in order', async (t) => {
+  const uas = await startSippUas({ xml: uasScenarios.answer });
+  const { d, client } = await startWithTrunks(t, [{ name: 'carrier', port: uas.port, prefixes: ['+1'] }]);
+  const app = await startApp(t, d.authToken);
+  app.routes['/voice'] = () => '<Response><Say>Hello from Switchboard</Say><Hangup/></Response>';
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+
+  const call = await client.calls.create({
+    to: '+14155550100', from: FROM, url: app.url('/voice'), statusCallback: app.url('/status'),
+    statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+  });
+  assert.match(call.sid, /^CA[0-9a-f]{32}$/);
+  assert.equal(call.status, 'queued');
+  assert.equal(call.direction, 'outbound-api');
+  assert.equal(call.to, '+14155550100');
+  assert.equal(call.from, FROM);
+  assert.equal(call.uri, `/2010-04-01/Accounts/${d.accountSid}/Calls/${call.sid}.json`);
+
+  await app.waitFor(statusOf(call.sid, 'completed'));
+  const sipp = await uas.done;
+  assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
+  assert.match(sipp.messages, /INVITE sip:\+14155550100@127\.0\.0\.1:\d+ SIP\/2\.0/);
+  assert.match(sipp.messages, /From: <sip:\+15005550006@/);
+  assert.match(sipp.messages, /^BYE /m);
+
+  const callbacks = callbacksFor(app, call.sid);
+  assert.deepEqual(callbacks.map((e) => e.params.CallStatus), ['initiated', 'ringing', 'in-progress', 'completed']);
+  assert.deepEqual(callbacks.map((e) => e.params.SequenceNumber), ['0', '1', '2', '3']);
+  for (const e of callbacks) {
+    assert.ok(e.valid, `unsigned callback ${JSON.stringify(e.params)}`);
+    assert.equal(e.params.Direction, 'outbound-api');
+    assert.equal(e.params.CallbackSource, 'call-progress-events');
+    assert.ok(e.params.Timestamp);
+  }
+  const done = callbacks[3].params;
+  assert.equal(done.SipResponseCode, '200');
+  assert.ok(Number(done.CallDuration) >= 0);
+  const voice = app.seen.find((e) => e.path === '/voice');
+  assert.ok(voice.valid);
+  assert.equal(voice.params.CallStatus, 'in-progress');
+  assert.equal(voice.params.Direction, 'outbound-api');
+
+  const listed = await client.calls.list({ to: '+14155550100' });
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].status, 'completed');
+  assert.equal(listed[0].direction, 'outbound-api');
+  assert.match(String(listed[0].duration), /^\d+$/);
+  assert.ok(listed[0].startTime && listed[0].endTime);
+});
+
+test('busy, not found and no answer end the call with their status and SIP code', async (t) => {
+  const busy = await startSippUas({ xml: uasScenarios.fail(486, 'Busy Here') });
+  const missing = await startSippUas({ xml: uasScenarios.fail(404, 'Not Found') });
+  const ringing = await startSippUas({ xml: uasScenarios.ringUntilCancel });
+  const { d, client } = await startWithTrunks(t, [
+    { name: 'busy', port: busy.port, prefixes: ['+1415'] },
+    { name: 'missing', port: missing.port, prefixes: ['+1212'] },
+    { name: 'ringing', port: ringing.port, prefixes: ['+1312'] },
+  ]);
+  const app = await startApp(t, d.authToken);
+  app.routes['/voice'] = () => '<Response><Say>never</Say></Response>';
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const create = (to, extra = {}) => client.calls.create({
+    to, from: FROM, url: app.url('/voice'), statusCallback: app.url('/status'), ...extra,
+  });
+  const [b, m, r] = await Promise.all([
+    create('+14155550100'), create('+12125550100'), create('+13125550100', { timeout: 1 }),
+  ]);
+  const expect = [[b, 'busy', '486'], [m, 'failed', '404'], [r, 'no-answer', '487']];
+  for (const [call, status, code] of expect) {
+    const e = await app.waitFor(statusOf(call.sid, status));
+    assert.equal(e.params.SipResponseCode, code, `${status}: ${JSON.stringify(e.params)}`);
+    assert.equal(e.params.CallDuration, '0');
+    assert.ok(e.valid);
+    const fetched = await finalCall(client, call.sid, [status]);
+    assert.equal(fetched.status, status);
+    assert.equal(fetched.startTime, null);
+    assert.ok(fetched.endTime);
+  }
+  assert.equal(app.seen.filter((e) => e.path === '/voice').length, 0, 'no TwiML for unanswered calls');
+  for (const uas of [busy, missing, ringing]) {
+    const sipp = await uas.done;
+    assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
+  }
+  assert.match((await ringing.done).messages, /^CANCEL /m);
+});
+
+test('Status=canceled while it rings sends CANCEL; a queued call canceled never dials', async (t) => {
+  const ringing = await startSippUas({ xml: uasScenarios.ringUntilCancel });
+  // One call per 30 s: the second call waits in the queue.
+  const { d, client } = await startWithTrunks(t, [{ name: 'ringing', port: ringing.port, prefixes: [''] }],
+    '[calls]\ncps_per_account = 0.033\n');
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const create = () => client.calls.create({
+    to: '+14155550100', from: FROM, twiml: '<Response><Say>hi</Say></Response>',
+    statusCallback: app.url('/status'), statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+  });
+  const first = await create();
+  const second = await create();
+  await app.waitFor(statusOf(first.sid, 'ringing'));
+  assert.equal((await client.calls(second.sid).fetch()).status, 'queued');
+
+  const canceledQueued = await client.calls(second.sid).update({ status: 'canceled' });
+  assert.equal(canceledQueued.status, 'canceled');
+  await client.calls(first.sid).update({ status: 'canceled' });
+  const e = await app.waitFor(statusOf(first.sid, 'canceled'));
+  assert.equal(e.params.SipResponseCode, '487');
+  assert.equal((await finalCall(client, first.sid, ['canceled'])).status, 'canceled');
+  const sipp = await ringing.done;
+  assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
+  assert.match(sipp.messages, /^CANCEL /m);
+
+  assert.equal((await client.calls(second.sid).fetch()).status, 'canceled');
+  assert.equal(callbacksFor(app, second.sid).length, 0, 'no callbacks for a call canceled while queued');
+  assert.deepEqual(callbacksFor(app, first.sid).map((x) => x.params.CallStatus), ['initiated', 'ringing', 'canceled']);
+});
+
+test('a trunk that challenges gets the digest of its credentials', async (t) => {
+  const uas = await startSippUas({ scenarioFile: path.join(SCENARIOS, 'uas_401.xml') });
+  const { d, client } = await startWithTrunks(t, [{
+    name: 'auth', port: uas.port, prefixes: ['+1'], username: 'trunkuser', password: 'trunkpass',
+  }]);
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const call = await client.calls.create({
+    to: '+14155550100', from: FROM, twiml: '<Response><Pause length="1"/><Hangup/></Response>',
+    statusCallback: app.url('/status'),
+  });
+  const e = await app.waitFor(statusOf(call.sid, 'completed'));
+  assert.equal(e.params.SipResponseCode, '200');
+  const sipp = await uas.done;
+  assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
+  assert.match(sipp.messages, /Authorization: Digest username="trunkuser"/);
+});
+
+test('a sip: URI is dialled directly, without a trunk', async (t) => {
+  const uas = await startSippUas({ xml: uasScenarios.answer });
+  const { d, client } = await startWithTrunks(t, []);
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const call = await client.calls.create({
+    to: `sip:alice@127.0.0.1:${uas.port}?X-Customer=42`, from: 'Switchboard',
+    twiml: '<Response><Hangup/></Response>', statusCallback: app.url('/status'),
+  });
+  await app.waitFor(statusOf(call.sid, 'completed'));
+  const sipp = await uas.done;
+  assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
+  assert.match(sipp.messages, /INVITE sip:alice@127\.0\.0\.1:\d+ SIP\/2\.0/);
+  assert.match(sipp.messages, /X-Customer: 42/);
+});
+
+test('an unroutable number fails the call with a notification', async (t) => {
+  const { d, client } = await startWithTrunks(t, []);
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const call = await client.calls.create({
+    to: '+14155550100', from: FROM, url: 'http://127.0.0.1:9/voice', statusCallback: app.url('/status'),
+  });
+  const e = await app.waitFor(statusOf(call.sid, 'failed'));
+  assert.ok(e.valid);
+  assert.equal((await finalCall(client, call.sid, ['failed'])).status, 'failed');
+  const notes = await client.calls(call.sid).notifications.list();
+  assert.ok(notes.some((n) => n.errorCode === '13224' && /No SIP trunk/.test(n.messageText)),
+    JSON.stringify(notes));
+});
+
+test('bad requests get Twilio\'s error codes', async (t) => {
+  const { d, client } = await startWithTrunks(t, []);
+  const url = 'http://127.0.0.1:9/voice';
+  // The helper library refuses a missing To or From itself: those go raw.
+  for (const [body, code] of [[{ From: FROM, Url: url }, 21201], [{ To: '+14155550100', Url: url }, 21213]]) {
+    const res = await d.request('POST', d.accountPath('Calls.json'), { body });
+    assert.equal(res.status, 400);
+    assert.equal(res.json.code, code, res.text);
+    assert.equal(res.json.more_info, `https://www.twilio.com/docs/errors/${code}`);
+  }
+  const cases = [
+    [{ to: '+14155550100', from: 'Alice', url }, 21212],
+    [{ to: '+14155550100', from: '+15005550001', url }, 21210],
+    [{ to: '+14155550100', from: FROM }, 21200],
+    [{ to: '+14155550100', from: FROM, url: 'not a url' }, 21205],
+    [{ to: '+14155550100', from: FROM, url, timeout: 601 }, 21208],
+    [{ to: '+14155550100', from: FROM, twiml: '<Response><Say>Tom & Jerry</Say></Response>' }, 12100],
+    [{ to: '+14155550100', from: FROM, applicationSid: 'AP' + '0'.repeat(32) }, 21218],
+    [{ to: '+14155550100', from: FROM, url, sendDigits: '12x' }, 20001],
+  ];
+  for (const [params, code] of cases) {
+    await assert.rejects(client.calls.create(params), (err) => {
+      assert.equal(err.status, 400, JSON.stringify(params));
+      assert.equal(err.code, code, `${JSON.stringify(params)}: ${err.message}`);
+      return true;
+    });
+  }
+  assert.equal((await client.calls.list()).length, 0, 'no call recorded for a refused request');
+  const other = await d.request('POST', d.accountPath('Calls.json'), { body: { To: '+14155550100', From: FROM, Url: url }, auth: d.auth(d.accountSid, 'wrong-token-000000') });
+  assert.equal(other.status, 401);
+});
