@@ -6,6 +6,10 @@
 
 namespace sb::app {
 
+Status close_interrupted_calls(store::Store& store, const Clock& clock) {
+  return store.write_sync(store::CloseInterruptedCalls{clock.now_unix()});
+}
+
 Result<MainAccount> ensure_main_account(store::Store& store, const Config& config,
                                         const Clock& clock) {
   MainAccount out;

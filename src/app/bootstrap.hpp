@@ -1,5 +1,5 @@
-// First-start set-up: the main account (from SWITCHBOARD_ACCOUNT_SID/AUTH_TOKEN or generated),
-// and the demo number that `make run` offers.
+// Start-up set-up: the main account (from SWITCHBOARD_ACCOUNT_SID/AUTH_TOKEN or generated), the
+// calls an earlier process left unfinished, and the demo number that `make run` offers.
 #pragma once
 
 #include <string>
@@ -18,6 +18,10 @@ struct MainAccount {
 
 Result<MainAccount> ensure_main_account(store::Store& store, const Config& config,
                                         const Clock& clock);
+
+// Ends the calls a previous process left unfinished (store::CloseInterruptedCalls); before SIP
+// starts, so that no call of this process is touched.
+Status close_interrupted_calls(store::Store& store, const Clock& clock);
 
 // The demo number "1000" on the main account, answered by the daemon's own /demo/voice
 // application. Leaves an existing number 1000 alone. Returns the number's phone string.

@@ -98,6 +98,10 @@ int serve(const Config& config) {
   auto& store = *cached.value();
   SystemClock clock;
 
+  if (auto closed = close_interrupted_calls(store, clock); !closed) {
+    spdlog::critical("closing interrupted calls: {}", closed.error().message);
+    return 1;
+  }
   auto main_account = ensure_main_account(store, config, clock);
   if (!main_account) {
     spdlog::critical("main account: {}", main_account.error().message);

@@ -539,6 +539,21 @@ struct MutationApplier {
     return run_write(conn, s, true);
   }
 
+  Status operator()(const CloseInterruptedCalls& m) {
+    auto p = conn.prepare(
+        "UPDATE calls SET"
+        " status = CASE status WHEN 'queued' THEN 'canceled' WHEN 'in-progress' THEN 'completed'"
+        "   ELSE 'failed' END,"
+        " duration = CASE WHEN status = 'in-progress' AND start_time > 0"
+        "   THEN MAX(0, ?1 - start_time) ELSE 0 END,"
+        " end_time = ?1, date_updated = ?1"
+        " WHERE status IN ('queued', 'initiated', 'ringing', 'in-progress')");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.now);
+    return run_write(conn, s, false);
+  }
+
   Status operator()(const InsertRecording& m) {
     auto p = conn.prepare("INSERT INTO recordings (" SB_RECORDING_COLUMNS
                           ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");

@@ -123,6 +123,12 @@ struct InsertCall {
 struct UpdateCall {
   Call call;
 };
+// At start-up: the calls a previous process left unfinished (it stopped without ending them: a
+// crash, a kill) get their end: queued ones canceled (never dialled), ringing ones failed,
+// answered ones completed at `now` with the duration they had, so no row stays "ringing".
+struct CloseInterruptedCalls {
+  std::int64_t now = 0;  // Unix seconds
+};
 struct InsertRecording {
   Recording recording;
 };
@@ -139,8 +145,8 @@ struct DeleteRecording {
 using Mutation =
     std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber,
                  InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
-                 InsertCall, UpdateCall, InsertRecording, UpdateRecording, DeleteRecording,
-                 InsertApiKey, UpdateApiKey, DeleteApiKey>;
+                 InsertCall, UpdateCall, CloseInterruptedCalls, InsertRecording, UpdateRecording,
+                 DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;

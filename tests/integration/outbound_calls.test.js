@@ -19,7 +19,7 @@ const FROM = '+15005550006';
 
 // A daemon whose trunks ([[sip.trunks]]) lead to the given sipp callees, with FROM as one of
 // the account's numbers.
-async function startWithTrunks(t, trunks, extra = '') {
+async function startWithTrunks(t, trunks, extra = '', daemonOpts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-trunks-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'switchboard.toml');
@@ -30,10 +30,10 @@ async function startWithTrunks(t, trunks, extra = '') {
     if (tr.username) toml += `username = "${tr.username}"\npassword = "${tr.password}"\n`;
   }
   fs.writeFileSync(file, toml);
-  const d = await startDaemon(t, { args: ['--config', file] });
+  const d = await startDaemon(t, { args: ['--config', file], ...daemonOpts });
   const client = twilioClient(d);
   await client.incomingPhoneNumbers.create({ phoneNumber: FROM });
-  return { d, client };
+  return { d, client, file };
 }
 
 const statusOf = (sid, status) => (e) =>
@@ -246,4 +246,31 @@ test('bad requests get Twilio\'s error codes', async (t) => {
   assert.equal((await client.calls.list()).length, 0, 'no call recorded for a refused request');
   const other = await d.request('POST', d.accountPath('Calls.json'), { body: { To: '+14155550100', From: FROM, Url: url }, auth: d.auth(d.accountSid, 'wrong-token-000000') });
   assert.equal(other.status, 401);
+});
+
+test('after a crash, the calls it left ringing or queued are ended at the next start', async (t) => {
+  const ringing = await startSippUas({ xml: uasScenarios.ringUntilCancel, timeoutMs: 20000 });
+  const { d, client, file } = await startWithTrunks(t, [{ name: 'r', port: ringing.port, prefixes: [''] }],
+    '[calls]\ncps_per_account = 0.033\n');
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const create = () => client.calls.create({
+    to: '+14155550100', from: FROM, twiml: '<Response><Say>hi</Say></Response>',
+    statusCallback: app.url('/status'), statusCallbackEvent: ['ringing'],
+  });
+  const rang = await create();
+  const queued = await create();
+  await app.waitFor(statusOf(rang.sid, 'ringing'));
+  assert.equal((await client.calls(rang.sid).fetch()).status, 'ringing');
+  d.proc.kill('SIGKILL');
+  await d.exited;
+  ringing.stop();
+
+  const d2 = await startDaemon(t, { dataDir: d.dataDir, args: ['--config', file] });
+  const client2 = twilioClient(d2);
+  const [a, b] = await Promise.all([client2.calls(rang.sid).fetch(), client2.calls(queued.sid).fetch()]);
+  assert.equal(a.status, 'failed');
+  assert.ok(a.endTime);
+  assert.equal(b.status, 'canceled');
+  assert.ok(b.endTime);
 });

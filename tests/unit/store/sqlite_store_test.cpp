@@ -440,3 +440,38 @@ TEST_F(SqliteStoreTest, ApiKeyNeedsAnExistingAccount) {
 
 }  // namespace
 }  // namespace sb::store
+
+namespace sb::store {
+namespace {
+
+TEST_F(SqliteStoreTest, CallsLeftUnfinishedByAnEarlierProcessAreEnded) {
+  auto call = [&](const std::string& status, std::int64_t start) {
+    Call c;
+    c.sid = make_sid("CA");
+    c.account_sid = main_.sid;
+    c.status = status;
+    c.start_time = start;
+    c.date_created = c.date_updated = 1000;
+    EXPECT_TRUE(store_->write_sync(InsertCall{c}));
+    return c.sid;
+  };
+  const auto queued = call("queued", 0);
+  const auto ringing = call("ringing", 0);
+  const auto up = call("in-progress", 1100);
+  const auto done = call("busy", 0);
+  ASSERT_TRUE(store_->write_sync(CloseInterruptedCalls{1160}));
+  auto get = [&](const std::string& sid) {
+    return store_->find_call(main_.sid, sid).value().value();
+  };
+  EXPECT_EQ(get(queued).status, "canceled");
+  EXPECT_EQ(get(ringing).status, "failed");
+  EXPECT_EQ(get(ringing).duration, 0);
+  EXPECT_EQ(get(up).status, "completed");
+  EXPECT_EQ(get(up).duration, 60);
+  EXPECT_EQ(get(up).end_time, 1160);
+  EXPECT_EQ(get(done).status, "busy");  // ended calls stay as they were
+  EXPECT_EQ(get(done).end_time, 0);
+}
+
+}  // namespace
+}  // namespace sb::store
