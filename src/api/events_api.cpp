@@ -320,7 +320,9 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
     if (n == 4 && seg[3] == "Replay") {
       info.route = "/v1/Subscribers/{Sid}/Replay";
       if (!sub) co_return error(not_found(path));
-      if (post) co_return co_await v1::replay(ctx, call, sub);
+      if (post) {
+        co_return co_await v1::replay(ctx, call, sub);
+      }
       co_return method_not_allowed("POST");
     }
     co_return error(not_found(path));
@@ -331,7 +333,9 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
   if (n == 2) {
     info.route = "/v1/Channels";
     if (get) co_return v1::list_channels(ctx, call);
-    if (post) co_return co_await v1::create_channel(ctx, call);
+    if (post) {
+      co_return co_await v1::create_channel(ctx, call);
+    }
     co_return method_not_allowed("GET, POST");
   }
 
@@ -342,8 +346,12 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
     info.route = "/v1/Channels/{Sid}";
     if (!channel) co_return error(not_found(path));
     if (get) co_return http::json_response(200, v1::channel_json(*channel));
-    if (post) co_return co_await v1::update_channel(ctx, call, channel);
-    if (del) co_return co_await v1::delete_channel(ctx, call, channel);
+    if (post) {
+      co_return co_await v1::update_channel(ctx, call, channel);
+    }
+    if (del) {
+      co_return co_await v1::delete_channel(ctx, call, channel);
+    }
     co_return method_not_allowed("GET, POST, DELETE");
   }
 
@@ -351,7 +359,9 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
     info.route = "/v1/Channels/{Sid}/Subscribers";
     if (!channel) co_return error(not_found(path));
     if (get) co_return v1::list_subscribers(ctx, call, *channel);
-    if (post) co_return co_await v1::create_subscriber(ctx, call, channel);
+    if (post) {
+      co_return co_await v1::create_subscriber(ctx, call, channel);
+    }
     co_return method_not_allowed("GET, POST");
   }
 
@@ -362,8 +372,12 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
                    : nullptr;
     if (!sub || sub->channel_sid != channel->sid) co_return error(not_found(path));
     if (get) co_return http::json_response(200, v1::subscriber_json(*sub));
-    if (del) co_return co_await v1::delete_subscriber(ctx, call, sub);
-    if (post) co_return co_await v1::update_subscriber(ctx, call, sub);
+    if (del) {
+      co_return co_await v1::delete_subscriber(ctx, call, sub);
+    }
+    if (post) {
+      co_return co_await v1::update_subscriber(ctx, call, sub);
+    }
     co_return method_not_allowed("GET, POST, DELETE");
   }
 
@@ -371,7 +385,9 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
     info.route = "/v1/Channels/{Sid}/Events";
     if (!channel) co_return error(not_found(path));
     if (get) co_return v1::read_history(ctx, call, *channel);
-    if (post) co_return co_await v1::publish_events(ctx, call, channel);
+    if (post) {
+      co_return co_await v1::publish_events(ctx, call, channel);
+    }
     co_return method_not_allowed("GET, POST");
   }
 

@@ -52,9 +52,9 @@ std::string signature_header(const std::vector<std::string>& secrets, std::strin
 }
 
 const std::vector<std::int64_t>& default_retry_schedule() {
-  static const std::vector<std::int64_t> schedule{5'000,      300'000,    1'800'000, 7'200'000,
-                                                  18'000'000, 36'000'000, 36'000'000};
-  return schedule;
+  static const std::vector<std::int64_t> kSchedule{5'000,      300'000,    1'800'000, 7'200'000,
+                                                   18'000'000, 36'000'000, 36'000'000};
+  return kSchedule;
 }
 
 std::optional<std::int64_t> retry_after_ms(std::string_view value, std::int64_t now_ms) {

@@ -17,11 +17,15 @@ asio::awaitable<void> Interpreter::fail(InterpreterResult& result, int code, std
   result.error_code = code;
   result.error_message = std::move(message);
   if (call_.hung_up()) co_return;
-  if (!call_.answered()) co_await call_.answer();
+  if (!call_.answered()) {
+    co_await call_.answer();
+  }
   Say apology;
   apology.text = kApplicationErrorText;
   co_await call_.say(apology, false);
-  if (!call_.hung_up()) co_await call_.hangup();
+  if (!call_.hung_up()) {
+    co_await call_.hangup();
+  }
 }
 
 asio::awaitable<InterpreterResult> Interpreter::run(FetchRequest first) {
@@ -86,7 +90,9 @@ asio::awaitable<InterpreterResult> Interpreter::run_documents(FetchRequest first
     }
     if (!fetch_next) {
       // Out of verbs: Twilio hangs up.
-      if (!call_.hung_up()) co_await call_.hangup();
+      if (!call_.hung_up()) {
+        co_await call_.hangup();
+      }
       result.end = CallEnd::kCompleted;
       co_return result;
     }
