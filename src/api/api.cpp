@@ -271,6 +271,33 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     }
     co_return method_not_allowed("GET, POST");
   }
+  if (n == 4 && seg[3] == "OutgoingCallerIds.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/OutgoingCallerIds.json";
+    if (get) {
+      co_return co_await list_caller_ids(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_validation_request(ctx_, scope, *params);
+    }
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 5 && seg[3] == "OutgoingCallerIds") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/OutgoingCallerIds/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kIncomingNumber)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (get) {
+      co_return co_await fetch_caller_id(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_caller_id(ctx_, scope, *sid, *params);
+    }
+    if (del) {
+      co_return co_await delete_caller_id(ctx_, scope, *sid);
+    }
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
   if (n == 4 && seg[3] == "Calls.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Calls.json";
     if (get) {

@@ -220,13 +220,20 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
   if (voice::is_phone_number(from)) {
     auto owned = ctx.store.find_number_by_phone(from);
     if (!owned) co_return store_error(owned.error());
-    if (!owned->has_value() || (*owned)->account_sid != scope.account.sid) {
+    const bool own_number = owned->has_value() && (*owned)->account_sid == scope.account.sid;
+    bool verified = false;
+    if (!own_number) {
+      auto caller_id = ctx.store.find_caller_id_by_phone(scope.account.sid, from);
+      if (!caller_id) co_return store_error(caller_id.error());
+      verified = caller_id->has_value();
+    }
+    if (!own_number && !verified) {
       co_return http::error_response(call_error(
           21210, "The source phone number provided, " + from +
                      ", is not yet verified for your account. You may only make calls from "
                      "phone numbers that you've verified or purchased from Twilio."));
     }
-    request.phone_number_sid = (*owned)->sid;
+    if (own_number) request.phone_number_sid = (*owned)->sid;
   } else if (to_number) {
     co_return http::error_response(call_error(
         21212, "The 'From' number " + from +

@@ -66,6 +66,19 @@ boost::json::object notification_json(const store::Notification& n);
 
 asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
                                            const http::Form& query);
+// OutgoingCallerIds.json (GET: the list; POST: a validation request, which adds one) and
+// OutgoingCallerIds/{Sid}.json.
+asio::awaitable<http::Response> list_caller_ids(Context& ctx, const Scope& scope,
+                                                const http::Form& query);
+asio::awaitable<http::Response> create_validation_request(Context& ctx, const Scope& scope,
+                                                          const http::Form& params);
+asio::awaitable<http::Response> fetch_caller_id(Context& ctx, const Scope& scope,
+                                                std::string_view sid);
+asio::awaitable<http::Response> update_caller_id(Context& ctx, const Scope& scope,
+                                                 std::string_view sid, const http::Form& params);
+asio::awaitable<http::Response> delete_caller_id(Context& ctx, const Scope& scope,
+                                                 std::string_view sid);
+
 // Calls.json create: an outbound call (queued, then dialled at the account's rate).
 asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
                                             const http::Form& params);

@@ -362,6 +362,20 @@ Result<Page<Account>> CachedStore::list_accounts(const AccountFilter& filter,
   return inner_.list_accounts(filter, page);
 }
 
+// Caller IDs are read only when a call is created: from the store itself.
+Result<std::optional<CallerId>> CachedStore::find_caller_id(std::string_view account_sid,
+                                                            std::string_view sid) {
+  return inner_.find_caller_id(account_sid, sid);
+}
+Result<std::optional<CallerId>> CachedStore::find_caller_id_by_phone(
+    std::string_view account_sid, std::string_view phone_number) {
+  return inner_.find_caller_id_by_phone(account_sid, phone_number);
+}
+Result<Page<CallerId>> CachedStore::list_caller_ids(const CallerIdFilter& filter,
+                                                    const PageRequest& page) {
+  return inner_.list_caller_ids(filter, page);
+}
+
 Result<Page<ApiKey>> CachedStore::list_api_keys(const ApiKeyFilter& filter,
                                                 const PageRequest& page) {
   return inner_.list_api_keys(filter, page);

@@ -51,6 +51,12 @@ class CachedStore final : public Store {
                                                         std::string_view sid) override;
   Result<Page<Notification>> list_notifications(const NotificationFilter& filter,
                                                 const PageRequest& page) override;
+  Result<std::optional<CallerId>> find_caller_id(std::string_view account_sid,
+                                                 std::string_view sid) override;
+  Result<std::optional<CallerId>> find_caller_id_by_phone(std::string_view account_sid,
+                                                          std::string_view phone_number) override;
+  Result<Page<CallerId>> list_caller_ids(const CallerIdFilter& filter,
+                                         const PageRequest& page) override;
   Result<std::optional<Call>> find_call(std::string_view account_sid,
                                         std::string_view sid) override;
   Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) override;

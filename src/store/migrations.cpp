@@ -141,6 +141,19 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_account ON api_keys(account_sid, id);
 )sql"},
+    Migration{8, "outgoing caller IDs", R"sql(
+CREATE TABLE outgoing_caller_ids (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  phone_number TEXT NOT NULL,
+  friendly_name TEXT NOT NULL DEFAULT '',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  UNIQUE (account_sid, phone_number)
+);
+CREATE INDEX outgoing_caller_ids_account ON outgoing_caller_ids(account_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

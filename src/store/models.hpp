@@ -23,6 +23,18 @@ struct Account {
   bool is_main() const { return owner_sid.empty(); }
 };
 
+// A caller ID an account may place calls from besides its own numbers (Twilio's
+// OutgoingCallerIds resource, PN…).
+struct CallerId {
+  std::int64_t id = 0;
+  std::string sid;
+  std::string account_sid;
+  std::string phone_number;  // E.164
+  std::string friendly_name;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
 // An API key (Twilio's Key resource): SK… as the Basic-auth username and a secret as the
 // password, acting as the account that created it within its scopes. Only a salted hash of the
 // secret is kept; the secret itself is shown once, when the key is created.

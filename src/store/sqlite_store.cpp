@@ -285,6 +285,21 @@ ApiKey read_api_key(const Statement& s) {
   return k;
 }
 
+#define SB_CALLER_ID_COLUMNS \
+  "id, sid, account_sid, phone_number, friendly_name, date_created, date_updated"
+
+CallerId read_caller_id(const Statement& s) {
+  CallerId c;
+  c.id = s.integer(0);
+  c.sid = s.text(1);
+  c.account_sid = s.text(2);
+  c.phone_number = s.text(3);
+  c.friendly_name = s.text(4);
+  c.date_created = s.integer(5);
+  c.date_updated = s.integer(6);
+  return c;
+}
+
 IncomingNumber read_number(const Statement& s) {
   IncomingNumber n;
   n.id = s.integer(0);
@@ -421,6 +436,36 @@ struct MutationApplier {
 
   Status operator()(const DeleteApiKey& m) {
     auto p = conn.prepare("DELETE FROM api_keys WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.sid).bind(2, m.account_sid);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertCallerId& m) {
+    auto p = conn.prepare("INSERT INTO outgoing_caller_ids (" SB_CALLER_ID_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const CallerId& c = m.caller_id;
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.phone_number).bind(4, c.friendly_name);
+    s.bind(5, c.date_created).bind(6, c.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateCallerId& m) {
+    auto p = conn.prepare(
+        "UPDATE outgoing_caller_ids SET friendly_name = ?3, date_updated = ?4"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const CallerId& c = m.caller_id;
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.friendly_name).bind(4, c.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteCallerId& m) {
+    auto p = conn.prepare("DELETE FROM outgoing_caller_ids WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     s.bind(1, m.sid).bind(2, m.account_sid);
@@ -786,6 +831,47 @@ Result<Page<IncomingNumber>> SqliteStore::list_numbers(const NumberFilter& filte
   s.bind(3, filter.friendly_name);
   bind_page(s, 4, page);
   return collect<IncomingNumber>(**conn, s, page.limit, read_number);
+}
+
+Result<std::optional<CallerId>> SqliteStore::find_caller_id(std::string_view account_sid,
+                                                            std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CALLER_ID_COLUMNS
+                            " FROM outgoing_caller_ids WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<CallerId>(**conn, s, read_caller_id);
+}
+
+Result<std::optional<CallerId>> SqliteStore::find_caller_id_by_phone(
+    std::string_view account_sid, std::string_view phone_number) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p =
+      (*conn)->prepare("SELECT " SB_CALLER_ID_COLUMNS
+                       " FROM outgoing_caller_ids WHERE account_sid = ?1 AND phone_number = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, account_sid).bind(2, phone_number);
+  return one<CallerId>(**conn, s, read_caller_id);
+}
+
+Result<Page<CallerId>> SqliteStore::list_caller_ids(const CallerIdFilter& filter,
+                                                    const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p =
+      (*conn)->prepare("SELECT " SB_CALLER_ID_COLUMNS
+                       " FROM outgoing_caller_ids WHERE account_sid = ?1"
+                       " AND (?2 = '' OR phone_number = ?2) AND (?3 = '' OR friendly_name = ?3)"
+                       " AND id > ?4 ORDER BY id LIMIT ?5 OFFSET ?6");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.phone_number).bind(3, filter.friendly_name);
+  bind_page(s, 4, page);
+  return collect<CallerId>(**conn, s, page.limit, read_caller_id);
 }
 
 Result<std::optional<Application>> SqliteStore::find_application(std::string_view account_sid,

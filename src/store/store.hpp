@@ -75,6 +75,12 @@ struct ApiKeyFilter {
   std::string account_sid;
 };
 
+struct CallerIdFilter {
+  std::string account_sid;
+  std::string phone_number;   // exact; empty: any
+  std::string friendly_name;  // exact; empty: any
+};
+
 // Writes. Insert fails with a conflict on a duplicate unique key; Update and Delete with
 // not-found when the row is gone.
 struct InsertAccount {
@@ -132,6 +138,17 @@ struct CloseInterruptedCalls {
 struct InsertRecording {
   Recording recording;
 };
+// A number may be a caller ID of an account once (conflict otherwise).
+struct InsertCallerId {
+  CallerId caller_id;
+};
+// Writes friendly_name and date_updated.
+struct UpdateCallerId {
+  CallerId caller_id;
+};
+struct DeleteCallerId {
+  std::string account_sid, sid;
+};
 // Writes the recording's mutable fields (status, channels, duration, start_time, media_path,
 // error_code, date_updated).
 struct UpdateRecording {
@@ -146,7 +163,8 @@ using Mutation =
     std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber,
                  InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
                  InsertCall, UpdateCall, CloseInterruptedCalls, InsertRecording, UpdateRecording,
-                 DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey>;
+                 DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey, InsertCallerId,
+                 UpdateCallerId, DeleteCallerId>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -183,6 +201,15 @@ class Store {
                                                                 std::string_view sid) = 0;
   virtual Result<Page<Notification>> list_notifications(const NotificationFilter& filter,
                                                         const PageRequest& page) = 0;
+
+  virtual Result<std::optional<CallerId>> find_caller_id(std::string_view account_sid,
+                                                         std::string_view sid) = 0;
+  // The account's caller ID for `phone_number`, if it has one.
+  virtual Result<std::optional<CallerId>> find_caller_id_by_phone(
+      std::string_view account_sid, std::string_view phone_number) = 0;
+  // Oldest first.
+  virtual Result<Page<CallerId>> list_caller_ids(const CallerIdFilter& filter,
+                                                 const PageRequest& page) = 0;
 
   virtual Result<std::optional<Call>> find_call(std::string_view account_sid,
                                                 std::string_view sid) = 0;

@@ -17,6 +17,11 @@
 namespace sb::voice {
 namespace {
 
+// Twilio's debugger codes for what a SIP far end did to an outbound call.
+constexpr int kSipEndpointError = 32011;   // an error response, no response, no address
+constexpr int kSipBadSdp = 32102;          // the answer's SDP is missing or not usable
+constexpr int kSipRedirectFailed = 32219;  // a 3xx (not followed)
+
 [[noreturn]] void throw_cancelled() {
   throw boost::system::system_error(asio::error::operation_aborted);
 }
@@ -237,7 +242,7 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
     auto [error, found] = co_await resolver.async_resolve(address, std::to_string(d.port),
                                                           asio::as_tuple(asio::use_awaitable));
     if (error || found.empty()) {
-      warn(13224, "cannot resolve " + d.host + ": " + error.message());
+      warn(kSipEndpointError, "cannot resolve " + d.host + ": " + error.message());
       co_return failed(0, "failed", "cannot resolve " + d.host);
     }
     address = found.begin()->endpoint().address().to_string();
@@ -250,7 +255,16 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
   call.sdp_offer = sdp_;
   call.credentials = d.credentials;
   call.headers = d.headers;
-  dialogs_.dial(std::move(call), executor_, [o](Result<sip::CallHandle> handle) {
+  // As Twilio's SIP does: the far end can tie the INVITE to the call's REST resource.
+  call.headers.emplace_back("X-Twilio-AccountSid", account_sid_);
+  call.headers.emplace_back("X-Twilio-CallSid", call_sid_);
+  // The reply registers the handle at once, in this handler: the far end's progress is posted
+  // right behind it and must find the call (not wait for this coroutine to resume).
+  dialogs_.dial(std::move(call), executor_, [this, o](Result<sip::CallHandle> handle) {
+    if (handle) {
+      handle_ = *handle;
+      if (on_dialed) on_dialed(handle_);
+    }
     o->dialed = std::move(handle);
     o->wake.notify();
   });
@@ -263,12 +277,8 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
   for (;;) {
     if (o->dialed) {
       if (!*o->dialed) {
-        warn(13224, "the INVITE could not be sent: " + o->dialed->error().message);
+        warn(kSipEndpointError, "the INVITE could not be sent: " + o->dialed->error().message);
         co_return failed(0, "failed", o->dialed->error().message);
-      }
-      if (handle_ == 0) {
-        handle_ = **o->dialed;
-        if (on_dialed) on_dialed(handle_);
       }
       if (cancelled) {
         dialogs_.hangup(handle_);  // CANCEL (or BYE if the 200 crossed it)
@@ -278,13 +288,21 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
       }
       if (o->failure) {
         auto [code, reason] = *o->failure;
-        co_return failed(code, status_of_sip_failure(code), std::to_string(code) + " " + reason);
+        const std::string said = std::to_string(code) + " " + reason;
+        const std::string status = status_of_sip_failure(code);
+        if (code >= 300 && code < 400) {
+          warn(kSipRedirectFailed,
+               "the far end redirected the call (" + said + "): redirects are not followed");
+        } else if (status == "failed") {
+          warn(kSipEndpointError, "the far end refused the call: " + said);
+        }
+        co_return failed(code, status, said);
       }
       if (o->answer) {
         const std::string sdp = std::move(*o->answer);
         o->answer.reset();
         if (!take_answer(sdp)) {  // it has sent BYE
-          warn(13224, "the far end answered without a usable SDP answer");
+          warn(kSipBadSdp, "the far end answered without a usable SDP answer");
           co_return failed(488, "failed", "no usable SDP in the 200 OK");
         }
         answered_ = true;

@@ -72,6 +72,8 @@ test('calls.create through a trunk: the callee answers, <Say> then <Hangup/>, ca
   assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
   assert.match(sipp.messages, /INVITE sip:\+14155550100@127\.0\.0\.1:\d+ SIP\/2\.0/);
   assert.match(sipp.messages, /From: <sip:\+15005550006@/);
+  assert.match(sipp.messages, new RegExp(`X-Twilio-CallSid: ${call.sid}`));
+  assert.match(sipp.messages, new RegExp(`X-Twilio-AccountSid: ${d.accountSid}`));
   assert.match(sipp.messages, /^BYE /m);
 
   const callbacks = callbacksFor(app, call.sid);
@@ -273,4 +275,73 @@ test('after a crash, the calls it left ringing or queued are ended at the next s
   assert.ok(a.endTime);
   assert.equal(b.status, 'canceled');
   assert.ok(b.endTime);
+});
+
+test('a verified caller ID (validationRequests.create, OutgoingCallerIds) may be the From; once deleted it may not', async (t) => {
+  const uas = await startSippUas({ xml: uasScenarios.answer });
+  const { d, client } = await startWithTrunks(t, [{ name: 'c', port: uas.port, prefixes: ['+1'] }]);
+  const cellphone = '+14155550199';
+  const twiml = '<Response><Hangup/></Response>';
+  await assert.rejects(client.calls.create({ to: '+14155550100', from: cellphone, twiml }),
+    (err) => err.code === 21210);
+
+  const validation = await client.validationRequests.create({ phoneNumber: cellphone, friendlyName: 'My cell' });
+  assert.equal(validation.phoneNumber, cellphone);
+  assert.equal(validation.friendlyName, 'My cell');
+  assert.match(validation.validationCode, /^\d{6}$/);
+  await assert.rejects(client.validationRequests.create({ phoneNumber: cellphone }), (err) => err.code === 21450);
+  await assert.rejects(client.validationRequests.create({ phoneNumber: '4155550199' }), (err) => err.code === 21401);
+
+  const ids = await client.outgoingCallerIds.list();
+  assert.equal(ids.length, 1);
+  assert.match(ids[0].sid, /^PN[0-9a-f]{32}$/);
+  assert.equal(ids[0].phoneNumber, cellphone);
+  const renamed = await client.outgoingCallerIds(ids[0].sid).update({ friendlyName: 'Work cell' });
+  assert.equal(renamed.friendlyName, 'Work cell');
+  assert.equal((await client.outgoingCallerIds.list({ phoneNumber: cellphone }))[0].friendlyName, 'Work cell');
+
+  const call = await client.calls.create({ to: '+14155550100', from: cellphone, twiml });
+  assert.equal(call.from, cellphone);
+  assert.equal(call.phoneNumberSid, null);
+  assert.equal((await finalCall(client, call.sid, ['completed'])).status, 'completed');
+  assert.equal((await uas.done).code, 0);
+
+  await client.outgoingCallerIds(ids[0].sid).remove();
+  await assert.rejects(client.outgoingCallerIds(ids[0].sid).fetch(), (err) => err.status === 404);
+  await assert.rejects(client.calls.create({ to: '+14155550100', from: cellphone, twiml }),
+    (err) => err.code === 21210);
+  // Another account's caller ID is not this account's.
+  const sub = await client.api.v2010.accounts.create({ friendlyName: 'sub' });
+  const subClient = twilioClient(d, sub.sid, sub.authToken);
+  await subClient.validationRequests.create({ phoneNumber: cellphone });
+  await assert.rejects(client.calls.create({ to: '+14155550100', from: cellphone, twiml }),
+    (err) => err.code === 21210);
+});
+
+test('a far end that answers without a usable SDP, or redirects, fails the call with a notification', async (t) => {
+  const noSdp = await startSippUas({ xml: uasScenarios.badAnswer('') });
+  const garbage = await startSippUas({ xml: uasScenarios.badAnswer('      this is not SDP') });
+  const moved = await startSippUas({ xml: uasScenarios.fail(302, 'Moved Temporarily') });
+  const { d, client } = await startWithTrunks(t, [
+    { name: 'nosdp', port: noSdp.port, prefixes: ['+1415'] },
+    { name: 'garbage', port: garbage.port, prefixes: ['+1212'] },
+    { name: 'moved', port: moved.port, prefixes: ['+1312'] },
+  ]);
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const create = (to) => client.calls.create({
+    to, from: FROM, twiml: '<Response><Say>never heard</Say></Response>', statusCallback: app.url('/status'),
+  });
+  const calls = await Promise.all([create('+14155550100'), create('+12125550100'), create('+13125550100')]);
+  for (const [call, code] of [[calls[0], '32102'], [calls[1], '32102'], [calls[2], '32219']]) {
+    await app.waitFor(statusOf(call.sid, 'failed'));
+    const fetched = await finalCall(client, call.sid, ['failed']);
+    assert.equal(fetched.status, 'failed');
+    const notes = await client.calls(call.sid).notifications.list();
+    assert.ok(notes.some((n) => n.errorCode === code), `${code}: ${JSON.stringify(notes)}`);
+  }
+  for (const uas of [noSdp, garbage, moved]) {
+    const sipp = await uas.done;
+    assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
+  }
 });

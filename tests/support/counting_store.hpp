@@ -54,6 +54,21 @@ class CountingStore final : public store::Store {
     count();
     return inner_.find_api_key_by_sid(sid);
   }
+  Result<std::optional<store::CallerId>> find_caller_id(std::string_view a,
+                                                        std::string_view sid) override {
+    count();
+    return inner_.find_caller_id(a, sid);
+  }
+  Result<std::optional<store::CallerId>> find_caller_id_by_phone(std::string_view a,
+                                                                 std::string_view phone) override {
+    count();
+    return inner_.find_caller_id_by_phone(a, phone);
+  }
+  Result<store::Page<store::CallerId>> list_caller_ids(const store::CallerIdFilter& f,
+                                                       const store::PageRequest& p) override {
+    count();
+    return inner_.list_caller_ids(f, p);
+  }
   Result<store::Page<store::ApiKey>> list_api_keys(const store::ApiKeyFilter& f,
                                                    const store::PageRequest& p) override {
     count();

@@ -25,9 +25,23 @@ async function freeUdpPort() {
 
 const FROM = '"Test Caller" <sip:+14155550100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
 
-function invite(codecs) {
+// sipp's SDP: its media address and port, G.711 (PCMU or PCMA) and RFC 4733 events.
+function sdp(codecs = 'PCMU') {
   const pts = codecs === 'PCMA' ? '8 101' : '0 101';
   const map = codecs === 'PCMA' ? 'a=rtpmap:8 PCMA/8000' : 'a=rtpmap:0 PCMU/8000';
+  return `      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP ${pts}
+      ${map}
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+`;
+}
+
+function invite(codecs) {
   return `
   <send retrans="500">
     <![CDATA[
@@ -42,16 +56,7 @@ function invite(codecs) {
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP ${pts}
-      ${map}
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-
+${sdp(codecs)}
     ]]>
   </send>
   <recv response="100" optional="true"/>`;
@@ -251,23 +256,40 @@ const UAS_ANSWER = `
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-
+${sdp()}
     ]]>
   </send>`;
 const UAS_BYE_OK = `
   <recv request="BYE"/>${uasReply(200, 'OK')}`;
+// A 200 OK with `body` as its SDP (none when empty), then the caller's ACK and, since we
+// cannot use it, our BYE.
+function uasAnswerWith(body) {
+  const type = body ? '\n      Content-Type: application/sdp' : '';
+  return `
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>${type}
+      Content-Length: [len]
+
+${body}
+    ]]>
+  </send>`;
+}
 const uasScenarios = {
   // 180, 200 with SDP, then the caller's BYE.
   answer: `${UAS_HEAD}
   <recv request="INVITE"/>${uasReply(180, 'Ringing')}${UAS_ANSWER}
+  <recv request="ACK"/>${UAS_BYE_OK}
+</scenario>`,
+  // Answers with an unusable SDP (none, or garbage): our ACK, then our BYE.
+  badAnswer: (body) => `${UAS_HEAD}
+  <recv request="INVITE"/>${uasAnswerWith(body)}
   <recv request="ACK"/>${UAS_BYE_OK}
 </scenario>`,
   // A final failure (486 Busy Here, 404 Not Found, ...), ACKed.

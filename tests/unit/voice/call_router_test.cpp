@@ -35,6 +35,7 @@ class CallRouterTest : public ::testing::Test {
     EXPECT_TRUE(world_.store->write_sync(store::InsertAccount{account_}));
   }
   ~CallRouterTest() override {
+    settle();     // the workers' last reports reach the router while it is there
     ua_.reset();  // before the router it calls back
     router_.reset();
     settle();
@@ -291,6 +292,77 @@ TEST_F(CallRouterTest, TheUasVerdictOnAnAnswerIsPostedBackToTheCallsWorker) {
   io_.poll();
   ASSERT_TRUE(verdict.has_value());
   EXPECT_FALSE(*verdict);
+}
+
+}  // namespace
+}  // namespace sb::voice
+
+namespace sb::voice {
+namespace {
+
+// The lines of `message` whose header is `name` ("Via", "From", ...), each with its CRLF.
+std::string header_lines(const std::string& message, const std::string& name) {
+  std::string out;
+  std::size_t at = 0;
+  while ((at = message.find("\r\n" + name + ":", at)) != std::string::npos) {
+    const std::size_t end = message.find("\r\n", at + 2);
+    out += message.substr(at + 2, end - at - 2) + "\r\n";
+    at = end;
+  }
+  return out;
+}
+
+// The callee's 200 OK to our INVITE, with `sdp`.
+std::string callee_answer(const std::string& invite, const std::string& sdp) {
+  std::string to = header_lines(invite, "To");
+  to.insert(to.size() - 2, ";tag=callee-1");
+  return "SIP/2.0 200 OK\r\n" + header_lines(invite, "Via") + header_lines(invite, "From") + to +
+         header_lines(invite, "Call-ID") + header_lines(invite, "CSeq") +
+         "Contact: <sip:callee@127.0.0.1:5099>\r\nContent-Type: application/sdp\r\n"
+         "Content-Length: " +
+         std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
+TEST_F(CallRouterTest, AnOutboundCallsAnswerRightBehindTheDialReplyIsNotLost) {
+  start();
+  world_.server.reply("/status", Reply{200, "text/plain", "", {}, 0, false});
+  OutboundRequest request;
+  request.account = account_;
+  request.info.account_sid = account_.sid;
+  request.info.call_sid = make_sid("CA");
+  request.info.from = kNumber;
+  request.info.to = "sip:callee@127.0.0.1:5099";
+  request.info.direction = "outbound-api";
+  request.info.status = "queued";
+  request.twiml = "<Response><Hangup/></Response>";
+  request.application.status_callback = world_.server.url("/status");
+  store::Call record;
+  record.sid = request.info.call_sid;
+  record.account_sid = account_.sid;
+  record.status = "queued";
+  record.direction = "outbound-api";
+  ASSERT_TRUE(world_.store->write_sync(store::InsertCall{record}));
+  router_->place(request);
+
+  // Until the INVITE is out: the SIP worker has then posted the dial's reply to the call's
+  // worker, which has not run it yet.
+  for (int i = 0; i < 1000 && !wire_.saw("INVITE "); ++i) {
+    sip_io_.restart();
+    sip_io_.poll_one();
+    if (wire_.saw("INVITE ")) break;
+    io_.restart();
+    io_.poll_one();
+  }
+  const std::string* invite = wire_.last("INVITE ");
+  ASSERT_NE(invite, nullptr);
+  EXPECT_NE(invite->find("X-Twilio-CallSid: " + request.info.call_sid), std::string::npos);
+  // The callee answers at once: its 200 is posted to the worker right behind that reply.
+  ua_->on_message(callee_answer(*invite, caller_sdp(caller_rtp_.local_endpoint().port())),
+                  SipCaller::endpoint(), ua_->now());
+  pump_until([&] { return world_.stored(request.info.call_sid).status == "completed"; });
+  EXPECT_EQ(world_.stored(request.info.call_sid).status, "completed");
+  EXPECT_TRUE(wire_.saw("ACK "));
+  EXPECT_TRUE(wire_.saw("BYE "));
 }
 
 }  // namespace

@@ -37,8 +37,10 @@ class CallSessionTest : public ::testing::Test {
   }
 
   SessionOutcome run_call(FakeLeg& leg) { return run_call(leg, services()); }
-  SessionOutcome run_call(FakeLeg& leg, const SessionServices& svc) {
-    CallSession session(io_.get_executor(), svc, leg, route_, call_);
+  // With `plan`, an outbound call (Calls.json) that the session places first.
+  SessionOutcome run_call(FakeLeg& leg, const SessionServices& svc,
+                          std::optional<OutboundPlan> plan = std::nullopt) {
+    CallSession session(io_.get_executor(), svc, leg, route_, call_, std::move(plan));
     std::optional<SessionOutcome> out;
     spawn(session, out);
     io_.run();
@@ -343,13 +345,7 @@ class OutboundSessionTest : public CallSessionTest {
   }
   SessionOutcome place(FakeLeg& leg, OutboundPlan plan = {}) {
     plan.date_created = 1'700'000'000;
-    CallSession session(io_.get_executor(), services(), leg, route_, call_, plan);
-    std::optional<SessionOutcome> out;
-    spawn(session, out);
-    io_.run();
-    io_.restart();
-    EXPECT_TRUE(out.has_value());
-    return out.value_or(SessionOutcome{});
+    return run_call(leg, services(), plan);
   }
   // The value of `key` in each status callback, in order.
   std::vector<std::string> callback_values(const std::string& key) {
