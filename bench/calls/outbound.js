@@ -66,7 +66,7 @@ function inviteTimes(file) {
   const out = new Map();
   let text = '';
   try { text = fs.readFileSync(file, 'utf8'); } catch { return out; }
-  const blocks = text.split(/^-{10,} (\d{4}-\d{2}-\d{2})\t(\d{2}:\d{2}:\d{2}\.\d+)/m);
+  const blocks = text.split(/^-{10,} (\d{4}-\d{2}-\d{2})[ \t](\d{2}:\d{2}:\d{2}\.\d+)/m);
   for (let i = 1; i + 2 < blocks.length; i += 3) {
     const msg = blocks[i + 2];
     if (!/message received/.test(msg) || !/\nINVITE /.test(msg)) continue;

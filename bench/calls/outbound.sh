@@ -7,7 +7,8 @@
 #   bench/calls/outbound.sh pace  [CPS] [CALLS]    one account at calls.cps_per_account = CPS:
 #                                                  the INVITEs' mean spacing against 1/CPS
 #
-# BUILD (default build/release) must hold a Release build: make release.
+# BUILD (default build/release) must hold a Release build: make release. NOTRACE=1 runs the
+# callee without its message log (no latency figures: sipp's logging costs it CPU at high rates).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-rate}
@@ -28,7 +29,8 @@ HTTP_PORT=$(free_port); SIP_PORT=$(free_port); UAS_PORT=$(free_port)
 
 # The callee first: the trunk points at it.
 ( cd "$WORK" && exec sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -mi 127.0.0.1 -mp 45000 -nostdin \
-    -max_socket 65000 -trace_msg -message_file "$WORK/uas.msg" -m $CALLS > "$WORK/uas.out" 2>&1 ) & PIDS+=($!)
+    -max_socket 65000 ${NOTRACE:+-nd} ${NOTRACE:--trace_msg -message_file "$WORK/uas.msg"} -m $CALLS \
+    > "$WORK/uas.out" 2>&1 ) & PIDS+=($!)
 
 cat > "$WORK/sb.toml" <<TOML
 [[sip.trunks]]
