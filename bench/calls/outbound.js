@@ -27,7 +27,8 @@ const callbacks = http.createServer((req, res) => {
   req.on('data', (c) => { body += c; });
   req.on('end', () => {
     const p = new URLSearchParams(body);
-    const status = p.get('CallStatus');
+    // A call that did not complete is counted with its SIP code ("no-answer/408").
+    const status = p.get('CallStatus') === 'completed' ? 'completed' : `${p.get('CallStatus')}/${p.get('SipResponseCode')}`;
     statuses[status] = (statuses[status] || 0) + 1;
     ++completed;
     res.writeHead(204);
