@@ -243,22 +243,7 @@ function uasReply(status, reason) {
     ]]>
   </send>`;
 }
-const UAS_ANSWER = `
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
 
-${sdp()}
-    ]]>
-  </send>`;
 const UAS_BYE_OK = `
   <recv request="BYE"/>${uasReply(200, 'OK')}`;
 // A 200 OK with `body` as its SDP (none when empty), then the caller's ACK and, since we
@@ -281,6 +266,7 @@ ${body}
     ]]>
   </send>`;
 }
+const UAS_ANSWER = uasAnswerWith(sdp());
 const uasScenarios = {
   // 180, 200 with SDP, then the caller's BYE.
   answer: `${UAS_HEAD}
