@@ -271,6 +271,33 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     }
     co_return method_not_allowed("GET, POST");
   }
+  if (n == 5 && seg[3] == "SIP" && seg[4] == "Trunks.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/SIP/Trunks.json";
+    if (get) {
+      co_return co_await list_trunks(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_trunk(ctx_, scope, *params);
+    }
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 6 && seg[3] == "SIP" && seg[4] == "Trunks") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/SIP/Trunks/{Sid}.json";
+    auto sid = strip_json(seg[5]);
+    if (!sid || !is_sid(*sid, sid_prefix::kTrunk)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (get) {
+      co_return co_await fetch_trunk(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_trunk(ctx_, scope, *sid, *params);
+    }
+    if (del) {
+      co_return co_await delete_trunk(ctx_, scope, *sid);
+    }
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
   if (n == 4 && seg[3] == "OutgoingCallerIds.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/OutgoingCallerIds.json";
     if (get) {

@@ -23,6 +23,8 @@ class Api {
   void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
   // Lets Calls.json create place outbound calls (without one, creating a call is a 503).
   void set_dialer(voice::Dialer* dialer) { ctx_.dialer = dialer; }
+  // SIP/Trunks.json changes reach the call router through this table.
+  void set_trunks(voice::TrunkTable* trunks) { ctx_.trunks = trunks; }
   // Where the recorder writes WAV files: a Recording whose media_path is relative is read from
   // (and deleted in) this directory. Unset, only absolute media paths are served.
   void set_recordings_dir(std::filesystem::path dir) { ctx_.recordings_dir = std::move(dir); }

@@ -22,6 +22,7 @@ struct Context {
   http::FormLimits form_limits;
   voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
   voice::Dialer* dialer = nullptr;       // where Calls.json create places outbound calls
+  voice::TrunkTable* trunks = nullptr;   // the router's trunks, changed by SIP/Trunks.json
   // Where relative Recording media paths live; empty: only absolute paths are served.
   std::filesystem::path recordings_dir;
   // The daemon's public base URL ("https://sb.example.com", no trailing slash), for absolute

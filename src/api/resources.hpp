@@ -79,6 +79,17 @@ asio::awaitable<http::Response> update_caller_id(Context& ctx, const Scope& scop
 asio::awaitable<http::Response> delete_caller_id(Context& ctx, const Scope& scope,
                                                  std::string_view sid);
 
+// SIP/Trunks.json and SIP/Trunks/{Sid}.json (an extension): an account's outbound trunks.
+asio::awaitable<http::Response> list_trunks(Context& ctx, const Scope& scope,
+                                            const http::Form& query);
+asio::awaitable<http::Response> create_trunk(Context& ctx, const Scope& scope,
+                                             const http::Form& params);
+asio::awaitable<http::Response> fetch_trunk(Context& ctx, const Scope& scope, std::string_view sid);
+asio::awaitable<http::Response> update_trunk(Context& ctx, const Scope& scope, std::string_view sid,
+                                             const http::Form& params);
+asio::awaitable<http::Response> delete_trunk(Context& ctx, const Scope& scope,
+                                             std::string_view sid);
+
 // Calls.json create: an outbound call (queued, then dialled at the account's rate).
 asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
                                             const http::Form& params);

@@ -10,6 +10,26 @@ Status close_interrupted_calls(store::Store& store, const Clock& clock) {
   return store.write_sync(store::CloseInterruptedCalls{clock.now_unix()});
 }
 
+Status load_trunks(store::Store& store, const Config& config, voice::TrunkTable& table) {
+  table.set_configured(config.sip_trunks);
+  store::PageRequest page;
+  page.limit = 500;
+  for (;;) {
+    auto rows = store.list_trunks({}, page);
+    if (!rows) return rows.error();
+    for (const auto& row : rows->items) {
+      page.after_id = row.id;
+      auto trunk = voice::trunk_from(row);
+      if (!trunk) {
+        spdlog::warn("trunk {} skipped: {}", row.sid, trunk.error().message);
+        continue;
+      }
+      table.put(row.account_sid, row.sid, std::move(*trunk));
+    }
+    if (!rows->has_more || rows->items.empty()) return Ok{};
+  }
+}
+
 Result<MainAccount> ensure_main_account(store::Store& store, const Config& config,
                                         const Clock& clock) {
   MainAccount out;

@@ -7,6 +7,7 @@
 #include "app/config.hpp"
 #include "core/time.hpp"
 #include "store/store.hpp"
+#include "voice/outbound.hpp"
 
 namespace sb::app {
 
@@ -22,6 +23,10 @@ Result<MainAccount> ensure_main_account(store::Store& store, const Config& confi
 // Ends the calls a previous process left unfinished (store::CloseInterruptedCalls); before SIP
 // starts, so that no call of this process is touched.
 Status close_interrupted_calls(store::Store& store, const Clock& clock);
+
+// The trunks calls are routed through: the configured ones, then every account's from the store
+// (a stored trunk that no longer parses is skipped with a warning).
+Status load_trunks(store::Store& store, const Config& config, voice::TrunkTable& table);
 
 // The demo number "1000" on the main account, answered by the daemon's own /demo/voice
 // application. Leaves an existing number 1000 alone. Returns the number's phone string.

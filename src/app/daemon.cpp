@@ -170,7 +170,13 @@ int serve(const Config& config) {
   CallWorkers call_workers(workers, VoiceDeps{store, clock, calls, &call_events, public_url},
                            config, rtp_address(config));
   SipService sip(*workers.front(), call_workers);
-  auto sip_bound = sip.start(config, registry);
+  auto trunks = std::make_shared<voice::TrunkTable>();
+  if (auto loaded = load_trunks(store, config, *trunks); !loaded) {
+    spdlog::critical("trunks: {}", loaded.error().message);
+    return 1;
+  }
+  api.set_trunks(trunks.get());
+  auto sip_bound = sip.start(config, registry, trunks);
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);
     return 1;

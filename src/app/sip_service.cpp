@@ -88,7 +88,8 @@ SipService::~SipService() {
   router_.reset();
 }
 
-Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry& metrics) {
+Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry& metrics,
+                                        std::shared_ptr<voice::TrunkTable> trunks) {
   auto address = parse_listen_address(config.sip_listen);
   if (!address) return address.error();
   sip::UaConfig ua;
@@ -112,7 +113,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   options.max_calls = config.max_calls;
   options.allow = std::move(*allow);
   options.calls_per_second = config.calls_per_second;
-  options.trunks = config.sip_trunks;
+  options.trunks = std::move(trunks);
   router_ = std::make_unique<voice::CallRouter>(sip_io_, calls_.call_workers(), std::move(options));
   const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
   // UDP and TCP share one port. With port 0 the free UDP port may be taken for TCP (another

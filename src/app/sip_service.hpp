@@ -23,7 +23,9 @@ class SipService {
 
   // Binds UDP and TCP on the same port (port 0: a free one), starts the stack and registers
   // the SIP, call and media figures with `metrics`.
-  Result<sip::Endpoint> start(const Config& config, metrics::Registry& metrics);
+  // Calls to numbers go through `trunks` (shared with the REST API, which changes it live).
+  Result<sip::Endpoint> start(const Config& config, metrics::Registry& metrics,
+                              std::shared_ptr<voice::TrunkTable> trunks);
   // Where the REST API places outbound calls (once started).
   voice::Dialer& dialer() { return *router_; }
   // Ends live calls (BYE) so that peers are not left with dead dialogs.

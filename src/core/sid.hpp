@@ -13,6 +13,7 @@ inline constexpr std::string_view kApplication = "AP";
 inline constexpr std::string_view kCall = "CA";
 inline constexpr std::string_view kRecording = "RE";
 inline constexpr std::string_view kNotification = "NO";
+inline constexpr std::string_view kTrunk = "TK";
 }  // namespace sid_prefix
 
 inline constexpr std::size_t kSidLength = 34;

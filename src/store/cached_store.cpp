@@ -362,6 +362,16 @@ Result<Page<Account>> CachedStore::list_accounts(const AccountFilter& filter,
   return inner_.list_accounts(filter, page);
 }
 
+// Trunks are read at start-up and by the REST API (the call router keeps its own table).
+Result<std::optional<SipTrunk>> CachedStore::find_trunk(std::string_view account_sid,
+                                                        std::string_view sid) {
+  return inner_.find_trunk(account_sid, sid);
+}
+Result<Page<SipTrunk>> CachedStore::list_trunks(const TrunkFilter& filter,
+                                                const PageRequest& page) {
+  return inner_.list_trunks(filter, page);
+}
+
 // Caller IDs are read only when a call is created: from the store itself.
 Result<std::optional<CallerId>> CachedStore::find_caller_id(std::string_view account_sid,
                                                             std::string_view sid) {

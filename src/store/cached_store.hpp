@@ -57,6 +57,9 @@ class CachedStore final : public Store {
                                                           std::string_view phone_number) override;
   Result<Page<CallerId>> list_caller_ids(const CallerIdFilter& filter,
                                          const PageRequest& page) override;
+  Result<std::optional<SipTrunk>> find_trunk(std::string_view account_sid,
+                                             std::string_view sid) override;
+  Result<Page<SipTrunk>> list_trunks(const TrunkFilter& filter, const PageRequest& page) override;
   Result<std::optional<Call>> find_call(std::string_view account_sid,
                                         std::string_view sid) override;
   Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) override;

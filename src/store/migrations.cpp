@@ -154,6 +154,23 @@ CREATE TABLE outgoing_caller_ids (
 );
 CREATE INDEX outgoing_caller_ids_account ON outgoing_caller_ids(account_sid, id);
 )sql"},
+    Migration{9, "SIP trunks", R"sql(
+CREATE TABLE sip_trunks (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  friendly_name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  transport TEXT NOT NULL DEFAULT 'udp',
+  prefixes TEXT NOT NULL DEFAULT '',
+  username TEXT NOT NULL DEFAULT '',
+  password TEXT NOT NULL DEFAULT '',
+  from_domain TEXT NOT NULL DEFAULT '',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX sip_trunks_account ON sip_trunks(account_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -23,6 +23,23 @@ struct Account {
   bool is_main() const { return owner_sid.empty(); }
 };
 
+// A SIP trunk an account added through the REST API (SIP/Trunks.json, an extension), TK…:
+// where its outbound calls to numbers with one of the prefixes go.
+struct SipTrunk {
+  std::int64_t id = 0;
+  std::string sid;
+  std::string account_sid;
+  std::string friendly_name;  // the trunk's name
+  std::string address;        // host:port
+  std::string transport = "udp";
+  std::string prefixes;  // comma-separated ("+1,+44"); empty: every number
+  std::string username;
+  std::string password;  // digest credentials it answers challenges with; never shown
+  std::string from_domain;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
 // A caller ID an account may place calls from besides its own numbers (Twilio's
 // OutgoingCallerIds resource, PN…).
 struct CallerId {

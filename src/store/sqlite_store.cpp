@@ -288,6 +288,27 @@ ApiKey read_api_key(const Statement& s) {
 #define SB_CALLER_ID_COLUMNS \
   "id, sid, account_sid, phone_number, friendly_name, date_created, date_updated"
 
+#define SB_TRUNK_COLUMNS                                                                   \
+  "id, sid, account_sid, friendly_name, address, transport, prefixes, username, password," \
+  " from_domain, date_created, date_updated"
+
+SipTrunk read_trunk(const Statement& s) {
+  SipTrunk t;
+  t.id = s.integer(0);
+  t.sid = s.text(1);
+  t.account_sid = s.text(2);
+  t.friendly_name = s.text(3);
+  t.address = s.text(4);
+  t.transport = s.text(5);
+  t.prefixes = s.text(6);
+  t.username = s.text(7);
+  t.password = s.text(8);
+  t.from_domain = s.text(9);
+  t.date_created = s.integer(10);
+  t.date_updated = s.integer(11);
+  return t;
+}
+
 CallerId read_caller_id(const Statement& s) {
   CallerId c;
   c.id = s.integer(0);
@@ -436,6 +457,40 @@ struct MutationApplier {
 
   Status operator()(const DeleteApiKey& m) {
     auto p = conn.prepare("DELETE FROM api_keys WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.sid).bind(2, m.account_sid);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertTrunk& m) {
+    auto p = conn.prepare("INSERT INTO sip_trunks (" SB_TRUNK_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const SipTrunk& t = m.trunk;
+    s.bind(1, t.sid).bind(2, t.account_sid).bind(3, t.friendly_name).bind(4, t.address);
+    s.bind(5, t.transport).bind(6, t.prefixes).bind(7, t.username).bind(8, t.password);
+    s.bind(9, t.from_domain).bind(10, t.date_created).bind(11, t.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateTrunk& m) {
+    auto p = conn.prepare(
+        "UPDATE sip_trunks SET friendly_name = ?3, address = ?4, transport = ?5, prefixes = ?6,"
+        " username = ?7, password = ?8, from_domain = ?9, date_updated = ?10"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const SipTrunk& t = m.trunk;
+    s.bind(1, t.sid).bind(2, t.account_sid).bind(3, t.friendly_name).bind(4, t.address);
+    s.bind(5, t.transport).bind(6, t.prefixes).bind(7, t.username).bind(8, t.password);
+    s.bind(9, t.from_domain).bind(10, t.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteTrunk& m) {
+    auto p = conn.prepare("DELETE FROM sip_trunks WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     s.bind(1, m.sid).bind(2, m.account_sid);
@@ -831,6 +886,32 @@ Result<Page<IncomingNumber>> SqliteStore::list_numbers(const NumberFilter& filte
   s.bind(3, filter.friendly_name);
   bind_page(s, 4, page);
   return collect<IncomingNumber>(**conn, s, page.limit, read_number);
+}
+
+Result<std::optional<SipTrunk>> SqliteStore::find_trunk(std::string_view account_sid,
+                                                        std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_TRUNK_COLUMNS
+                            " FROM sip_trunks WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<SipTrunk>(**conn, s, read_trunk);
+}
+
+Result<Page<SipTrunk>> SqliteStore::list_trunks(const TrunkFilter& filter,
+                                                const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_TRUNK_COLUMNS
+                            " FROM sip_trunks WHERE (?1 = '' OR account_sid = ?1)"
+                            " AND id > ?2 ORDER BY id LIMIT ?3 OFFSET ?4");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid);
+  bind_page(s, 2, page);
+  return collect<SipTrunk>(**conn, s, page.limit, read_trunk);
 }
 
 Result<std::optional<CallerId>> SqliteStore::find_caller_id(std::string_view account_sid,

@@ -75,6 +75,10 @@ struct ApiKeyFilter {
   std::string account_sid;
 };
 
+struct TrunkFilter {
+  std::string account_sid;  // empty: every account's (start-up)
+};
+
 struct CallerIdFilter {
   std::string account_sid;
   std::string phone_number;   // exact; empty: any
@@ -149,6 +153,16 @@ struct UpdateCallerId {
 struct DeleteCallerId {
   std::string account_sid, sid;
 };
+struct InsertTrunk {
+  SipTrunk trunk;
+};
+// Writes every field but sid, account_sid and date_created.
+struct UpdateTrunk {
+  SipTrunk trunk;
+};
+struct DeleteTrunk {
+  std::string account_sid, sid;
+};
 // Writes the recording's mutable fields (status, channels, duration, start_time, media_path,
 // error_code, date_updated).
 struct UpdateRecording {
@@ -164,7 +178,7 @@ using Mutation =
                  InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
                  InsertCall, UpdateCall, CloseInterruptedCalls, InsertRecording, UpdateRecording,
                  DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey, InsertCallerId,
-                 UpdateCallerId, DeleteCallerId>;
+                 UpdateCallerId, DeleteCallerId, InsertTrunk, UpdateTrunk, DeleteTrunk>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -210,6 +224,12 @@ class Store {
   // Oldest first.
   virtual Result<Page<CallerId>> list_caller_ids(const CallerIdFilter& filter,
                                                  const PageRequest& page) = 0;
+
+  virtual Result<std::optional<SipTrunk>> find_trunk(std::string_view account_sid,
+                                                     std::string_view sid) = 0;
+  // Oldest first.
+  virtual Result<Page<SipTrunk>> list_trunks(const TrunkFilter& filter,
+                                             const PageRequest& page) = 0;
 
   virtual Result<std::optional<Call>> find_call(std::string_view account_sid,
                                                 std::string_view sid) = 0;

@@ -152,7 +152,8 @@ void CallRouter::pump() {
   while (calls_.size() + undialled_ < options_.max_calls) {
     auto request = queue_.pop_ready(now);
     if (!request) break;
-    auto destination = resolve_destination(request->info.to, options_.trunks, request->sip_auth);
+    auto destination = resolve_destination(
+        request->info.to, options_.trunks->for_account(request->account.sid), request->sip_auth);
     CallWorker* worker = workers_[next_worker_++ % workers_.size()];
     ++undialled_;
     ++stats_.dialled;

@@ -32,7 +32,7 @@ struct RouterOptions {
   int retry_after_s = 5;
   AddressAcl allow;              // sources that may call in (empty: all); others get 403
   double calls_per_second = 10;  // outbound calls dialled per account per second
-  std::vector<Trunk> trunks;     // where calls to numbers go
+  std::shared_ptr<TrunkTable> trunks = std::make_shared<TrunkTable>();  // where numbers go
 };
 
 struct RouterStats {

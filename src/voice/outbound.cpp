@@ -1,5 +1,6 @@
 #include "voice/outbound.hpp"
 
+#include "core/address.hpp"
 #include "core/text.hpp"
 #include "sip/uri.hpp"
 
@@ -57,6 +58,62 @@ std::string host_of_uri(std::string_view host, std::uint16_t port) {
 }
 
 }  // namespace
+
+Result<Trunk> trunk_from(const store::SipTrunk& row) {
+  Trunk t;
+  t.name = row.friendly_name;
+  auto where = parse_listen_address(row.address);
+  if (!where || where->port == 0) {
+    return Error::bad_request(codes::kInvalidParameter,
+                              "Address must be host:port, not '" + row.address + "'");
+  }
+  t.host = where->host;
+  t.port = where->port;
+  if (row.transport == "tcp") {
+    t.transport = sip::Transport::kTcp;
+  } else if (row.transport != "udp") {
+    return Error::bad_request(codes::kInvalidParameter, "Transport must be udp or tcp");
+  }
+  std::string_view rest = row.prefixes;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    if (!item.empty()) t.prefixes.emplace_back(item);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  t.username = row.username;
+  t.password = row.password;
+  t.from_domain = row.from_domain;
+  if (auto s = validate_trunk(t); !s) {
+    return Error::bad_request(codes::kInvalidParameter, s.error().message);
+  }
+  return t;
+}
+
+void TrunkTable::set_configured(std::vector<Trunk> trunks) {
+  std::lock_guard lock(mu_);
+  configured_ = std::move(trunks);
+}
+
+void TrunkTable::put(const std::string& account_sid, const std::string& sid, Trunk trunk) {
+  std::lock_guard lock(mu_);
+  accounts_[sid] = {account_sid, std::move(trunk)};
+}
+
+void TrunkTable::remove(const std::string& sid) {
+  std::lock_guard lock(mu_);
+  accounts_.erase(sid);
+}
+
+std::vector<Trunk> TrunkTable::for_account(const std::string& account_sid) const {
+  std::lock_guard lock(mu_);
+  std::vector<Trunk> out;
+  for (const auto& [sid, entry] : accounts_) {
+    if (entry.first == account_sid) out.push_back(entry.second);
+  }
+  out.insert(out.end(), configured_.begin(), configured_.end());
+  return out;
+}
 
 bool is_phone_number(std::string_view text) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +34,26 @@ struct Trunk {
 
 // A trunk's settings check: names, a host, a transport, prefixes of digits after an optional '+'.
 Status validate_trunk(const Trunk& trunk);
+
+// A trunk from its REST resource (store::SipTrunk): address and prefixes parsed and checked.
+Result<Trunk> trunk_from(const store::SipTrunk& row);
+
+// The trunks calls are routed through: the configured ones (the TOML's, every account's) and
+// each account's own (SIP/Trunks.json), changed live. Thread-safe: the REST API writes, the
+// call router reads.
+class TrunkTable {
+ public:
+  void set_configured(std::vector<Trunk> trunks);
+  void put(const std::string& account_sid, const std::string& sid, Trunk trunk);
+  void remove(const std::string& sid);
+  // The account's trunks first (they win a tie on prefix length), then the configured ones.
+  std::vector<Trunk> for_account(const std::string& account_sid) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Trunk> configured_;
+  std::map<std::string, std::pair<std::string, Trunk>> accounts_;  // sid -> (account, trunk)
+};
 
 // Where one call goes: the Request-URI, the next hop and what the INVITE carries.
 struct Destination {

@@ -345,3 +345,50 @@ test('a far end that answers without a usable SDP, or redirects, fails the call 
     assert.equal(sipp.code, 0, `sipp callee failed:\n${sipp.stdout}\n${sipp.messages}`);
   }
 });
+
+test('SIP/Trunks.json: an account adds, changes and removes its trunks live; they survive a restart', async (t) => {
+  const uas = await startSippUas({ xml: uasScenarios.answer, calls: 2 });
+  const { d, client, file } = await startWithTrunks(t, []);
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  const trunks = d.accountPath('SIP/Trunks.json');
+  const bad = await d.request('POST', trunks, { body: { FriendlyName: 'x', Address: 'no-port' } });
+  assert.equal(bad.status, 400, bad.text);
+  const made = await d.request('POST', trunks, {
+    body: { FriendlyName: 'carrier', Address: `127.0.0.1:${uas.port}`, Prefixes: ['+1415', '+1212'],
+      Username: 'acct', Password: 'trunk-secret' },
+  });
+  assert.equal(made.status, 201, made.text);
+  assert.match(made.json.sid, /^TK[0-9a-f]{32}$/);
+  assert.deepEqual(made.json.prefixes, ['+1415', '+1212']);
+  assert.equal(made.json.username, 'acct');
+  assert.ok(!made.text.includes('trunk-secret'), 'the password is never shown');
+  const listed = await d.request('GET', trunks);
+  assert.equal(listed.json.trunks.length, 1);
+
+  const twiml = '<Response><Hangup/></Response>';
+  const first = await client.calls.create({ to: '+14155550100', from: FROM, twiml, statusCallback: app.url('/status') });
+  await app.waitFor(statusOf(first.sid, 'completed'));
+
+  // After a restart the stored trunk routes again; then, changed, it no longer takes +1415.
+  await d.stop();
+  const d2 = await startDaemon(t, { dataDir: d.dataDir, args: ['--config', file] });
+  const client2 = twilioClient(d2);
+  const second = await client2.calls.create({ to: '+12125550100', from: FROM, twiml, statusCallback: app.url('/status') });
+  await app.waitFor(statusOf(second.sid, 'completed'));
+  assert.equal((await uas.done).code, 0);
+
+  const path = d2.accountPath(`SIP/Trunks/${made.json.sid}.json`);
+  const changed = await d2.request('POST', path, { body: { Prefixes: '+44' } });
+  assert.equal(changed.status, 200, changed.text);
+  assert.deepEqual(changed.json.prefixes, ['+44']);
+  const third = await client2.calls.create({ to: '+14155550100', from: FROM, twiml, statusCallback: app.url('/status') });
+  await app.waitFor(statusOf(third.sid, 'failed'));
+  assert.equal((await d2.request('DELETE', path)).status, 204);
+  assert.equal((await d2.request('GET', path)).status, 404);
+  // Another account does not see it.
+  const sub = await client2.api.v2010.accounts.create({ friendlyName: 'sub' });
+  const theirs = await d2.request('GET', d2.accountPath('SIP/Trunks.json', sub.sid), { auth: d2.auth(sub.sid, sub.authToken) });
+  assert.equal(theirs.status, 200);
+  assert.equal(theirs.json.trunks.length, 0);
+});

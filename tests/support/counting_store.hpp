@@ -54,6 +54,16 @@ class CountingStore final : public store::Store {
     count();
     return inner_.find_api_key_by_sid(sid);
   }
+  Result<std::optional<store::SipTrunk>> find_trunk(std::string_view a,
+                                                    std::string_view sid) override {
+    count();
+    return inner_.find_trunk(a, sid);
+  }
+  Result<store::Page<store::SipTrunk>> list_trunks(const store::TrunkFilter& f,
+                                                   const store::PageRequest& p) override {
+    count();
+    return inner_.list_trunks(f, p);
+  }
   Result<std::optional<store::CallerId>> find_caller_id(std::string_view a,
                                                         std::string_view sid) override {
     count();
