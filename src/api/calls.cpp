@@ -238,13 +238,11 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
     co_return http::error_response(call_error(
         21212, "The 'From' number " + from +
                    " is not a valid phone number, shortcode, or alphanumeric sender ID."));
-  } else {
-    for (char c : from) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == '<' || c == '>' || c == '"') {
-        co_return http::error_response(
-            call_error(21212, "The 'From' " + from + " is not a valid caller ID"));
-      }
-    }
+  } else if (!voice::caller_user(from)) {
+    co_return http::error_response(call_error(
+        21212, "The 'From' " + from.substr(0, 80) +
+                   " is not a valid caller ID: a number, client:NAME, a sip: URI or a name of "
+                   "1-64 letters, digits and - _ . ! ~ * ' ( ) +"));
   }
 
   // What runs when it answers: Url, Twiml or ApplicationSid (exactly one; Url wins over Twiml).

@@ -44,13 +44,8 @@ void CallWorker::start_outbound(SipDialogs& dialogs, CallReports& reports, Outbo
   const std::string sid = request.info.call_sid;
   active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, 0, media_,
                                              request.account.sid, sid);
-  // From's user part: the number (or a sip: From's user, or the client name).
-  std::string from_user = request.info.from;
-  if (from_user.starts_with("client:")) from_user = from_user.substr(7);
-  if (from_user.starts_with("sip:")) {
-    from_user = from_user.substr(
-        4, from_user.find('@') == std::string::npos ? std::string::npos : from_user.find('@') - 4);
-  }
+  // From's user part (the REST API checked it: URI-safe).
+  std::string from_user = caller_user(request.info.from).value_or("anonymous");
   if (auto refusal = active->leg->prepare_outbound(std::move(destination), from_user)) {
     spdlog::warn("call {}: cannot place it: {}", sid, refusal->detail);
   }

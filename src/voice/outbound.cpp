@@ -115,6 +115,25 @@ std::vector<Trunk> TrunkTable::for_account(const std::string& account_sid) const
   return out;
 }
 
+std::optional<std::string> caller_user(std::string_view from) {
+  std::string_view user = from;
+  if (user.starts_with("client:")) {
+    user.remove_prefix(7);
+  } else if (user.size() > 4 && iequals(user.substr(0, 4), "sip:")) {
+    user.remove_prefix(4);
+    const auto at = user.find('@');
+    if (at == std::string_view::npos) return std::nullopt;
+    user = user.substr(0, at);
+  }
+  if (user.empty() || user.size() > 64) return std::nullopt;
+  for (char c : user) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("-_.!~*'()+").find(c) != std::string_view::npos;
+    if (!ok) return std::nullopt;
+  }
+  return std::string(user);
+}
+
 bool is_phone_number(std::string_view text) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   return all_digits(text) && text.size() <= 15;
@@ -138,6 +157,26 @@ Status validate_trunk(const Trunk& t) {
   }
   if (t.password.empty() != t.username.empty()) {
     return Error::bad_request(0, who + ": username and password go together");
+  }
+  if (t.prefixes.size() > 100) return Error::bad_request(0, who + ": at most 100 prefixes");
+  for (const auto& p : t.prefixes) {
+    if (p.size() > 16) return Error::bad_request(0, who + ": a prefix has at most 16 digits");
+  }
+  // They go into SIP headers (From, Authorization): printable text only, bounded.
+  struct Field {
+    const char* name;
+    const std::string* value;
+  };
+  for (auto [name, value] :
+       {Field{"address", &t.host}, Field{"username", &t.username}, Field{"password", &t.password},
+        Field{"from_domain", &t.from_domain}}) {
+    if (value->size() > 128) return Error::bad_request(0, who + ": " + name + " is too long");
+    for (char c : *value) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>') {
+        return Error::bad_request(
+            0, who + ": " + name + " may hold no spaces, quotes, <> or control characters");
+      }
+    }
   }
   return Ok{};
 }

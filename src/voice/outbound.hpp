@@ -67,6 +67,11 @@ struct Destination {
   std::string trunk;                                         // the trunk's name, if any
 };
 
+// The user part our From URI carries for a Calls.json From: a number as it is, a client:NAME's
+// NAME, a sip: URI's user, or a caller name. nullopt unless it is 1-64 URI-safe characters
+// (letters, digits, - _ . ! ~ * ' ( ) +): nothing else may reach the INVITE's From header.
+std::optional<std::string> caller_user(std::string_view from);
+
 // Digits with an optional leading '+' (E.164 or a short code).
 bool is_phone_number(std::string_view text);
 

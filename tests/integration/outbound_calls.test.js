@@ -237,6 +237,8 @@ test('bad requests get Twilio\'s error codes', async (t) => {
     [{ to: '+14155550100', from: FROM, twiml: '<Response><Say>Tom & Jerry</Say></Response>' }, 12100],
     [{ to: '+14155550100', from: FROM, applicationSid: 'AP' + '0'.repeat(32) }, 21218],
     [{ to: '+14155550100', from: FROM, url, sendDigits: '12x' }, 20001],
+    [{ to: 'sip:alice@127.0.0.1', from: 'Bad Name', url }, 21212],
+    [{ to: 'sip:alice@127.0.0.1', from: 'x\r\nVia: evil', url }, 21212],
   ];
   for (const [params, code] of cases) {
     await assert.rejects(client.calls.create(params), (err) => {
@@ -354,6 +356,11 @@ test('SIP/Trunks.json: an account adds, changes and removes its trunks live; the
   const trunks = d.accountPath('SIP/Trunks.json');
   const bad = await d.request('POST', trunks, { body: { FriendlyName: 'x', Address: 'no-port' } });
   assert.equal(bad.status, 400, bad.text);
+  const injected = await d.request('POST', trunks, {
+    body: { FriendlyName: 'x', Address: '127.0.0.1:5060', FromDomain: 'a.example\r\nVia: evil' },
+  });
+  assert.equal(injected.status, 400, injected.text);
+  assert.equal(injected.json.code, 20001);
   const made = await d.request('POST', trunks, {
     body: { FriendlyName: 'carrier', Address: `127.0.0.1:${uas.port}`, Prefixes: ['+1415', '+1212'],
       Username: 'acct', Password: 'trunk-secret' },

@@ -115,6 +115,37 @@ TEST(Trunk, SettingsAreChecked) {
   EXPECT_FALSE(validate_trunk(t).ok());
 }
 
+TEST(Trunk, NothingThatCouldBreakASipHeaderIsAccepted) {
+  Trunk ok = trunk("a", "10.0.0.1", {"+1"});
+  for (std::string bad : {std::string("pbx.example.com\r\nVia: evil"), std::string("a b"),
+                          std::string("\"quoted\""), std::string(200, 'x')}) {
+    Trunk t = ok;
+    t.from_domain = bad;
+    EXPECT_FALSE(validate_trunk(t).ok()) << bad;
+    t = ok;
+    t.username = bad;
+    t.password = "pw";
+    EXPECT_FALSE(validate_trunk(t).ok()) << bad;
+  }
+  Trunk many = ok;
+  many.prefixes.assign(101, "+1");
+  EXPECT_FALSE(validate_trunk(many).ok());
+  many.prefixes = {std::string("+") + std::string(17, '1')};
+  EXPECT_FALSE(validate_trunk(many).ok());
+}
+
+TEST(CallerUser, OnlyUriSafeUserPartsReachTheFromHeader) {
+  EXPECT_EQ(caller_user("+14155550100"), "+14155550100");
+  EXPECT_EQ(caller_user("client:alice"), "alice");
+  EXPECT_EQ(caller_user("sip:bob@example.com"), "bob");
+  EXPECT_EQ(caller_user("Switchboard"), "Switchboard");
+  for (const char* bad : {"", "client:", "a b", "a@b", "a;tag=x", "x\r\nVia: evil", "sip:nohost",
+                          "<sip:a@b>", "\"name\""}) {
+    EXPECT_FALSE(caller_user(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(caller_user(std::string(65, 'a')).has_value());
+}
+
 TEST(SipFailure, MapsToTwiliosStatuses) {
   EXPECT_EQ(status_of_sip_failure(486), "busy");
   EXPECT_EQ(status_of_sip_failure(600), "busy");
