@@ -103,6 +103,120 @@ http::Response demo_response(std::string_view path, const http::Form& params) {
                spoken + ". Goodbye.</Say>\n  <Hangup/>\n</Response>\n");
 }
 
+// /2010-04-01/Accounts/{AccountSid}/SIP/… (but Trunks): credential lists, credentials, domains
+// and their credential-list mappings. `seg` holds the path's segments, SIP at [3].
+asio::awaitable<http::Response> handle_sip(Context& ctx, http::RequestInfo& info,
+                                           const Scope& scope,
+                                           const std::array<std::string_view, 10>& seg,
+                                           std::size_t n, bhttp::verb method,
+                                           const http::Form& params) {
+  const bool get = method == bhttp::verb::get;
+  const bool post = method == bhttp::verb::post;
+  const bool del = method == bhttp::verb::delete_;
+  const std::string base = "/2010-04-01/Accounts/{AccountSid}/SIP/";
+  auto not_found = [&] { return http::error_response(not_found_error(scope.path)); };
+  // A collection (GET list, POST create) or an item (GET, POST update, DELETE).
+  auto collection_verb = [&]() -> std::optional<Verb> {
+    if (get) return Verb::kList;
+    if (post) return Verb::kCreate;
+    return std::nullopt;
+  };
+  auto item_verb = [&](bool updatable) -> std::optional<Verb> {
+    if (get) return Verb::kFetch;
+    if (post && updatable) return Verb::kUpdate;
+    if (del) return Verb::kDelete;
+    return std::nullopt;
+  };
+  auto sid_of = [](std::string_view segment, std::string_view prefix) {
+    auto sid = strip_json(segment);
+    return sid && is_sid(*sid, prefix) ? sid : std::nullopt;
+  };
+
+  if (seg[4] == "CredentialLists.json" && n == 5) {
+    info.route = base + "CredentialLists.json";
+    auto verb = collection_verb();
+    if (!verb) co_return method_not_allowed("GET, POST");
+    if (*verb == Verb::kList) co_return co_await list_credential_lists(ctx, scope, params);
+    co_return co_await create_credential_list(ctx, scope, params);
+  }
+  if (seg[4] == "CredentialLists" && n >= 6) {
+    if (n == 6) {
+      info.route = base + "CredentialLists/{Sid}.json";
+      auto sid = sid_of(seg[5], sid_prefix::kCredentialList);
+      if (!sid) co_return not_found();
+      auto verb = item_verb(true);
+      if (!verb) co_return method_not_allowed("GET, POST, DELETE");
+      co_return co_await credential_list_item(ctx, scope, *sid, *verb, params);
+    }
+    if (!is_sid(seg[5], sid_prefix::kCredentialList)) co_return not_found();
+    if (n == 7 && seg[6] == "Credentials.json") {
+      info.route = base + "CredentialLists/{CredentialListSid}/Credentials.json";
+      auto verb = collection_verb();
+      if (!verb) co_return method_not_allowed("GET, POST");
+      if (*verb == Verb::kList) co_return co_await list_credentials(ctx, scope, seg[5], params);
+      co_return co_await create_credential(ctx, scope, seg[5], params);
+    }
+    if (n == 8 && seg[6] == "Credentials") {
+      info.route = base + "CredentialLists/{CredentialListSid}/Credentials/{Sid}.json";
+      auto sid = sid_of(seg[7], sid_prefix::kCredential);
+      if (!sid) co_return not_found();
+      auto verb = item_verb(true);
+      if (!verb) co_return method_not_allowed("GET, POST, DELETE");
+      co_return co_await credential_item(ctx, scope, seg[5], *sid, *verb, params);
+    }
+    co_return not_found();
+  }
+  if (seg[4] == "Domains.json" && n == 5) {
+    info.route = base + "Domains.json";
+    auto verb = collection_verb();
+    if (!verb) co_return method_not_allowed("GET, POST");
+    if (*verb == Verb::kList) co_return co_await list_sip_domains(ctx, scope, params);
+    co_return co_await create_sip_domain(ctx, scope, params);
+  }
+  if (seg[4] == "Domains" && n >= 6) {
+    if (n == 6) {
+      info.route = base + "Domains/{Sid}.json";
+      auto sid = sid_of(seg[5], sid_prefix::kSipDomain);
+      if (!sid) co_return not_found();
+      auto verb = item_verb(true);
+      if (!verb) co_return method_not_allowed("GET, POST, DELETE");
+      co_return co_await sip_domain_item(ctx, scope, *sid, *verb, params);
+    }
+    if (!is_sid(seg[5], sid_prefix::kSipDomain)) co_return not_found();
+    MappingTarget target{seg[5], store::MappingKind::kCalls, false, {}};
+    std::size_t at = 6;  // where "CredentialListMappings" is
+    if (seg[6] == "CredentialListMappings.json" || seg[6] == "CredentialListMappings") {
+      target.legacy = true;
+    } else if (seg[6] == "Auth" && n >= 9 && (seg[7] == "Calls" || seg[7] == "Registrations")) {
+      target.kind =
+          seg[7] == "Calls" ? store::MappingKind::kCalls : store::MappingKind::kRegistrations;
+      at = 8;
+    } else {
+      co_return not_found();
+    }
+    const std::string route = target.legacy ? base + "Domains/{DomainSid}/CredentialListMappings"
+                                            : base + "Domains/{DomainSid}/Auth/" +
+                                                  std::string(seg[7]) + "/CredentialListMappings";
+    if (n == at + 1 && seg[at] == "CredentialListMappings.json") {
+      info.route = route + ".json";
+      auto verb = collection_verb();
+      if (!verb) co_return method_not_allowed("GET, POST");
+      co_return co_await domain_mappings(ctx, scope, target, *verb, params);
+    }
+    if (n == at + 2 && seg[at] == "CredentialListMappings") {
+      info.route = route + "/{Sid}.json";
+      auto sid = sid_of(seg[at + 1], sid_prefix::kCredentialList);
+      if (!sid) co_return not_found();
+      target.list_sid = *sid;
+      auto verb = item_verb(false);
+      if (!verb) co_return method_not_allowed("GET, DELETE");
+      co_return co_await domain_mappings(ctx, scope, target, *verb, params);
+    }
+    co_return not_found();
+  }
+  co_return not_found();
+}
+
 }  // namespace
 
 Api::Api(store::Store& store, const Clock& clock, const metrics::Registry& metrics)
@@ -169,7 +283,7 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
         missing_scope_error(key_scope::kRest, "use the 2010-04-01 REST API"));
   }
 
-  auto parts = split_path<7>(path.substr(1));
+  auto parts = split_path<10>(path.substr(1));
   if (!parts) co_return http::error_response(not_found_error(path));
   const auto& [seg, n] = *parts;
   const auto method = req.method();
@@ -297,6 +411,9 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
       co_return co_await delete_trunk(ctx_, scope, *sid);
     }
     co_return method_not_allowed("GET, POST, DELETE");
+  }
+  if (n >= 5 && seg[3] == "SIP" && seg[4] != "Trunks.json" && seg[4] != "Trunks") {
+    co_return co_await handle_sip(ctx_, info, scope, seg, n, method, *params);
   }
   if (n == 4 && seg[3] == "OutgoingCallerIds.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/OutgoingCallerIds.json";

@@ -25,6 +25,8 @@ class Api {
   void set_dialer(voice::Dialer* dialer) { ctx_.dialer = dialer; }
   // SIP/Trunks.json changes reach the call router through this table.
   void set_trunks(voice::TrunkTable* trunks) { ctx_.trunks = trunks; }
+  // The digest realm SIP/CredentialLists passwords are hashed under (sip.realm).
+  void set_sip_realm(std::string realm) { ctx_.sip_realm = std::move(realm); }
   // Where the recorder writes WAV files: a Recording whose media_path is relative is read from
   // (and deleted in) this directory. Unset, only absolute media paths are served.
   void set_recordings_dir(std::filesystem::path dir) { ctx_.recordings_dir = std::move(dir); }

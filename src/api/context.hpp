@@ -23,6 +23,8 @@ struct Context {
   voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
   voice::Dialer* dialer = nullptr;       // where Calls.json create places outbound calls
   voice::TrunkTable* trunks = nullptr;   // the router's trunks, changed by SIP/Trunks.json
+  // The digest realm SIP credentials are hashed under (sip.realm): the SIP stack's.
+  std::string sip_realm = "switchboard";
   // Where relative Recording media paths live; empty: only absolute paths are served.
   std::filesystem::path recordings_dir;
   // The daemon's public base URL ("https://sb.example.com", no trailing slash), for absolute

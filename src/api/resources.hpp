@@ -33,6 +33,44 @@ asio::awaitable<http::Response> update_key(Context& ctx, const Scope& scope, std
                                            const http::Form& params);
 asio::awaitable<http::Response> delete_key(Context& ctx, const Scope& scope, std::string_view sid);
 
+// SIP/CredentialLists, their Credentials, SIP/Domains and their credential-list mappings
+// (sip_domains.cpp). Item handlers take the verb the router matched.
+enum class Verb { kList, kCreate, kFetch, kUpdate, kDelete };
+asio::awaitable<http::Response> list_credential_lists(Context& ctx, const Scope& scope,
+                                                      const http::Form& query);
+asio::awaitable<http::Response> create_credential_list(Context& ctx, const Scope& scope,
+                                                       const http::Form& params);
+asio::awaitable<http::Response> credential_list_item(Context& ctx, const Scope& scope,
+                                                     std::string_view sid, Verb verb,
+                                                     const http::Form& params);
+asio::awaitable<http::Response> list_credentials(Context& ctx, const Scope& scope,
+                                                 std::string_view list_sid,
+                                                 const http::Form& query);
+asio::awaitable<http::Response> create_credential(Context& ctx, const Scope& scope,
+                                                  std::string_view list_sid,
+                                                  const http::Form& params);
+asio::awaitable<http::Response> credential_item(Context& ctx, const Scope& scope,
+                                                std::string_view list_sid, std::string_view sid,
+                                                Verb verb, const http::Form& params);
+asio::awaitable<http::Response> list_sip_domains(Context& ctx, const Scope& scope,
+                                                 const http::Form& query);
+asio::awaitable<http::Response> create_sip_domain(Context& ctx, const Scope& scope,
+                                                  const http::Form& params);
+asio::awaitable<http::Response> sip_domain_item(Context& ctx, const Scope& scope,
+                                                std::string_view sid, Verb verb,
+                                                const http::Form& params);
+// Domains/{SD}/CredentialListMappings[/{CL}].json (legacy: calls),
+// Domains/{SD}/Auth/{Calls,Registrations}/CredentialListMappings[/{CL}].json.
+struct MappingTarget {
+  std::string_view domain_sid;
+  store::MappingKind kind = store::MappingKind::kCalls;
+  bool legacy = false;
+  std::string_view list_sid;  // item routes
+};
+asio::awaitable<http::Response> domain_mappings(Context& ctx, const Scope& scope,
+                                                const MappingTarget& target, Verb verb,
+                                                const http::Form& params);
+
 asio::awaitable<http::Response> list_numbers(Context& ctx, const Scope& scope,
                                              const http::Form& query);
 asio::awaitable<http::Response> create_number(Context& ctx, const Scope& scope,

@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -77,8 +78,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
                                                            "max_header_bytes", "read_timeout_ms",
                                                            "idle_timeout_ms",  "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow",
-                                                          "realm",  "users",     "trunks"};
+  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow", "realm",
+                                                          "digest", "users",     "trunks"};
   static const std::set<std::string, std::less<>> kTrunk = {
       "name", "address", "transport", "prefixes", "username", "password", "from_domain"};
   static const std::set<std::string, std::less<>> kCalls = {"cps_per_account"};
@@ -129,6 +130,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
     str(root["sip"]["listen"], config.sip_listen);
     num(root["sip"]["max_calls"], config.max_calls);
     str(root["sip"]["realm"], config.sip_realm);
+    str(root["sip"]["digest"], config.sip_digest);
     if (auto* users = root["sip"]["users"].as_table()) {
       config.sip_users.clear();
       for (const auto& [name, password] : *users) {
@@ -234,6 +236,7 @@ Status apply_environment(Config& config, const std::function<const char*(const c
   if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
   if (auto v = get("SWITCHBOARD_REALTIME")) config.realtime = *v == "1" || *v == "true";
   if (auto v = get("SWITCHBOARD_SIP_REALM")) config.sip_realm = *v;
+  if (auto v = get("SWITCHBOARD_SIP_DIGEST")) config.sip_digest = *v;
   if (auto v = get("SWITCHBOARD_MEDIA_LATCH")) {
     auto policy = media::parse_latch_policy(*v);
     if (!policy) return config_error("SWITCHBOARD_MEDIA_LATCH must be strict, nat or any");
@@ -286,7 +289,25 @@ Status apply_environment(Config& config, const std::function<const char*(const c
   return Ok{};
 }
 
+Result<std::vector<sip::DigestAlgorithm>> parse_digest_algorithms(std::string_view text) {
+  std::vector<sip::DigestAlgorithm> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = trim(text.substr(0, comma));
+    auto alg = sip::parse_algorithm(item);
+    if (!alg) {
+      return config_error("sip.digest: '" + std::string(item) +
+                          "' is not a digest algorithm (sha-256, md5)");
+    }
+    if (std::find(out.begin(), out.end(), *alg) == out.end()) out.push_back(*alg);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  if (out.empty()) return config_error("sip.digest: name at least one algorithm (sha-256, md5)");
+  return out;
+}
+
 Status validate(const Config& config) {
+  if (auto d = parse_digest_algorithms(config.sip_digest); !d) return d.error();
   if (auto a = parse_listen_address(config.http_listen); !a) return a.error();
   if (auto a = parse_listen_address(config.sip_listen); !a) return a.error();
   if (config.data_dir.empty()) return config_error("data_dir must not be empty");

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "http/server.hpp"
 #include "media/latch.hpp"
+#include "sip/digest.hpp"
 #include "voice/outbound.hpp"
 
 namespace sb::app {
@@ -44,6 +45,9 @@ struct Config {
   // SIP digest credentials callers must present (empty: no challenge); never logged.
   std::map<std::string, std::string> sip_users;
   std::string sip_realm = "switchboard";
+  // Digest challenges, in order of preference (RFC 8760): "sha-256,md5" (the default),
+  // "md5,sha-256" for clients that read only the first challenge (sipp, older phones), or one.
+  std::string sip_digest = "sha-256,md5";
   // Where outbound calls to numbers go ([[sip.trunks]]); sip: URIs need none.
   std::vector<voice::Trunk> sip_trunks;
   // Outbound calls dialled per account per second ([calls] cps_per_account); more wait queued.
@@ -68,6 +72,9 @@ Status apply_toml_file(Config& config, const std::string& path);
 
 // Applies SWITCHBOARD_* variables; `getenv` is a seam for tests.
 Status apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn);
+
+// The digest algorithms of `sip_digest` ("sha-256,md5"), in order; an error names a bad one.
+Result<std::vector<sip::DigestAlgorithm>> parse_digest_algorithms(std::string_view text);
 
 // Checks the combined configuration (addresses parse, URL shape, credential shapes).
 Status validate(const Config& config);

@@ -176,6 +176,7 @@ int serve(const Config& config) {
     return 1;
   }
   api.set_trunks(trunks.get());
+  api.set_sip_realm(config.sip_realm);
   auto sip_bound = sip.start(config, registry, trunks);
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);

@@ -10,7 +10,8 @@ namespace sb::app {
 struct SipService::Figures {
   std::atomic<std::uint64_t> received{0}, malformed{0}, dropped{0}, unknown_dialog{0}, calls_in{0},
       udp_in{0}, tcp_in{0}, socket_errors{0}, framing_errors{0}, active_calls{0}, routed{0},
-      not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, completed{0};
+      not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, completed{0},
+      registers{0}, registers_limited{0}, auth_failures{0}, registered{0};
   struct Media {
     std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, streams{0}, rtp_ignored{0}, rtcp_ignored{0};
     std::atomic<double> max_lateness_s{0};
@@ -43,6 +44,15 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
       socket_errors);
   one("switchboard_sip_framing_errors_total", "TCP streams closed for bad framing.", Kind::kCounter,
       framing_errors);
+  one("switchboard_sip_registers_total", "REGISTER requests.", Kind::kCounter, registers);
+  one("switchboard_sip_registers_limited_total",
+      "REGISTER requests refused with 503 for exceeding their source's budget.", Kind::kCounter,
+      registers_limited);
+  one("switchboard_sip_auth_failures_total",
+      "Requests to SIP domains refused with 403 for wrong credentials.", Kind::kCounter,
+      auth_failures);
+  one("switchboard_sip_registered_users", "Addresses of record with a live registration.",
+      Kind::kGauge, registered);
   one("switchboard_calls_active", "Calls in progress.", Kind::kGauge, active_calls);
   one("switchboard_calls_routed_total", "Calls that started a session.", Kind::kCounter, routed);
   one("switchboard_calls_completed_total", "Call sessions that ended.", Kind::kCounter, completed);
@@ -105,6 +115,16 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
       return it->second;
     };
   }
+  // SIP domains (SIP/Domains.json): their users register and call in, authenticated against
+  // their credential lists in the configured realm.
+  directory_ = std::make_unique<voice::SipDirectory>(calls_.call_workers().front()->store(),
+                                                     config.sip_realm);
+  ua.directory = directory_.get();
+  ua.domain_realm = config.sip_realm;
+  auto digest = parse_digest_algorithms(config.sip_digest);
+  if (!digest) return digest.error();
+  ua.challenge_algorithms = std::move(*digest);
+  if (ua.auth_secret == "change-me") ua.auth_secret = random_hex(32);
   ua.host =
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
   auto allow = voice::AddressAcl::parse(config.sip_allow);
@@ -114,6 +134,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   options.allow = std::move(*allow);
   options.calls_per_second = config.calls_per_second;
   options.trunks = std::move(trunks);
+  options.directory = directory_.get();
   router_ = std::make_unique<voice::CallRouter>(sip_io_, calls_.call_workers(), std::move(options));
   const std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
   // UDP and TCP share one port. With port 0 the free UDP port may be taken for TCP (another
@@ -150,6 +171,10 @@ void SipService::sample() {
   f.dropped = ua.dropped;
   f.unknown_dialog = ua.unknown_dialog;
   f.calls_in = ua.calls_in;
+  f.registers = ua.registers;
+  f.registers_limited = ua.registers_limited;
+  f.auth_failures = ua.auth_failures;
+  f.registered = stack_->ua().registered_aors();
   f.udp_in = tr.udp_in;
   f.tcp_in = tr.tcp_in;
   f.socket_errors = tr.send_errors + tr.receive_errors;

@@ -38,6 +38,7 @@ class SipService {
 
   boost::asio::io_context& sip_io_;
   CallWorkers& calls_;
+  std::unique_ptr<voice::SipDirectory> directory_;
   std::unique_ptr<voice::CallRouter> router_;
   std::unique_ptr<sip::SipStack> stack_;
   std::shared_ptr<Figures> figures_;

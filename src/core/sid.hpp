@@ -14,6 +14,9 @@ inline constexpr std::string_view kCall = "CA";
 inline constexpr std::string_view kRecording = "RE";
 inline constexpr std::string_view kNotification = "NO";
 inline constexpr std::string_view kTrunk = "TK";
+inline constexpr std::string_view kCredentialList = "CL";
+inline constexpr std::string_view kCredential = "CR";
+inline constexpr std::string_view kSipDomain = "SD";
 }  // namespace sid_prefix
 
 inline constexpr std::size_t kSidLength = 34;

@@ -134,20 +134,37 @@ Result<DigestCredentials> parse_credentials(std::string_view value) {
   return c;
 }
 
+std::string digest_ha1(DigestAlgorithm alg, std::string_view username, std::string_view realm,
+                       std::string_view password) {
+  std::string a1;
+  a1.append(username).append(":").append(realm).append(":").append(password);
+  return hash_hex(alg, a1);
+}
+
+std::string digest_response_ha1(DigestAlgorithm alg, std::string_view ha1, std::string_view method,
+                                std::string_view uri, std::string_view nonce, std::string_view nc,
+                                std::string_view cnonce, std::string_view qop) {
+  std::string a2;
+  a2.append(method).append(":").append(uri);
+  const std::string ha2 = hash_hex(alg, a2);
+  std::string kd = std::string(ha1) + ":" + std::string(nonce) + ":";
+  if (!qop.empty()) kd.append(nc).append(":").append(cnonce).append(":").append(qop).append(":");
+  kd += ha2;
+  return hash_hex(alg, kd);
+}
+
 std::string digest_response(DigestAlgorithm alg, std::string_view username, std::string_view realm,
                             std::string_view password, std::string_view method,
                             std::string_view uri, std::string_view nonce, std::string_view nc,
                             std::string_view cnonce, std::string_view qop) {
-  std::string a1;
-  a1.append(username).append(":").append(realm).append(":").append(password);
-  std::string a2;
-  a2.append(method).append(":").append(uri);
-  const std::string ha1 = hash_hex(alg, a1);
-  const std::string ha2 = hash_hex(alg, a2);
-  std::string kd = ha1 + ":" + std::string(nonce) + ":";
-  if (!qop.empty()) kd.append(nc).append(":").append(cnonce).append(":").append(qop).append(":");
-  kd += ha2;
-  return hash_hex(alg, kd);
+  return digest_response_ha1(alg, digest_ha1(alg, username, realm, password), method, uri, nonce,
+                             nc, cnonce, qop);
+}
+
+DigestSecret DigestSecret::from_password(std::string_view username, std::string_view realm,
+                                         std::string_view password) {
+  return {digest_ha1(DigestAlgorithm::kMd5, username, realm, password),
+          digest_ha1(DigestAlgorithm::kSha256, username, realm, password)};
 }
 
 std::string make_authorization(const DigestChallenge& ch, std::string_view username,
@@ -176,7 +193,7 @@ std::string random_hex(std::size_t bytes) {
   return to_hex(buf, bytes);
 }
 
-DigestVerifier::DigestVerifier(std::string realm, std::string secret, PasswordLookup lookup,
+DigestVerifier::DigestVerifier(std::string realm, std::string secret, SecretLookup lookup,
                                std::int64_t nonce_lifetime_s)
     : realm_(std::move(realm)),
       secret_(std::move(secret)),
@@ -214,12 +231,16 @@ std::string DigestVerifier::challenge(std::int64_t now_s, DigestAlgorithm alg, b
   return out;
 }
 
-DigestVerifier::Outcome DigestVerifier::verify(const Message& rq, std::int64_t now_s) const {
+DigestVerifier::Outcome DigestVerifier::verify(const Message& rq, std::int64_t now_s,
+                                               const SecretLookup& lookup,
+                                               std::string* username) const {
   bool any = false;
   Outcome result = Outcome::kMissing;
   for (std::size_t i = 0; i < rq.header_count(); ++i) {
     const auto& h = rq.header_at(i);
     if (h.id != Hdr::kAuthorization) continue;
+    // Another scheme (RFC 4475 §3.3.7) is not ours to judge: as if absent.
+    if (const auto v = trim(h.value); v.size() < 7 || !iequals(v.substr(0, 7), "digest ")) continue;
     any = true;
     auto cred = parse_credentials(h.value);
     if (!cred || cred->realm != realm_) {
@@ -231,14 +252,15 @@ DigestVerifier::Outcome DigestVerifier::verify(const Message& rq, std::int64_t n
       result = stale ? Outcome::kStale : Outcome::kBad;
       continue;
     }
-    auto password = lookup_(cred->username);
-    if (!password) return Outcome::kBad;
+    auto secret = lookup ? lookup(cred->username) : std::nullopt;
+    if (!secret || secret->ha1(cred->algorithm).empty()) return Outcome::kBad;
     const std::string expect =
-        digest_response(cred->algorithm, cred->username, cred->realm, *password, rq.method(),
-                        cred->uri, cred->nonce, cred->nc, cred->cnonce, cred->qop);
+        digest_response_ha1(cred->algorithm, secret->ha1(cred->algorithm), rq.method(), cred->uri,
+                            cred->nonce, cred->nc, cred->cnonce, cred->qop);
     if (CRYPTO_memcmp(expect.data(), cred->response.data(),
                       std::min(expect.size(), cred->response.size())) == 0 &&
         expect.size() == cred->response.size()) {
+      if (username) *username = cred->username;
       return Outcome::kOk;
     }
     result = Outcome::kBad;

@@ -40,6 +40,26 @@ std::string digest_response(DigestAlgorithm alg, std::string_view username, std:
                             std::string_view uri, std::string_view nonce, std::string_view nc,
                             std::string_view cnonce, std::string_view qop);
 
+// H(username:realm:password): what a credential store keeps instead of the password (A1 of
+// RFC 2617 §3.2.2.2), and the request-digest computed from it.
+std::string digest_ha1(DigestAlgorithm alg, std::string_view username, std::string_view realm,
+                       std::string_view password);
+std::string digest_response_ha1(DigestAlgorithm alg, std::string_view ha1, std::string_view method,
+                                std::string_view uri, std::string_view nonce, std::string_view nc,
+                                std::string_view cnonce, std::string_view qop);
+
+// What a verifier checks a user's response against: the user's H(A1) in both algorithms, so
+// that the password itself need not be kept.
+struct DigestSecret {
+  std::string ha1_md5;
+  std::string ha1_sha256;
+  static DigestSecret from_password(std::string_view username, std::string_view realm,
+                                    std::string_view password);
+  const std::string& ha1(DigestAlgorithm a) const {
+    return a == DigestAlgorithm::kMd5 ? ha1_md5 : ha1_sha256;
+  }
+};
+
 // The Authorization / Proxy-Authorization value answering `challenge`.
 std::string make_authorization(const DigestChallenge& challenge, std::string_view username,
                                std::string_view password, std::string_view method,
@@ -49,13 +69,18 @@ std::string make_authorization(const DigestChallenge& challenge, std::string_vie
 // and an HMAC over it, so no per-challenge state is kept; they expire after `nonce_lifetime`.
 class DigestVerifier {
  public:
-  using PasswordLookup = std::function<std::optional<std::string>(std::string_view username)>;
-  DigestVerifier(std::string realm, std::string secret, PasswordLookup lookup,
+  using SecretLookup = std::function<std::optional<DigestSecret>(std::string_view username)>;
+  DigestVerifier(std::string realm, std::string secret, SecretLookup lookup = {},
                  std::int64_t nonce_lifetime_s = 300);
 
   enum class Outcome { kOk, kMissing, kBad, kStale };
-  // Checks the request's Authorization header against `now_s` (seconds, injected clock).
-  Outcome verify(const Message& request, std::int64_t now_s) const;
+  // Checks the request's Authorization header against `now_s` (seconds, injected clock), with
+  // the users of `lookup` (default: the constructor's); `username` gets the verified user.
+  Outcome verify(const Message& request, std::int64_t now_s) const {
+    return verify(request, now_s, lookup_, nullptr);
+  }
+  Outcome verify(const Message& request, std::int64_t now_s, const SecretLookup& lookup,
+                 std::string* username) const;
   // WWW-Authenticate values to send with a 401: SHA-256 first, then MD5 (RFC 8760 §2.4).
   std::string challenge(std::int64_t now_s, DigestAlgorithm alg, bool stale = false) const;
   const std::string& realm() const { return realm_; }
@@ -66,7 +91,7 @@ class DigestVerifier {
 
   std::string realm_;
   std::string secret_;
-  PasswordLookup lookup_;
+  SecretLookup lookup_;
   std::int64_t lifetime_;
 };
 

@@ -24,7 +24,8 @@ bool is_known_method(std::string_view m) {
 }
 
 bool is_allowed_method(std::string_view m) {
-  for (std::string_view k : {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE"}) {
+  for (std::string_view k :
+       {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE", "REGISTER"}) {
     if (m == k) return true;
   }
   return false;

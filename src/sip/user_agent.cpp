@@ -80,6 +80,11 @@ Error state_error(std::string m) {
   return Error::bad_request(codes::kInvalidParameter, std::move(m));
 }
 
+// "192.0.2.7": digits and dots only (no domain name looks like that).
+bool is_ipv4_literal(std::string_view host) {
+  return host.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
 int status_of(std::string_view response) {
   // "SIP/2.0 NNN ..."
   if (response.size() < 11) return 500;
@@ -119,10 +124,22 @@ UserAgent::UserAgent(UaConfig config, Sender& sender, CallEvents& events)
     : config_(std::move(config)),
       sender_(sender),
       events_(events),
-      layer_(sender, *this, config_.timers) {
+      layer_(sender, *this, config_.timers),
+      location_(config_.registrar),
+      register_budget_(config_.register_rate, config_.register_burst) {
   if (config_.auth_realm) {
-    verifier_.emplace(*config_.auth_realm, config_.auth_secret, config_.password_lookup);
+    DigestVerifier::SecretLookup lookup;
+    if (config_.password_lookup) {
+      lookup = [realm = *config_.auth_realm, passwords = config_.password_lookup](
+                   std::string_view user) -> std::optional<DigestSecret> {
+        auto password = passwords(user);
+        if (!password) return std::nullopt;
+        return DigestSecret::from_password(user, realm, *password);
+      };
+    }
+    verifier_.emplace(*config_.auth_realm, config_.auth_secret, std::move(lookup));
   }
+  if (config_.directory) domain_verifier_.emplace(config_.domain_realm, config_.auth_secret);
 }
 
 UserAgent::~UserAgent() = default;
@@ -165,6 +182,10 @@ void UserAgent::arm_session_timer(Call& c) {
 void UserAgent::on_tick(Millis now) {
   now_ = now;
   layer_.on_tick(now);
+  if (now - last_registrar_sweep_ >= Millis(30000)) {
+    last_registrar_sweep_ = now;
+    location_.expire(now);
+  }
   if (now - last_session_scan_ < Millis(1000)) return;
   last_session_scan_ = now;
   std::vector<CallHandle> expired;
@@ -278,24 +299,25 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
                 "\r\n");
     return;
   }
+  if (rq.method() == "REGISTER") {
+    handle_register(tx, rq, source, tag);
+    return;
+  }
   if (rq.method() != "INVITE") {
     ++stats_.unknown_dialog;
     respond(tx, rq, 481);
     return;
   }
-  if (verifier_) {
+  // Calls to a SIP domain authenticate as its users; other calls as the configured ones.
+  std::optional<DomainRef> domain = domain_of(rq);
+  std::string auth_user;
+  if (domain) {
+    if (!authenticate(tx, rq, source, tag, *domain, Directory::Purpose::kCall, auth_user)) return;
+  } else if (verifier_) {
     const std::int64_t secs = now_.count() / 1000;
     const auto outcome = verifier_->verify(rq, secs);
     if (outcome != DigestVerifier::Outcome::kOk) {
-      std::string ch;
-      const bool stale = outcome == DigestVerifier::Outcome::kStale;
-      ch += "WWW-Authenticate: " + verifier_->challenge(secs, config_.challenge_algorithm, stale) +
-            "\r\n";
-      if (config_.challenge_algorithm != DigestAlgorithm::kMd5) {
-        ch += "WWW-Authenticate: " + verifier_->challenge(secs, DigestAlgorithm::kMd5, stale) +
-              "\r\n";
-      }
-      respond(tx, rq, 401, {}, tag, ch);
+      send_challenge(tx, rq, tag, *verifier_, outcome == DigestVerifier::Outcome::kStale);
       return;
     }
   }
@@ -358,9 +380,91 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   }
   in.sdp_offer = std::string(rq.body());
   in.source = source;
+  in.domain = std::move(domain);
+  in.auth_user = std::move(auth_user);
   const CallHandle h = c->handle;
   calls_[h] = std::move(c);
   events_.on_incoming(in);
+}
+
+void UserAgent::send_challenge(std::uint64_t tx, const Message& rq, const std::string& tag,
+                               const DigestVerifier& verifier, bool stale) {
+  const std::int64_t secs = now_.count() / 1000;
+  // RFC 8760 §2.4: one challenge per algorithm, most preferred first (SHA-256, then MD5 for
+  // the many phones, and sipp, that know no other).
+  std::string ch;
+  for (DigestAlgorithm alg : config_.challenge_algorithms) {
+    ch += "WWW-Authenticate: " + verifier.challenge(secs, alg, stale) + "\r\n";
+  }
+  respond(tx, rq, 401, {}, tag, ch);
+}
+
+std::optional<DomainRef> UserAgent::domain_of(const Message& rq) {
+  if (!config_.directory || !rq.uri().sip) return std::nullopt;
+  const std::string host = to_lower(rq.uri().host);
+  // Domains are names: an address (ours, or a trunk's) is never one, and costs no lookup.
+  if (host.empty() || host.front() == '[' || is_ipv4_literal(host)) return std::nullopt;
+  return config_.directory->domain(host);
+}
+
+bool UserAgent::authenticate(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                             const std::string& tag, const DomainRef& domain,
+                             Directory::Purpose purpose, std::string& user) {
+  const std::int64_t secs = now_.count() / 1000;
+  auto lookup = [&](std::string_view name) {
+    return config_.directory->user(domain, purpose, name);
+  };
+  const auto outcome = domain_verifier_->verify(rq, secs, lookup, &user);
+  switch (outcome) {
+    case DigestVerifier::Outcome::kOk:
+      return true;
+    case DigestVerifier::Outcome::kMissing:
+    case DigestVerifier::Outcome::kStale:
+      send_challenge(tx, rq, tag, *domain_verifier_, outcome == DigestVerifier::Outcome::kStale);
+      return false;
+    case DigestVerifier::Outcome::kBad:
+      break;
+  }
+  // Wrong credentials (RFC 3261 §22.4: no second challenge): 403, and the source pays for the
+  // guess so that password guessing runs out of budget quickly.
+  ++stats_.auth_failures;
+  register_budget_.charge(source.address, now_, 5);
+  respond(tx, rq, 403, "Wrong credentials", tag);
+  return false;
+}
+
+void UserAgent::handle_register(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                                const std::string& tag) {
+  ++stats_.registers;
+  if (!register_budget_.take(source.address, now_)) {
+    ++stats_.registers_limited;
+    respond(tx, rq, 503, "Too many registrations from this address", tag, "Retry-After: 30\r\n");
+    return;
+  }
+  if (!rq.to().uri.sip) {
+    respond(tx, rq, 400, "To is not a SIP address of record", tag);  // RFC 4475 §3.3.4
+    return;
+  }
+  auto domain = domain_of(rq);
+  if (!domain) {
+    respond(tx, rq, 404, "Domain not found", tag);
+    return;
+  }
+  if (!domain->registration) {
+    respond(tx, rq, 403, "Registration is not enabled for this domain", tag);
+    return;
+  }
+  std::string user;
+  if (!authenticate(tx, rq, source, tag, *domain, Directory::Purpose::kRegister, user)) return;
+  // One may register only oneself (§10.3 step 6).
+  if (!rq.to().uri.sip || unescape(rq.to().uri.user) != user ||
+      to_lower(rq.to().uri.host) != domain->name) {
+    ++stats_.auth_failures;
+    respond(tx, rq, 403, "The To user is not the authenticated user", tag);
+    return;
+  }
+  const auto outcome = location_.apply(user + "@" + domain->name, rq, source, now_);
+  respond(tx, rq, outcome.status, outcome.reason, tag, outcome.headers);
 }
 
 void UserAgent::handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq) {

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "sip/digest.hpp"
 #include "sip/message.hpp"
+#include "sip/registrar.hpp"
 #include "sip/transaction.hpp"
 #include "sip/transport.hpp"
 
@@ -33,9 +34,20 @@ struct UaConfig {
   Limits limits;
   // UAS challenge: when set, out-of-dialog INVITEs need credentials for this realm.
   std::optional<std::string> auth_realm;
-  DigestVerifier::PasswordLookup password_lookup;
+  std::function<std::optional<std::string>(std::string_view username)> password_lookup;
   std::string auth_secret = "change-me";  // HMAC key for stateless nonces
-  DigestAlgorithm challenge_algorithm = DigestAlgorithm::kSha256;
+  // The challenges a 401 carries, most preferred first (RFC 8760 §2.4).
+  std::vector<DigestAlgorithm> challenge_algorithms = {DigestAlgorithm::kSha256,
+                                                       DigestAlgorithm::kMd5};
+  // SIP domains (SIP/Domains): REGISTER to a domain's name and INVITEs addressed to it are
+  // authenticated against its users in `domain_realm`; registered contacts are kept in the
+  // location service. Null: no domains (REGISTER gets 404).
+  Directory* directory = nullptr;
+  std::string domain_realm = "switchboard";
+  RegistrarLimits registrar;
+  // REGISTERs (and failed domain logins, which cost 5) per source address: rate/s and burst.
+  double register_rate = 10;
+  double register_burst = 40;
   int session_expires = 0;  // RFC 4028: 0 = do not ask for session timers ourselves
   int min_se = 90;
 };
@@ -50,6 +62,8 @@ struct IncomingCall {
   std::string sdp_offer;  // "" when the INVITE had no offer: answer() then sends our offer
                           // and the caller's answer arrives with the ACK (on_answered)
   Endpoint source;
+  std::optional<DomainRef> domain;  // addressed to one of our SIP domains
+  std::string auth_user;            // the domain user who authenticated
 };
 
 enum class EndReason {
@@ -102,6 +116,9 @@ struct OutboundCall {
   std::string sdp_offer;
   std::optional<Credentials> credentials;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // More (Request-URI, next hop) pairs rung at the same time (a user registered on several
+  // devices): the call router forks them, the first to answer wins.
+  std::vector<std::pair<std::string, Endpoint>> forks;
 };
 
 struct UaStats {
@@ -110,6 +127,9 @@ struct UaStats {
   std::uint64_t dropped = 0;         // malformed and unanswerable (responses, no Via)
   std::uint64_t unknown_dialog = 0;  // 481s sent
   std::uint64_t calls_in = 0, calls_out = 0;
+  std::uint64_t registers = 0;          // REGISTER requests
+  std::uint64_t registers_limited = 0;  // refused with 503: over their source's budget
+  std::uint64_t auth_failures = 0;      // 403: wrong credentials for a domain
 };
 
 class UserAgent final : public TransactionUser {
@@ -138,6 +158,13 @@ class UserAgent final : public TransactionUser {
   Status send_dtmf(CallHandle call, char digit, int duration_ms);  // INFO dtmf-relay
   Result<CallHandle> call(const OutboundCall& call);
 
+  // The live registrations of `aor` ("alice@office.example.com"), newest first.
+  std::vector<Binding> registrations(const std::string& aor) const {
+    return location_.lookup(aor, now_);
+  }
+  void unregister(const std::string& aor) { location_.remove(aor); }
+  std::size_t registered_aors() const { return location_.size(); }
+
   const UaStats& stats() const { return stats_; }
   std::size_t active_calls() const { return calls_.size(); }
   std::size_t transactions() const { return layer_.size(); }
@@ -157,6 +184,17 @@ class UserAgent final : public TransactionUser {
   void handle_new_request(std::uint64_t tx, const Message& rq, const Endpoint& source);
   void handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq);
   void handle_cancel(std::uint64_t tx, const Message& rq);
+  void handle_register(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                       const std::string& tag);
+  // The domain `rq` is addressed to (its Request-URI host), if any.
+  std::optional<DomainRef> domain_of(const Message& rq);
+  // Checks `rq`'s credentials for `domain`: true with `user` set, or false once a 401
+  // challenge or a 403 has been sent.
+  bool authenticate(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                    const std::string& tag, const DomainRef& domain, Directory::Purpose purpose,
+                    std::string& user);
+  void send_challenge(std::uint64_t tx, const Message& rq, const std::string& tag,
+                      const DigestVerifier& verifier, bool stale);
   void handle_ack(const Message& ack);
   void answer_reinvite(Call& c, std::uint64_t tx, const Message& rq);
   void handle_uac_response(Call& c, std::uint64_t tx, const Message& r);
@@ -183,6 +221,10 @@ class UserAgent final : public TransactionUser {
   CallEvents& events_;
   TransactionLayer layer_;
   std::optional<DigestVerifier> verifier_;
+  std::optional<DigestVerifier> domain_verifier_;
+  LocationService location_;
+  SourceBudget register_budget_;
+  Millis last_registrar_sweep_{0};
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> dialogs_;  // Call-ID|local-tag
   std::unordered_map<std::uint64_t, CallHandle> tx_calls_;

@@ -372,6 +372,47 @@ Result<Page<SipTrunk>> CachedStore::list_trunks(const TrunkFilter& filter,
   return inner_.list_trunks(filter, page);
 }
 
+// SIP identities are read by the REST API and per REGISTER / domain call (indexed reads; the
+// registrar rate-limits sources before it reads): from the store itself.
+Result<std::optional<CredentialList>> CachedStore::find_credential_list(
+    std::string_view account_sid, std::string_view sid) {
+  return inner_.find_credential_list(account_sid, sid);
+}
+Result<Page<CredentialList>> CachedStore::list_credential_lists(const SipFilter& filter,
+                                                                const PageRequest& page) {
+  return inner_.list_credential_lists(filter, page);
+}
+Result<std::optional<SipCredential>> CachedStore::find_credential(std::string_view account_sid,
+                                                                  std::string_view list_sid,
+                                                                  std::string_view sid) {
+  return inner_.find_credential(account_sid, list_sid, sid);
+}
+Result<Page<SipCredential>> CachedStore::list_credentials(const SipFilter& filter,
+                                                          const PageRequest& page) {
+  return inner_.list_credentials(filter, page);
+}
+Result<std::optional<SipDomain>> CachedStore::find_sip_domain(std::string_view account_sid,
+                                                              std::string_view sid) {
+  return inner_.find_sip_domain(account_sid, sid);
+}
+Result<std::optional<SipDomain>> CachedStore::find_sip_domain_by_name(
+    std::string_view domain_name) {
+  return inner_.find_sip_domain_by_name(domain_name);
+}
+Result<Page<SipDomain>> CachedStore::list_sip_domains(const SipFilter& filter,
+                                                      const PageRequest& page) {
+  return inner_.list_sip_domains(filter, page);
+}
+Result<Page<DomainMapping>> CachedStore::list_domain_mappings(const SipFilter& filter,
+                                                              const PageRequest& page) {
+  return inner_.list_domain_mappings(filter, page);
+}
+Result<std::optional<SipCredential>> CachedStore::find_domain_user(std::string_view domain_sid,
+                                                                   MappingKind kind,
+                                                                   std::string_view username) {
+  return inner_.find_domain_user(domain_sid, kind, username);
+}
+
 // Caller IDs are read only when a call is created: from the store itself.
 Result<std::optional<CallerId>> CachedStore::find_caller_id(std::string_view account_sid,
                                                             std::string_view sid) {

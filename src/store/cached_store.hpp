@@ -60,6 +60,25 @@ class CachedStore final : public Store {
   Result<std::optional<SipTrunk>> find_trunk(std::string_view account_sid,
                                              std::string_view sid) override;
   Result<Page<SipTrunk>> list_trunks(const TrunkFilter& filter, const PageRequest& page) override;
+  Result<std::optional<CredentialList>> find_credential_list(std::string_view account_sid,
+                                                             std::string_view sid) override;
+  Result<Page<CredentialList>> list_credential_lists(const SipFilter& filter,
+                                                     const PageRequest& page) override;
+  Result<std::optional<SipCredential>> find_credential(std::string_view account_sid,
+                                                       std::string_view list_sid,
+                                                       std::string_view sid) override;
+  Result<Page<SipCredential>> list_credentials(const SipFilter& filter,
+                                               const PageRequest& page) override;
+  Result<std::optional<SipDomain>> find_sip_domain(std::string_view account_sid,
+                                                   std::string_view sid) override;
+  Result<std::optional<SipDomain>> find_sip_domain_by_name(std::string_view domain_name) override;
+  Result<Page<SipDomain>> list_sip_domains(const SipFilter& filter,
+                                           const PageRequest& page) override;
+  Result<Page<DomainMapping>> list_domain_mappings(const SipFilter& filter,
+                                                   const PageRequest& page) override;
+  Result<std::optional<SipCredential>> find_domain_user(std::string_view domain_sid,
+                                                        MappingKind kind,
+                                                        std::string_view username) override;
   Result<std::optional<Call>> find_call(std::string_view account_sid,
                                         std::string_view sid) override;
   Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) override;

@@ -171,6 +171,57 @@ CREATE TABLE sip_trunks (
 );
 CREATE INDEX sip_trunks_account ON sip_trunks(account_sid, id);
 )sql"},
+    Migration{10, "SIP domains and credential lists", R"sql(
+CREATE TABLE sip_credential_lists (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  friendly_name TEXT NOT NULL,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX sip_credential_lists_account ON sip_credential_lists(account_sid, id);
+CREATE TABLE sip_credentials (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  credential_list_sid TEXT NOT NULL REFERENCES sip_credential_lists(sid),
+  username TEXT NOT NULL,
+  realm TEXT NOT NULL,
+  ha1_md5 TEXT NOT NULL,
+  ha1_sha256 TEXT NOT NULL,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  UNIQUE (credential_list_sid, username)
+);
+CREATE TABLE sip_domains (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL REFERENCES accounts(sid),
+  domain_name TEXT NOT NULL UNIQUE,
+  friendly_name TEXT NOT NULL DEFAULT '',
+  voice_url TEXT NOT NULL DEFAULT '',
+  voice_method TEXT NOT NULL DEFAULT 'POST',
+  voice_fallback_url TEXT NOT NULL DEFAULT '',
+  voice_fallback_method TEXT NOT NULL DEFAULT 'POST',
+  voice_status_callback_url TEXT NOT NULL DEFAULT '',
+  voice_status_callback_method TEXT NOT NULL DEFAULT 'POST',
+  sip_registration INTEGER NOT NULL DEFAULT 0,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX sip_domains_account ON sip_domains(account_sid, id);
+CREATE TABLE sip_domain_mappings (
+  id INTEGER PRIMARY KEY,
+  account_sid TEXT NOT NULL,
+  domain_sid TEXT NOT NULL REFERENCES sip_domains(sid),
+  credential_list_sid TEXT NOT NULL REFERENCES sip_credential_lists(sid),
+  kind TEXT NOT NULL,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  UNIQUE (domain_sid, kind, credential_list_sid)
+);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -40,6 +40,67 @@ struct SipTrunk {
   std::int64_t date_updated = 0;
 };
 
+// A list of SIP users (Twilio's SIP CredentialList, CL…); mapped to SIP domains, its users may
+// register to them and call through them.
+struct CredentialList {
+  std::int64_t id = 0;
+  std::string sid;
+  std::string account_sid;
+  std::string friendly_name;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
+// One SIP user of a credential list (Twilio's Credential, CR…). The password is kept only as
+// its two digest hashes, H(username:realm:password) in MD5 and SHA-256 (RFC 8760), for the
+// realm it was set under.
+struct SipCredential {
+  std::int64_t id = 0;
+  std::string sid;
+  std::string account_sid;
+  std::string credential_list_sid;
+  std::string username;
+  std::string realm;
+  std::string ha1_md5;
+  std::string ha1_sha256;
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
+// A SIP domain (Twilio's SIP Domain, SD…): a host name SIP requests are addressed to
+// (sip:alice@office.example.com). Its users register to it, and calls to it run its VoiceUrl.
+struct SipDomain {
+  std::int64_t id = 0;
+  std::string sid;
+  std::string account_sid;
+  std::string domain_name;  // unique across accounts; lower case
+  std::string friendly_name;
+  std::string voice_url;
+  std::string voice_method = "POST";
+  std::string voice_fallback_url;
+  std::string voice_fallback_method = "POST";
+  std::string voice_status_callback_url;
+  std::string voice_status_callback_method = "POST";
+  bool sip_registration = false;  // whether its users may register
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
+// Which credential lists authenticate a domain's registrations or calls (Twilio's
+// Auth/Registrations and Auth/Calls CredentialListMappings; the legacy CredentialListMappings
+// are the calls ones).
+enum class MappingKind { kCalls, kRegistrations };
+struct DomainMapping {
+  std::int64_t id = 0;
+  std::string account_sid;
+  std::string domain_sid;
+  std::string credential_list_sid;  // also the mapping's sid
+  MappingKind kind = MappingKind::kCalls;
+  std::string friendly_name;  // the list's, when read
+  std::int64_t date_created = 0;
+  std::int64_t date_updated = 0;
+};
+
 // A caller ID an account may place calls from besides its own numbers (Twilio's
 // OutgoingCallerIds resource, PN…).
 struct CallerId {

@@ -309,6 +309,79 @@ SipTrunk read_trunk(const Statement& s) {
   return t;
 }
 
+#define SB_CREDENTIAL_LIST_COLUMNS "id, sid, account_sid, friendly_name, date_created, date_updated"
+
+CredentialList read_credential_list(const Statement& s) {
+  CredentialList l;
+  l.id = s.integer(0);
+  l.sid = s.text(1);
+  l.account_sid = s.text(2);
+  l.friendly_name = s.text(3);
+  l.date_created = s.integer(4);
+  l.date_updated = s.integer(5);
+  return l;
+}
+
+#define SB_CREDENTIAL_COLUMNS                                                          \
+  "c.id, c.sid, c.account_sid, c.credential_list_sid, c.username, c.realm, c.ha1_md5," \
+  " c.ha1_sha256, c.date_created, c.date_updated"
+
+SipCredential read_credential(const Statement& s) {
+  SipCredential c;
+  c.id = s.integer(0);
+  c.sid = s.text(1);
+  c.account_sid = s.text(2);
+  c.credential_list_sid = s.text(3);
+  c.username = s.text(4);
+  c.realm = s.text(5);
+  c.ha1_md5 = s.text(6);
+  c.ha1_sha256 = s.text(7);
+  c.date_created = s.integer(8);
+  c.date_updated = s.integer(9);
+  return c;
+}
+
+#define SB_DOMAIN_COLUMNS                                                      \
+  "id, sid, account_sid, domain_name, friendly_name, voice_url, voice_method," \
+  " voice_fallback_url, voice_fallback_method, voice_status_callback_url,"     \
+  " voice_status_callback_method, sip_registration, date_created, date_updated"
+
+SipDomain read_domain(const Statement& s) {
+  SipDomain d;
+  d.id = s.integer(0);
+  d.sid = s.text(1);
+  d.account_sid = s.text(2);
+  d.domain_name = s.text(3);
+  d.friendly_name = s.text(4);
+  d.voice_url = s.text(5);
+  d.voice_method = s.text(6);
+  d.voice_fallback_url = s.text(7);
+  d.voice_fallback_method = s.text(8);
+  d.voice_status_callback_url = s.text(9);
+  d.voice_status_callback_method = s.text(10);
+  d.sip_registration = s.integer(11) != 0;
+  d.date_created = s.integer(12);
+  d.date_updated = s.integer(13);
+  return d;
+}
+
+std::string_view kind_name(MappingKind k) {
+  return k == MappingKind::kCalls ? "calls" : "registrations";
+}
+
+DomainMapping read_mapping(const Statement& s) {
+  DomainMapping m;
+  m.id = s.integer(0);
+  m.account_sid = s.text(1);
+  m.domain_sid = s.text(2);
+  m.credential_list_sid = s.text(3);
+  m.kind = s.text(4) == "calls" ? MappingKind::kCalls : MappingKind::kRegistrations;
+  m.friendly_name = s.text(5);
+  m.date_created = s.integer(6);
+  m.date_updated = s.integer(7);
+  return m;
+}
+
 CallerId read_caller_id(const Statement& s) {
   CallerId c;
   c.id = s.integer(0);
@@ -495,6 +568,111 @@ struct MutationApplier {
     Statement s(*p);
     s.bind(1, m.sid).bind(2, m.account_sid);
     return run_write(conn, s, true);
+  }
+
+  // Runs each statement with the same leading bindings (?1, ?2, …) in turn; the last one must
+  // change a row (dependent rows go first, for the foreign keys).
+  Status run_each(std::initializer_list<const char*> sqls,
+                  std::initializer_list<std::string_view> binds) {
+    std::size_t left = sqls.size();
+    for (const char* sql : sqls) {
+      auto p = conn.prepare(sql);
+      if (!p) return p.error();
+      Statement s(*p);
+      int i = 1;
+      for (auto b : binds) s.bind(i++, b);
+      if (auto st = run_write(conn, s, --left == 0); !st) return st;
+    }
+    return Ok{};
+  }
+
+  Status operator()(const SaveCredentialList& m) {
+    const CredentialList& l = m.list;
+    auto p = conn.prepare(m.create ? "INSERT INTO sip_credential_lists (" SB_CREDENTIAL_LIST_COLUMNS
+                                     ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5)"
+                                   : "UPDATE sip_credential_lists SET friendly_name = ?3,"
+                                     " date_updated = ?5 WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, l.sid).bind(2, l.account_sid).bind(3, l.friendly_name);
+    s.bind(4, l.date_created).bind(5, l.date_updated);
+    return run_write(conn, s, !m.create);
+  }
+
+  Status operator()(const DeleteCredentialList& m) {
+    return run_each({"DELETE FROM sip_credentials WHERE credential_list_sid = ?1"
+                     " AND account_sid = ?2",
+                     "DELETE FROM sip_domain_mappings WHERE credential_list_sid = ?1"
+                     " AND account_sid = ?2",
+                     "DELETE FROM sip_credential_lists WHERE sid = ?1 AND account_sid = ?2"},
+                    {m.sid, m.account_sid});
+  }
+
+  Status operator()(const SaveCredential& m) {
+    const SipCredential& c = m.credential;
+    auto p = conn.prepare(
+        m.create ? "INSERT INTO sip_credentials (id, sid, account_sid, credential_list_sid,"
+                   " username, realm, ha1_md5, ha1_sha256, date_created, date_updated)"
+                   " VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                 : "UPDATE sip_credentials SET realm = ?5, ha1_md5 = ?6, ha1_sha256 = ?7,"
+                   " date_updated = ?9 WHERE sid = ?1 AND account_sid = ?2"
+                   " AND credential_list_sid = ?3");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.credential_list_sid).bind(4, c.username);
+    s.bind(5, c.realm).bind(6, c.ha1_md5).bind(7, c.ha1_sha256);
+    s.bind(8, c.date_created).bind(9, c.date_updated);
+    return run_write(conn, s, !m.create);
+  }
+
+  Status operator()(const DeleteCredential& m) {
+    return run_each({"DELETE FROM sip_credentials WHERE sid = ?1 AND account_sid = ?2"
+                     " AND credential_list_sid = ?3"},
+                    {m.sid, m.account_sid, m.credential_list_sid});
+  }
+
+  Status operator()(const SaveSipDomain& m) {
+    const SipDomain& d = m.domain;
+    auto p = conn.prepare(
+        m.create ? "INSERT INTO sip_domains (" SB_DOMAIN_COLUMNS
+                   ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                 : "UPDATE sip_domains SET domain_name = ?3, friendly_name = ?4, voice_url = ?5,"
+                   " voice_method = ?6, voice_fallback_url = ?7, voice_fallback_method = ?8,"
+                   " voice_status_callback_url = ?9, voice_status_callback_method = ?10,"
+                   " sip_registration = ?11, date_updated = ?13"
+                   " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, d.sid).bind(2, d.account_sid).bind(3, d.domain_name).bind(4, d.friendly_name);
+    s.bind(5, d.voice_url).bind(6, d.voice_method).bind(7, d.voice_fallback_url);
+    s.bind(8, d.voice_fallback_method).bind(9, d.voice_status_callback_url);
+    s.bind(10, d.voice_status_callback_method).bind(11, std::int64_t{d.sip_registration});
+    s.bind(12, d.date_created).bind(13, d.date_updated);
+    return run_write(conn, s, !m.create);
+  }
+
+  Status operator()(const DeleteSipDomain& m) {
+    return run_each({"DELETE FROM sip_domain_mappings WHERE domain_sid = ?1 AND account_sid = ?2",
+                     "DELETE FROM sip_domains WHERE sid = ?1 AND account_sid = ?2"},
+                    {m.sid, m.account_sid});
+  }
+
+  Status operator()(const InsertDomainMapping& m) {
+    const DomainMapping& d = m.mapping;
+    auto p = conn.prepare(
+        "INSERT INTO sip_domain_mappings (id, account_sid, domain_sid, credential_list_sid, kind,"
+        " date_created, date_updated) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, d.account_sid).bind(2, d.domain_sid).bind(3, d.credential_list_sid);
+    s.bind(4, kind_name(d.kind)).bind(5, d.date_created).bind(6, d.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const DeleteDomainMapping& m) {
+    return run_each({"DELETE FROM sip_domain_mappings WHERE domain_sid = ?1 AND account_sid = ?2"
+                     " AND credential_list_sid = ?3 AND kind = ?4"},
+                    {m.domain_sid, m.account_sid, m.credential_list_sid, kind_name(m.kind)});
   }
 
   Status operator()(const InsertCallerId& m) {
@@ -912,6 +1090,131 @@ Result<Page<SipTrunk>> SqliteStore::list_trunks(const TrunkFilter& filter,
   s.bind(1, filter.account_sid);
   bind_page(s, 2, page);
   return collect<SipTrunk>(**conn, s, page.limit, read_trunk);
+}
+
+Result<std::optional<CredentialList>> SqliteStore::find_credential_list(
+    std::string_view account_sid, std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CREDENTIAL_LIST_COLUMNS
+                            " FROM sip_credential_lists WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<CredentialList>(**conn, s, read_credential_list);
+}
+
+Result<Page<CredentialList>> SqliteStore::list_credential_lists(const SipFilter& filter,
+                                                                const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CREDENTIAL_LIST_COLUMNS
+                            " FROM sip_credential_lists WHERE account_sid = ?1"
+                            " AND id > ?2 ORDER BY id LIMIT ?3 OFFSET ?4");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid);
+  bind_page(s, 2, page);
+  return collect<CredentialList>(**conn, s, page.limit, read_credential_list);
+}
+
+Result<std::optional<SipCredential>> SqliteStore::find_credential(std::string_view account_sid,
+                                                                  std::string_view list_sid,
+                                                                  std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CREDENTIAL_COLUMNS
+                            " FROM sip_credentials c WHERE c.sid = ?1 AND c.account_sid = ?2"
+                            " AND c.credential_list_sid = ?3");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid).bind(3, list_sid);
+  return one<SipCredential>(**conn, s, read_credential);
+}
+
+Result<Page<SipCredential>> SqliteStore::list_credentials(const SipFilter& filter,
+                                                          const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CREDENTIAL_COLUMNS
+                            " FROM sip_credentials c WHERE c.account_sid = ?1"
+                            " AND c.credential_list_sid = ?2"
+                            " AND c.id > ?3 ORDER BY c.id LIMIT ?4 OFFSET ?5");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.parent_sid);
+  bind_page(s, 3, page);
+  return collect<SipCredential>(**conn, s, page.limit, read_credential);
+}
+
+Result<std::optional<SipDomain>> SqliteStore::find_sip_domain(std::string_view account_sid,
+                                                              std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_DOMAIN_COLUMNS
+                            " FROM sip_domains WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<SipDomain>(**conn, s, read_domain);
+}
+
+Result<std::optional<SipDomain>> SqliteStore::find_sip_domain_by_name(
+    std::string_view domain_name) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_DOMAIN_COLUMNS " FROM sip_domains WHERE domain_name = ?1");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, domain_name);
+  return one<SipDomain>(**conn, s, read_domain);
+}
+
+Result<Page<SipDomain>> SqliteStore::list_sip_domains(const SipFilter& filter,
+                                                      const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_DOMAIN_COLUMNS
+                            " FROM sip_domains WHERE (?1 = '' OR account_sid = ?1)"
+                            " AND id > ?2 ORDER BY id LIMIT ?3 OFFSET ?4");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid);
+  bind_page(s, 2, page);
+  return collect<SipDomain>(**conn, s, page.limit, read_domain);
+}
+
+Result<Page<DomainMapping>> SqliteStore::list_domain_mappings(const SipFilter& filter,
+                                                              const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare(
+      "SELECT m.id, m.account_sid, m.domain_sid, m.credential_list_sid, m.kind,"
+      " l.friendly_name, m.date_created, m.date_updated FROM sip_domain_mappings m"
+      " JOIN sip_credential_lists l ON l.sid = m.credential_list_sid"
+      " WHERE m.account_sid = ?1 AND m.domain_sid = ?2 AND m.kind = ?3"
+      " AND m.id > ?4 ORDER BY m.id LIMIT ?5 OFFSET ?6");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.parent_sid).bind(3, kind_name(filter.kind));
+  bind_page(s, 4, page);
+  return collect<DomainMapping>(**conn, s, page.limit, read_mapping);
+}
+
+Result<std::optional<SipCredential>> SqliteStore::find_domain_user(std::string_view domain_sid,
+                                                                   MappingKind kind,
+                                                                   std::string_view username) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CREDENTIAL_COLUMNS
+                            " FROM sip_domain_mappings m JOIN sip_credentials c"
+                            " ON c.credential_list_sid = m.credential_list_sid"
+                            " WHERE m.domain_sid = ?1 AND m.kind = ?2 AND c.username = ?3"
+                            " ORDER BY m.id LIMIT 1");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, domain_sid).bind(2, kind_name(kind)).bind(3, username);
+  return one<SipCredential>(**conn, s, read_credential);
 }
 
 Result<std::optional<CallerId>> SqliteStore::find_caller_id(std::string_view account_sid,

@@ -79,6 +79,13 @@ struct TrunkFilter {
   std::string account_sid;  // empty: every account's (start-up)
 };
 
+// Credential lists, credentials, domains and mappings of one account, oldest first.
+struct SipFilter {
+  std::string account_sid;
+  std::string parent_sid;                  // credentials: their list; mappings: their domain
+  MappingKind kind = MappingKind::kCalls;  // mappings only
+};
+
 struct CallerIdFilter {
   std::string account_sid;
   std::string phone_number;   // exact; empty: any
@@ -146,6 +153,38 @@ struct InsertRecording {
 struct InsertCallerId {
   CallerId caller_id;
 };
+// SIP identities: `create` inserts (conflict on a duplicate unique key), else updates every
+// mutable field (not-found when the row is gone).
+struct SaveCredentialList {
+  CredentialList list;
+  bool create = true;
+};
+// Also deletes the list's credentials and its mappings to domains.
+struct DeleteCredentialList {
+  std::string account_sid, sid;
+};
+struct SaveCredential {  // unique: (credential_list_sid, username)
+  SipCredential credential;
+  bool create = true;
+};
+struct DeleteCredential {
+  std::string account_sid, credential_list_sid, sid;
+};
+struct SaveSipDomain {  // unique: domain_name
+  SipDomain domain;
+  bool create = true;
+};
+// Also deletes the domain's mappings.
+struct DeleteSipDomain {
+  std::string account_sid, sid;
+};
+struct InsertDomainMapping {  // conflict when the list is already mapped that way
+  DomainMapping mapping;
+};
+struct DeleteDomainMapping {
+  std::string account_sid, domain_sid, credential_list_sid;
+  MappingKind kind = MappingKind::kCalls;
+};
 // Writes friendly_name and date_updated.
 struct UpdateCallerId {
   CallerId caller_id;
@@ -178,7 +217,9 @@ using Mutation =
                  InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
                  InsertCall, UpdateCall, CloseInterruptedCalls, InsertRecording, UpdateRecording,
                  DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey, InsertCallerId,
-                 UpdateCallerId, DeleteCallerId, InsertTrunk, UpdateTrunk, DeleteTrunk>;
+                 UpdateCallerId, DeleteCallerId, InsertTrunk, UpdateTrunk, DeleteTrunk,
+                 SaveCredentialList, DeleteCredentialList, SaveCredential, DeleteCredential,
+                 SaveSipDomain, DeleteSipDomain, InsertDomainMapping, DeleteDomainMapping>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -230,6 +271,30 @@ class Store {
   // Oldest first.
   virtual Result<Page<SipTrunk>> list_trunks(const TrunkFilter& filter,
                                              const PageRequest& page) = 0;
+
+  // SIP identities (SIP/CredentialLists, SIP/Domains and their mappings).
+  virtual Result<std::optional<CredentialList>> find_credential_list(std::string_view account_sid,
+                                                                     std::string_view sid) = 0;
+  virtual Result<Page<CredentialList>> list_credential_lists(const SipFilter& filter,
+                                                             const PageRequest& page) = 0;
+  virtual Result<std::optional<SipCredential>> find_credential(std::string_view account_sid,
+                                                               std::string_view list_sid,
+                                                               std::string_view sid) = 0;
+  virtual Result<Page<SipCredential>> list_credentials(const SipFilter& filter,
+                                                       const PageRequest& page) = 0;
+  virtual Result<std::optional<SipDomain>> find_sip_domain(std::string_view account_sid,
+                                                           std::string_view sid) = 0;
+  // The domain SIP requests to `domain_name` (lower case) are for, whichever account owns it.
+  virtual Result<std::optional<SipDomain>> find_sip_domain_by_name(
+      std::string_view domain_name) = 0;
+  virtual Result<Page<SipDomain>> list_sip_domains(const SipFilter& filter,
+                                                   const PageRequest& page) = 0;
+  virtual Result<Page<DomainMapping>> list_domain_mappings(const SipFilter& filter,
+                                                           const PageRequest& page) = 0;
+  // The credential `username` has in one of the lists mapped to `domain_sid` as `kind`.
+  virtual Result<std::optional<SipCredential>> find_domain_user(std::string_view domain_sid,
+                                                                MappingKind kind,
+                                                                std::string_view username) = 0;
 
   virtual Result<std::optional<Call>> find_call(std::string_view account_sid,
                                                 std::string_view sid) = 0;

@@ -4,6 +4,8 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "twiml/call_control.hpp"
 
@@ -21,6 +23,8 @@ struct CallInfo {
   std::string forwarded_from;
   std::string caller_name;
   std::string parent_call_sid;
+  // Calls through a SIP domain: SipDomain, SipDomainSid, SipCallId, SipSourceIp (as Twilio).
+  std::vector<std::pair<std::string, std::string>> sip_params;
 };
 
 // The parameters every request about this call carries, in Twilio's names:

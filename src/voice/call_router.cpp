@@ -65,7 +65,9 @@ void CallRouter::on_incoming(const sip::IncomingCall& in) {
     return;
   }
   // A short indexed read on the store's reader pool (docs/architecture.md, known limits).
-  auto routed = route_call(workers_.front()->store(), in.to_user);
+  auto routed =
+      in.domain ? route_domain_call(workers_.front()->store(), in.domain->account, in.domain->key)
+                : route_call(workers_.front()->store(), in.to_user);
   if (!routed) {
     spdlog::error("sip: routing {} failed: {}", in.to_user, routed.error().message);
     refuse(in.call, sip::Refusal::server_error(routed.error().message));
@@ -92,6 +94,15 @@ void CallRouter::on_incoming(const sip::IncomingCall& in) {
   info.from = caller_of(in);
   info.to = routed->route->number.phone_number;
   info.caller_name = in.from_display;
+  if (in.domain) {
+    // As Twilio's SIP domains: From is the authenticated user at the domain, To the called URI.
+    info.from = "sip:" + in.auth_user + "@" + in.domain->name;
+    info.to = "sip:" + in.to_user + "@" + in.domain->name;
+    info.sip_params = {{"SipDomain", in.domain->name},
+                       {"SipDomainSid", in.domain->key},
+                       {"SipCallId", in.call_id},
+                       {"SipSourceIp", in.source.address}};
+  }
 
   CallWorker* worker = workers_[next_worker_++ % workers_.size()];
   calls_[in.call] = Entry{worker, std::nullopt, in.sdp_offer.empty(), std::nullopt};
@@ -123,6 +134,7 @@ void CallRouter::refused(sip::CallHandle call, sip::Refusal refusal) {
 void CallRouter::finished(sip::CallHandle call) {
   asio::post(sip_io_, [this, call] {
     if (calls_.erase(call)) ++stats_.completed;
+    forget_fork(call);
     if (queue_.size() > 0) pump();  // room for a queued call
   });
 }
@@ -152,8 +164,7 @@ void CallRouter::pump() {
   while (calls_.size() + undialled_ < options_.max_calls) {
     auto request = queue_.pop_ready(now);
     if (!request) break;
-    auto destination = resolve_destination(
-        request->info.to, options_.trunks->for_account(request->account.sid), request->sip_auth);
+    auto destination = destination_of(*request);
     CallWorker* worker = workers_[next_worker_++ % workers_.size()];
     ++undialled_;
     ++stats_.dialled;
@@ -177,7 +188,9 @@ void CallRouter::dial(sip::OutboundCall call, asio::any_io_executor reply_to,
                        reply_to = asio::prefer(reply_to, asio::execution::outstanding_work.tracked),
                        done = std::move(done)]() mutable {
     Result<sip::CallHandle> handle =
-        ua_ ? ua_->call(call) : Result<sip::CallHandle>(Error::internal("SIP is not running"));
+        !ua_                 ? Result<sip::CallHandle>(Error::internal("SIP is not running"))
+        : call.forks.empty() ? ua_->call(call)
+                             : dial_forked(call);
     if (handle) {
       // The worker that asked runs the call: the reply reaches it before any progress does.
       for (CallWorker* worker : workers_) {
@@ -194,6 +207,87 @@ void CallRouter::dial(sip::OutboundCall call, asio::any_io_executor reply_to,
   });
 }
 
+Result<Destination> CallRouter::destination_of(const OutboundRequest& request) {
+  const std::string& to = request.info.to;
+  if (to.starts_with("client:") && options_.directory && ua_) {
+    const std::string name = to.substr(7);
+    std::vector<sip::Binding> bindings;
+    for (const auto& domain : options_.directory->domains(request.account.sid)) {
+      auto found = ua_->registrations(address_of_record(name, domain.name));
+      if (found.empty()) continue;
+      // Registrations outlive nothing: a user whose credential (or list, or mapping) was
+      // deleted, or whose domain stopped registrations, is not rung and is forgotten.
+      if (!domain.registration ||
+          !options_.directory->user(domain, sip::Directory::Purpose::kRegister, name)) {
+        ua_->unregister(address_of_record(name, domain.name));
+        continue;
+      }
+      for (auto& b : found) bindings.push_back(std::move(b));
+    }
+    return client_destination(name, bindings);
+  }
+  return resolve_destination(to, options_.trunks->for_account(request.account.sid),
+                             request.sip_auth);
+}
+
+Result<sip::CallHandle> CallRouter::dial_forked(const sip::OutboundCall& call) {
+  auto fork = std::make_shared<Fork>();
+  std::vector<std::pair<std::string, sip::Endpoint>> targets = {{call.target, call.next_hop}};
+  targets.insert(targets.end(), call.forks.begin(), call.forks.end());
+  std::optional<Error> first_error;
+  for (auto& [target, hop] : targets) {
+    sip::OutboundCall branch = call;
+    branch.forks.clear();
+    branch.target = target;
+    branch.next_hop = hop;
+    auto handle = ua_->call(branch);
+    if (!handle) {
+      if (!first_error) first_error = handle.error();
+      continue;
+    }
+    if (fork->primary == 0) fork->primary = *handle;
+    fork->live.push_back(*handle);
+    forks_[*handle] = fork;
+  }
+  if (fork->primary == 0) return *first_error;
+  return fork->primary;
+}
+
+sip::CallHandle CallRouter::worker_handle(sip::CallHandle call) const {
+  auto it = forks_.find(call);
+  return it == forks_.end() ? call : it->second->primary;
+}
+
+sip::CallHandle CallRouter::ua_handle(sip::CallHandle call) const {
+  auto it = forks_.find(call);
+  return it == forks_.end() || it->second->winner == 0 ? call : it->second->winner;
+}
+
+bool CallRouter::absorb_branch_failure(sip::CallHandle call, int& status, std::string& reason) {
+  auto it = forks_.find(call);
+  if (it == forks_.end()) return false;
+  Fork& fork = *it->second;
+  std::erase(fork.live, call);
+  if (fork.winner != 0) return true;
+  const bool global = status >= 600;
+  if (fork.best_status == 0 || (global && fork.best_status < 600) ||
+      (fork.best_status < 600 && !global && status < fork.best_status)) {
+    fork.best_status = status;
+    fork.best_reason = reason;
+  }
+  if (!fork.live.empty()) return true;
+  status = fork.best_status;
+  reason = fork.best_reason;
+  return false;
+}
+
+void CallRouter::forget_fork(sip::CallHandle primary) {
+  auto it = forks_.find(primary);
+  if (it == forks_.end()) return;
+  auto fork = it->second;
+  std::erase_if(forks_, [&](const auto& entry) { return entry.second == fork; });
+}
+
 void CallRouter::never_dialled() {
   asio::post(sip_io_, [this] {
     if (undialled_ > 0) --undialled_;
@@ -202,22 +296,31 @@ void CallRouter::never_dialled() {
 }
 
 void CallRouter::on_ringing(sip::CallHandle call, int status, std::string_view) {
-  on_worker_of(call,
+  if (auto it = forks_.find(call); it != forks_.end() && it->second->winner != 0) return;
+  on_worker_of(worker_handle(call),
                [status](CallWorker& worker, sip::CallHandle h) { worker.progress(h, status); });
 }
 
-void CallRouter::on_failed(sip::CallHandle call, int status, std::string_view reason) {
-  on_worker_of(call, [status, reason = std::string(reason)](CallWorker& worker, sip::CallHandle h) {
-    worker.outbound_failure(h, status, reason);
-  });
+void CallRouter::on_failed(sip::CallHandle call, int status, std::string_view why) {
+  std::string reason(why);
+  if (absorb_branch_failure(call, status, reason)) return;
+  on_worker_of(worker_handle(call),
+               [status, reason = std::move(reason)](CallWorker& worker, sip::CallHandle h) {
+                 worker.outbound_failure(h, status, reason);
+               });
 }
 
 void CallRouter::on_ended(sip::CallHandle call, sip::EndReason reason) {
   if (reason == sip::EndReason::kLocalHangup) return;
+  if (auto it = forks_.find(call); it != forks_.end()) {
+    if (it->second->winner != call) return;  // a losing branch
+    call = it->second->primary;
+  }
   on_worker_of(call, [](CallWorker& worker, sip::CallHandle h) { worker.remote_end(h); });
 }
 
 std::optional<std::string> CallRouter::on_reoffer(sip::CallHandle call, std::string_view sdp) {
+  call = worker_handle(call);
   auto it = calls_.find(call);
   if (it == calls_.end() || !it->second.local) return std::nullopt;
   auto offer = sip::parse_sdp(sdp);
@@ -233,6 +336,26 @@ std::optional<std::string> CallRouter::on_reoffer(sip::CallHandle call, std::str
 }
 
 void CallRouter::on_answered(sip::CallHandle call, std::string_view sdp) {
+  if (auto f = forks_.find(call); f != forks_.end()) {
+    Fork& fork = *f->second;
+    std::erase(fork.live, call);
+    if (fork.winner != 0 && fork.winner != call) {
+      // A second device answered too: it is not wanted.
+      asio::post(sip_io_, [this, call] {
+        if (ua_) (void)ua_->hangup(call);
+      });
+      return;
+    }
+    if (fork.winner == 0) {
+      fork.winner = call;
+      asio::post(sip_io_, [this, losers = fork.live] {
+        for (sip::CallHandle h : losers) {
+          if (ua_) (void)ua_->hangup(h);  // CANCEL (BYE if their 200 crossed it)
+        }
+      });
+    }
+    call = fork.primary;
+  }
   auto it = calls_.find(call);
   if (it == calls_.end()) return;
   if (it->second.outbound) {
@@ -249,6 +372,7 @@ void CallRouter::on_answered(sip::CallHandle call, std::string_view sdp) {
 }
 
 std::optional<std::string> CallRouter::on_offer_request(sip::CallHandle call) {
+  call = worker_handle(call);
   auto it = calls_.find(call);
   if (it == calls_.end() || !it->second.local) return std::nullopt;
   sip::LocalMedia& local = *it->second.local;
@@ -258,6 +382,7 @@ std::optional<std::string> CallRouter::on_offer_request(sip::CallHandle call) {
 }
 
 void CallRouter::on_ack_answer(sip::CallHandle call, std::string_view sdp) {
+  call = worker_handle(call);
   auto it = calls_.find(call);
   if (it == calls_.end() || !it->second.reoffer) return;
   const sip::SessionDescription offer = std::move(*it->second.reoffer);
@@ -282,6 +407,7 @@ void CallRouter::on_ack_answer(sip::CallHandle call, std::string_view sdp) {
 }
 
 void CallRouter::on_dtmf(sip::CallHandle call, char digit, int) {
+  call = worker_handle(call);
   on_worker_of(call, [digit](CallWorker& worker, sip::CallHandle h) { worker.dtmf(h, digit); });
 }
 
@@ -310,7 +436,13 @@ void CallRouter::reject(sip::CallHandle call, sip::Refusal refusal) {
 
 void CallRouter::hangup(sip::CallHandle call) {
   asio::post(sip_io_, [this, call] {
-    if (ua_) (void)ua_->hangup(call);
+    if (!ua_) return;
+    auto it = forks_.find(call);
+    if (it != forks_.end() && it->second->winner == 0) {
+      for (sip::CallHandle h : it->second->live) (void)ua_->hangup(h);  // unanswered: CANCEL all
+      return;
+    }
+    (void)ua_->hangup(ua_handle(call));
   });
 }
 

@@ -23,6 +23,7 @@
 #include "voice/call_worker.hpp"
 #include "voice/outbound.hpp"
 #include "voice/outbound_queue.hpp"
+#include "voice/sip_directory.hpp"
 
 namespace sb::voice {
 
@@ -33,6 +34,7 @@ struct RouterOptions {
   AddressAcl allow;              // sources that may call in (empty: all); others get 403
   double calls_per_second = 10;  // outbound calls dialled per account per second
   std::shared_ptr<TrunkTable> trunks = std::make_shared<TrunkTable>();  // where numbers go
+  SipDirectory* directory = nullptr;  // SIP domains: where client:NAME is registered
 };
 
 struct RouterStats {
@@ -110,6 +112,28 @@ class CallRouter final : public sip::CallEvents,
   void on_worker_of(sip::CallHandle call, F f);
   // Dials the queued calls that are due while there is room; re-arms the pacing timer.
   void pump();
+  Result<Destination> destination_of(const OutboundRequest& request);
+
+  // An outbound call rung at several contacts at once (a client registered on several devices).
+  // The worker knows it by `primary`; the first branch to answer wins and the others get
+  // CANCEL (or BYE when their 200 crossed it); when every branch fails, the worker hears the
+  // best failure (RFC 3261 §16.7: a 6xx, else the lowest status).
+  struct Fork {
+    sip::CallHandle primary = 0;
+    std::vector<sip::CallHandle> live;  // branches with no final response yet
+    sip::CallHandle winner = 0;
+    int best_status = 0;
+    std::string best_reason;
+  };
+  Result<sip::CallHandle> dial_forked(const sip::OutboundCall& call);
+  // The handle the worker knows for the UA's `call` (a fork's branch: its primary).
+  sip::CallHandle worker_handle(sip::CallHandle call) const;
+  // The UA handle the worker's `call` now stands for (a fork's winner, once there is one).
+  sip::CallHandle ua_handle(sip::CallHandle call) const;
+  // A branch's final failure: true when the worker must not hear of it (other branches live,
+  // or one of them won).
+  bool absorb_branch_failure(sip::CallHandle call, int& status, std::string& reason);
+  void forget_fork(sip::CallHandle primary);
 
   asio::io_context& sip_io_;
   std::vector<CallWorker*> workers_;
@@ -121,6 +145,7 @@ class CallRouter final : public sip::CallEvents,
   OutboundQueue queue_;
   asio::steady_timer pump_timer_;
   std::size_t undialled_ = 0;  // outbound calls handed to a worker that have not dialled yet
+  std::unordered_map<sip::CallHandle, std::shared_ptr<Fork>> forks_;  // every branch -> its fork
 };
 
 }  // namespace sb::voice

@@ -187,6 +187,23 @@ std::string status_of_sip_failure(int sip_status) {
   return "failed";
 }
 
+Result<Destination> client_destination(std::string_view name,
+                                       const std::vector<sip::Binding>& bindings) {
+  if (bindings.empty()) return unroutable("Client " + std::string(name) + " is not registered");
+  Destination d;
+  const sip::Binding& first = bindings.front();
+  d.target = first.contact;
+  // The next hop is where the REGISTER came from (right behind a NAT; the same TCP connection).
+  d.host = first.source.address;
+  d.port = first.source.port;
+  d.transport = first.source.transport;
+  d.connection = first.source.connection;
+  for (std::size_t i = 1; i < bindings.size(); ++i) {
+    d.forks.emplace_back(bindings[i].contact, bindings[i].source);
+  }
+  return d;
+}
+
 Result<Destination> resolve_destination(std::string_view to, const std::vector<Trunk>& trunks,
                                         std::optional<sip::Credentials> credentials) {
   const std::string_view trimmed = trim(to);

@@ -65,6 +65,9 @@ struct Destination {
   std::optional<sip::Credentials> credentials;
   std::vector<std::pair<std::string, std::string>> headers;  // X- headers from a sip: URI
   std::string trunk;                                         // the trunk's name, if any
+  std::uint64_t connection = 0;  // a registered contact's TCP connection (0: any)
+  // A registered user's other contacts, rung at once: (Request-URI, next hop).
+  std::vector<std::pair<std::string, sip::Endpoint>> forks;
 };
 
 // The user part our From URI carries for a Calls.json From: a number as it is, a client:NAME's
@@ -78,9 +81,14 @@ bool is_phone_number(std::string_view text);
 // The destination of `to`: a phone number through the trunk with the longest matching prefix;
 // a sip: URI (";transport=tcp", "?X-Header=value" honoured) directly. `credentials` (Calls.json
 // SipAuthUsername/SipAuthPassword) answer a sip: URI's challenges. Errors (Twilio 13224 text):
-// no trunk for the number, a malformed URI, client: identities (no registrar yet).
+// no trunk for the number, a malformed URI, client: identities (those go to client_destination).
 Result<Destination> resolve_destination(std::string_view to, const std::vector<Trunk>& trunks,
                                         std::optional<sip::Credentials> credentials = {});
+
+// Where "client:NAME" rings: every live registration of NAME (`bindings`, newest first), the
+// newest as the call's target and the others as forks. An error when there is none.
+Result<Destination> client_destination(std::string_view name,
+                                       const std::vector<sip::Binding>& bindings);
 
 // A call the REST API created, on its way to the worker that dials it.
 struct OutboundRequest {

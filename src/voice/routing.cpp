@@ -27,6 +27,35 @@ VoiceApplication application_from(const store::WebhookSettings& hooks) {
   return app;
 }
 
+Result<RouteResult> route_domain_call(store::Store& store, std::string_view account_sid,
+                                      std::string_view domain_sid) {
+  RouteResult out;
+  auto domain = store.find_sip_domain(account_sid, domain_sid);
+  if (!domain) return domain.error();
+  if (!domain->has_value()) return out;  // deleted since the INVITE was authenticated
+  auto account = store.find_account(account_sid);
+  if (!account) return account.error();
+  if (!account->has_value() || (*account)->status != "active") {
+    out.failure = RouteFailure::kInactiveAccount;
+    return out;
+  }
+  const store::SipDomain& d = **domain;
+  Route route;
+  route.application.url = d.voice_url;
+  route.application.method = d.voice_method;
+  route.application.fallback_url = d.voice_fallback_url;
+  route.application.fallback_method = d.voice_fallback_method;
+  route.application.status_callback = d.voice_status_callback_url;
+  route.application.status_callback_method = d.voice_status_callback_method;
+  if (route.application.url.empty()) {
+    out.failure = RouteFailure::kNoApplication;
+    return out;
+  }
+  route.account = std::move(**account);
+  out.route = std::move(route);
+  return out;
+}
+
 Result<RouteResult> route_call(store::Store& store, std::string_view dialed) {
   RouteResult out;
   std::optional<store::IncomingNumber> number;

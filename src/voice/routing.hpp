@@ -35,6 +35,10 @@ struct RouteResult {
 // The application for `dialed` ("+14155550100", "14155550100", "1000", "support").
 Result<RouteResult> route_call(store::Store& store, std::string_view dialed);
 
+// The application of a call to the SIP domain `domain_sid` of `account_sid`: its VoiceUrl.
+Result<RouteResult> route_domain_call(store::Store& store, std::string_view account_sid,
+                                      std::string_view domain_sid);
+
 // The application settings of `hooks` (a number's or an Application's).
 VoiceApplication application_from(const store::WebhookSettings& hooks);
 

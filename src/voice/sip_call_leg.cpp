@@ -251,7 +251,8 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
   call.target = d.target;
   call.from =
       "sip:" + o->from_user + "@" + (d.from_domain.empty() ? media_.rtp_address : d.from_domain);
-  call.next_hop = sip::Endpoint{address, d.port, d.transport, 0};
+  call.next_hop = sip::Endpoint{address, d.port, d.transport, d.connection};
+  call.forks = d.forks;
   call.sdp_offer = sdp_;
   call.credentials = d.credentials;
   call.headers = d.headers;

@@ -64,6 +64,52 @@ class CountingStore final : public store::Store {
     count();
     return inner_.list_trunks(f, p);
   }
+  Result<std::optional<store::CredentialList>> find_credential_list(std::string_view a,
+                                                                    std::string_view sid) override {
+    count();
+    return inner_.find_credential_list(a, sid);
+  }
+  Result<store::Page<store::CredentialList>> list_credential_lists(
+      const store::SipFilter& f, const store::PageRequest& p) override {
+    count();
+    return inner_.list_credential_lists(f, p);
+  }
+  Result<std::optional<store::SipCredential>> find_credential(std::string_view a,
+                                                              std::string_view l,
+                                                              std::string_view sid) override {
+    count();
+    return inner_.find_credential(a, l, sid);
+  }
+  Result<store::Page<store::SipCredential>> list_credentials(const store::SipFilter& f,
+                                                             const store::PageRequest& p) override {
+    count();
+    return inner_.list_credentials(f, p);
+  }
+  Result<std::optional<store::SipDomain>> find_sip_domain(std::string_view a,
+                                                          std::string_view sid) override {
+    count();
+    return inner_.find_sip_domain(a, sid);
+  }
+  Result<std::optional<store::SipDomain>> find_sip_domain_by_name(std::string_view n) override {
+    count();
+    return inner_.find_sip_domain_by_name(n);
+  }
+  Result<store::Page<store::SipDomain>> list_sip_domains(const store::SipFilter& f,
+                                                         const store::PageRequest& p) override {
+    count();
+    return inner_.list_sip_domains(f, p);
+  }
+  Result<store::Page<store::DomainMapping>> list_domain_mappings(
+      const store::SipFilter& f, const store::PageRequest& p) override {
+    count();
+    return inner_.list_domain_mappings(f, p);
+  }
+  Result<std::optional<store::SipCredential>> find_domain_user(std::string_view d,
+                                                               store::MappingKind k,
+                                                               std::string_view u) override {
+    count();
+    return inner_.find_domain_user(d, k, u);
+  }
   Result<std::optional<store::CallerId>> find_caller_id(std::string_view a,
                                                         std::string_view sid) override {
     count();

@@ -46,8 +46,9 @@ std::string register_with(std::string_view auth) {
 }
 
 TEST(DigestVerifier, ChallengeAnswerVerifyBothAlgorithms) {
-  DigestVerifier v("sb", "secret", [](std::string_view u) -> std::optional<std::string> {
-    if (u == "alice") return std::string("pw");
+  // The verifier keeps only H(A1), never the password.
+  DigestVerifier v("sb", "secret", [](std::string_view u) -> std::optional<DigestSecret> {
+    if (u == "alice") return DigestSecret::from_password("alice", "sb", "pw");
     return std::nullopt;
   });
   EXPECT_EQ(v.verify(*Message::parse(register_with("")), 1000), DigestVerifier::Outcome::kMissing);
@@ -66,6 +67,22 @@ TEST(DigestVerifier, ChallengeAnswerVerifyBothAlgorithms) {
     EXPECT_EQ(v.verify(*Message::parse(register_with(stranger)), 1010),
               DigestVerifier::Outcome::kBad);
   }
+  // The verified user is reported, and a per-call lookup overrides the constructor's.
+  auto ch = parse_challenge(v.challenge(1000, DigestAlgorithm::kMd5));
+  ASSERT_TRUE(ch);
+  const auto bob = make_authorization(*ch, "bob", "pw2", "INVITE", "sip:bob@example.com", "cn");
+  std::string who;
+  const DigestVerifier::SecretLookup bobs = [](std::string_view u) -> std::optional<DigestSecret> {
+    if (u == "bob") return DigestSecret::from_password("bob", "sb", "pw2");
+    return std::nullopt;
+  };
+  EXPECT_EQ(v.verify(*Message::parse(register_with(bob)), 1010, bobs, &who),
+            DigestVerifier::Outcome::kOk);
+  EXPECT_EQ(who, "bob");
+  EXPECT_EQ(v.verify(*Message::parse(register_with(bob)), 1010), DigestVerifier::Outcome::kBad);
+  // RFC 2617 §3.5's example user: H(A1) in MD5.
+  EXPECT_EQ(digest_ha1(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com", "Circle Of Life"),
+            "939e7578ed9e3c518a452acee763bce9");
   // A nonce not signed by us is refused.
   DigestChallenge forged;
   forged.realm = "sb";

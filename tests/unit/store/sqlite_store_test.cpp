@@ -475,3 +475,74 @@ TEST_F(SqliteStoreTest, CallsLeftUnfinishedByAnEarlierProcessAreEnded) {
 
 }  // namespace
 }  // namespace sb::store
+
+namespace sb::store {
+namespace {
+
+TEST_F(SqliteStoreTest, SipDomainsCredentialListsAndTheirMappings) {
+  CredentialList list{0, make_sid("CL"), main_.sid, "staff", 10, 10};
+  ASSERT_TRUE(store_->write_sync(SaveCredentialList{list, true}));
+  SipCredential alice{0,         make_sid("CR"), main_.sid, list.sid, "alice", "switchboard",
+                      "md5hash", "sha256hash",   10,        10};
+  ASSERT_TRUE(store_->write_sync(SaveCredential{alice, true}));
+  auto dup = alice;
+  dup.sid = make_sid("CR");
+  EXPECT_EQ(store_->write_sync(SaveCredential{dup, true}).error().status, kConflict);
+
+  SipDomain domain;
+  domain.sid = make_sid("SD");
+  domain.account_sid = main_.sid;
+  domain.domain_name = "office.example.test";
+  domain.voice_url = "https://app.example/sip";
+  domain.sip_registration = true;
+  domain.date_created = domain.date_updated = 10;
+  ASSERT_TRUE(store_->write_sync(SaveSipDomain{domain, true}));
+  auto taken = domain;
+  taken.sid = make_sid("SD");
+  EXPECT_EQ(store_->write_sync(SaveSipDomain{taken, true}).error().status, kConflict);
+  auto by_name = store_->find_sip_domain_by_name("office.example.test");
+  ASSERT_TRUE(by_name && by_name->has_value());
+  EXPECT_EQ((*by_name)->sid, domain.sid);
+  EXPECT_TRUE((*by_name)->sip_registration);
+
+  // Not mapped yet: nobody may register or call.
+  auto none = store_->find_domain_user(domain.sid, MappingKind::kRegistrations, "alice");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  DomainMapping m{0, main_.sid, domain.sid, list.sid, MappingKind::kRegistrations, "", 11, 11};
+  ASSERT_TRUE(store_->write_sync(InsertDomainMapping{m}));
+  EXPECT_EQ(store_->write_sync(InsertDomainMapping{m}).error().status, kConflict);
+  auto user = store_->find_domain_user(domain.sid, MappingKind::kRegistrations, "alice");
+  ASSERT_TRUE(user && user->has_value());
+  EXPECT_EQ((*user)->ha1_md5, "md5hash");
+  EXPECT_EQ((*user)->ha1_sha256, "sha256hash");
+  // A registrations mapping does not let alice call.
+  EXPECT_FALSE(store_->find_domain_user(domain.sid, MappingKind::kCalls, "alice")->has_value());
+  auto mappings =
+      store_->list_domain_mappings({main_.sid, domain.sid, MappingKind::kRegistrations}, {});
+  ASSERT_TRUE(mappings);
+  ASSERT_EQ(mappings->items.size(), 1u);
+  EXPECT_EQ(mappings->items[0].friendly_name, "staff");
+
+  // A new password replaces the hashes.
+  alice.ha1_md5 = "md5b";
+  alice.date_updated = 12;
+  ASSERT_TRUE(store_->write_sync(SaveCredential{alice, false}));
+  EXPECT_EQ((*store_->find_credential(main_.sid, list.sid, alice.sid))->ha1_md5, "md5b");
+
+  // Deleting the list takes its credentials and mappings with it.
+  ASSERT_TRUE(store_->write_sync(DeleteCredentialList{main_.sid, list.sid}));
+  EXPECT_FALSE(
+      store_->find_domain_user(domain.sid, MappingKind::kRegistrations, "alice")->has_value());
+  EXPECT_TRUE(store_->list_credentials({main_.sid, list.sid, {}}, {})->items.empty());
+  EXPECT_TRUE(store_->list_domain_mappings({main_.sid, domain.sid, MappingKind::kRegistrations}, {})
+                  ->items.empty());
+  EXPECT_EQ(store_->write_sync(DeleteCredentialList{main_.sid, list.sid}).error().status, 404);
+  // Another account cannot delete the domain.
+  EXPECT_EQ(store_->write_sync(DeleteSipDomain{make_sid("AC"), domain.sid}).error().status, 404);
+  ASSERT_TRUE(store_->write_sync(DeleteSipDomain{main_.sid, domain.sid}));
+  EXPECT_FALSE(store_->find_sip_domain_by_name("office.example.test")->has_value());
+}
+
+}  // namespace
+}  // namespace sb::store
