@@ -136,7 +136,9 @@ asio::awaitable<http::Response> handle_sip(Context& ctx, http::RequestInfo& info
     info.route = base + "CredentialLists.json";
     auto verb = collection_verb();
     if (!verb) co_return method_not_allowed("GET, POST");
-    if (*verb == Verb::kList) co_return co_await list_credential_lists(ctx, scope, params);
+    if (*verb == Verb::kList) {
+      co_return co_await list_credential_lists(ctx, scope, params);
+    }
     co_return co_await create_credential_list(ctx, scope, params);
   }
   if (seg[4] == "CredentialLists" && n >= 6) {
@@ -153,7 +155,9 @@ asio::awaitable<http::Response> handle_sip(Context& ctx, http::RequestInfo& info
       info.route = base + "CredentialLists/{CredentialListSid}/Credentials.json";
       auto verb = collection_verb();
       if (!verb) co_return method_not_allowed("GET, POST");
-      if (*verb == Verb::kList) co_return co_await list_credentials(ctx, scope, seg[5], params);
+      if (*verb == Verb::kList) {
+        co_return co_await list_credentials(ctx, scope, seg[5], params);
+      }
       co_return co_await create_credential(ctx, scope, seg[5], params);
     }
     if (n == 8 && seg[6] == "Credentials") {
@@ -170,7 +174,9 @@ asio::awaitable<http::Response> handle_sip(Context& ctx, http::RequestInfo& info
     info.route = base + "Domains.json";
     auto verb = collection_verb();
     if (!verb) co_return method_not_allowed("GET, POST");
-    if (*verb == Verb::kList) co_return co_await list_sip_domains(ctx, scope, params);
+    if (*verb == Verb::kList) {
+      co_return co_await list_sip_domains(ctx, scope, params);
+    }
     co_return co_await create_sip_domain(ctx, scope, params);
   }
   if (seg[4] == "Domains" && n >= 6) {

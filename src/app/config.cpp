@@ -81,7 +81,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow", "realm",
                                                           "digest", "users",     "trunks"};
   static const std::set<std::string, std::less<>> kTrunk = {
-      "name", "address", "transport", "prefixes", "username", "password", "from_domain"};
+      "name",     "address",     "transport", "prefixes",        "username",
+      "password", "from_domain", "register",  "register_expires"};
   static const std::set<std::string, std::less<>> kCalls = {"cps_per_account"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime", "latch"};
@@ -172,6 +173,10 @@ Status apply_toml_file(Config& config, const std::string& path) {
         if (auto x = v["username"].value<std::string>()) t.username = *x;
         if (auto x = v["password"].value<std::string>()) t.password = *x;
         if (auto x = v["from_domain"].value<std::string>()) t.from_domain = *x;
+        if (auto x = v["register"].value<bool>()) t.register_to = *x;
+        if (auto x = v["register_expires"].value<std::int64_t>()) {
+          t.register_expires = static_cast<int>(std::clamp<std::int64_t>(*x, 0, 1 << 30));
+        }
         if (auto s = voice::validate_trunk(t); !s) return config_error(s.error().message);
         config.sip_trunks.push_back(std::move(t));
       }

@@ -1,5 +1,7 @@
 #include "app/sip_service.hpp"
 
+#include <mutex>
+
 #include "core/log.hpp"
 #include "core/random.hpp"
 
@@ -17,6 +19,8 @@ struct SipService::Figures {
     std::atomic<double> max_lateness_s{0};
   };
   std::vector<std::unique_ptr<Media>> media;
+  mutable std::mutex registrations_mu;
+  std::vector<sip::RegistrationStatus> registrations;  // our own, to trunks
 
   void collect(metrics::Exposition& out) const;
 };
@@ -53,6 +57,20 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
       auth_failures);
   one("switchboard_sip_registered_users", "Addresses of record with a live registration.",
       Kind::kGauge, registered);
+  {
+    std::lock_guard lock(registrations_mu);
+    if (!registrations.empty()) {
+      out.family("switchboard_sip_trunk_registered",
+                 "1 while our registration to the trunk stands, else 0.", Kind::kGauge);
+      for (const auto& r : registrations) {
+        out.sample(std::uint64_t{r.registered ? 1u : 0u}, {{"trunk", r.name}});
+      }
+      out.family("switchboard_sip_trunk_registrations_total",
+                 "Registrations to the trunk the registrar accepted (first and refreshes).",
+                 Kind::kCounter);
+      for (const auto& r : registrations) out.sample(r.refreshes, {{"trunk", r.name}});
+    }
+  }
   one("switchboard_calls_active", "Calls in progress.", Kind::kGauge, active_calls);
   one("switchboard_calls_routed_total", "Calls that started a session.", Kind::kCounter, routed);
   one("switchboard_calls_completed_total", "Call sessions that ended.", Kind::kCounter, completed);
@@ -151,6 +169,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   }
   stack_->start();
   router_->bind(stack_->ua());
+  if (auto s = start_registrations(config); !s) return s.error();
   calls_.start_media();
   for (std::size_t i = 0; i < calls_.size(); ++i) {
     figures_->media.push_back(std::make_unique<Figures::Media>());
@@ -159,6 +178,37 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   sample();
   metrics.add([f = figures_](metrics::Exposition& out) { f->collect(out); });
   return *udp;
+}
+
+Status SipService::start_registrations(const Config& config) {
+  for (const auto& t : config.sip_trunks) {
+    if (!t.register_to) continue;
+    // The registrar's address, once at start (a name is looked up now).
+    boost::system::error_code ec;
+    std::string address = t.host;
+    (void)boost::asio::ip::make_address(address, ec);
+    if (ec) {
+      boost::asio::ip::udp::resolver resolver(sip_io_);
+      auto found = resolver.resolve(t.host, std::to_string(t.port), ec);
+      if (ec || found.empty()) {
+        return Error::bad_request(0, "sip.trunks '" + t.name + "': cannot resolve " + t.host +
+                                         " to register: " + ec.message());
+      }
+      address = found.begin()->endpoint().address().to_string();
+    }
+    sip::Registration r;
+    r.name = t.name;
+    const std::string domain = t.from_domain.empty() ? t.host : t.from_domain;
+    r.aor = "sip:" + t.username + "@" + domain;
+    r.registrar = "sip:" + domain;
+    r.next_hop = sip::Endpoint{address, t.port, t.transport, 0};
+    r.credentials = sip::Credentials{t.username, t.password};
+    r.expires = t.register_expires;
+    boost::asio::post(sip_io_, [this, r = std::move(r)]() mutable {
+      if (stack_) stack_->ua().add_registration(std::move(r));
+    });
+  }
+  return Ok{};
 }
 
 void SipService::sample() {
@@ -175,6 +225,11 @@ void SipService::sample() {
   f.registers_limited = ua.registers_limited;
   f.auth_failures = ua.auth_failures;
   f.registered = stack_->ua().registered_aors();
+  {
+    auto regs = stack_->ua().registration_status();
+    std::lock_guard lock(f.registrations_mu);
+    f.registrations = std::move(regs);
+  }
   f.udp_in = tr.udp_in;
   f.tcp_in = tr.tcp_in;
   f.socket_errors = tr.send_errors + tr.receive_errors;

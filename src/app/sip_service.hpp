@@ -35,6 +35,8 @@ class SipService {
  private:
   struct Figures;
   void sample();  // copies figures owned by the SIP and worker threads for the scraper
+  // Our registrations to the trunks with `register = true` (posted to the SIP thread).
+  Status start_registrations(const Config& config);
 
   boost::asio::io_context& sip_io_;
   CallWorkers& calls_;

@@ -69,6 +69,17 @@ struct UserAgent::Call {
   bool awaiting_reinvite_ack = false;  // theirs: we sent 2xx
 };
 
+struct UserAgent::OwnRegistration {
+  Registration spec;
+  RegistrationStatus status;
+  std::string call_id, from_tag;
+  std::uint32_t cseq = 0;
+  std::uint64_t tx = 0;  // the REGISTER in flight
+  Millis next{0};        // when to send the next one
+  Millis backoff{30000};
+  int auth_attempts = 0;  // challenges answered since the last success
+};
+
 namespace {
 
 std::string uri_of(std::string_view value) {
@@ -182,6 +193,9 @@ void UserAgent::arm_session_timer(Call& c) {
 void UserAgent::on_tick(Millis now) {
   now_ = now;
   layer_.on_tick(now);
+  for (auto& r : own_registrations_) {
+    if (r->tx == 0 && now >= r->next) send_register(*r, {});
+  }
   if (now - last_registrar_sweep_ >= Millis(30000)) {
     last_registrar_sweep_ = now;
     location_.expire(now);
@@ -593,6 +607,13 @@ void UserAgent::handle_ack(const Message& ack) {
 void UserAgent::on_ack(std::uint64_t) {}
 
 void UserAgent::on_timeout(std::uint64_t tx) {
+  if (auto reg = register_txs_.find(tx); reg != register_txs_.end()) {
+    OwnRegistration* own = reg->second;
+    register_txs_.erase(reg);
+    own->tx = 0;
+    register_failed(*own, 408);
+    return;
+  }
   auto it = tx_calls_.find(tx);
   if (it == tx_calls_.end()) return;
   Call* c = find(it->second);
@@ -626,6 +647,15 @@ void UserAgent::on_timeout(std::uint64_t tx) {
 }
 
 void UserAgent::on_response(std::uint64_t tx, const Message& r) {
+  if (auto reg = register_txs_.find(tx); reg != register_txs_.end()) {
+    if (r.status() >= 200) {
+      OwnRegistration* own = reg->second;
+      register_txs_.erase(reg);
+      own->tx = 0;
+      on_register_response(*own, r);
+    }
+    return;
+  }
   auto it = tx_calls_.find(tx);
   if (it == tx_calls_.end()) return;
   Call* c = find(it->second);
@@ -771,6 +801,109 @@ void UserAgent::send_invite(Call& c, std::string_view auth_header) {
   c.invite_tx = tx;
   c.txs.push_back(tx);
   tx_calls_[tx] = c.handle;
+}
+
+void UserAgent::add_registration(Registration registration) {
+  auto r = std::make_unique<OwnRegistration>();
+  r->spec = std::move(registration);
+  r->status.name = r->spec.name;
+  r->call_id = random_hex(12) + "@" + config_.host;
+  r->from_tag = new_tag();
+  r->next = now_;
+  own_registrations_.push_back(std::move(r));
+}
+
+std::vector<RegistrationStatus> UserAgent::registration_status() const {
+  std::vector<RegistrationStatus> out;
+  for (const auto& r : own_registrations_) out.push_back(r->status);
+  return out;
+}
+
+void UserAgent::send_register(OwnRegistration& r, std::string_view auth_header) {
+  const Transport t = r.spec.next_hop.transport;
+  MessageWriter w;
+  w.request_line("REGISTER", r.spec.registrar);
+  w.header("Via", via(t, new_branch()));
+  w.header("Max-Forwards", "70");
+  w.header("From", "<" + r.spec.aor + ">;tag=" + r.from_tag);
+  w.header("To", "<" + r.spec.aor + ">");
+  w.header("Call-ID", r.call_id);
+  w.header("CSeq", std::to_string(++r.cseq) + " REGISTER");  // one Call-ID, rising CSeq (§10.2)
+  w.header("Contact", contact(t));
+  w.header("Expires", std::to_string(r.spec.expires));
+  w.header("User-Agent", config_.user_agent);
+  std::string out = w.finish();
+  if (!auth_header.empty()) out.insert(out.find("\r\nContent-") + 2, auth_header);
+  auto m = Message::parse(out);
+  if (!m) {
+    register_failed(r, 400);
+    return;
+  }
+  r.tx = layer_.send_request(std::move(*m), r.spec.next_hop, now_);
+  register_txs_[r.tx] = &r;
+}
+
+void UserAgent::on_register_response(OwnRegistration& r, const Message& resp) {
+  const int code = resp.status();
+  if (code >= 200 && code < 300) {
+    // What the registrar granted: our Contact's expires, else Expires, else what we asked.
+    int granted = r.spec.expires;
+    if (auto e = resp.header(Hdr::kExpires)) {
+      if (auto v = parse_uint(trim(*e), 1u << 30)) granted = static_cast<int>(*v);
+    }
+    resp.for_each_value(Hdr::kContact, [&](std::string_view value) {
+      auto na = parse_name_addr(value);
+      if (!na || na->uri.host != config_.host) return;
+      if (auto p = na->param("expires")) {
+        if (auto v = parse_uint(*p, 1u << 30)) granted = static_cast<int>(*v);
+      }
+    });
+    granted = std::max(granted, 2);
+    r.status.registered = true;
+    r.status.last_status = code;
+    r.status.granted_expires = granted;
+    ++r.status.refreshes;
+    r.auth_attempts = 0;
+    r.backoff = Millis(30000);
+    r.next = now_ + Millis(static_cast<std::int64_t>(granted) * 500);  // refresh at half-time
+    return;
+  }
+  if ((code == 401 || code == 407) && r.spec.credentials && r.auth_attempts < 2) {
+    const Hdr h = code == 401 ? Hdr::kWwwAuthenticate : Hdr::kProxyAuthenticate;
+    std::optional<DigestChallenge> chosen;
+    for (std::size_t i = 0; i < resp.header_count() && !chosen; ++i) {
+      if (resp.header_at(i).id != h) continue;
+      if (auto ch = parse_challenge(resp.header_at(i).value)) chosen = *ch;
+    }
+    if (chosen) {
+      ++r.auth_attempts;
+      const std::string value =
+          make_authorization(*chosen, r.spec.credentials->username, r.spec.credentials->password,
+                             "REGISTER", r.spec.registrar, random_hex(8));
+      send_register(r, std::string(code == 401 ? "Authorization: " : "Proxy-Authorization: ") +
+                           value + "\r\n");
+      return;
+    }
+  }
+  if (code == 423) {
+    if (auto min = resp.header("Min-Expires")) {
+      if (auto v = parse_uint(trim(*min), 1u << 30);
+          v && *v > static_cast<unsigned>(r.spec.expires)) {
+        r.spec.expires = static_cast<int>(*v);
+        send_register(r, {});
+        return;
+      }
+    }
+  }
+  register_failed(r, code);
+}
+
+void UserAgent::register_failed(OwnRegistration& r, int status) {
+  r.status.registered = false;
+  r.status.last_status = status;
+  r.auth_attempts = 0;
+  r.next = now_ + r.backoff;
+  r.backoff = std::min(r.backoff * 2, Millis(600000));
 }
 
 void UserAgent::send_ack_2xx(Call& c, const Message& r) {

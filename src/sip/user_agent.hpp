@@ -121,6 +121,24 @@ struct OutboundCall {
   std::vector<std::pair<std::string, Endpoint>> forks;
 };
 
+// Our own registration to a provider (a trunk with `register = true`): REGISTER with digest,
+// refreshed at half the granted time, retried with backoff (30 s doubling to 10 min) on failure.
+struct Registration {
+  std::string name;       // for logs and metrics (the trunk's)
+  std::string aor;        // To and From: "sip:acct@provider.example"
+  std::string registrar;  // Request-URI: "sip:provider.example"
+  Endpoint next_hop;
+  std::optional<Credentials> credentials;
+  int expires = 600;
+};
+struct RegistrationStatus {
+  std::string name;
+  bool registered = false;
+  int last_status = 0;          // the last final response (408: no answer)
+  int granted_expires = 0;      // seconds the registrar granted
+  std::uint64_t refreshes = 0;  // 2xx responses so far
+};
+
 struct UaStats {
   std::uint64_t received = 0;
   std::uint64_t malformed = 0;       // refused with a 4xx/5xx
@@ -163,6 +181,9 @@ class UserAgent final : public TransactionUser {
     return location_.lookup(aor, now_);
   }
   void unregister(const std::string& aor) { location_.remove(aor); }
+  // Starts registering to a provider now (and keeps it refreshed).
+  void add_registration(Registration registration);
+  std::vector<RegistrationStatus> registration_status() const;
   std::size_t registered_aors() const { return location_.size(); }
 
   const UaStats& stats() const { return stats_; }
@@ -195,6 +216,10 @@ class UserAgent final : public TransactionUser {
                     std::string& user);
   void send_challenge(std::uint64_t tx, const Message& rq, const std::string& tag,
                       const DigestVerifier& verifier, bool stale);
+  struct OwnRegistration;
+  void send_register(OwnRegistration& r, std::string_view auth_header);
+  void on_register_response(OwnRegistration& r, const Message& response);
+  void register_failed(OwnRegistration& r, int status);
   void handle_ack(const Message& ack);
   void answer_reinvite(Call& c, std::uint64_t tx, const Message& rq);
   void handle_uac_response(Call& c, std::uint64_t tx, const Message& r);
@@ -225,6 +250,8 @@ class UserAgent final : public TransactionUser {
   LocationService location_;
   SourceBudget register_budget_;
   Millis last_registrar_sweep_{0};
+  std::vector<std::unique_ptr<OwnRegistration>> own_registrations_;
+  std::unordered_map<std::uint64_t, OwnRegistration*> register_txs_;
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> dialogs_;  // Call-ID|local-tag
   std::unordered_map<std::uint64_t, CallHandle> tx_calls_;

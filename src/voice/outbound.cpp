@@ -178,6 +178,12 @@ Status validate_trunk(const Trunk& t) {
       }
     }
   }
+  if (t.register_to && (t.username.empty() || t.password.empty())) {
+    return Error::bad_request(0, who + ": register = true needs a username and a password");
+  }
+  if (t.register_expires < 60 || t.register_expires > 86400) {
+    return Error::bad_request(0, who + ": register_expires must be 60 to 86400 seconds");
+  }
   return Ok{};
 }
 

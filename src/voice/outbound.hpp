@@ -30,6 +30,10 @@ struct Trunk {
   std::string username;               // digest credentials for 401/407 challenges (optional)
   std::string password;
   std::string from_domain;  // the host of our From URI; empty: the trunk's host
+  // Register to the trunk (providers that reach us only at a registered contact): REGISTER as
+  // username@(from_domain or host), refreshed; needs username and password.
+  bool register_to = false;
+  int register_expires = 600;
 };
 
 // A trunk's settings check: names, a host, a transport, prefixes of digits after an optional '+'.

@@ -399,3 +399,26 @@ test('SIP/Trunks.json: an account adds, changes and removes its trunks live; the
   assert.equal(theirs.status, 200);
   assert.equal(theirs.json.trunks.length, 0);
 });
+
+test('a trunk with register = true registers with digest and refreshes before it lapses', async (t) => {
+  const registrar = await startSippUas({ scenarioFile: path.join(SCENARIOS, 'uas_registrar.xml'), timeoutMs: 30000 });
+  const extra = `[[sip.trunks]]\nname = "provider"\naddress = "127.0.0.1:${registrar.port}"\n` +
+    'prefixes = ["+44"]\nusername = "acct"\npassword = "acctpass"\nfrom_domain = "provider.test"\n' +
+    'register = true\nregister_expires = 60\n';
+  const { d } = await startWithTrunks(t, [], extra);
+  // Three registrations (the first and two refreshes at half the granted 4 s), each challenged.
+  const sipp = await registrar.done;
+  assert.equal(sipp.code, 0, `sipp registrar failed:\n${sipp.stdout}\n${sipp.messages}`);
+  assert.equal((sipp.messages.match(/^REGISTER sip:provider\.test SIP\/2\.0/gm) || []).length, 6);
+  assert.match(sipp.messages, /Authorization: Digest username="acct", realm="provider\.test"/);
+  assert.match(sipp.messages, /To: <sip:acct@provider\.test>/);
+  assert.match(sipp.messages, /Expires: 60/);
+  // The figures are sampled every 250 ms.
+  let text = '';
+  for (const until = Date.now() + 5000; Date.now() < until;) {
+    text = (await d.request('GET', '/metrics')).text;
+    if (/switchboard_sip_trunk_registrations_total\{trunk="provider"\} 3/.test(text)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(text, /switchboard_sip_trunk_registrations_total\{trunk="provider"\} 3/);
+});

@@ -186,12 +186,13 @@ async function runSipp({ sipPort, service, codecs, steps, scenarioFile, keys = {
 // sipp as the callee: listens on a free UDP port of 127.0.0.1 for `calls` INVITEs and runs
 // `xml` (a whole scenario) or a scenario file for each. Resolves once sipp is up with
 // {port, done}: `done` resolves {code, messages} when sipp exits (every call run, or the
-// timeout), and `stop()` ends it early.
-async function startSippUas({ xml, scenarioFile, calls = 1, timeoutMs = 60000, keys = {} }) {
+// timeout), and `stop()` ends it early. `port`: listen there instead (a phone that registered
+// from it).
+async function startSippUas({ xml, scenarioFile, calls = 1, timeoutMs = 60000, keys = {}, port: fixedPort }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-uas-'));
   const file = scenarioFile || path.join(dir, 'uas.xml');
   if (!scenarioFile) fs.writeFileSync(file, xml);
-  const port = await freeUdpPort();
+  const port = fixedPort || await freeUdpPort();
   const mediaPort = await freeUdpPort();
   const messages = path.join(dir, 'messages.log');
   const args = ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-m', String(calls),
@@ -305,4 +306,4 @@ const uasScenarios = {
 </scenario>`,
 };
 
-module.exports = { runSipp, scenario, freeUdpPort, startSippUas, uasScenarios, PCAP_DIR };
+module.exports = { runSipp, scenario, freeUdpPort, startSippUas, uasScenarios, sdp, PCAP_DIR };

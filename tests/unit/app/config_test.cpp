@@ -158,3 +158,39 @@ TEST(Config, MediaLatchPolicyFromFileAndEnvironment) {
 
 }  // namespace
 }  // namespace sb::app
+
+namespace sb::app {
+namespace {
+
+TEST(Config, DigestOrderAndTrunkRegistration) {
+  auto order = parse_digest_algorithms("md5, SHA-256");
+  ASSERT_TRUE(order);
+  EXPECT_EQ(*order, (std::vector<sip::DigestAlgorithm>{sip::DigestAlgorithm::kMd5,
+                                                       sip::DigestAlgorithm::kSha256}));
+  EXPECT_FALSE(parse_digest_algorithms("sha-512"));
+  Config c;
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_SIP_DIGEST", "sha-1"}})));
+  EXPECT_FALSE(validate(c));
+
+  testing::TempDir dir;
+  const auto path = dir.file("trunks.toml");
+  std::ofstream(path) << "[sip]\ndigest = \"md5\"\n[[sip.trunks]]\nname = \"p\"\n"
+                         "address = \"192.0.2.1:5060\"\nusername = \"u\"\npassword = \"pw\"\n"
+                         "register = true\nregister_expires = 300\n";
+  Config t;
+  ASSERT_TRUE(apply_toml_file(t, path));
+  EXPECT_EQ(t.sip_digest, "md5");
+  ASSERT_EQ(t.sip_trunks.size(), 1u);
+  EXPECT_TRUE(t.sip_trunks[0].register_to);
+  EXPECT_EQ(t.sip_trunks[0].register_expires, 300);
+  // Registering takes credentials.
+  std::ofstream(path) << "[[sip.trunks]]\nname = \"p\"\naddress = \"192.0.2.1:5060\"\n"
+                         "register = true\n";
+  Config bad;
+  auto s = apply_toml_file(bad, path);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("needs a username and a password"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sb::app

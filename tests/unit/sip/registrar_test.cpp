@@ -164,6 +164,58 @@ TEST(SourceBudget, RefillsAtTheRateAndChargesFailures) {
   EXPECT_TRUE(budget.take("b", 4000ms));
 }
 
+// Our registration client against our own registrar: 423 raises Expires, 401 is answered, the
+// refresh comes at half the granted time, and a wrong password backs off.
+TEST(OwnRegistration, RegistersToARegistrarAndKeepsItFresh) {
+  sb::testing::FakeSipNetwork net;
+  FakeDirectory dir;
+  dir.add_domain("provider.test");
+  dir.add_user("provider.test", Directory::Purpose::kRegister, "acct", "AcctPass1234");
+  auto node = [&](const std::string& host, UaConfig cfg, sb::testing::FakeSender& sender,
+                  sb::testing::FakeCallEvents& events) {
+    cfg.host = host;
+    auto ua = std::make_unique<UserAgent>(cfg, sender, events);
+    net.attach(sender.self(), *ua);
+    return ua;
+  };
+  sb::testing::FakeSender bs(net, {"10.0.0.2", 5060}), as(net, {"10.0.0.1", 5060});
+  sb::testing::FakeCallEvents be, ae;
+  UaConfig registrar;
+  registrar.directory = &dir;
+  auto b = node("10.0.0.2", registrar, bs, be);
+  auto a = node("10.0.0.1", {}, as, ae);
+  Registration r{"carrier",
+                 "sip:acct@provider.test",
+                 "sip:provider.test",
+                 {"10.0.0.2", 5060, Transport::kUdp, 0},
+                 Credentials{"acct", "AcctPass1234"},
+                 30};
+  a->add_registration(r);
+  r.name = "wrong";
+  r.credentials = Credentials{"acct", "NotThePass99"};
+  a->add_registration(r);
+  net.advance(100ms);
+  EXPECT_GE(net.count("SIP/2.0 423"), 1);  // 30 s is below the registrar's 60
+  auto status = a->registration_status();
+  ASSERT_EQ(status.size(), 2u);
+  EXPECT_TRUE(status[0].registered);
+  EXPECT_EQ(status[0].granted_expires, 60);
+  EXPECT_EQ(status[0].refreshes, 1u);
+  ASSERT_EQ(b->registrations("acct@provider.test").size(), 1u);
+  EXPECT_EQ(b->registrations("acct@provider.test")[0].contact, "sip:sb@10.0.0.1:5060");
+  EXPECT_FALSE(status[1].registered);
+  EXPECT_EQ(status[1].last_status, 403);
+  // The refresh comes at 30 s; the failed one retries after 30 s and fails again.
+  const int registers = net.count("REGISTER ");
+  net.advance(31s);
+  status = a->registration_status();
+  EXPECT_EQ(status[0].refreshes, 2u);
+  EXPECT_TRUE(status[0].registered);
+  EXPECT_EQ(status[1].last_status, 403);
+  EXPECT_GT(net.count("REGISTER "), registers);
+  EXPECT_EQ(b->registrations("acct@provider.test").size(), 1u);  // refreshed, not doubled
+}
+
 // ---- through the user agent ----
 
 class RegistrarUaTest : public ::testing::Test {
