@@ -347,6 +347,67 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
   }
   if (!sip_user.empty()) request.sip_auth = sip::Credentials{sip_user, sip_password};
 
+  // Record (+ RecordingChannels, RecordingStatusCallback*, Trim): the whole call, once answered.
+  voice::CallRecordingPlan recording;
+  if (auto v = params.get("Record"); v && !v->empty()) {
+    if (iequals(*v, "true")) {
+      recording.enabled = true;
+    } else if (!iequals(*v, "false")) {
+      co_return http::error_response(
+          call_error(codes::kInvalidParameter, "Record must be true or false"));
+    }
+  }
+  if (auto v = params.get("RecordingChannels"); v && !v->empty()) {
+    if (iequals(*v, "dual")) {
+      recording.dual = true;
+    } else if (!iequals(*v, "mono")) {
+      co_return http::error_response(
+          call_error(codes::kInvalidParameter, "RecordingChannels must be mono or dual"));
+    }
+  }
+  if (auto v = params.get("Trim"); v && !v->empty()) {
+    if (*v == "do-not-trim") {
+      recording.trim = false;
+    } else if (*v != "trim-silence") {
+      co_return http::error_response(
+          call_error(codes::kInvalidParameter, "Trim must be trim-silence or do-not-trim"));
+    }
+  }
+  if (auto v = params.get("RecordingStatusCallback"); v && !v->empty()) {
+    if (!is_valid_webhook_url(*v)) {
+      co_return http::error_response(
+          call_error(21205, "RecordingStatusCallback is not a valid URL: " + std::string(*v)));
+    }
+    recording.callback = std::string(*v);
+  }
+  if (auto v = params.get("RecordingStatusCallbackMethod"); v && !v->empty()) {
+    auto m = normalize_method(*v);
+    if (!m) {
+      co_return http::error_response(
+          call_error(21209, "RecordingStatusCallbackMethod must be GET or POST"));
+    }
+    recording.callback_method = *m;
+  }
+  if (params.has("RecordingStatusCallbackEvent")) {
+    recording.callback_events.clear();
+    for (std::string_view list : params.get_all("RecordingStatusCallbackEvent")) {
+      // Repeated, or space-separated in one value (both are seen in the wild).
+      while (!list.empty()) {
+        const auto sp = list.find(' ');
+        const std::string_view e = list.substr(0, sp);
+        if (!e.empty()) {
+          if (e != "in-progress" && e != "completed" && e != "absent") {
+            co_return http::error_response(call_error(
+                codes::kInvalidParameter,
+                "RecordingStatusCallbackEvent must be in-progress, completed or absent"));
+          }
+          recording.callback_events.emplace_back(e);
+        }
+        list = sp == std::string_view::npos ? std::string_view{} : list.substr(sp + 1);
+      }
+    }
+  }
+
   // The record first (queued), then the queue: a call is never dialled without its row.
   store::Call record;
   record.sid = make_sid(sid_prefix::kCall);
@@ -371,6 +432,7 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
   request.timeout_s = *timeout;
   request.time_limit_s = *time_limit;
   request.send_digits = digits;
+  request.recording = std::move(recording);
   request.queued_at_ms = ctx.clock.now_ms();
   ctx.dialer->place(std::move(request));
   co_return http::json_response(201, call_json(record));

@@ -100,6 +100,12 @@ std::optional<RecordingEnd> WavRecorder::write(std::span<const std::int16_t> inb
         interleave_[2 * i + 1] = outbound[i];
       }
       data = std::span<const std::int16_t>(interleave_.data(), 2 * n);
+    } else if (options_.channels == RecordChannels::kMixed) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const int sum = int{inbound[i]} + int{outbound[i]};
+        interleave_[i] = static_cast<std::int16_t>(std::clamp(sum, -32768, 32767));
+      }
+      data = std::span<const std::int16_t>(interleave_.data(), n);
     } else {
       data = options_.channels == RecordChannels::kInbound ? inbound : outbound;
     }

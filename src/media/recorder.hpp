@@ -16,7 +16,8 @@
 
 namespace sb::media {
 
-enum class RecordChannels { kInbound, kOutbound, kBoth };
+// kBoth: two channels (left inbound, right outbound); kMixed: both parties in one channel.
+enum class RecordChannels { kInbound, kOutbound, kBoth, kMixed };
 
 struct RecordingOptions {
   std::string path;

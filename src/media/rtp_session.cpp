@@ -222,11 +222,37 @@ Status RtpSession::start_recording(RecordingOptions options) {
   auto r = WavRecorder::open(std::move(options));
   if (!r) return r.error();
   recorder_ = std::move(*r);
+  ensure_jitter();
+  return Ok{};
+}
+
+void RtpSession::ensure_jitter() {
+  // One buffer feeds both recorders; it exists while either records.
+  if (jitter_) return;
   jitter_ = std::make_unique<JitterBuffer>(JitterBuffer::Options{.frame_samples = kJitterFrame,
                                                                  .depth_frames = 6,
                                                                  .capacity_frames = 100,
                                                                  .max_concealed_frames = 20});
+}
+
+Status RtpSession::start_call_recording(RecordingOptions options) {
+  if (closed_) return Error::internal("session closed");
+  if (call_recorder_) return Error::internal("already recording the call");
+  auto r = WavRecorder::open(std::move(options));
+  if (!r) return r.error();
+  call_recorder_ = std::move(*r);
+  call_recording_.reset();
+  ensure_jitter();
   return Ok{};
+}
+
+std::optional<RecordingResult> RtpSession::stop_call_recording() {
+  if (call_recorder_) {
+    call_recording_ = call_recorder_->finish(RecordingEnd::kStopped);
+    call_recorder_.reset();
+    if (!recorder_) jitter_.reset();
+  }
+  return call_recording_;
 }
 
 void RtpSession::stop_recording() {
@@ -236,7 +262,7 @@ void RtpSession::stop_recording() {
 void RtpSession::finish_recording(RecordingEnd reason) {
   const RecordingResult result = recorder_->finish(reason);
   recorder_.reset();
-  jitter_.reset();
+  if (!call_recorder_) jitter_.reset();
   if (callbacks_.on_recording) callbacks_.on_recording(result);
 }
 
@@ -244,6 +270,7 @@ void RtpSession::close() {
   if (closed_) return;
   closed_ = true;
   if (recorder_) finish_recording(RecordingEnd::kStopped);
+  (void)stop_call_recording();
   player_.stop();
   if (latch_.has_peer() && params_.send) send_rtcp(true);
   worker_.remove(this);
@@ -517,10 +544,13 @@ void RtpSession::on_tick_done(std::chrono::steady_clock::time_point, std::uint32
   if (closed_) return;
   deliver(dtmf_rx_.tick(elapsed_ms), false);
   if (closed_) return;
-  if (recorder_) {
+  if (recorder_ || call_recorder_) {
     jitter_->pop({tick_in_.data(), kJitterFrame});
     jitter_->pop({tick_in_.data() + kJitterFrame, kJitterFrame});
-    if (auto end = recorder_->write(tick_in_, tick_out_)) finish_recording(*end);
+    if (call_recorder_) (void)call_recorder_->write(tick_in_, tick_out_);  // no limits to end it
+    if (recorder_) {
+      if (auto end = recorder_->write(tick_in_, tick_out_)) finish_recording(*end);
+    }
   }
   rtcp_elapsed_ms_ += elapsed_ms;
   if (rtcp_elapsed_ms_ >= rtcp_due_ms_) {

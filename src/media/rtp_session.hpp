@@ -112,6 +112,10 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   Status start_recording(RecordingOptions options);
   void stop_recording();
   bool recording() const { return recorder_ != nullptr; }
+  // A whole-call recording (Calls.json Record), alongside <Record>'s and without its limits,
+  // until stopped or closed. stop returns how it ended (also after close()).
+  Status start_call_recording(RecordingOptions options);
+  std::optional<RecordingResult> stop_call_recording();
 
   // Stops the streams, ends a recording (reported as kStopped), sends RTCP BYE, releases the
   // ports. Idempotent; the destructor does it too.
@@ -197,6 +201,9 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   std::uint32_t rtcp_due_ms_ = 0;  // this report's randomized interval (RFC 3550 §6.3.1)
 
   std::unique_ptr<WavRecorder> recorder_;
+  std::unique_ptr<WavRecorder> call_recorder_;
+  void ensure_jitter();
+  std::optional<RecordingResult> call_recording_;  // once the call recorder has finished
   RtpStats stats_;
 };
 

@@ -32,6 +32,18 @@ struct CallInfo {
 // ForwardedFrom, CallerName, ParentCallSid when known.
 twiml::Params call_params(const CallInfo& call);
 
+// Calls.json Record=true: the whole answered call is recorded (RecordingChannels mono: both
+// parties mixed, dual: two channels), Trim trims leading and trailing silence, and
+// RecordingStatusCallback hears of it when it completes.
+struct CallRecordingPlan {
+  bool enabled = false;
+  bool dual = false;
+  bool trim = true;
+  std::string callback;
+  std::string callback_method = "POST";
+  std::vector<std::string> callback_events = {"completed"};
+};
+
 struct VoiceApplication {
   std::string url;
   std::string method = "POST";

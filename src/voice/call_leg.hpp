@@ -6,8 +6,12 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "core/error.hpp"
 
 #include "twiml/call_control.hpp"
 
@@ -45,6 +49,22 @@ class CallLeg : public twiml::CallControl {
   virtual asio::awaitable<void> cancel() = 0;
   // The far end went away (BYE, CANCEL, no ACK): hung_up() from now on, media stops.
   virtual void remote_end() = 0;
+
+  // A whole-call recording (Calls.json Record=true) beside any <Record>: both parties, mixed
+  // or `dual` (two channels). Stopping it (or the call's end, whichever is first) closes the
+  // file; stop_call_recording stores the Recording row and says what was recorded.
+  struct CallRecording {
+    std::string sid, url;
+    int duration_s = 0;
+    int channels = 1;
+    std::int64_t start_time = 0;  // Unix seconds
+  };
+  virtual Status start_call_recording(bool /*dual*/, bool /*trim*/) {
+    return Error::internal("this leg cannot record the call");
+  }
+  virtual asio::awaitable<std::optional<CallRecording>> stop_call_recording() {
+    co_return std::nullopt;
+  }
 };
 
 }  // namespace sb::voice

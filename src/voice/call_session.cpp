@@ -155,6 +155,14 @@ asio::awaitable<bool> CallSession::place() {
   }
   sip_response_code_ = 200;
   record_answered();
+  if (outbound_->recording.enabled) {
+    if (auto s = leg_.start_call_recording(outbound_->recording.dual, outbound_->recording.trim);
+        !s) {
+      spdlog::warn("call {}: not recorded: {}", call_.call_sid, s.error().message);
+    } else {
+      call_recording_ = true;
+    }
+  }
   if (outbound_->time_limit_s > 0) {
     time_limit_.emplace(executor_, std::chrono::seconds(outbound_->time_limit_s));
     time_limit_->async_wait([this](boost::system::error_code ec) {
@@ -248,6 +256,7 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   }
   if (services_.registry) services_.registry->remove(call_.call_sid);
   if (time_limit_) time_limit_->cancel();
+  co_await finish_call_recording();
 
   if (!ended_status_.empty()) {
     finish(ended_status_);
@@ -317,21 +326,61 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
   const auto& events = record.recording_status_callback_event;
   const bool wants_completed = std::find(events.begin(), events.end(), "completed") != events.end();
   if (record.recording_status_callback.empty() || !wants_completed) co_return out;
+  send_recording_callback(
+      resolve_url(document_url, record.recording_status_callback),
+      record.recording_status_callback_method,
+      {{"AccountSid", call_.account_sid},
+       {"CallSid", call_.call_sid},
+       {"RecordingSid", out.recording_sid},
+       {"RecordingUrl", out.recording_url},
+       {"RecordingStatus", "completed"},
+       {"RecordingDuration", std::to_string(out.duration_s)},
+       {"RecordingChannels", "1"},
+       {"RecordingStartTime", rfc2822(out.start_time)},  // as the leg saw it begin
+       {"RecordingSource", "RecordVerb"},
+       {"ErrorCode", "0"}});
+  co_return out;
+}
+
+asio::awaitable<void> CallSession::finish_call_recording() {
+  if (!call_recording_) co_return;
+  call_recording_ = false;
+  auto done = co_await leg_.stop_call_recording();
+  if (!done) co_return;
+  if (services_.events) {
+    boost::json::object data = call_event_data(call_, -1);
+    data["recording_sid"] = done->sid;
+    data["recording_url"] = done->url;
+    data["recording_duration"] = done->duration_s;
+    services_.events->publish(call_.account_sid, "calls.recordings", "recording.completed",
+                              std::move(data));
+  }
+  const CallRecordingPlan& plan = outbound_->recording;
+  const bool wants_completed = std::find(plan.callback_events.begin(), plan.callback_events.end(),
+                                         "completed") != plan.callback_events.end();
+  if (plan.callback.empty() || !wants_completed) co_return;
+  send_recording_callback(plan.callback, plan.callback_method,
+                          {{"AccountSid", call_.account_sid},
+                           {"CallSid", call_.call_sid},
+                           {"RecordingSid", done->sid},
+                           {"RecordingUrl", done->url},
+                           {"RecordingStatus", "completed"},
+                           {"RecordingDuration", std::to_string(done->duration_s)},
+                           {"RecordingChannels", std::to_string(done->channels)},
+                           {"RecordingStartTime", rfc2822(done->start_time)},
+                           {"RecordingSource", "OutboundAPI"},
+                           {"RecordingTrack", "both"},
+                           {"ErrorCode", "0"}});
+}
+
+void CallSession::send_recording_callback(const std::string& url, const std::string& method,
+                                          twiml::Params params) {
   WebhookRequest hook;
-  hook.url = resolve_url(document_url, record.recording_status_callback);
-  hook.method = record.recording_status_callback_method;
+  hook.url = url;
+  hook.method = method;
   hook.auth_token = route_.account.auth_token;
-  hook.params = {{"AccountSid", call_.account_sid},
-                 {"CallSid", call_.call_sid},
-                 {"RecordingSid", out.recording_sid},
-                 {"RecordingUrl", out.recording_url},
-                 {"RecordingStatus", "completed"},
-                 {"RecordingDuration", std::to_string(out.duration_s)},
-                 {"RecordingChannels", "1"},
-                 {"RecordingStartTime", rfc2822(out.start_time)},  // as the leg saw it begin
-                 {"RecordingSource", "RecordVerb"},
-                 {"ErrorCode", "0"}};
-  if (hook.url.empty()) co_return out;
+  hook.params = std::move(params);
+  if (hook.url.empty()) return;
   // In parallel with the call, like the status callbacks.
   asio::co_spawn(
       executor_,
@@ -344,8 +393,8 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
         }
       },
       asio::detached);
-  co_return out;
 }
+
 asio::awaitable<void> CallSession::hangup() {
   if (leg_.hung_up()) co_return;
   // Never picked up (e.g. <Response><Hangup/></Response>): the leg declines instead of a BYE.

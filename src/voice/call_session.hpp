@@ -37,6 +37,7 @@ struct OutboundPlan {
   std::string send_digits;
   std::string twiml;
   std::int64_t date_created = 0;  // the queued record's, Unix seconds
+  CallRecordingPlan recording;
 };
 
 struct SessionOutcome {
@@ -118,6 +119,11 @@ class CallSession final : public twiml::CallControl {
   std::optional<OutboundPlan> outbound_;
   int sip_response_code_ = 0;  // the final SIP response, reported with the completed callback
   std::optional<asio::steady_timer> time_limit_;
+  // Calls.json Record: the recording of the whole call, stopped at its end and announced.
+  bool call_recording_ = false;
+  asio::awaitable<void> finish_call_recording();
+  void send_recording_callback(const std::string& url, const std::string& method,
+                               twiml::Params params);
 };
 
 }  // namespace sb::voice

@@ -107,6 +107,7 @@ struct OutboundRequest {
   std::string send_digits;   // played as RFC 4733 events once answered (w: 0.5 s, W: 1 s)
   std::optional<sip::Credentials> sip_auth;
   std::int64_t queued_at_ms = 0;  // when the REST API accepted it (the clock's ms)
+  CallRecordingPlan recording;    // Record=true and its settings
 };
 
 // How the REST API places calls. Callable from any thread.

@@ -170,6 +170,8 @@ void SipCallLeg::close() {
   if (!rtp_) return;
   auto rtp = std::move(rtp_);
   rtp->close();  // ends playback and recording; their callbacks see the end
+  // The whole-call recording's file is complete: kept for stop_call_recording.
+  if (call_recording_) closed_call_recording_ = rtp->stop_call_recording();
 }
 
 void SipCallLeg::remote_end() {
@@ -600,6 +602,64 @@ asio::awaitable<twiml::CollectedDigits> SipCallLeg::collect_digits(
   }
   shared_->accepting = false;
   out.hung_up = gone_;
+  co_return out;
+}
+
+Status SipCallLeg::start_call_recording(bool dual, bool trim) {
+  if (gone_ || !rtp_) return Error::internal("the call is over");
+  if (call_recording_) return Error::internal("the call is already being recorded");
+  CallRecorderState state;
+  state.sid = make_sid(sid_prefix::kRecording);
+  state.channels = dual ? 2 : 1;
+  state.start_time = media_.clock ? media_.clock->now_unix() : 0;
+  media::RecordingOptions options;
+  options.path = (media_.recordings_dir / (state.sid + ".wav")).string();
+  options.channels = dual ? media::RecordChannels::kBoth : media::RecordChannels::kMixed;
+  options.max_length_s = 0;  // the call's length
+  options.silence_timeout_s = 0;
+  options.finish_on_key.clear();
+  options.trim_silence = trim;
+  if (auto s = rtp_->start_call_recording(std::move(options)); !s) return s;
+  call_recording_ = std::move(state);
+  return Ok{};
+}
+
+asio::awaitable<std::optional<CallLeg::CallRecording>> SipCallLeg::stop_call_recording() {
+  if (!call_recording_) co_return std::nullopt;
+  const CallRecorderState state = std::move(*call_recording_);
+  call_recording_.reset();
+  std::optional<media::RecordingResult> result;
+  if (rtp_) result = rtp_->stop_call_recording();
+  if (!result) result = closed_call_recording_;
+  CallRecording out;
+  out.sid = state.sid;
+  out.channels = state.channels;
+  out.start_time = state.start_time;
+  out.url = media_.public_url + "/2010-04-01/Accounts/" + account_sid_ + "/Recordings/" + state.sid;
+  out.duration_s = result ? static_cast<int>(std::lround(result->duration_s())) : 0;
+  if (media_.store) {
+    store::Recording row;
+    row.sid = state.sid;
+    row.account_sid = account_sid_;
+    row.call_sid = call_sid_;
+    row.status = "completed";
+    row.source = "OutboundAPI";
+    row.channels = state.channels;
+    row.duration = out.duration_s;
+    row.start_time = state.start_time;
+    row.date_created = media_.clock ? media_.clock->now_unix() : state.start_time;
+    row.date_updated = row.date_created;
+    row.media_path = state.sid + ".wav";
+    auto written = std::make_shared<Wakeup>(executor_);
+    media_.store->write(
+        store::InsertRecording{std::move(row)},
+        [written, ex = asio::prefer(executor_, asio::execution::outstanding_work.tracked),
+         sid = state.sid](Status s) {
+          if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
+          asio::post(ex, [written] { written->notify(); });
+        });
+    co_await written->wait(std::chrono::seconds(10));  // listed before the callback says so
+  }
   co_return out;
 }
 

@@ -74,6 +74,8 @@ class SipCallLeg final : public CallLeg {
   asio::awaitable<twiml::PromptEnd> pause(int seconds, bool interruptible) override;
   asio::awaitable<twiml::CollectedDigits> collect_digits(
       const twiml::DigitCollection& spec) override;
+  Status start_call_recording(bool dual, bool trim) override;
+  asio::awaitable<std::optional<CallRecording>> stop_call_recording() override;
   asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record,
                                                   std::string document_url) override;
   asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override;
@@ -110,6 +112,14 @@ class SipCallLeg final : public CallLeg {
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)
   bool answered_ = false;
+  // The whole-call recording (Calls.json Record), while one is running.
+  struct CallRecorderState {
+    std::string sid;
+    std::int64_t start_time = 0;
+    int channels = 1;
+  };
+  std::optional<CallRecorderState> call_recording_;
+  std::optional<media::RecordingResult> closed_call_recording_;  // ended by close()
 };
 
 }  // namespace sb::voice

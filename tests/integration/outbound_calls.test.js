@@ -422,3 +422,40 @@ test('a trunk with register = true registers with digest and refreshes before it
   }
   assert.match(text, /switchboard_sip_trunk_registrations_total\{trunk="provider"\} 3/);
 });
+
+test('Record=true records the whole answered call (dual channels) and calls RecordingStatusCallback', async (t) => {
+  const uas = await startSippUas({ xml: uasScenarios.answer });
+  const { d, client } = await startWithTrunks(t, [{ name: 'carrier', port: uas.port, prefixes: ['+1'] }]);
+  const app = await startApp(t, d.authToken);
+  app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
+  app.routes['/recording'] = () => ({ body: '', type: 'text/plain' });
+  const call = await client.calls.create({
+    to: '+14155550100', from: FROM, twiml: '<Response><Say>Recorded</Say><Pause length="1"/><Hangup/></Response>',
+    statusCallback: app.url('/status'), record: true, recordingChannels: 'dual', trim: 'do-not-trim',
+    recordingStatusCallback: app.url('/recording'),
+  });
+  const hook = await app.waitFor((e) => e.path === '/recording');
+  assert.ok(hook.valid, 'signed');
+  assert.equal(hook.params.CallSid, call.sid);
+  assert.equal(hook.params.RecordingStatus, 'completed');
+  assert.equal(hook.params.RecordingChannels, '2');
+  assert.equal(hook.params.RecordingSource, 'OutboundAPI');
+  assert.ok(Number(hook.params.RecordingDuration) >= 1, JSON.stringify(hook.params));
+  assert.match(hook.params.RecordingSid, /^RE[0-9a-f]{32}$/);
+  const recs = await client.recordings.list({ callSid: call.sid });
+  assert.equal(recs.length, 1);
+  assert.equal(recs[0].sid, hook.params.RecordingSid);
+  assert.equal(recs[0].channels, 2);
+  assert.equal(recs[0].source, 'OutboundAPI');
+  const wav = await fetch(d.baseUrl + d.accountPath(`Recordings/${recs[0].sid}.wav`),
+    { headers: { authorization: d.auth() } });
+  assert.equal(wav.status, 200);
+  const bytes = Buffer.from(await wav.arrayBuffer());
+  assert.equal(bytes.readUInt16LE(22), 2, 'two channels');
+  assert.ok(bytes.length > 44 + 8000 * 2 * 2, `at least a second of stereo audio (${bytes.length} bytes)`);
+  await uas.done;
+
+  // Bad values are refused with the parameter named.
+  await assert.rejects(client.calls.create({ to: '+14155550100', from: FROM, twiml: '<Response/>', recordingChannels: 'quad' }),
+    (e) => e.status === 400 && /RecordingChannels/.test(e.message));
+});

@@ -94,6 +94,22 @@ TEST(WavRecorder, BothChannelsInterleaved) {
   EXPECT_EQ(wav.samples[2 * 7 + 1], tone_frame(0, 1000, 3000)[7]);
 }
 
+TEST(WavRecorder, MixedPutsBothPartiesInOneChannelWithoutWrapping) {
+  testing::TempDir dir;
+  auto rec = WavRecorder::open(
+      {.path = dir.file("m.wav"), .channels = RecordChannels::kMixed, .silence_timeout_s = 0});
+  ASSERT_TRUE(rec);
+  for (int i = 0; i < 5; ++i) (*rec)->write(tone_frame(i, 440), tone_frame(i, 1000, 3000));
+  const std::vector<std::int16_t> loud(160, 30000);
+  (*rec)->write(loud, loud);  // 60000 clamps to 32767, not -5536
+  (*rec)->finish(RecordingEnd::kStopped);
+  auto wav = read_wav(dir.file("m.wav"));
+  ASSERT_EQ(wav.channels, 1);
+  ASSERT_EQ(wav.samples.size(), 960u);
+  EXPECT_EQ(wav.samples[7], tone_frame(0, 440)[7] + tone_frame(0, 1000, 3000)[7]);
+  EXPECT_EQ(wav.samples[800], 32767);
+}
+
 TEST(WavRecorder, EndsOnMaxLengthSilenceAndKey) {
   testing::TempDir dir;
   {
