@@ -333,6 +333,16 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
   if (!timeout) co_return http::error_response(timeout.error());
   auto time_limit = bounded_int(params, "TimeLimit", 14400, 1, 86400, codes::kInvalidParameter);
   if (!time_limit) co_return http::error_response(time_limit.error());
+  // Answering-machine detection is not built yet: refusing it beats dialling as if it ran (an
+  // application would take every answer for a human, or wait for an AnsweredBy that never
+  // comes).
+  if (auto v = params.get("MachineDetection"); v && !v->empty()) {
+    co_return http::error_response(call_error(
+        codes::kInvalidParameter,
+        "MachineDetection (" + std::string(*v) +
+            ") is not available in this Switchboard version: answering-machine detection is not "
+            "built yet; place the call without it"));
+  }
   const std::string digits(params.get("SendDigits").value_or(""));
   if (digits.size() > 32 ||
       digits.find_first_not_of("0123456789ABCDabcd#*wW") != std::string::npos) {
