@@ -79,7 +79,7 @@ boost::json::object call_json(const store::Call& c) {
   o["group_sid"] = nullptr;
   o["caller_name"] =
       c.caller_name.empty() ? boost::json::value(nullptr) : boost::json::value(c.caller_name);
-  o["queue_time"] = "0";
+  o["queue_time"] = std::to_string(c.queue_time_ms);
   o["trunk_sid"] = nullptr;
   o["date_created"] = rfc2822(c.date_created);
   o["date_updated"] = rfc2822(c.date_updated);
@@ -418,6 +418,12 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
     }
   }
 
+  if (ctx.dialer->queue_full(scope.account.sid)) {
+    co_return http::error_response(Error{
+        20429, 429,
+        "Too many calls queued for this account: wait for some to be dialled (calls leave at the "
+        "account's calls per second) or raise calls.max_queued_per_account"});
+  }
   // The record first (queued), then the queue: a call is never dialled without its row.
   store::Call record;
   record.sid = make_sid(sid_prefix::kCall);

@@ -83,7 +83,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kTrunk = {
       "name",     "address",     "transport", "prefixes",        "username",
       "password", "from_domain", "register",  "register_expires"};
-  static const std::set<std::string, std::less<>> kCalls = {"cps_per_account"};
+  static const std::set<std::string, std::less<>> kCalls = {"cps_per_account",
+                                                            "max_queued_per_account"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime", "latch"};
   static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
@@ -215,6 +216,12 @@ Status apply_toml_file(Config& config, const std::string& path) {
         return config_error("calls.cps_per_account must be above 0 and at most 10000");
       }
       config.calls_per_second = *v;
+    }
+    if (auto v = root["calls"]["max_queued_per_account"].value<std::int64_t>()) {
+      if (*v < 1 || *v > 10000000) {
+        return config_error("calls.max_queued_per_account must be 1 to 10000000");
+      }
+      config.max_queued_per_account = static_cast<std::uint32_t>(*v);
     }
   }
   if (auto* account = root["account"].as_table()) {

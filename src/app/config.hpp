@@ -52,6 +52,8 @@ struct Config {
   std::vector<voice::Trunk> sip_trunks;
   // Outbound calls dialled per account per second ([calls] cps_per_account); more wait queued.
   double calls_per_second = 10;
+  // Calls an account may have queued at once ([calls] max_queued_per_account); more get 429.
+  std::uint32_t max_queued_per_account = 10000;
 
   // Events: the webhook retry schedule in ms (empty: the router's default).
   std::vector<std::int64_t> events_retry_schedule_ms;

@@ -151,6 +151,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   options.max_calls = config.max_calls;
   options.allow = std::move(*allow);
   options.calls_per_second = config.calls_per_second;
+  options.max_queued_per_account = config.max_queued_per_account;
   options.trunks = std::move(trunks);
   options.directory = directory_.get();
   router_ = std::make_unique<voice::CallRouter>(sip_io_, calls_.call_workers(), std::move(options));

@@ -222,6 +222,9 @@ CREATE TABLE sip_domain_mappings (
   UNIQUE (domain_sid, kind, credential_list_sid)
 );
 )sql"},
+    Migration{11, "calls: queue_time", R"sql(
+ALTER TABLE calls ADD COLUMN queue_time INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -204,7 +204,8 @@ struct Call {
   std::string caller_name;
   std::int64_t start_time = 0;  // Unix seconds; 0 = not started
   std::int64_t end_time = 0;
-  std::int64_t duration = 0;  // seconds
+  std::int64_t duration = 0;       // seconds
+  std::int64_t queue_time_ms = 0;  // outbound: how long it waited queued before it was dialled
   std::int64_t date_created = 0;
   std::int64_t date_updated = 0;
 };

@@ -202,7 +202,7 @@ Notification read_notification(const Statement& s) {
 #define SB_CALL_COLUMNS                                                                      \
   "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status," \
   " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"    \
-  " date_created, date_updated"
+  " date_created, date_updated, queue_time"
 
 Call read_call(const Statement& s) {
   Call c;
@@ -223,6 +223,7 @@ Call read_call(const Statement& s) {
   c.duration = s.integer(14);
   c.date_created = s.integer(15);
   c.date_updated = s.integer(16);
+  c.queue_time_ms = s.integer(17);
   return c;
 }
 
@@ -794,7 +795,7 @@ struct MutationApplier {
   Status operator()(const InsertCall& m) {
     auto p = conn.prepare("INSERT INTO calls (" SB_CALL_COLUMNS
                           ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                          " ?14, ?15, ?16)");
+                          " ?14, ?15, ?16, ?17)");
     if (!p) return p.error();
     Statement s(*p);
     const Call& c = m.call;
@@ -802,18 +803,20 @@ struct MutationApplier {
     s.bind(5, c.to).bind(6, c.from).bind(7, c.status).bind(8, c.direction).bind(9, c.answered_by);
     s.bind(10, c.forwarded_from).bind(11, c.caller_name).bind(12, c.start_time);
     s.bind(13, c.end_time).bind(14, c.duration).bind(15, c.date_created).bind(16, c.date_updated);
+    s.bind(17, c.queue_time_ms);
     return run_write(conn, s, false);
   }
 
   Status operator()(const UpdateCall& m) {
     auto p = conn.prepare(
         "UPDATE calls SET status = ?3, answered_by = ?4, start_time = ?5, end_time = ?6,"
-        " duration = ?7, date_updated = ?8 WHERE sid = ?1 AND account_sid = ?2");
+        " duration = ?7, date_updated = ?8, queue_time = ?9 WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     const Call& c = m.call;
     s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.status).bind(4, c.answered_by);
     s.bind(5, c.start_time).bind(6, c.end_time).bind(7, c.duration).bind(8, c.date_updated);
+    s.bind(9, c.queue_time_ms);
     return run_write(conn, s, true);
   }
 

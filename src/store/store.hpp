@@ -136,7 +136,7 @@ struct InsertNotification {
 struct InsertCall {
   Call call;
 };
-// Writes the call's mutable fields (status, times, duration, answered_by).
+// Writes the call's mutable fields (status, times, duration, answered_by, queue_time_ms).
 struct UpdateCall {
   Call call;
 };

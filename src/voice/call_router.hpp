@@ -33,6 +33,7 @@ struct RouterOptions {
   int retry_after_s = 5;
   AddressAcl allow;              // sources that may call in (empty: all); others get 403
   double calls_per_second = 10;  // outbound calls dialled per account per second
+  std::size_t max_queued_per_account = 10000;  // more Calls.json creates are refused (429)
   std::shared_ptr<TrunkTable> trunks = std::make_shared<TrunkTable>();  // where numbers go
   SipDirectory* directory = nullptr;  // SIP domains: where client:NAME is registered
 };
@@ -67,6 +68,9 @@ class CallRouter final : public sip::CallEvents,
   // Dialer (from any thread): outbound calls queue, then leave at the account's rate.
   void place(OutboundRequest request) override;
   bool cancel_queued(const std::string& account_sid, const std::string& call_sid) override;
+  bool queue_full(const std::string& account_sid) const override {
+    return queue_.queued(account_sid) >= options_.max_queued_per_account;
+  }
 
   // On the SIP worker.
   std::size_t active() const { return calls_.size(); }

@@ -123,6 +123,10 @@ void CallSession::finish(const std::string& status) {
 
 asio::awaitable<bool> CallSession::place() {
   // Dialling starts: the initiated callback and event (the record stays queued until it rings).
+  if (outbound_->queued_at_ms > 0) {
+    record_.queue_time_ms =
+        std::max<std::int64_t>(0, services_.webhooks.clock.now_ms() - outbound_->queued_at_ms);
+  }
   callbacks_->notify("initiated", call_);
   publish("initiated");
   PlaceOutcome placed;

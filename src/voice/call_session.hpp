@@ -37,6 +37,7 @@ struct OutboundPlan {
   std::string send_digits;
   std::string twiml;
   std::int64_t date_created = 0;  // the queued record's, Unix seconds
+  std::int64_t queued_at_ms = 0;  // when the REST API queued it (the clock's ms)
   CallRecordingPlan recording;
 };
 

@@ -119,6 +119,8 @@ class Dialer {
   virtual void place(OutboundRequest request) = 0;
   // Takes a call that is still queued off the queue; false when it has left it.
   virtual bool cancel_queued(const std::string& account_sid, const std::string& call_sid) = 0;
+  // Whether the account has as many calls queued as it may (calls.max_queued_per_account).
+  virtual bool queue_full(const std::string& account_sid) const = 0;
 };
 
 // A SIP final response in Twilio's terms: 486/600 busy, 408/480/487 no-answer, else failed.

@@ -72,6 +72,12 @@ std::vector<OutboundRequest> OutboundQueue::take_all() {
   return out;
 }
 
+std::size_t OutboundQueue::queued(const std::string& account_sid) const {
+  std::lock_guard lock(mu_);
+  auto it = accounts_.find(account_sid);
+  return it == accounts_.end() ? 0 : it->second.calls.size();
+}
+
 std::size_t OutboundQueue::size() const {
   std::lock_guard lock(mu_);
   return size_;

@@ -34,6 +34,7 @@ class OutboundQueue {
   // Empties the queue (a clean shutdown cancels what is left).
   std::vector<OutboundRequest> take_all();
   std::size_t size() const;
+  std::size_t queued(const std::string& account_sid) const;  // one account's
 
  private:
   struct Account {

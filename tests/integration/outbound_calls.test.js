@@ -98,6 +98,7 @@ test('calls.create through a trunk: the callee answers, <Say> then <Hangup/>, ca
   assert.equal(listed[0].status, 'completed');
   assert.equal(listed[0].direction, 'outbound-api');
   assert.match(String(listed[0].duration), /^\d+$/);
+  assert.match(listed[0].queueTime, /^\d+$/, 'queue_time: the milliseconds it waited queued');
   assert.ok(listed[0].startTime && listed[0].endTime);
 });
 
@@ -142,7 +143,7 @@ test('Status=canceled while it rings sends CANCEL; a queued call canceled never 
   const ringing = await startSippUas({ xml: uasScenarios.ringUntilCancel });
   // One call per 30 s: the second call waits in the queue.
   const { d, client } = await startWithTrunks(t, [{ name: 'ringing', port: ringing.port, prefixes: [''] }],
-    '[calls]\ncps_per_account = 0.033\n');
+    '[calls]\ncps_per_account = 0.033\nmax_queued_per_account = 1\n');
   const app = await startApp(t, d.authToken);
   app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
   const create = () => client.calls.create({
@@ -153,6 +154,8 @@ test('Status=canceled while it rings sends CANCEL; a queued call canceled never 
   const second = await create();
   await app.waitFor(statusOf(first.sid, 'ringing'));
   assert.equal((await client.calls(second.sid).fetch()).status, 'queued');
+  // The account's queue holds one call: a third is refused, not queued.
+  await assert.rejects(create(), (e) => e.status === 429 && e.code === 20429 && /Too many calls queued/.test(e.message));
 
   const canceledQueued = await client.calls(second.sid).update({ status: 'canceled' });
   assert.equal(canceledQueued.status, 'canceled');
@@ -255,7 +258,7 @@ test('bad requests get Twilio\'s error codes', async (t) => {
 test('after a crash, the calls it left ringing or queued are ended at the next start', async (t) => {
   const ringing = await startSippUas({ xml: uasScenarios.ringUntilCancel, timeoutMs: 20000 });
   const { d, client, file } = await startWithTrunks(t, [{ name: 'r', port: ringing.port, prefixes: [''] }],
-    '[calls]\ncps_per_account = 0.033\n');
+    '[calls]\ncps_per_account = 0.033\nmax_queued_per_account = 1\n');
   const app = await startApp(t, d.authToken);
   app.routes['/status'] = () => ({ body: '', type: 'text/plain' });
   const create = () => client.calls.create({

@@ -174,12 +174,14 @@ TEST(Config, DigestOrderAndTrunkRegistration) {
 
   testing::TempDir dir;
   const auto path = dir.file("trunks.toml");
-  std::ofstream(path) << "[sip]\ndigest = \"md5\"\n[[sip.trunks]]\nname = \"p\"\n"
+  std::ofstream(path) << "[calls]\nmax_queued_per_account = 5\n"
+                         "[sip]\ndigest = \"md5\"\n[[sip.trunks]]\nname = \"p\"\n"
                          "address = \"192.0.2.1:5060\"\nusername = \"u\"\npassword = \"pw\"\n"
                          "register = true\nregister_expires = 300\n";
   Config t;
   ASSERT_TRUE(apply_toml_file(t, path));
   EXPECT_EQ(t.sip_digest, "md5");
+  EXPECT_EQ(t.max_queued_per_account, 5u);
   ASSERT_EQ(t.sip_trunks.size(), 1u);
   EXPECT_TRUE(t.sip_trunks[0].register_to);
   EXPECT_EQ(t.sip_trunks[0].register_expires, 300);

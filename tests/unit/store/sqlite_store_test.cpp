@@ -546,3 +546,23 @@ TEST_F(SqliteStoreTest, SipDomainsCredentialListsAndTheirMappings) {
 
 }  // namespace
 }  // namespace sb::store
+
+namespace sb::store {
+namespace {
+
+TEST_F(SqliteStoreTest, CallQueueTimeIsKept) {
+  Call c;
+  c.sid = make_sid("CA");
+  c.account_sid = main_.sid;
+  c.direction = "outbound-api";
+  c.date_created = c.date_updated = 10;
+  ASSERT_TRUE(store_->write_sync(InsertCall{c}));
+  EXPECT_EQ((*store_->find_call(main_.sid, c.sid))->queue_time_ms, 0);
+  c.status = "ringing";
+  c.queue_time_ms = 1234;  // known once it is dialled
+  ASSERT_TRUE(store_->write_sync(UpdateCall{c}));
+  EXPECT_EQ((*store_->find_call(main_.sid, c.sid))->queue_time_ms, 1234);
+}
+
+}  // namespace
+}  // namespace sb::store
