@@ -605,6 +605,35 @@ asio::awaitable<twiml::CollectedDigits> SipCallLeg::collect_digits(
   co_return out;
 }
 
+// Stores a finished recording's row (completed, its WAV named after its SID) and waits, at most
+// 10 s, for the commit. A cancellation meanwhile (the caller hung up) does not stop it: the
+// recording still reaches whoever is told of it next.
+asio::awaitable<void> SipCallLeg::store_recording(store::Recording row) {
+  if (!media_.store) co_return;
+  row.account_sid = account_sid_;
+  row.status = "completed";
+  row.date_created = media_.clock ? media_.clock->now_unix() : row.start_time;
+  row.date_updated = row.date_created;
+  row.media_path = row.sid + ".wav";
+  auto written = std::make_shared<Wakeup>(executor_);
+  media_.store->write(
+      store::InsertRecording{row},
+      [written, ex = asio::prefer(executor_, asio::execution::outstanding_work.tracked),
+       sid = row.sid](Status s) {
+        if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
+        asio::post(ex, [written] { written->notify(); });
+      });
+  bool interrupted = false;
+  try {
+    co_await written->wait(std::chrono::seconds(10));
+  } catch (const boost::system::system_error&) {
+    interrupted = true;
+  }
+  if (interrupted) {
+    co_await asio::this_coro::reset_cancellation_state();
+  }
+}
+
 Status SipCallLeg::start_call_recording(bool dual, bool trim) {
   if (gone_ || !rtp_) return Error::internal("the call is over");
   if (call_recording_) return Error::internal("the call is already being recorded");
@@ -637,29 +666,14 @@ asio::awaitable<std::optional<CallLeg::CallRecording>> SipCallLeg::stop_call_rec
   out.start_time = state.start_time;
   out.url = media_.public_url + "/2010-04-01/Accounts/" + account_sid_ + "/Recordings/" + state.sid;
   out.duration_s = result ? static_cast<int>(std::lround(result->duration_s())) : 0;
-  if (media_.store) {
-    store::Recording row;
-    row.sid = state.sid;
-    row.account_sid = account_sid_;
-    row.call_sid = call_sid_;
-    row.status = "completed";
-    row.source = "OutboundAPI";
-    row.channels = state.channels;
-    row.duration = out.duration_s;
-    row.start_time = state.start_time;
-    row.date_created = media_.clock ? media_.clock->now_unix() : state.start_time;
-    row.date_updated = row.date_created;
-    row.media_path = state.sid + ".wav";
-    auto written = std::make_shared<Wakeup>(executor_);
-    media_.store->write(
-        store::InsertRecording{std::move(row)},
-        [written, ex = asio::prefer(executor_, asio::execution::outstanding_work.tracked),
-         sid = state.sid](Status s) {
-          if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
-          asio::post(ex, [written] { written->notify(); });
-        });
-    co_await written->wait(std::chrono::seconds(10));  // listed before the callback says so
-  }
+  store::Recording row;
+  row.sid = state.sid;
+  row.call_sid = call_sid_;
+  row.source = "OutboundAPI";
+  row.channels = state.channels;
+  row.duration = out.duration_s;
+  row.start_time = state.start_time;
+  co_await store_recording(std::move(row));  // listed before the callback says so
   co_return out;
 }
 
@@ -721,38 +735,15 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
   } else if (gone_) {
     out.digits = "hangup";
   }
-  if (media_.store) {
-    // Listed (and downloadable) before the action URL hears of it.
-    store::Recording row;
-    row.sid = sid;
-    row.account_sid = account_sid_;
-    row.call_sid = call_sid_;
-    row.status = "completed";
-    row.source = "RecordVerb";
-    row.channels = 1;
-    row.duration = out.duration_s;
-    row.start_time = started;
-    row.date_created = media_.clock ? media_.clock->now_unix() : started;
-    row.date_updated = row.date_created;
-    row.media_path = sid + ".wav";
-    auto written = std::make_shared<Wakeup>(executor_);
-    media_.store->write(
-        store::InsertRecording{std::move(row)},
-        [written, ex = asio::prefer(executor_, asio::execution::outstanding_work.tracked),
-         sid](Status s) {
-          if (!s) spdlog::error("recording {} not stored: {}", sid, s.error().message);
-          asio::post(ex, [written] { written->notify(); });
-        });
-    bool interrupted = false;
-    try {
-      co_await written->wait(std::chrono::seconds(10));
-    } catch (const boost::system::system_error&) {
-      interrupted = true;  // the caller hung up meanwhile: the action still gets the recording
-    }
-    if (interrupted) {
-      co_await asio::this_coro::reset_cancellation_state();
-    }
-  }
+  // Listed (and downloadable) before the action URL hears of it.
+  store::Recording row;
+  row.sid = sid;
+  row.call_sid = call_sid_;
+  row.source = "RecordVerb";
+  row.channels = 1;
+  row.duration = out.duration_s;
+  row.start_time = started;
+  co_await store_recording(std::move(row));
   co_return out;
 }
 

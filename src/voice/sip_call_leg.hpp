@@ -118,6 +118,7 @@ class SipCallLeg final : public CallLeg {
     std::int64_t start_time = 0;
     int channels = 1;
   };
+  asio::awaitable<void> store_recording(store::Recording row);
   std::optional<CallRecorderState> call_recording_;
   std::optional<media::RecordingResult> closed_call_recording_;  // ended by close()
 };
