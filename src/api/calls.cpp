@@ -193,6 +193,55 @@ Result<int> bounded_int(const http::Form& params, std::string_view key, int fall
   return n;
 }
 
+// MachineDetection and its settings, in Twilio's ranges.
+Result<voice::MachineDetectionPlan> machine_detection(const http::Form& params) {
+  voice::MachineDetectionPlan plan;
+  auto mode = params.get("MachineDetection");
+  if (!mode || mode->empty()) return plan;
+  if (iequals(*mode, "DetectMessageEnd")) {
+    plan.options.detect_message_end = true;
+  } else if (!iequals(*mode, "Enable")) {
+    return call_error(
+        codes::kInvalidParameter,
+        "MachineDetection must be Enable or DetectMessageEnd, not " + std::string(*mode));
+  }
+  plan.enabled = true;
+  struct Bound {
+    const char* key;
+    int fallback, min, max, scale;
+    std::uint32_t* out;
+  };
+  auto& o = plan.options;
+  for (const Bound& b :
+       {Bound{"MachineDetectionTimeout", 30, 3, 60, 1000, &o.timeout_ms},
+        Bound{"MachineDetectionSpeechThreshold", 2400, 1000, 6000, 1, &o.speech_threshold_ms},
+        Bound{"MachineDetectionSpeechEndThreshold", 1200, 500, 5000, 1, &o.speech_end_threshold_ms},
+        Bound{"MachineDetectionSilenceTimeout", 5000, 2000, 10000, 1, &o.silence_timeout_ms}}) {
+    auto v = bounded_int(params, b.key, b.fallback, b.min, b.max, codes::kInvalidParameter);
+    if (!v) return v.error();
+    *b.out = static_cast<std::uint32_t>(*v * b.scale);
+  }
+  if (auto v = params.get("AsyncAmd"); v && !v->empty()) {
+    if (iequals(*v, "true")) {
+      plan.async = true;
+    } else if (!iequals(*v, "false")) {
+      return call_error(codes::kInvalidParameter, "AsyncAmd must be true or false");
+    }
+  }
+  if (auto v = params.get("AsyncAmdStatusCallback"); v && !v->empty()) {
+    if (!is_valid_webhook_url(*v)) {
+      return call_error(21205, "AsyncAmdStatusCallback is not a valid URL: " + std::string(*v));
+    }
+    plan.callback = std::string(*v);
+  }
+  if (auto v = params.get("AsyncAmdStatusCallbackMethod"); v && !v->empty()) {
+    auto m = normalize_method(*v);
+    if (!m) return call_error(21209, "AsyncAmdStatusCallbackMethod must be GET or POST");
+    plan.callback_method = *m;
+  }
+  return plan;
+}
+
 }  // namespace
 
 asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
@@ -333,16 +382,6 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
   if (!timeout) co_return http::error_response(timeout.error());
   auto time_limit = bounded_int(params, "TimeLimit", 14400, 1, 86400, codes::kInvalidParameter);
   if (!time_limit) co_return http::error_response(time_limit.error());
-  // Answering-machine detection is not built yet: refusing it beats dialling as if it ran (an
-  // application would take every answer for a human, or wait for an AnsweredBy that never
-  // comes).
-  if (auto v = params.get("MachineDetection"); v && !v->empty()) {
-    co_return http::error_response(call_error(
-        codes::kInvalidParameter,
-        "MachineDetection (" + std::string(*v) +
-            ") is not available in this Switchboard version: answering-machine detection is not "
-            "built yet; place the call without it"));
-  }
   const std::string digits(params.get("SendDigits").value_or(""));
   if (digits.size() > 32 ||
       digits.find_first_not_of("0123456789ABCDabcd#*wW") != std::string::npos) {
@@ -356,6 +395,10 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
         call_error(codes::kInvalidParameter, "SipAuthUsername and SipAuthPassword go together"));
   }
   if (!sip_user.empty()) request.sip_auth = sip::Credentials{sip_user, sip_password};
+  auto amd = machine_detection(params);
+  if (!amd) co_return http::error_response(amd.error());
+  // As Twilio: SendDigits wins (the far end is a system that takes digits, not a person).
+  if (!digits.empty()) amd->enabled = false;
 
   // Record (+ RecordingChannels, RecordingStatusCallback*, Trim): the whole call, once answered.
   voice::CallRecordingPlan recording;
@@ -449,6 +492,7 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
   request.time_limit_s = *time_limit;
   request.send_digits = digits;
   request.recording = std::move(recording);
+  request.machine_detection = std::move(*amd);
   request.queued_at_ms = ctx.clock.now_ms();
   ctx.dialer->place(std::move(request));
   co_return http::json_response(201, call_json(record));

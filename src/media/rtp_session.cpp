@@ -235,6 +235,21 @@ void RtpSession::ensure_jitter() {
                                                                  .max_concealed_frames = 20});
 }
 
+void RtpSession::release_jitter() {
+  if (!recorder_ && !call_recorder_ && taps_.empty()) jitter_.reset();
+}
+
+void RtpSession::add_tap(std::shared_ptr<AudioTap> tap) {
+  if (closed_ || !tap) return;
+  taps_.push_back(std::move(tap));
+  ensure_jitter();
+}
+
+void RtpSession::remove_tap(const AudioTap* tap) {
+  std::erase_if(taps_, [tap](const auto& t) { return t.get() == tap; });
+  release_jitter();
+}
+
 Status RtpSession::start_call_recording(RecordingOptions options) {
   if (closed_) return Error::internal("session closed");
   if (call_recorder_) return Error::internal("already recording the call");
@@ -250,7 +265,7 @@ std::optional<RecordingResult> RtpSession::stop_call_recording() {
   if (call_recorder_) {
     call_recording_ = call_recorder_->finish(RecordingEnd::kStopped);
     call_recorder_.reset();
-    if (!recorder_) jitter_.reset();
+    release_jitter();
   }
   return call_recording_;
 }
@@ -262,7 +277,7 @@ void RtpSession::stop_recording() {
 void RtpSession::finish_recording(RecordingEnd reason) {
   const RecordingResult result = recorder_->finish(reason);
   recorder_.reset();
-  if (!call_recorder_) jitter_.reset();
+  release_jitter();
   if (callbacks_.on_recording) callbacks_.on_recording(result);
 }
 
@@ -271,6 +286,7 @@ void RtpSession::close() {
   closed_ = true;
   if (recorder_) finish_recording(RecordingEnd::kStopped);
   (void)stop_call_recording();
+  taps_.clear();
   player_.stop();
   if (latch_.has_peer() && params_.send) send_rtcp(true);
   worker_.remove(this);
@@ -544,9 +560,15 @@ void RtpSession::on_tick_done(std::chrono::steady_clock::time_point, std::uint32
   if (closed_) return;
   deliver(dtmf_rx_.tick(elapsed_ms), false);
   if (closed_) return;
-  if (recorder_ || call_recorder_) {
+  if (jitter_) {
     jitter_->pop({tick_in_.data(), kJitterFrame});
     jitter_->pop({tick_in_.data() + kJitterFrame, kJitterFrame});
+    // By index: a tap may remove itself (or another) from its callback.
+    for (std::size_t i = 0; i < taps_.size(); ++i) {  // NOLINT(modernize-loop-convert)
+      const auto tap = taps_[i];
+      tap->on_audio(tick_in_, tick_out_);
+      if (closed_) return;
+    }
     if (call_recorder_) (void)call_recorder_->write(tick_in_, tick_out_);  // no limits to end it
     if (recorder_) {
       if (auto end = recorder_->write(tick_in_, tick_out_)) finish_recording(*end);

@@ -13,7 +13,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "media/audio_source.hpp"
@@ -76,6 +78,16 @@ struct DtmfEvent {
   bool inband = false;
 };
 
+// Hears a call's audio as it goes: each tick, 20 ms of what the peer sent (8 kHz, after the
+// jitter buffer, concealed where packets were lost, silence where none came) and of what we
+// sent. Runs on the worker's thread; it must not block. An answering-machine detector is one.
+class AudioTap {
+ public:
+  virtual ~AudioTap() = default;
+  virtual void on_audio(std::span<const std::int16_t> inbound,
+                        std::span<const std::int16_t> outbound) = 0;
+};
+
 class RtpSession final : public PacedStream, public std::enable_shared_from_this<RtpSession> {
  public:
   struct Callbacks {
@@ -116,6 +128,10 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   // until stopped or closed. stop returns how it ended (also after close()).
   Status start_call_recording(RecordingOptions options);
   std::optional<RecordingResult> stop_call_recording();
+
+  // Taps listen from the next tick until removed (or the session closes).
+  void add_tap(std::shared_ptr<AudioTap> tap);
+  void remove_tap(const AudioTap* tap);
 
   // Stops the streams, ends a recording (reported as kStopped), sends RTCP BYE, releases the
   // ports. Idempotent; the destructor does it too.
@@ -203,6 +219,8 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   std::unique_ptr<WavRecorder> recorder_;
   std::unique_ptr<WavRecorder> call_recorder_;
   void ensure_jitter();
+  void release_jitter();  // once nothing reads from it any more
+  std::vector<std::shared_ptr<AudioTap>> taps_;
   std::optional<RecordingResult> call_recording_;  // once the call recorder has finished
   RtpStats stats_;
 };

@@ -11,6 +11,7 @@ twiml::Params call_params(const CallInfo& call) {
   if (!call.forwarded_from.empty()) p.emplace_back("ForwardedFrom", call.forwarded_from);
   if (!call.caller_name.empty()) p.emplace_back("CallerName", call.caller_name);
   if (!call.parent_call_sid.empty()) p.emplace_back("ParentCallSid", call.parent_call_sid);
+  if (!call.answered_by.empty()) p.emplace_back("AnsweredBy", call.answered_by);
   for (const auto& kv : call.sip_params) p.push_back(kv);
   return p;
 }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "media/machine_detector.hpp"
 #include "twiml/call_control.hpp"
 
 namespace sb::voice {
@@ -23,6 +24,7 @@ struct CallInfo {
   std::string forwarded_from;
   std::string caller_name;
   std::string parent_call_sid;
+  std::string answered_by;  // AnsweredBy, once answering-machine detection decided
   // Calls through a SIP domain: SipDomain, SipDomainSid, SipCallId, SipSourceIp (as Twilio).
   std::vector<std::pair<std::string, std::string>> sip_params;
 };
@@ -42,6 +44,17 @@ struct CallRecordingPlan {
   std::string callback;
   std::string callback_method = "POST";
   std::vector<std::string> callback_events = {"completed"};
+};
+
+// Calls.json MachineDetection (Enable or DetectMessageEnd) and its thresholds. Synchronous by
+// default: the first TwiML request waits for the verdict and carries AnsweredBy. With AsyncAmd
+// the TwiML runs at once and the verdict goes to AsyncAmdStatusCallback.
+struct MachineDetectionPlan {
+  bool enabled = false;
+  media::MachineDetectorOptions options;
+  bool async = false;
+  std::string callback;
+  std::string callback_method = "POST";
 };
 
 struct VoiceApplication {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "media/machine_detector.hpp"
 
 #include "twiml/call_control.hpp"
 
@@ -63,6 +64,14 @@ class CallLeg : public twiml::CallControl {
     return Error::internal("this leg cannot record the call");
   }
   virtual asio::awaitable<std::optional<CallRecording>> stop_call_recording() {
+    co_return std::nullopt;
+  }
+
+  // Answering-machine detection (Calls.json MachineDetection) on what the far end sends from
+  // now on: returns the detector's verdict, or nullopt when the call ended first (or this leg
+  // has no audio to listen to). Cancelling the coroutine stops the detector.
+  virtual asio::awaitable<std::optional<media::MachineVerdict>> detect_machine(
+      media::MachineDetectorOptions /*options*/) {
     co_return std::nullopt;
   }
 };

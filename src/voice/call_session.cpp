@@ -49,7 +49,8 @@ CallSession::CallSession(asio::any_io_executor executor, SessionServices service
       leg_(leg),
       route_(std::move(route)),
       call_(std::move(call)),
-      outbound_(std::move(outbound)) {
+      outbound_(std::move(outbound)),
+      amd_done_(executor_) {
   call_.account_sid = route_.account.sid;
   call_.status = outbound_ ? "queued" : "ringing";
   if (outbound_) record_.date_created = outbound_->date_created;
@@ -176,6 +177,13 @@ asio::awaitable<bool> CallSession::place() {
       modify(std::move(end));
     });
   }
+  if (outbound_->machine_detection.enabled) {
+    if (outbound_->machine_detection.async) {
+      start_async_detection();
+    } else {
+      co_await detect_machine();
+    }
+  }
   if (!outbound_->send_digits.empty()) {
     twiml::Play digits;
     digits.digits = outbound_->send_digits;
@@ -218,8 +226,11 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   first.method = route_.application.method;
   std::optional<twiml::Document> inline_document;
   if (outbound_ && !outbound_->twiml.empty()) inline_document = twiml::parse(outbound_->twiml);
-  if (next_) {  // redirected while it rang: the new document is the first
-    if (!next_->twiml.empty()) {
+  bool end_now = false;  // ended through the API while it was being placed or listened to
+  if (next_) {           // redirected while it rang: the new document is the first
+    if (!next_->status.empty()) {
+      end_now = true;
+    } else if (!next_->twiml.empty()) {
       inline_document = twiml::parse(next_->twiml);
     } else {
       inline_document.reset();
@@ -230,7 +241,10 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   }
 
   SessionOutcome out;
-  for (;;) {
+  if (end_now) {
+    co_await leg_.hangup();
+  }
+  while (!end_now) {
     InlineFirst documents(source, std::exchange(inline_document, std::nullopt),
                           route_.application.url);
     twiml::Interpreter interpreter(*this, documents);
@@ -260,6 +274,7 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   }
   if (services_.registry) services_.registry->remove(call_.call_sid);
   if (time_limit_) time_limit_->cancel();
+  co_await stop_async_detection();
   co_await finish_call_recording();
 
   if (!ended_status_.empty()) {
@@ -330,20 +345,78 @@ asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record
   const auto& events = record.recording_status_callback_event;
   const bool wants_completed = std::find(events.begin(), events.end(), "completed") != events.end();
   if (record.recording_status_callback.empty() || !wants_completed) co_return out;
-  send_recording_callback(
-      resolve_url(document_url, record.recording_status_callback),
-      record.recording_status_callback_method,
-      {{"AccountSid", call_.account_sid},
-       {"CallSid", call_.call_sid},
-       {"RecordingSid", out.recording_sid},
-       {"RecordingUrl", out.recording_url},
-       {"RecordingStatus", "completed"},
-       {"RecordingDuration", std::to_string(out.duration_s)},
-       {"RecordingChannels", "1"},
-       {"RecordingStartTime", rfc2822(out.start_time)},  // as the leg saw it begin
-       {"RecordingSource", "RecordVerb"},
-       {"ErrorCode", "0"}});
+  send_callback("recordingStatusCallback",
+                resolve_url(document_url, record.recording_status_callback),
+                record.recording_status_callback_method,
+                {{"AccountSid", call_.account_sid},
+                 {"CallSid", call_.call_sid},
+                 {"RecordingSid", out.recording_sid},
+                 {"RecordingUrl", out.recording_url},
+                 {"RecordingStatus", "completed"},
+                 {"RecordingDuration", std::to_string(out.duration_s)},
+                 {"RecordingChannels", "1"},
+                 {"RecordingStartTime", rfc2822(out.start_time)},  // as the leg saw it begin
+                 {"RecordingSource", "RecordVerb"},
+                 {"ErrorCode", "0"}});
   co_return out;
+}
+
+asio::awaitable<std::optional<media::MachineVerdict>> CallSession::listen_for_machine(
+    asio::cancellation_signal& stop) {
+  try {
+    co_return co_await asio::co_spawn(
+        executor_, leg_.detect_machine(outbound_->machine_detection.options),
+        asio::bind_cancellation_slot(stop.slot(), asio::use_awaitable));
+  } catch (const boost::system::system_error&) {
+    co_return std::nullopt;  // a hang-up or a live modification: the run sees which
+  }
+}
+
+asio::awaitable<void> CallSession::detect_machine() {
+  if (auto verdict = co_await listen_for_machine(cancel_)) take_verdict(*verdict);
+}
+
+void CallSession::start_async_detection() {
+  amd_running_ = true;
+  asio::co_spawn(
+      executor_,
+      [this]() -> asio::awaitable<void> {
+        auto verdict = co_await listen_for_machine(amd_cancel_);
+        if (verdict && !ended_) {
+          take_verdict(*verdict);
+          const MachineDetectionPlan& plan = outbound_->machine_detection;
+          send_callback("AsyncAmdStatusCallback", plan.callback, plan.callback_method,
+                        {{"AccountSid", call_.account_sid},
+                         {"CallSid", call_.call_sid},
+                         {"AnsweredBy", call_.answered_by},
+                         {"MachineDetectionDuration", std::to_string(verdict->after_ms)}});
+        }
+        amd_running_ = false;
+        amd_done_.notify();
+      },
+      asio::detached);
+}
+
+asio::awaitable<void> CallSession::stop_async_detection() {
+  if (!amd_running_) co_return;
+  amd_cancel_.emit(asio::cancellation_type::terminal);
+  while (amd_running_) {
+    co_await amd_done_.wait();
+  }
+}
+
+void CallSession::take_verdict(const media::MachineVerdict& verdict) {
+  call_.answered_by = std::string(media::answered_by_name(verdict.answered_by));
+  record_.answered_by = call_.answered_by;
+  save(false);
+  spdlog::info("call {}: answered by {} (after {} ms)", call_.call_sid, call_.answered_by,
+               verdict.after_ms);
+  if (services_.events) {
+    boost::json::object data = call_event_data(call_, -1);
+    data["machine_detection_duration"] = verdict.after_ms;
+    services_.events->publish(call_.account_sid, "calls.machine-detection", "call.machine_detected",
+                              std::move(data));
+  }
 }
 
 asio::awaitable<void> CallSession::finish_call_recording() {
@@ -363,22 +436,22 @@ asio::awaitable<void> CallSession::finish_call_recording() {
   const bool wants_completed = std::find(plan.callback_events.begin(), plan.callback_events.end(),
                                          "completed") != plan.callback_events.end();
   if (plan.callback.empty() || !wants_completed) co_return;
-  send_recording_callback(plan.callback, plan.callback_method,
-                          {{"AccountSid", call_.account_sid},
-                           {"CallSid", call_.call_sid},
-                           {"RecordingSid", done->sid},
-                           {"RecordingUrl", done->url},
-                           {"RecordingStatus", "completed"},
-                           {"RecordingDuration", std::to_string(done->duration_s)},
-                           {"RecordingChannels", std::to_string(done->channels)},
-                           {"RecordingStartTime", rfc2822(done->start_time)},
-                           {"RecordingSource", "OutboundAPI"},
-                           {"RecordingTrack", "both"},
-                           {"ErrorCode", "0"}});
+  send_callback("recordingStatusCallback", plan.callback, plan.callback_method,
+                {{"AccountSid", call_.account_sid},
+                 {"CallSid", call_.call_sid},
+                 {"RecordingSid", done->sid},
+                 {"RecordingUrl", done->url},
+                 {"RecordingStatus", "completed"},
+                 {"RecordingDuration", std::to_string(done->duration_s)},
+                 {"RecordingChannels", std::to_string(done->channels)},
+                 {"RecordingStartTime", rfc2822(done->start_time)},
+                 {"RecordingSource", "OutboundAPI"},
+                 {"RecordingTrack", "both"},
+                 {"ErrorCode", "0"}});
 }
 
-void CallSession::send_recording_callback(const std::string& url, const std::string& method,
-                                          twiml::Params params) {
+void CallSession::send_callback(const char* name, const std::string& url, const std::string& method,
+                                twiml::Params params) {
   WebhookRequest hook;
   hook.url = url;
   hook.method = method;
@@ -388,11 +461,11 @@ void CallSession::send_recording_callback(const std::string& url, const std::str
   // In parallel with the call, like the status callbacks.
   asio::co_spawn(
       executor_,
-      [client = &services_.webhooks.client,
-       request = build_webhook_request(hook, nullptr)]() -> asio::awaitable<void> {
+      [client = &services_.webhooks.client, request = build_webhook_request(hook, nullptr),
+       name]() -> asio::awaitable<void> {
         auto sent = co_await client->fetch(request);
         if (!sent || sent->status >= 400) {
-          spdlog::warn("recordingStatusCallback {} failed: {}", request.url,
+          spdlog::warn("{} {} failed: {}", name, request.url,
                        sent ? std::to_string(sent->status) : sent.error().message);
         }
       },

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
+#include "core/wakeup.hpp"
 #include "store/store.hpp"
 #include "twiml/interpreter.hpp"
 #include "voice/application_source.hpp"
@@ -39,6 +40,7 @@ struct OutboundPlan {
   std::int64_t date_created = 0;  // the queued record's, Unix seconds
   std::int64_t queued_at_ms = 0;  // when the REST API queued it (the clock's ms)
   CallRecordingPlan recording;
+  MachineDetectionPlan machine_detection;
 };
 
 struct SessionOutcome {
@@ -123,8 +125,21 @@ class CallSession final : public twiml::CallControl {
   // Calls.json Record: the recording of the whole call, stopped at its end and announced.
   bool call_recording_ = false;
   asio::awaitable<void> finish_call_recording();
-  void send_recording_callback(const std::string& url, const std::string& method,
-                               twiml::Params params);
+  // A callback beside the call (recording, AsyncAmd): signed, in parallel, failures logged
+  // under `name`.
+  void send_callback(const char* name, const std::string& url, const std::string& method,
+                     twiml::Params params);
+  // Calls.json MachineDetection: synchronous (the first document waits for AnsweredBy) or in
+  // parallel with the document (AsyncAmd), which the call's end stops and waits for.
+  asio::awaitable<void> detect_machine();
+  asio::awaitable<std::optional<media::MachineVerdict>> listen_for_machine(
+      asio::cancellation_signal& stop);
+  void start_async_detection();
+  asio::awaitable<void> stop_async_detection();
+  void take_verdict(const media::MachineVerdict& verdict);
+  asio::cancellation_signal amd_cancel_;
+  bool amd_running_ = false;
+  Wakeup amd_done_;
 };
 
 }  // namespace sb::voice

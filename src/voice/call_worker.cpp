@@ -66,6 +66,7 @@ void CallWorker::start_outbound(SipDialogs& dialogs, CallReports& reports, Outbo
   plan.send_digits = request.send_digits;
   plan.twiml = request.twiml;
   plan.recording = request.recording;
+  plan.machine_detection = request.machine_detection;
   plan.queued_at_ms = request.queued_at_ms;
   plan.date_created = request.queued_at_ms / 1000;
   active->session =

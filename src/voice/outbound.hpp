@@ -108,6 +108,7 @@ struct OutboundRequest {
   std::optional<sip::Credentials> sip_auth;
   std::int64_t queued_at_ms = 0;  // when the REST API accepted it (the clock's ms)
   CallRecordingPlan recording;    // Record=true and its settings
+  MachineDetectionPlan machine_detection;
 };
 
 // How the REST API places calls. Callable from any thread.

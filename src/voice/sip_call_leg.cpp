@@ -49,13 +49,34 @@ std::unique_ptr<media::AudioSource> looped(const media::SharedPcm& pcm, int loop
 // ---- the leg ----
 
 struct SipCallLeg::Shared {
-  explicit Shared(const asio::any_io_executor& ex) : digit_wake(ex), record_wake(ex) {}
+  explicit Shared(const asio::any_io_executor& ex)
+      : digit_wake(ex), record_wake(ex), machine_wake(ex) {}
   std::string digits;      // buffered for collect_digits
   bool accepting = false;  // inside a Gather (interruptible prompts or collection)
   Wakeup digit_wake;
   Wakeup record_wake;
   std::optional<media::RecordingResult> recording;
+  Wakeup machine_wake;  // a verdict, or the media's end
+  std::optional<media::MachineVerdict> machine;
 };
+
+namespace {
+// The answering-machine detector on the RTP session's tick: hands its verdict over once.
+class MachineTap final : public media::AudioTap {
+ public:
+  using Done = std::function<void(const media::MachineVerdict&)>;
+  MachineTap(media::MachineDetectorOptions options, Done done)
+      : detector_(options), done_(std::move(done)) {}
+  void on_audio(std::span<const std::int16_t> inbound, std::span<const std::int16_t>) override {
+    if (!done_) return;
+    if (auto v = detector_.feed(inbound)) std::exchange(done_, nullptr)(*v);
+  }
+
+ private:
+  media::MachineDetector detector_;
+  Done done_;
+};
+}  // namespace
 
 struct SipCallLeg::Outbound {
   explicit Outbound(const asio::any_io_executor& ex) : wake(ex) {}
@@ -169,7 +190,8 @@ bool SipCallLeg::take_answer(std::string_view sdp) {
 void SipCallLeg::close() {
   if (!rtp_) return;
   auto rtp = std::move(rtp_);
-  rtp->close();  // ends playback and recording; their callbacks see the end
+  rtp->close();                    // ends playback and recording; their callbacks see the end
+  shared_->machine_wake.notify();  // no more audio: a detection waiting for it ends
   // The whole-call recording's file is complete: kept for stop_call_recording.
   if (call_recording_) closed_call_recording_ = rtp->stop_call_recording();
 }
@@ -745,6 +767,30 @@ asio::awaitable<twiml::RecordingOutcome> SipCallLeg::record(const twiml::Record&
   row.start_time = started;
   co_await store_recording(std::move(row));
   co_return out;
+}
+
+asio::awaitable<std::optional<media::MachineVerdict>> SipCallLeg::detect_machine(
+    media::MachineDetectorOptions options) {
+  if (gone_ || !rtp_) co_return std::nullopt;
+  shared_->machine.reset();
+  auto tap = std::make_shared<MachineTap>(
+      options, [weak = std::weak_ptr<Shared>(shared_)](const media::MachineVerdict& v) {
+        if (auto s = weak.lock()) {
+          s->machine = v;
+          s->machine_wake.notify();
+        }
+      });
+  rtp_->add_tap(tap);
+  try {
+    while (!shared_->machine && rtp_) {
+      co_await shared_->machine_wake.wait();
+    }
+  } catch (const boost::system::system_error&) {
+    if (rtp_) rtp_->remove_tap(tap.get());
+    throw;
+  }
+  if (rtp_) rtp_->remove_tap(tap.get());
+  co_return std::exchange(shared_->machine, std::nullopt);
 }
 
 asio::awaitable<twiml::DialOutcome> SipCallLeg::dial(const twiml::Dial&) {

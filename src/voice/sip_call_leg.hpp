@@ -76,6 +76,8 @@ class SipCallLeg final : public CallLeg {
       const twiml::DigitCollection& spec) override;
   Status start_call_recording(bool dual, bool trim) override;
   asio::awaitable<std::optional<CallRecording>> stop_call_recording() override;
+  asio::awaitable<std::optional<media::MachineVerdict>> detect_machine(
+      media::MachineDetectorOptions options) override;
   asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record,
                                                   std::string document_url) override;
   asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override;

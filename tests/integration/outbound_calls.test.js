@@ -458,9 +458,7 @@ test('Record=true records the whole answered call (dual channels) and calls Reco
   assert.ok(bytes.length > 44 + 8000 * 2 * 2, `at least a second of stereo audio (${bytes.length} bytes)`);
   await uas.done;
 
-  // Bad values are refused with the parameter named; MachineDetection is refused, not ignored.
-  await assert.rejects(client.calls.create({ to: '+14155550100', from: FROM, twiml: '<Response/>', machineDetection: 'Enable' }),
-    (e) => e.status === 400 && /answering-machine detection is not built yet/.test(e.message));
+  // Bad values are refused with the parameter named.
   await assert.rejects(client.calls.create({ to: '+14155550100', from: FROM, twiml: '<Response/>', recordingChannels: 'quad' }),
     (e) => e.status === 400 && /RecordingChannels/.test(e.message));
 });

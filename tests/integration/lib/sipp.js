@@ -274,6 +274,13 @@ const uasScenarios = {
   <recv request="INVITE"/>${uasReply(180, 'Ringing')}${UAS_ANSWER}
   <recv request="ACK"/>${UAS_BYE_OK}
 </scenario>`,
+  // 180, 200 with SDP, then plays a capture (sipp's play_pcap_audio: RTP from `pcap` to our
+  // media port) and waits for our BYE.
+  answerAndPlay: (pcap) => `${UAS_HEAD}
+  <recv request="INVITE"/>${uasReply(180, 'Ringing')}${UAS_ANSWER}
+  <recv request="ACK"/>
+  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>${UAS_BYE_OK}
+</scenario>`,
   // Answers with an unusable SDP (none, or garbage): our ACK, then our BYE.
   badAnswer: (body) => `${UAS_HEAD}
   <recv request="INVITE"/>${uasAnswerWith(body)}

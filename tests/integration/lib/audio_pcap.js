@@ -1,0 +1,100 @@
+'use strict';
+// Audio for sipp to send: speech synthesized with espeak-ng, tones and silence, made into a
+// pcap of PCMU RTP packets (20 ms each, Ethernet/IPv4/UDP framing) that sipp's
+// play_pcap_audio replays to the far end's media port with the capture's timing.
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const RATE = 8000;
+
+// 8 kHz mono 16-bit samples of `text` spoken by espeak-ng (resampled by sox).
+function speech(dir, text, voice = 'en-us') {
+  const wav = path.join(dir, 'speech.wav');
+  const raw = path.join(dir, 'speech.raw');
+  execFileSync('espeak-ng', ['-v', voice, '-w', wav, text]);
+  execFileSync('sox', [wav, '-t', 'raw', '-r', String(RATE), '-c', '1', '-b', '16', '-e', 'signed', raw]);
+  const buf = fs.readFileSync(raw);
+  return new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2).slice();
+}
+
+const silence = (ms) => new Int16Array((ms * RATE) / 1000);
+
+function tone(ms, hz, amplitude = 12000) {
+  const out = new Int16Array((ms * RATE) / 1000);
+  for (let i = 0; i < out.length; ++i) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / RATE));
+  return out;
+}
+
+function concat(...parts) {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+// G.711 mu-law, as ITU-T G.711 encodes it.
+function ulaw(sample) {
+  const BIAS = 0x84;
+  let s = sample;
+  const sign = s < 0 ? 0x80 : 0;
+  if (s < 0) s = -s;
+  s = Math.min(s, 32635) + BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent -= 1;
+  const mantissa = (s >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+// Writes `pcm` as a pcap of PCMU RTP packets (payload type 0, 20 ms) to `file`.
+function writeRtpPcap(file, pcm) {
+  const packets = [];
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(1, 20);  // Ethernet
+  packets.push(header);
+  const frame = 160;
+  for (let n = 0; n * frame < pcm.length; ++n) {
+    const rtp = Buffer.alloc(12 + frame);
+    rtp[0] = 0x80;
+    rtp[1] = n === 0 ? 0x80 : 0x00;  // marker on the first packet; PT 0
+    rtp.writeUInt16BE((1000 + n) & 0xffff, 2);
+    rtp.writeUInt32BE((n * frame) >>> 0, 4);
+    rtp.writeUInt32BE(0x5eed1234, 8);
+    for (let i = 0; i < frame; ++i) {
+      const at = n * frame + i;
+      rtp[12 + i] = ulaw(at < pcm.length ? pcm[at] : 0);
+    }
+    const udp = Buffer.alloc(8);
+    udp.writeUInt16BE(6000, 0);
+    udp.writeUInt16BE(6000, 2);
+    udp.writeUInt16BE(8 + rtp.length, 4);
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + 8 + rtp.length, 2);
+    ip[8] = 64;
+    ip[9] = 17;  // UDP
+    ip.set([127, 0, 0, 1], 12);
+    ip.set([127, 0, 0, 1], 16);
+    const eth = Buffer.alloc(14);
+    eth.writeUInt16BE(0x0800, 12);
+    const body = Buffer.concat([eth, ip, udp, rtp]);
+    const record = Buffer.alloc(16);
+    const us = n * 20000;
+    record.writeUInt32LE(Math.floor(us / 1e6), 0);
+    record.writeUInt32LE(us % 1e6, 4);
+    record.writeUInt32LE(body.length, 8);
+    record.writeUInt32LE(body.length, 12);
+    packets.push(record, body);
+  }
+  fs.writeFileSync(file, Buffer.concat(packets));
+}
+
+module.exports = { speech, silence, tone, concat, writeRtpPcap };
