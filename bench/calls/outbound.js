@@ -4,6 +4,9 @@
 // call has completed reads sipp's message log for the moment each INVITE (X-Twilio-CallSid)
 // arrived. Prints one JSON line: created, completed by status, the create -> INVITE latency
 // p50/p99 (from the API's 201 to the INVITE reaching the callee), and the spacing of INVITEs.
+// With PLAY_S set, each call plays a PLAY_S-second prompt (a WAV this driver serves, fetched
+// once into the daemon's media cache) instead of pausing 3 s, and the daemon's /metrics is
+// sampled every 100 ms for the peak of calls up and of media streams.
 //   node outbound.js BASE SID TOKEN FROM TO CALLS RATE SIPP_MESSAGES TIMEOUT_S
 const http = require('node:http');
 const fs = require('node:fs');
@@ -22,7 +25,31 @@ const statuses = {};
 let completed = 0;
 let createErrors = 0;
 
+const PLAY_S = Number(process.env.PLAY_S || 0);
+// A 16-bit 8 kHz WAV of a tone that changes every 100 ms (not silence: every packet carries audio).
+function promptWav(seconds) {
+  const n = seconds * 8000;
+  const wav = Buffer.alloc(44 + n * 2);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + n * 2, 4); wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(8000, 24); wav.writeUInt32LE(16000, 28); wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; ++i) {
+    const hz = 300 + 100 * (Math.floor(i / 800) % 20);
+    wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + 2 * i);
+  }
+  return wav;
+}
+const prompt = PLAY_S > 0 ? promptWav(PLAY_S) : null;
+let promptFetches = 0;
+
 const callbacks = http.createServer((req, res) => {
+  if (req.url === '/prompt.wav') {
+    ++promptFetches;
+    res.writeHead(200, { 'content-type': 'audio/wav', 'cache-control': 'max-age=3600' });
+    res.end(prompt);
+    return;
+  }
   let body = '';
   req.on('data', (c) => { body += c; });
   req.on('end', () => {
@@ -39,10 +66,10 @@ callbacks.keepAliveTimeout = 60000;
 
 function create(statusUrl) {
   return new Promise((resolve) => {
-    const form = new URLSearchParams({
-      To: to, From: from, StatusCallback: statusUrl,
-      Twiml: '<Response><Pause length="3"/><Hangup/></Response>',
-    }).toString();
+    const twiml = PLAY_S > 0
+      ? `<Response><Play>${statusUrl.replace('/status', '/prompt.wav')}</Play><Hangup/></Response>`
+      : '<Response><Pause length="3"/><Hangup/></Response>';
+    const form = new URLSearchParams({ To: to, From: from, StatusCallback: statusUrl, Twiml: twiml }).toString();
     const u = new URL(`${base}/2010-04-01/Accounts/${sid}/Calls.json`);
     const req = http.request({
       host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent,
@@ -80,11 +107,28 @@ function inviteTimes(file) {
   return out;
 }
 
+// Peaks from the daemon's /metrics, sampled while the run lasts.
+const peaks = { calls_active: 0, media_streams: 0 };
+function sampleMetrics() {
+  http.get(`${base}/metrics`, { agent }, (res) => {
+    let text = '';
+    res.on('data', (c) => { text += c; });
+    res.on('end', () => {
+      for (const key of Object.keys(peaks)) {  // summed over labels (one line per worker)
+        let sum = 0;
+        for (const m of text.matchAll(new RegExp(`^switchboard_${key}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+        peaks[key] = Math.max(peaks[key], sum);
+      }
+    });
+  }).on('error', () => {});
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 callbacks.listen(0, '127.0.0.1', async () => {
   const statusUrl = `http://127.0.0.1:${callbacks.address().port}/status`;
   const start = now();
+  const sampler = setInterval(sampleMetrics, 100);
   const inflight = new Set();
   for (let i = 0; i < CALLS; ++i) {
     const due = start + (i * 1000) / RATE;
@@ -117,6 +161,9 @@ callbacks.listen(0, '127.0.0.1', async () => {
     invites_seen: lat.length,
     create_to_invite_ms: lat.length ? { p50: Number(pct(lat, 50).toFixed(2)), p99: Number(pct(lat, 99).toFixed(2)), max: Number(lat[lat.length - 1].toFixed(2)) } : null,
     invite_spacing_ms: Number(spacing.toFixed(3)),
+    peak_calls_active: peaks.calls_active, peak_media_streams: peaks.media_streams,
+    ...(PLAY_S > 0 ? { play_s: PLAY_S, prompt_fetches: promptFetches } : {}),
   }));
+  clearInterval(sampler);
   process.exit(0);
 });

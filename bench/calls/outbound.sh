@@ -6,6 +6,9 @@
 #   bench/calls/outbound.sh rate  [RATE] [CALLS]   calls/s with failures, create->INVITE p50/p99
 #   bench/calls/outbound.sh pace  [CPS] [CALLS]    one account at calls.cps_per_account = CPS:
 #                                                  the INVITEs' mean spacing against 1/CPS
+#   bench/calls/outbound.sh play  [RATE] [CALLS] [PLAY_S]   each call plays a PLAY_S-second
+#                                                  prompt (default 10): peak calls up with audio,
+#                                                  late media ticks, daemon CPU per call
 #
 # BUILD (default build/release) must hold a Release build: make release. NOTRACE=1 runs the
 # callee without its message log (no latency figures: sipp's logging costs it CPU at high rates).
@@ -21,6 +24,8 @@ trap cleanup EXIT
 
 if [ "$MODE" = pace ]; then
   CPS=${2:-10}; CALLS=${3:-200}; RATE=$((CALLS)); CPS_CONFIG=$CPS
+elif [ "$MODE" = play ]; then
+  RATE=${2:-400}; CALLS=${3:-4000}; export PLAY_S=${4:-10}; CPS_CONFIG=10000
 else
   RATE=${2:-300}; CALLS=${3:-3000}; CPS_CONFIG=10000
 fi
@@ -55,10 +60,15 @@ FROM=+15005550006
 curl -sf -u $SID:$TOKEN http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json \
   --data-urlencode PhoneNumber=$FROM >/dev/null
 
-echo "$MODE: $CALLS calls, created at $RATE/s, calls.cps_per_account = $CPS_CONFIG"
+echo "$MODE: $CALLS calls, created at $RATE/s, calls.cps_per_account = $CPS_CONFIG${PLAY_S:+, <Play> $PLAY_S s}"
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/$DAEMON/stat; }
+CPU0=$(cpu_ticks); LATE0=$(curl -s http://127.0.0.1:$HTTP_PORT/metrics | awk '/^switchboard_media_late_ticks_total/ { s += $2 } END { print s + 0 }')
 timeout $((CALLS / (CPS_CONFIG < RATE ? CPS_CONFIG : RATE) + 120)) node bench/calls/outbound.js \
   http://127.0.0.1:$HTTP_PORT $SID $TOKEN $FROM +14155550100 $CALLS $RATE "$WORK/uas.msg" \
   $((CALLS / (CPS_CONFIG < RATE ? CPS_CONFIG : RATE) + 60)) | tee "$WORK/result.json"
+CPU1=$(cpu_ticks); LATE1=$(curl -s http://127.0.0.1:$HTTP_PORT/metrics | awk '/^switchboard_media_late_ticks_total/ { s += $2 } END { print s + 0 }')
+echo "daemon CPU $(( (CPU1 - CPU0) * 1000 / $(getconf CLK_TCK) )) ms for $CALLS calls ($(( (CPU1 - CPU0) * 1000000 / $(getconf CLK_TCK) / CALLS )) us per call); late media ticks $((LATE1 - LATE0))"
+curl -s http://127.0.0.1:$HTTP_PORT/metrics | grep -E '^switchboard_media_tick_max_lateness_seconds' || true
 if [ "$MODE" = pace ]; then
   node -e "const r=require('$WORK/result.json'); const want=1000/$CPS;
     console.log('INVITE spacing ' + r.invite_spacing_ms + ' ms against ' + want + ' ms: ' +
