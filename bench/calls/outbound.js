@@ -90,10 +90,12 @@ function create(statusUrl) {
 }
 
 // sipp's -trace_msg log: a separator line with the date and time, then the message.
+// Or bench/calls/uas.js's map (a .json file): {CallSid: ms}.
 function inviteTimes(file) {
   const out = new Map();
   let text = '';
   try { text = fs.readFileSync(file, 'utf8'); } catch { return out; }
+  if (file.endsWith('.json')) return new Map(Object.entries(JSON.parse(text)));
   const blocks = text.split(/^-{10,} (\d{4}-\d{2}-\d{2})[ \t](\d{2}:\d{2}:\d{2}\.\d+)/m);
   for (let i = 1; i + 2 < blocks.length; i += 3) {
     const msg = blocks[i + 2];

@@ -40,10 +40,14 @@ std::optional<OutboundRequest> OutboundQueue::pop_ready(std::int64_t now_us) {
     OutboundRequest out = std::move(a.calls.front());
     a.calls.pop_front();
     --size_;
-    // On schedule (or a little late): the next slot follows this one's. After a pause longer
-    // than a period the schedule starts again from now.
-    const bool behind = a.next_us && now_us - *a.next_us < period_us_;
-    a.next_us = (behind ? *a.next_us : now_us) + period_us_;
+    // While a backlog lasts the slots follow one another whatever the poll's lateness: a late
+    // poll releases every slot that has passed (up to kMaxCatchUpUs of them), so the rate holds
+    // even when the timer wakes less often than once a period. After the queue ran empty the
+    // schedule starts again from now: no burst after a pause.
+    const bool resume = !a.next_us || a.drained;
+    const std::int64_t slot = resume ? now_us : std::max(*a.next_us, now_us - kMaxCatchUpUs);
+    a.next_us = slot + period_us_;
+    a.drained = a.calls.empty();
     last_ = start->first;
     return out;
   }

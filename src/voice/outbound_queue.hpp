@@ -1,7 +1,9 @@
 // The queue outbound calls wait in before they are dialled: per account, in arrival order,
 // released at the account's rate. An account's next call leaves one period (1 / calls per
 // second) after its previous one, so a backlog drains at exactly that rate whatever the timer's
-// jitter; after a pause the next call leaves at once, never in a burst. Accounts take turns.
+// jitter (a late poll releases the slots it missed, up to 100 ms of them: at thousands of calls
+// per second the timer wakes less often than once a period); after a pause the next call
+// leaves at once, never in a burst. Accounts take turns.
 // Thread-safe: the REST API queues and cancels, the call router releases.
 #pragma once
 
@@ -40,7 +42,9 @@ class OutboundQueue {
   struct Account {
     std::deque<OutboundRequest> calls;
     std::optional<std::int64_t> next_us;  // the earliest the next call may leave
+    bool drained = false;                 // the last pop emptied it: the next one starts afresh
   };
+  static constexpr std::int64_t kMaxCatchUpUs = 100'000;  // slots a late poll may make up
   const std::int64_t period_us_;
   mutable std::mutex mu_;
   std::map<std::string, Account> accounts_;

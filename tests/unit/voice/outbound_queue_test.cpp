@@ -36,6 +36,31 @@ TEST(OutboundQueue, ABacklogLeavesExactlyAtTheRateWhateverTheTimersJitter) {
   }
 }
 
+TEST(OutboundQueue, AFastRateHoldsWhenTheTimerWakesLessOftenThanOnceAPeriod) {
+  OutboundQueue q(10000);  // one every 100 us; the poll comes every 2 ms
+  for (int i = 0; i < 10000; ++i) q.push(call("A", i));
+  std::int64_t now = 0;
+  std::size_t left = 0;
+  int polls = 0;
+  while (q.size() > 0 && polls < 100000) {
+    ++polls;
+    std::size_t this_poll = 0;
+    while (q.pop_ready(now)) ++this_poll;
+    EXPECT_LE(this_poll, 21u) << "at most the slots that passed since the last poll";
+    left += this_poll;
+    now += 2000;
+  }
+  EXPECT_EQ(left, 10000u);
+  // 10,000 calls at 10,000/s: one second (not one call per poll, which would take 20 s).
+  EXPECT_NEAR(static_cast<double>(now) / 1e6, 1.0, 0.01);
+  // A stall longer than the catch-up bound does not release the whole backlog at once.
+  for (int i = 0; i < 5000; ++i) q.push(call("B", i));
+  ASSERT_TRUE(q.pop_ready(now).has_value());
+  std::size_t burst = 0;
+  while (q.pop_ready(now + 1'000'000)) ++burst;
+  EXPECT_LE(burst, 1001u);  // 100 ms of slots plus the one due now, not 1 s of them
+}
+
 TEST(OutboundQueue, InArrivalOrderWithinAnAccount) {
   OutboundQueue q(1000);
   for (int i = 0; i < 5; ++i) q.push(call("A", i));
