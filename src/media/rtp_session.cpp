@@ -563,11 +563,13 @@ void RtpSession::on_tick_done(std::chrono::steady_clock::time_point, std::uint32
   if (jitter_) {
     jitter_->pop({tick_in_.data(), kJitterFrame});
     jitter_->pop({tick_in_.data() + kJitterFrame, kJitterFrame});
-    // By index: a tap may remove itself (or another) from its callback.
-    for (std::size_t i = 0; i < taps_.size(); ++i) {  // NOLINT(modernize-loop-convert)
+    // By index: a tap may remove itself (or another) from its callback; the next one is then
+    // where it was.
+    for (std::size_t i = 0; i < taps_.size();) {
       const auto tap = taps_[i];
       tap->on_audio(tick_in_, tick_out_);
       if (closed_) return;
+      if (i < taps_.size() && taps_[i] == tap) ++i;
     }
     if (call_recorder_) (void)call_recorder_->write(tick_in_, tick_out_);  // no limits to end it
     if (recorder_) {

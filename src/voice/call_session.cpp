@@ -244,33 +244,45 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   if (end_now) {
     co_await leg_.hangup();
   }
-  while (!end_now) {
-    InlineFirst documents(source, std::exchange(inline_document, std::nullopt),
-                          route_.application.url);
-    twiml::Interpreter interpreter(*this, documents);
-    out.interpreter =
-        co_await asio::co_spawn(executor_, interpreter.run(first),
-                                asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
-    if (leg_.hung_up() || !next_) break;
-    // A live modification stopped the running document.
-    Modification m = std::move(*next_);
-    next_.reset();
-    if (!m.status.empty()) {
-      if (leg_.answered()) {
-        co_await leg_.hangup();
-      } else {
-        ended_status_ = "canceled";
-        co_await leg_.cancel();
+  // A failure below leaves through the worker (which closes and drops the leg and this
+  // session): an asynchronous detector still listening must be stopped before that.
+  std::exception_ptr failure;
+  try {
+    while (!end_now) {
+      InlineFirst documents(source, std::exchange(inline_document, std::nullopt),
+                            route_.application.url);
+      twiml::Interpreter interpreter(*this, documents);
+      out.interpreter = co_await asio::co_spawn(
+          executor_, interpreter.run(first),
+          asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+      if (leg_.hung_up() || !next_) break;
+      // A live modification stopped the running document.
+      Modification m = std::move(*next_);
+      next_.reset();
+      if (!m.status.empty()) {
+        if (leg_.answered()) {
+          co_await leg_.hangup();
+        } else {
+          ended_status_ = "canceled";
+          co_await leg_.cancel();
+        }
+        break;
       }
-      break;
+      if (!m.twiml.empty()) {
+        inline_document = twiml::parse(m.twiml);
+      } else {
+        first = twiml::FetchRequest{};
+        first.url = m.url;
+        first.method = m.method;
+      }
     }
-    if (!m.twiml.empty()) {
-      inline_document = twiml::parse(m.twiml);
-    } else {
-      first = twiml::FetchRequest{};
-      first.url = m.url;
-      first.method = m.method;
-    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    if (services_.registry) services_.registry->remove(call_.call_sid);
+    co_await stop_async_detection();
+    std::rethrow_exception(failure);
   }
   if (services_.registry) services_.registry->remove(call_.call_sid);
   if (time_limit_) time_limit_->cancel();

@@ -11,7 +11,10 @@ OutboundQueue::OutboundQueue(double calls_per_second)
 
 void OutboundQueue::push(OutboundRequest request) {
   std::lock_guard lock(mu_);
-  accounts_[request.account.sid].calls.push_back(std::move(request));
+  Account& a = accounts_[request.account.sid];
+  // However it emptied (dialled or cancelled), an empty queue starts a fresh schedule.
+  if (a.calls.empty()) a.drained = true;
+  a.calls.push_back(std::move(request));
   ++size_;
 }
 
@@ -47,7 +50,7 @@ std::optional<OutboundRequest> OutboundQueue::pop_ready(std::int64_t now_us) {
     const bool resume = !a.next_us || a.drained;
     const std::int64_t slot = resume ? now_us : std::max(*a.next_us, now_us - kMaxCatchUpUs);
     a.next_us = slot + period_us_;
-    a.drained = a.calls.empty();
+    a.drained = false;
     last_ = start->first;
     return out;
   }

@@ -42,7 +42,7 @@ class OutboundQueue {
   struct Account {
     std::deque<OutboundRequest> calls;
     std::optional<std::int64_t> next_us;  // the earliest the next call may leave
-    bool drained = false;                 // the last pop emptied it: the next one starts afresh
+    bool drained = false;  // it was empty when the first queued call came: start afresh
   };
   static constexpr std::int64_t kMaxCatchUpUs = 100'000;  // slots a late poll may make up
   const std::int64_t period_us_;

@@ -96,6 +96,20 @@ TEST(OutboundQueue, AfterAPauseThereIsNoBurst) {
   EXPECT_TRUE(q.pop_ready(10'200'000).has_value());
 }
 
+TEST(OutboundQueue, AQueueEmptiedByCancellationStartsAfreshWithoutABurst) {
+  OutboundQueue q(100);  // 10 ms
+  q.push(call("A", 0));
+  q.push(call("A", 1));
+  ASSERT_TRUE(q.pop_ready(0).has_value());
+  ASSERT_TRUE(q.cancel("A", "A-1"));
+  // Ten seconds later, 50 calls: one now, then one per 10 ms (not 100 ms of them at once).
+  for (int i = 2; i < 52; ++i) q.push(call("A", i));
+  EXPECT_TRUE(q.pop_ready(10'000'000).has_value());
+  EXPECT_FALSE(q.pop_ready(10'000'000).has_value());
+  EXPECT_TRUE(q.pop_ready(10'010'000).has_value());
+  EXPECT_FALSE(q.pop_ready(10'010'000).has_value());
+}
+
 TEST(OutboundQueue, AccountsHaveTheirOwnRateAndTakeTurns) {
   OutboundQueue q(1);
   for (int i = 0; i < 3; ++i) q.push(call("A", i));
