@@ -1,6 +1,7 @@
 // Calls.json and Calls/{Sid}.json: the call records the call router writes (list, fetch).
 #include <ctime>
 #include <set>
+#include <tuple>
 
 #include "api/auth.hpp"
 #include "api/json.hpp"
@@ -193,6 +194,18 @@ Result<int> bounded_int(const http::Form& params, std::string_view key, int fall
   return n;
 }
 
+// A parameter with two values (`on` or `off`, compared without case): nullopt when absent,
+// whether it is `on` otherwise; any other value is refused with both named.
+Result<std::optional<bool>> either(const http::Form& params, std::string_view key,
+                                   std::string_view on, std::string_view off) {
+  auto v = params.get(key);
+  if (!v || v->empty()) return std::optional<bool>{};
+  if (iequals(*v, on)) return std::optional<bool>{true};
+  if (iequals(*v, off)) return std::optional<bool>{false};
+  return call_error(codes::kInvalidParameter,
+                    std::string(key) + " must be " + std::string(on) + " or " + std::string(off));
+}
+
 // MachineDetection and its settings, in Twilio's ranges.
 Result<voice::MachineDetectionPlan> machine_detection(const http::Form& params) {
   voice::MachineDetectionPlan plan;
@@ -221,13 +234,9 @@ Result<voice::MachineDetectionPlan> machine_detection(const http::Form& params) 
     if (!v) return v.error();
     *b.out = static_cast<std::uint32_t>(*v * b.scale);
   }
-  if (auto v = params.get("AsyncAmd"); v && !v->empty()) {
-    if (iequals(*v, "true")) {
-      plan.async = true;
-    } else if (!iequals(*v, "false")) {
-      return call_error(codes::kInvalidParameter, "AsyncAmd must be true or false");
-    }
-  }
+  auto async = either(params, "AsyncAmd", "true", "false");
+  if (!async) return async.error();
+  plan.async = async->value_or(false);
   if (auto v = params.get("AsyncAmdStatusCallback"); v && !v->empty()) {
     if (!is_valid_webhook_url(*v)) {
       return call_error(21205, "AsyncAmdStatusCallback is not a valid URL: " + std::string(*v));
@@ -402,29 +411,14 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
 
   // Record (+ RecordingChannels, RecordingStatusCallback*, Trim): the whole call, once answered.
   voice::CallRecordingPlan recording;
-  if (auto v = params.get("Record"); v && !v->empty()) {
-    if (iequals(*v, "true")) {
-      recording.enabled = true;
-    } else if (!iequals(*v, "false")) {
-      co_return http::error_response(
-          call_error(codes::kInvalidParameter, "Record must be true or false"));
-    }
-  }
-  if (auto v = params.get("RecordingChannels"); v && !v->empty()) {
-    if (iequals(*v, "dual")) {
-      recording.dual = true;
-    } else if (!iequals(*v, "mono")) {
-      co_return http::error_response(
-          call_error(codes::kInvalidParameter, "RecordingChannels must be mono or dual"));
-    }
-  }
-  if (auto v = params.get("Trim"); v && !v->empty()) {
-    if (*v == "do-not-trim") {
-      recording.trim = false;
-    } else if (*v != "trim-silence") {
-      co_return http::error_response(
-          call_error(codes::kInvalidParameter, "Trim must be trim-silence or do-not-trim"));
-    }
+  // Record=true|false, RecordingChannels=mono|dual, Trim=trim-silence|do-not-trim.
+  for (auto [key, on, off, out] :
+       {std::tuple{"Record", "true", "false", &recording.enabled},
+        std::tuple{"RecordingChannels", "dual", "mono", &recording.dual},
+        std::tuple{"Trim", "trim-silence", "do-not-trim", &recording.trim}}) {
+    auto v = either(params, key, on, off);
+    if (!v) co_return http::error_response(v.error());
+    if (*v) *out = **v;
   }
   if (auto v = params.get("RecordingStatusCallback"); v && !v->empty()) {
     if (!is_valid_webhook_url(*v)) {

@@ -461,4 +461,8 @@ test('Record=true records the whole answered call (dual channels) and calls Reco
   // Bad values are refused with the parameter named.
   await assert.rejects(client.calls.create({ to: '+14155550100', from: FROM, twiml: '<Response/>', recordingChannels: 'quad' }),
     (e) => e.status === 400 && /RecordingChannels/.test(e.message));
+  await assert.rejects(client.calls.create({ to: '+14155550100', from: FROM, twiml: '<Response/>', record: 'yes' }),
+    (e) => e.status === 400 && /Record must be true or false/.test(e.message));
+  await assert.rejects(client.calls.create({ to: '+14155550100', from: FROM, twiml: '<Response/>', trim: 'some' }),
+    (e) => e.status === 400 && /Trim must be trim-silence or do-not-trim/.test(e.message));
 });
