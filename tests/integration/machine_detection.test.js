@@ -88,7 +88,9 @@ test('AsyncAmd with a voicemail greeting and a beep: the TwiML runs at once, the
   assert.equal(amd.params.AnsweredBy, 'machine_end_beep');
   const heard = Number(amd.params.MachineDetectionDuration);
   assert.ok(heard >= 500 + greetingMs, `decided after ${heard} ms, the greeting ends at ${500 + greetingMs}`);
-  assert.ok(heard <= 500 + greetingMs + 400 + 500 + 1000, `decided late: ${heard} ms`);
+  // Soon after the beep (AnsweredBy already says it was the beep, not the silence after it);
+  // wide enough for a loaded machine's late media ticks.
+  assert.ok(heard <= 500 + greetingMs + 400 + 500 + 3000, `decided late: ${heard} ms`);
   assert.ok(amd.at - voice.at >= greetingMs - 1000, 'the document ran while the detector listened');
   assert.equal((await client.calls(call.sid).fetch()).answeredBy, 'machine_end_beep');
   // And through the event router.

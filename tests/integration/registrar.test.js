@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startDaemon, twilioClient } = require('./lib/daemon');
-const { startSippUas, uasScenarios, freeUdpPort, sdp } = require('./lib/sipp');
+const { startSippUas, uasScenarios, freeUdpPort, sdp, OK_TO_LAST } = require('./lib/sipp');
 const { startApp, sipPort } = require('./lib/app');
 
 const DOMAIN = 'office.example.test';
@@ -37,36 +37,24 @@ async function startWithDomain(t) {
   return { d, client, app, list, cred, domain, sip: sipPort(d) };
 }
 
+// One REGISTER for alice (`auth`: sipp's [authentication] line answering the challenge).
+const registerRequest = (cseq, expires, auth = '') => `
+  <send retrans="500"><![CDATA[
+      REGISTER sip:${DOMAIN} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:alice@${DOMAIN}>;tag=[pid]r[call_number]
+      To: <sip:alice@${DOMAIN}>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: <sip:alice@[local_ip]:[local_port]>${auth ? `\n      ${auth}` : ''}
+      Expires: ${expires}
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>`;
 const register = (expires, password) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register">
-  <send retrans="500"><![CDATA[
-      REGISTER sip:${DOMAIN} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:alice@${DOMAIN}>;tag=[pid]r[call_number]
-      To: <sip:alice@${DOMAIN}>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:alice@[local_ip]:[local_port]>
-      Expires: ${expires}
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-      REGISTER sip:${DOMAIN} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:alice@${DOMAIN}>;tag=[pid]r[call_number]
-      To: <sip:alice@${DOMAIN}>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:alice@[local_ip]:[local_port]>
-      [authentication username=alice password=${password}]
-      Expires: ${expires}
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
+<scenario name="register">${registerRequest(1, expires)}
+  <recv response="401" auth="true"/>${registerRequest(2, expires, `[authentication username=alice password=${password}]`)}
   <recv response="[$expect]"/>
 </scenario>
 `;
@@ -239,17 +227,7 @@ ${sdp()}
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200" rrs="true"/>${ack(2)}
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
+  <recv request="BYE"/>${OK_TO_LAST}
 </scenario>
 `;
   const r = await sipp(xml, sip, await freeUdpPort());

@@ -78,6 +78,21 @@ const ACK = `
     ]]>
   </send>`;
 
+// 200 OK to the request just received (a BYE), its headers copied.
+const OK_TO_LAST = `
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+
 // Steps, in order:
 //   {answer: true}                 expect 200 to the INVITE and ACK it
 //   {ringing: true}                expect 180
@@ -100,19 +115,7 @@ function scenario({ codecs = 'PCMU', steps }) {
       xml += `\n  <nop><action><exec play_pcap_audio="${path.join(PCAP_DIR, s.pcap)}"/></action></nop>`;
     } else if (s.awaitBye) {
       xml += `
-  <recv request="BYE" timeout="${s.awaitBye}"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>`;
+  <recv request="BYE" timeout="${s.awaitBye}"/>${OK_TO_LAST}`;
     } else if (s.bye) {
       xml += `
   <send retrans="500">
@@ -313,4 +316,4 @@ const uasScenarios = {
 </scenario>`,
 };
 
-module.exports = { runSipp, scenario, freeUdpPort, startSippUas, uasScenarios, sdp, PCAP_DIR };
+module.exports = { runSipp, scenario, freeUdpPort, startSippUas, uasScenarios, sdp, PCAP_DIR, OK_TO_LAST };
