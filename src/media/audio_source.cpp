@@ -18,6 +18,78 @@ std::size_t SilenceSource::read(std::span<std::int16_t> out) {
 ToneSpec ToneSpec::beep() { return {{{1000, 0, -6, 500}}, 1}; }
 ToneSpec ToneSpec::ringback() { return {{{440, 480, -19, 2000}, {0, 0, 0, 4000}}, 0}; }
 
+std::optional<ToneSpec> ToneSpec::ringback(std::string_view country) {
+  struct Cadence {
+    std::string_view code;
+    double f1, f2;
+    std::uint32_t on1, off1, on2, off2;  // on2 = 0: a single burst per cycle
+  };
+  // ITU-T E.180 (Supplement 2) ringing tones; two-frequency and modulated tones as their
+  // component frequencies.
+  static constexpr Cadence kTones[] = {
+      {"at", 420, 0, 1000, 5000, 0, 0},      {"au", 400, 425, 400, 200, 400, 2000},
+      {"be", 425, 0, 1000, 3000, 0, 0},      {"bg", 425, 0, 1000, 4000, 0, 0},
+      {"br", 425, 0, 1000, 4000, 0, 0},      {"ch", 425, 0, 1000, 4000, 0, 0},
+      {"cl", 400, 0, 1000, 3000, 0, 0},      {"cn", 450, 0, 1000, 4000, 0, 0},
+      {"cz", 425, 0, 1000, 4000, 0, 0},      {"de", 425, 0, 1000, 4000, 0, 0},
+      {"dk", 425, 0, 1000, 4000, 0, 0},      {"ee", 425, 0, 1000, 4000, 0, 0},
+      {"es", 425, 0, 1500, 3000, 0, 0},      {"fi", 425, 0, 1000, 4000, 0, 0},
+      {"fr", 440, 0, 1500, 3500, 0, 0},      {"gr", 425, 0, 1000, 4000, 0, 0},
+      {"hu", 425, 0, 1250, 3750, 0, 0},      {"il", 400, 0, 1000, 3000, 0, 0},
+      {"in", 400, 425, 400, 200, 400, 2000}, {"it", 425, 0, 1000, 4000, 0, 0},
+      {"jp", 400, 0, 1000, 2000, 0, 0},      {"lt", 425, 0, 1000, 4000, 0, 0},
+      {"mx", 425, 0, 1000, 4000, 0, 0},      {"my", 425, 0, 400, 200, 400, 2000},
+      {"nl", 425, 0, 1000, 4000, 0, 0},      {"no", 425, 0, 1000, 4000, 0, 0},
+      {"nz", 400, 450, 400, 200, 400, 2000}, {"ph", 425, 480, 1000, 4000, 0, 0},
+      {"pl", 425, 0, 1000, 4000, 0, 0},      {"pt", 425, 0, 1000, 5000, 0, 0},
+      {"ru", 425, 0, 800, 3200, 0, 0},       {"se", 425, 0, 1000, 5000, 0, 0},
+      {"sg", 400, 450, 400, 200, 400, 2000}, {"th", 400, 0, 1000, 4000, 0, 0},
+      {"tw", 440, 480, 1000, 2000, 0, 0},    {"uk", 400, 450, 400, 200, 400, 2000},
+      {"us", 440, 480, 2000, 4000, 0, 0},    {"us-old", 420, 500, 2000, 4000, 0, 0},
+      {"ve", 425, 0, 1000, 4000, 0, 0},      {"za", 400, 433, 400, 200, 400, 2000},
+  };
+  for (const Cadence& c : kTones) {
+    if (c.code != country) continue;
+    ToneSpec spec;
+    spec.repeats = 0;
+    spec.cadence.push_back({c.f1, c.f2, -19, c.on1});
+    spec.cadence.push_back({0, 0, 0, c.off1});
+    if (c.on2 > 0) {
+      spec.cadence.push_back({c.f1, c.f2, -19, c.on2});
+      spec.cadence.push_back({0, 0, 0, c.off2});
+    }
+    return spec;
+  }
+  return std::nullopt;
+}
+
+void FrameRing::write(std::span<const std::int16_t> pcm) {
+  for (std::int16_t s : pcm) {
+    if (size_ == kCapacity) {  // the reader fell behind: drop the oldest sample
+      head_ = (head_ + 1) % kCapacity;
+      --size_;
+    }
+    buf_[(head_ + size_) % kCapacity] = s;
+    ++size_;
+  }
+}
+
+std::size_t FrameRing::read(std::span<std::int16_t> out) {
+  const std::size_t n = std::min(out.size(), size_);
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = buf_[head_];
+    head_ = (head_ + 1) % kCapacity;
+  }
+  size_ -= n;
+  return n;
+}
+
+std::size_t RingSource::read(std::span<std::int16_t> out) {
+  const std::size_t n = ring_->read(out);
+  std::fill(out.begin() + static_cast<std::ptrdiff_t>(n), out.end(), std::int16_t{0});
+  return out.size();
+}
+
 ToneSpec ToneSpec::dtmf(char digit, std::uint32_t on_ms, std::uint32_t off_ms) {
   static constexpr double kRow[] = {697, 770, 852, 941};
   static constexpr double kCol[] = {1209, 1336, 1477, 1633};

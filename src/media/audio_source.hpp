@@ -3,12 +3,15 @@
 // A source is pulled one frame per pacing tick; reading never allocates.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace sb::media {
@@ -50,6 +53,10 @@ struct ToneSpec {
 
   static ToneSpec beep();      // <Record playBeep>: 1 kHz, 500 ms (Twilio's beep)
   static ToneSpec ringback();  // North American: 440+480 Hz, 2 s on, 4 s off, until stopped
+  // The ringback tone of a country (<Dial ringTone>: at au bg br be ch cl cn cz de dk ee es fi
+  // fr gr hu il in it lt jp mx my nl no nz ph pl pt ru se sg th uk us us-old tw ve za, as ITU-T
+  // E.180 lists them), until stopped; nullopt for a code not in the list.
+  static std::optional<ToneSpec> ringback(std::string_view country);
   static ToneSpec dtmf(char digit, std::uint32_t on_ms = 100, std::uint32_t off_ms = 100);
 };
 
@@ -91,6 +98,34 @@ class LoopSource final : public AudioSource {
   std::uint32_t loops_;
   std::uint32_t played_ = 0;
   std::size_t pass_samples_ = 0;
+};
+
+// Live audio handed from one stream to another (a bridge that decodes): a fixed ring of the
+// last 160 ms; the writer drops the oldest when the reader falls behind. No allocation after
+// construction. Both ends on one thread.
+class FrameRing {
+ public:
+  static constexpr std::size_t kCapacity = 1280;
+  void write(std::span<const std::int16_t> pcm);
+  // Up to out.size() samples; returns how many.
+  std::size_t read(std::span<std::int16_t> out);
+  std::size_t available() const { return size_; }
+
+ private:
+  std::array<std::int16_t, kCapacity> buf_{};
+  std::size_t head_ = 0;  // next read
+  std::size_t size_ = 0;
+};
+
+// Plays what a FrameRing holds, silence when it is empty; never ends (stopped by its owner).
+class RingSource final : public AudioSource {
+ public:
+  explicit RingSource(std::shared_ptr<FrameRing> ring) : ring_(std::move(ring)) {}
+  std::size_t read(std::span<std::int16_t> out) override;
+  void rewind() override {}
+
+ private:
+  std::shared_ptr<FrameRing> ring_;
 };
 
 enum class PlaybackEnd { kCompleted, kInterrupted, kStopped };

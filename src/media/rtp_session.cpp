@@ -281,8 +281,77 @@ void RtpSession::finish_recording(RecordingEnd reason) {
   if (callbacks_.on_recording) callbacks_.on_recording(result);
 }
 
+void RtpSession::relay_to(const std::shared_ptr<RtpSession>& to) {
+  if (auto old = relay_to_.lock()) old->end_relay_in();
+  relay_to_.reset();
+  if (rtp_watch_) {
+    boost::system::error_code ec;
+    rtp_watch_->cancel(ec);
+    rtp_watch_->close(ec);  // our duplicate of the socket; rtp_fd_ stays open
+    rtp_watch_.reset();
+  }
+  if (!to || to.get() == this || closed_) return;
+  relay_to_ = to;
+  relay_resync_ = true;
+  ++to->relayed_into_;
+  to->relay_synced_ = false;
+  to->tx_pcm_fill_ = 0;
+  // Forward as packets arrive rather than on the next tick: a relay adds no 20 ms of delay.
+  const int fd = ::dup(rtp_fd_);
+  if (fd >= 0) {
+    rtp_watch_.emplace(worker_.executor(), fd);
+    watch_rtp();
+  }
+}
+
+void RtpSession::watch_rtp() {
+  rtp_watch_->async_wait(asio::posix::descriptor_base::wait_read,
+                         [weak = weak_from_this()](const boost::system::error_code& ec) {
+                           if (ec) return;
+                           auto self = weak.lock();
+                           if (!self || self->closed_ || !self->rtp_watch_) return;
+                           self->receive_rtp();
+                           if (!self->closed_ && self->rtp_watch_) self->watch_rtp();
+                         });
+}
+
+void RtpSession::end_relay_in() {
+  if (relayed_into_ > 0) --relayed_into_;
+  if (relayed_into_ == 0) first_packet_ = true;  // our own stream resumes: marker bit
+}
+
+void RtpSession::send_relayed(const RtpHeader& in, std::span<const std::uint8_t> payload,
+                              bool event, bool resync) {
+  if (closed_ || !params_.send || !latch_.has_peer()) return;
+  if (event && !params_.telephone_event_pt) return;  // the far end takes no RFC 4733 events
+  if (resync || !relay_synced_) {
+    relay_synced_ = true;
+    relay_seq_offset_ = static_cast<std::uint16_t>(seq_ - in.sequence);
+    relay_ts_offset_ = timestamp_ - in.timestamp;
+    first_packet_ = true;
+  }
+  RtpHeader h;
+  h.ssrc = ssrc_;
+  h.sequence = static_cast<std::uint16_t>(in.sequence + relay_seq_offset_);
+  h.timestamp = in.timestamp + relay_ts_offset_;
+  h.payload_type =
+      static_cast<std::uint8_t>(event ? *params_.telephone_event_pt : params_.payload_type);
+  h.marker = in.marker || (first_packet_ && !event);
+  if (!event) first_packet_ = false;
+  send_packet(h, payload);
+  // Our own stream continues after the relayed one when the relay stops.
+  if (static_cast<std::int16_t>(static_cast<std::uint16_t>(h.sequence + 1 - seq_)) > 0) {
+    seq_ = static_cast<std::uint16_t>(h.sequence + 1);
+  }
+  if (!event) {
+    const std::uint32_t end = h.timestamp + static_cast<std::uint32_t>(payload.size());
+    if (static_cast<std::int32_t>(end - timestamp_) > 0) timestamp_ = end;  // G.711: 1 byte each
+  }
+}
+
 void RtpSession::close() {
   if (closed_) return;
+  relay_to(nullptr);
   closed_ = true;
   if (recorder_) finish_recording(RecordingEnd::kStopped);
   (void)stop_call_recording();
@@ -397,6 +466,7 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
       dtmf_rx_ = TelephoneEventReceiver{};
     }
     remote_ssrc_ = h.ssrc;
+    relay_resync_ = true;
   }
   if (!sequence_.update(h.sequence)) {
     ++stats_.bad_sequence;
@@ -406,10 +476,14 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
   stats_.received_bytes += size;
   sequence_.update_jitter(arrival, h.timestamp);
   if (!params_.receive) return;
+  if (auto to = relay_to_.lock()) {
+    to->send_relayed(h, packet.payload, is_event, std::exchange(relay_resync_, false));
+  }
   if (is_event) {
     deliver(dtmf_rx_.on_packet(h.timestamp, packet.payload), false);
     return;
   }
+  if (!jitter_ && !inband_) return;  // nobody listens to the audio itself (a relay)
   const std::size_t n = std::min(packet.payload.size(), decoded_.size());
   decode(params_.codec, packet.payload.first(n), decoded_);
   const std::span<const std::int16_t> pcm(decoded_.data(), n);
@@ -501,6 +575,10 @@ void RtpSession::send_rtcp(bool bye) {
 
 void RtpSession::on_tick(std::chrono::steady_clock::time_point, std::uint32_t) {
   if (closed_) return;
+  if (relayed_into_ > 0) {  // our stream is the relayed one
+    tick_out_.fill(0);
+    return;
+  }
   auto self = shared_from_this();  // a callback below may drop the owner's reference
   player_.fill(tick_out_);
   if (closed_) return;  // a playback-done callback closed the session

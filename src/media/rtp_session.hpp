@@ -8,6 +8,7 @@
 
 #include <array>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -132,6 +133,17 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   // Taps listen from the next tick until removed (or the session closes).
   void add_tap(std::shared_ptr<AudioTap> tap);
   void remove_tap(const AudioTap* tap);
+  bool tapped() const { return !taps_.empty(); }
+
+  // Relaying (a B2BUA bridge without decoding; both sessions on this worker): every audio and
+  // telephone-event packet accepted from our peer is sent on at once, as it arrives (our
+  // socket is watched while relaying), to `to`'s peer as `to`'s own stream: its SSRC, its
+  // payload types, sequence numbers and timestamps continuing its own across the switch (a
+  // gap in ours stays a gap). `to` sends nothing of its own meanwhile. nullptr stops. The
+  // payload is not touched: both sessions must have negotiated the same codec and ptime.
+  void relay_to(const std::shared_ptr<RtpSession>& to);
+  bool relaying() const { return !relay_to_.expired(); }
+  bool relayed_into() const { return relayed_into_ > 0; }
 
   // Stops the streams, ends a recording (reported as kStopped), sends RTCP BYE, releases the
   // ports. Idempotent; the destructor does it too.
@@ -163,6 +175,10 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   void deliver(const DtmfUpdates& updates, bool inband);
   void send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload);
   void send_rtcp(bool bye);
+  void watch_rtp();
+  void send_relayed(const RtpHeader& in, std::span<const std::uint8_t> payload, bool event,
+                    bool resync);
+  void end_relay_in();
   void finish_recording(RecordingEnd reason);
   Status apply(SessionParams params);
 
@@ -221,6 +237,15 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   void ensure_jitter();
   void release_jitter();  // once nothing reads from it any more
   std::vector<std::shared_ptr<AudioTap>> taps_;
+  // Relaying out: where our peer's packets go, and the socket watch that forwards them.
+  std::weak_ptr<RtpSession> relay_to_;
+  bool relay_resync_ = true;  // the next relayed packet starts a new mapping (new SSRC)
+  std::optional<boost::asio::posix::stream_descriptor> rtp_watch_;
+  // Relayed into: our stream is the relayed one, mapped onto our sequence and timestamps.
+  int relayed_into_ = 0;
+  bool relay_synced_ = false;
+  std::uint16_t relay_seq_offset_ = 0;
+  std::uint32_t relay_ts_offset_ = 0;
   std::optional<RecordingResult> call_recording_;  // once the call recorder has finished
   RtpStats stats_;
 };

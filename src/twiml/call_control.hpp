@@ -46,10 +46,12 @@ struct RecordingOutcome {
 
 struct DialOutcome {
   std::string status = "failed";  // completed, answered, busy, no-answer, failed, canceled
-  std::string call_sid;
+  std::string call_sid;           // the dialed (child) call; empty when none was placed
   int duration_s = 0;
+  bool redirected = false;  // the child left the bridge for a new document: no duration
   bool bridged = false;
-  bool hung_up = false;  // the caller hung up during the Dial
+  bool hung_up = false;                                     // the caller hung up during the Dial
+  std::vector<std::pair<std::string, std::string>> params;  // RecordingUrl, DialSip*, …
 };
 
 using Params = std::vector<std::pair<std::string, std::string>>;
@@ -72,7 +74,8 @@ class CallControl {
   // (recordingStatusCallback) resolve against it, not against the application's URL.
   virtual asio::awaitable<RecordingOutcome> record(const Record& record,
                                                    std::string document_url) = 0;
-  virtual asio::awaitable<DialOutcome> dial(const Dial& dial) = 0;
+  // `document_url`: the nouns' url and statusCallback resolve against it.
+  virtual asio::awaitable<DialOutcome> dial(const Dial& dial, std::string document_url) = 0;
   virtual asio::awaitable<void> hangup() = 0;
   // Before answer: decline with busy or rejected.
   virtual asio::awaitable<void> reject(const std::string& reason) = 0;

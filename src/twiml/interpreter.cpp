@@ -74,9 +74,10 @@ asio::awaitable<InterpreterResult> Interpreter::run_documents(FetchRequest first
         co_return result;
       }
       if (call_.hung_up()) {
-        // A recording cut short by the caller still reaches its action URL, as on Twilio;
-        // whatever that returns cannot run any more.
-        if (step.next == Next::kFetch && std::holds_alternative<Record>(verb)) {
+        // A recording cut short by the caller, or a Dial the caller left, still reaches its
+        // action URL, as on Twilio; whatever that returns cannot run any more.
+        if (step.next == Next::kFetch &&
+            (std::holds_alternative<Record>(verb) || std::holds_alternative<Dial>(verb))) {
           co_await source_.fetch(step.fetch);
         }
         result.end = CallEnd::kHungUp;
@@ -89,8 +90,8 @@ asio::awaitable<InterpreterResult> Interpreter::run_documents(FetchRequest first
       }
     }
     if (!fetch_next) {
-      // Out of verbs: Twilio hangs up.
-      if (!call_.hung_up()) {
+      // Out of verbs: Twilio hangs up (a whisper's end is the bridge's start instead).
+      if (!call_.hung_up() && limits_.hang_up_at_end) {
         co_await call_.hangup();
       }
       result.end = CallEnd::kCompleted;
@@ -194,16 +195,19 @@ asio::awaitable<Interpreter::Step> Interpreter::record(const Record& r,
 
 asio::awaitable<Interpreter::Step> Interpreter::dial(const Dial& d, const std::string& doc_url) {
   Step step;
-  DialOutcome got = co_await call_.dial(d);
+  DialOutcome got = co_await call_.dial(d, doc_url);
   if (d.action.empty()) co_return step;  // no action: continue after the Dial
   step.next = Next::kFetch;
   step.fetch.url = d.action;
   step.fetch.method = d.method;
   step.fetch.base = doc_url;
-  step.fetch.params = {{"DialCallStatus", got.status},
-                       {"DialCallSid", got.call_sid},
-                       {"DialCallDuration", std::to_string(got.duration_s)},
-                       {"DialBridged", got.bridged ? "true" : "false"}};
+  step.fetch.params = {{"DialCallStatus", got.status}};
+  if (!got.call_sid.empty()) step.fetch.params.emplace_back("DialCallSid", got.call_sid);
+  if (!got.call_sid.empty() && !got.redirected) {
+    step.fetch.params.emplace_back("DialCallDuration", std::to_string(got.duration_s));
+  }
+  step.fetch.params.emplace_back("DialBridged", got.bridged ? "true" : "false");
+  for (auto& p : got.params) step.fetch.params.push_back(std::move(p));
   co_return step;
 }
 

@@ -9,7 +9,8 @@
 namespace sb::twiml {
 
 struct InterpreterLimits {
-  int max_documents = 100;  // chained fetches per call, so a redirect loop ends
+  int max_documents = 100;     // chained fetches per call, so a redirect loop ends
+  bool hang_up_at_end = true;  // false for a Dial whisper: the called party stays for the bridge
 };
 
 enum class CallEnd {

@@ -10,6 +10,7 @@ boost::json::object call_event_data(const CallInfo& call, int duration_s) {
   o["to"] = call.to;
   o["status"] = call.status;
   o["direction"] = call.direction;
+  if (!call.parent_call_sid.empty()) o["parent_call_sid"] = call.parent_call_sid;
   if (duration_s >= 0) o["duration"] = duration_s;
   if (!call.answered_by.empty()) o["answered_by"] = call.answered_by;
   return o;

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/error.hpp"
 #include "media/machine_detector.hpp"
+#include "media/rtp_session.hpp"
 
 #include "twiml/call_control.hpp"
 
@@ -63,9 +65,19 @@ class CallLeg : public twiml::CallControl {
   virtual Status start_call_recording(bool /*dual*/, bool /*trim*/) {
     return Error::internal("this leg cannot record the call");
   }
-  virtual asio::awaitable<std::optional<CallRecording>> stop_call_recording() {
+  // `source`: the Recording's source (OutboundAPI for Calls.json Record, DialVerb for <Dial
+  // record>).
+  virtual asio::awaitable<std::optional<CallRecording>> stop_call_recording(
+      std::string /*source*/ = "OutboundAPI") {
     co_return std::nullopt;
   }
+
+  // <Dial>: the leg's RTP session (to bridge it to another leg's on the same worker); nullptr
+  // when it has none (over, or not a real call).
+  virtual std::shared_ptr<media::RtpSession> media_session() { return nullptr; }
+  // Every key the far end presses (RFC 4733, in-band or SIP INFO), Gather or not, goes to
+  // `watch` too until it is reset (hangupOnStar, digits passed across a decoding bridge).
+  virtual void watch_keys(std::function<void(char)> /*watch*/) {}
 
   // Answering-machine detection (Calls.json MachineDetection) on what the far end sends from
   // now on: returns the detector's verdict, or nullopt when the call ended first (or this leg

@@ -164,7 +164,7 @@ void CallRouter::pump() {
   while (calls_.size() + undialled_ < options_.max_calls) {
     auto request = queue_.pop_ready(now);
     if (!request) break;
-    auto destination = destination_of(*request);
+    auto destination = destination_of(request->account.sid, request->info.to, request->sip_auth);
     CallWorker* worker = workers_[next_worker_++ % workers_.size()];
     ++undialled_;
     ++stats_.dialled;
@@ -207,12 +207,28 @@ void CallRouter::dial(sip::OutboundCall call, asio::any_io_executor reply_to,
   });
 }
 
-Result<Destination> CallRouter::destination_of(const OutboundRequest& request) {
-  const std::string& to = request.info.to;
+void CallRouter::locate(std::string account_sid, std::string to,
+                        std::optional<sip::Credentials> credentials, asio::any_io_executor reply_to,
+                        std::function<void(Result<Destination>)> done) {
+  asio::post(sip_io_, [this, account_sid = std::move(account_sid), to = std::move(to),
+                       credentials = std::move(credentials),
+                       reply_to = asio::prefer(reply_to, asio::execution::outstanding_work.tracked),
+                       done = std::move(done)]() mutable {
+    ++undialled_;  // until dial() or never_dialled()
+    auto destination = destination_of(account_sid, to, credentials);
+    asio::post(reply_to, [done = std::move(done), destination = std::move(destination)]() mutable {
+      done(std::move(destination));
+    });
+  });
+}
+
+Result<Destination> CallRouter::destination_of(const std::string& account_sid,
+                                               const std::string& to,
+                                               const std::optional<sip::Credentials>& credentials) {
   if (to.starts_with("client:") && options_.directory && ua_) {
     const std::string name = to.substr(7);
     std::vector<sip::Binding> bindings;
-    for (const auto& domain : options_.directory->domains(request.account.sid)) {
+    for (const auto& domain : options_.directory->domains(account_sid)) {
       auto found = ua_->registrations(address_of_record(name, domain.name));
       if (found.empty()) continue;
       // Registrations outlive nothing: a user whose credential (or list, or mapping) was
@@ -226,8 +242,7 @@ Result<Destination> CallRouter::destination_of(const OutboundRequest& request) {
     }
     return client_destination(name, bindings);
   }
-  return resolve_destination(to, options_.trunks->for_account(request.account.sid),
-                             request.sip_auth);
+  return resolve_destination(to, options_.trunks->for_account(account_sid), credentials);
 }
 
 Result<sip::CallHandle> CallRouter::dial_forked(const sip::OutboundCall& call) {

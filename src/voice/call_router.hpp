@@ -95,6 +95,9 @@ class CallRouter final : public sip::CallEvents,
   void hangup(sip::CallHandle call) override;
   void dial(sip::OutboundCall call, asio::any_io_executor reply_to,
             std::function<void(Result<sip::CallHandle>)> done) override;
+  void locate(std::string account_sid, std::string to, std::optional<sip::Credentials> credentials,
+              asio::any_io_executor reply_to,
+              std::function<void(Result<Destination>)> done) override;
 
   // CallReports (from the workers: posted to the SIP worker)
   void prepared(sip::CallHandle call, const sip::LocalMedia& local) override;
@@ -116,7 +119,8 @@ class CallRouter final : public sip::CallEvents,
   void on_worker_of(sip::CallHandle call, F f);
   // Dials the queued calls that are due while there is room; re-arms the pacing timer.
   void pump();
-  Result<Destination> destination_of(const OutboundRequest& request);
+  Result<Destination> destination_of(const std::string& account_sid, const std::string& to,
+                                     const std::optional<sip::Credentials>& credentials);
 
   // An outbound call rung at several contacts at once (a client registered on several devices).
   // The worker knows it by `primary`; the first branch to answer wins and the others get

@@ -10,8 +10,10 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "core/sid.hpp"
 #include "core/time.hpp"
 #include "twiml/parser.hpp"
+#include "voice/dial.hpp"
 #include "voice/webhook.hpp"
 
 namespace sb::voice {
@@ -69,6 +71,16 @@ CallSession::CallSession(asio::any_io_executor executor, SessionServices service
                                        app.status_callback_events);
 }
 
+CallSession::~CallSession() {
+  if (DialLink* l = link()) {
+    l->session = nullptr;
+    if (l->state != DialLink::State::kEnded) {
+      if (l->status.empty()) l->status = "failed";
+      l->move_to(DialLink::State::kEnded);
+    }
+  }
+}
+
 void CallSession::save(bool insert) {
   record_.status = call_.status;
   record_.date_updated = services_.webhooks.clock.now_unix();
@@ -120,6 +132,11 @@ void CallSession::finish(const std::string& status) {
         if (!s) spdlog::error("call {} not recorded: {}", sid, s.error().message);
         asio::post(executor, announce);
       });
+  if (DialLink* l = link()) {
+    l->status = status;
+    l->sip_status = sip_response_code_;
+    if (l->state != DialLink::State::kLeft) l->move_to(DialLink::State::kEnded);
+  }
 }
 
 asio::awaitable<bool> CallSession::place() {
@@ -141,6 +158,9 @@ asio::awaitable<bool> CallSession::place() {
                                              save(false);
                                              callbacks_->notify("ringing", call_);
                                              publish("ringing");
+                                             if (DialLink* l = link()) {
+                                               l->move_to(DialLink::State::kRinging);
+                                             }
                                            }),
                                 asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
   } catch (const boost::system::system_error&) {
@@ -160,6 +180,10 @@ asio::awaitable<bool> CallSession::place() {
   }
   sip_response_code_ = 200;
   record_answered();
+  if (DialLink* l = link()) {
+    l->answered_at = std::chrono::steady_clock::now();
+    l->move_to(DialLink::State::kAnswered);
+  }
   if (outbound_->recording.enabled) {
     if (auto s = leg_.start_call_recording(outbound_->recording.dual, outbound_->recording.trim);
         !s) {
@@ -199,6 +223,7 @@ asio::awaitable<bool> CallSession::place() {
 
 asio::awaitable<SessionOutcome> CallSession::run() {
   if (outbound_) {
+    if (link()) save(true);  // a Dial's child: its record starts here
     if (services_.registry) {
       services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
     }
@@ -249,16 +274,32 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   std::exception_ptr failure;
   try {
     while (!end_now) {
-      InlineFirst documents(source, std::exchange(inline_document, std::nullopt),
-                            route_.application.url);
-      twiml::Interpreter interpreter(*this, documents);
-      out.interpreter = co_await asio::co_spawn(
-          executor_, interpreter.run(first),
-          asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
-      if (leg_.hung_up() || !next_) break;
+      // A Dial's child runs its whisper (if any), which leaves the callee up for the bridge.
+      const bool whisper = link() && !whisper_done_;
+      if (!whisper || !first.url.empty() || inline_document) {
+        InlineFirst documents(source, std::exchange(inline_document, std::nullopt),
+                              route_.application.url);
+        twiml::InterpreterLimits limits;
+        limits.hang_up_at_end = !whisper;
+        twiml::Interpreter interpreter(*this, documents, limits);
+        out.interpreter = co_await asio::co_spawn(
+            executor_, interpreter.run(first),
+            asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+      }
+      if (leg_.hung_up()) break;
+      if (whisper && !next_) {
+        whisper_done_ = true;
+        co_await wait_in_bridge();
+        if (leg_.hung_up()) break;
+      }
+      if (!next_) break;
       // A live modification stopped the running document.
       Modification m = std::move(*next_);
       next_.reset();
+      if (DialLink* l = link(); l && !l->over() && m.status.empty()) {
+        whisper_done_ = true;  // a document of its own: the child leaves the Dial
+        l->move_to(DialLink::State::kLeft);
+      }
       if (!m.status.empty()) {
         if (leg_.answered()) {
           co_await leg_.hangup();
@@ -305,6 +346,62 @@ asio::awaitable<SessionOutcome> CallSession::run() {
   co_return out;
 }
 
+asio::awaitable<void> CallSession::wait_in_bridge() {
+  link()->move_to(DialLink::State::kReady);
+  if (leg_.hung_up() || next_) co_return;
+  Wakeup never(executor_);
+  try {
+    co_await asio::co_spawn(executor_, never.wait(),
+                            asio::bind_cancellation_slot(cancel_.slot(), asio::use_awaitable));
+  } catch (const boost::system::system_error&) {
+    // the call ended, or the Dial (or the API) ended or moved it: the run sees which
+  }
+}
+
+asio::awaitable<twiml::DialOutcome> CallSession::dial(const twiml::Dial& dial,
+                                                      std::string document_url) {
+  if (link()) {
+    warn(13201, "Dial: a Dial's whisper (the url of a Number, Sip or Client) cannot Dial");
+    co_return twiml::DialOutcome{};
+  }
+  DialVerb verb(*this);
+  co_return co_await verb.run(dial, document_url);
+}
+
+asio::awaitable<bool> CallSession::other(const twiml::Verb& verb) {
+  if (link() && !whisper_done_) {
+    warn(12100, std::string("<") + std::string(twiml::verb_name(verb)) +
+                    "> cannot run in a Dial's whisper (Play, Say, Pause, Gather, Redirect, "
+                    "Hangup); skipped");
+    co_return true;
+  }
+  co_return co_await leg_.other(verb);
+}
+
+void CallSession::warn(int code, const std::string& message, bool error) {
+  spdlog::warn("call {}: {} ({})", call_.call_sid, message, code);
+  store::Notification n;
+  n.sid = make_sid(sid_prefix::kNotification);
+  n.account_sid = call_.account_sid;
+  n.call_sid = call_.call_sid;
+  n.log = error ? 0 : 1;
+  n.error_code = code;
+  n.message_text = message;
+  n.date_created = services_.webhooks.clock.now_unix();
+  services_.webhooks.notifications.record(std::move(n));
+}
+
+void CallSession::publish_recording(const std::string& sid, const std::string& url,
+                                    int duration_s) {
+  if (!services_.events) return;
+  boost::json::object data = call_event_data(call_, -1);
+  data["recording_sid"] = sid;
+  data["recording_url"] = url;
+  data["recording_duration"] = duration_s;
+  services_.events->publish(call_.account_sid, "calls.recordings", "recording.completed",
+                            std::move(data));
+}
+
 void CallSession::remote_hangup() {
   leg_.remote_end();
   cancel_.emit(asio::cancellation_type::terminal);
@@ -344,16 +441,13 @@ void CallSession::record_answered() {
 
 asio::awaitable<twiml::RecordingOutcome> CallSession::record(const twiml::Record& record,
                                                              std::string document_url) {
+  if (link() && !whisper_done_) {
+    warn(12100, "<Record> cannot run in a Dial's whisper; skipped");
+    co_return twiml::RecordingOutcome{};
+  }
   twiml::RecordingOutcome out = co_await leg_.record(record, document_url);
   if (out.recording_sid.empty()) co_return out;
-  if (services_.events) {
-    boost::json::object data = call_event_data(call_, -1);
-    data["recording_sid"] = out.recording_sid;
-    data["recording_url"] = out.recording_url;
-    data["recording_duration"] = out.duration_s;
-    services_.events->publish(call_.account_sid, "calls.recordings", "recording.completed",
-                              std::move(data));
-  }
+  publish_recording(out.recording_sid, out.recording_url, out.duration_s);
   const auto& events = record.recording_status_callback_event;
   const bool wants_completed = std::find(events.begin(), events.end(), "completed") != events.end();
   if (record.recording_status_callback.empty() || !wants_completed) co_return out;
@@ -436,28 +530,26 @@ asio::awaitable<void> CallSession::finish_call_recording() {
   call_recording_ = false;
   auto done = co_await leg_.stop_call_recording();
   if (!done) co_return;
-  if (services_.events) {
-    boost::json::object data = call_event_data(call_, -1);
-    data["recording_sid"] = done->sid;
-    data["recording_url"] = done->url;
-    data["recording_duration"] = done->duration_s;
-    services_.events->publish(call_.account_sid, "calls.recordings", "recording.completed",
-                              std::move(data));
-  }
   const CallRecordingPlan& plan = outbound_->recording;
-  const bool wants_completed = std::find(plan.callback_events.begin(), plan.callback_events.end(),
-                                         "completed") != plan.callback_events.end();
-  if (plan.callback.empty() || !wants_completed) co_return;
-  send_callback("recordingStatusCallback", plan.callback, plan.callback_method,
+  announce_call_recording(*done, "OutboundAPI", plan.callback, plan.callback_method,
+                          plan.callback_events);
+}
+
+void CallSession::announce_call_recording(const CallLeg::CallRecording& done, const char* source,
+                                          const std::string& url, const std::string& method,
+                                          const std::vector<std::string>& events) {
+  publish_recording(done.sid, done.url, done.duration_s);
+  if (url.empty() || std::find(events.begin(), events.end(), "completed") == events.end()) return;
+  send_callback("recordingStatusCallback", url, method,
                 {{"AccountSid", call_.account_sid},
                  {"CallSid", call_.call_sid},
-                 {"RecordingSid", done->sid},
-                 {"RecordingUrl", done->url},
+                 {"RecordingSid", done.sid},
+                 {"RecordingUrl", done.url},
                  {"RecordingStatus", "completed"},
-                 {"RecordingDuration", std::to_string(done->duration_s)},
-                 {"RecordingChannels", std::to_string(done->channels)},
-                 {"RecordingStartTime", rfc2822(done->start_time)},
-                 {"RecordingSource", "OutboundAPI"},
+                 {"RecordingDuration", std::to_string(done.duration_s)},
+                 {"RecordingChannels", std::to_string(done.channels)},
+                 {"RecordingStartTime", rfc2822(done.start_time)},
+                 {"RecordingSource", source},
                  {"RecordingTrack", "both"},
                  {"ErrorCode", "0"}});
 }

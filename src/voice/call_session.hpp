@@ -18,6 +18,7 @@
 #include "voice/call_events.hpp"
 #include "voice/call_leg.hpp"
 #include "voice/call_registry.hpp"
+#include "voice/dial_link.hpp"
 #include "voice/routing.hpp"
 #include "voice/status_callbacks.hpp"
 
@@ -28,6 +29,7 @@ struct SessionServices {
   store::Store& store;
   CallRegistry* registry = nullptr;  // where the REST API finds live calls
   CallEventSink* events = nullptr;   // the event router, for calls.* events
+  ChildCalls* children = nullptr;    // where <Dial> places its calls (the worker)
 };
 
 // What an outbound call (Calls.json) adds to its session: how long it may ring and last, the
@@ -41,6 +43,9 @@ struct OutboundPlan {
   std::int64_t queued_at_ms = 0;  // when the REST API queued it (the clock's ms)
   CallRecordingPlan recording;
   MachineDetectionPlan machine_detection;
+  // A <Dial>'s child call: its record is new (inserted when it starts), its document is the
+  // noun's whisper (none: straight to the bridge), and it reports to the Dial through `link`.
+  std::shared_ptr<DialLink> link;
 };
 
 struct SessionOutcome {
@@ -56,6 +61,9 @@ class CallSession final : public twiml::CallControl {
   // ringing, then answered (the TwiML runs) or busy / no-answer / failed.
   CallSession(asio::any_io_executor executor, SessionServices services, CallLeg& leg, Route route,
               CallInfo call, std::optional<OutboundPlan> outbound = std::nullopt);
+  ~CallSession() override;
+  CallSession(const CallSession&) = delete;
+  CallSession& operator=(const CallSession&) = delete;
 
   // Records the call, runs its TwiML to the end, records the end. Call once.
   asio::awaitable<SessionOutcome> run();
@@ -69,6 +77,23 @@ class CallSession final : public twiml::CallControl {
   void modify(Modification m);
 
   const CallInfo& info() const { return call_; }
+  CallLeg& leg() { return leg_; }
+  const SessionServices& services() const { return services_; }
+  const Route& route() const { return route_; }
+  asio::any_io_executor executor() const { return executor_; }
+  // A callback beside the call (recording, AsyncAmd): signed, in parallel, failures logged
+  // under `name`.
+  void send_callback(const char* name, const std::string& url, const std::string& method,
+                     twiml::Params params);
+  // A notification (debugger) about this call: a warning, or an error with `error` true.
+  void warn(int code, const std::string& message, bool error = false);
+  // Publishes recording.completed on calls.recordings.
+  void publish_recording(const std::string& sid, const std::string& url, int duration_s);
+  // A whole-call recording (Calls.json Record, <Dial record>) is complete: its event, and its
+  // recordingStatusCallback (`url`, unless empty) when `events` has completed.
+  void announce_call_recording(const CallLeg::CallRecording& done, const char* source,
+                               const std::string& url, const std::string& method,
+                               const std::vector<std::string>& events);
 
   // twiml::CallControl: the call's state is the leg's.
   bool answered() const override { return leg_.answered(); }
@@ -95,10 +120,10 @@ class CallSession final : public twiml::CallControl {
       const twiml::DigitCollection& spec) override {
     return leg_.collect_digits(spec);
   }
-  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override {
-    return leg_.dial(dial);
-  }
-  asio::awaitable<bool> other(const twiml::Verb& verb) override { return leg_.other(verb); }
+  // Places the nouns' calls and bridges the one that answers (voice/dial.hpp).
+  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial,
+                                           std::string document_url) override;
+  asio::awaitable<bool> other(const twiml::Verb& verb) override;
 
  private:
   void save(bool insert);
@@ -125,10 +150,10 @@ class CallSession final : public twiml::CallControl {
   // Calls.json Record: the recording of the whole call, stopped at its end and announced.
   bool call_recording_ = false;
   asio::awaitable<void> finish_call_recording();
-  // A callback beside the call (recording, AsyncAmd): signed, in parallel, failures logged
-  // under `name`.
-  void send_callback(const char* name, const std::string& url, const std::string& method,
-                     twiml::Params params);
+  // A Dial's child: waits, bridged, until its call ends or a live modification takes it out.
+  asio::awaitable<void> wait_in_bridge();
+  DialLink* link() const { return outbound_ ? outbound_->link.get() : nullptr; }
+  bool whisper_done_ = false;
   // Calls.json MachineDetection: synchronous (the first document waits for AnsweredBy) or in
   // parallel with the document (AsyncAmd), which the call's end stops and waits for.
   asio::awaitable<void> detect_machine();

@@ -13,12 +13,16 @@ struct CallWorker::Active {
 };
 
 CallWorker::CallWorker(asio::io_context& io, SessionServices services, MediaContext& media)
-    : io_(io), services_(services), media_(media) {}
+    : io_(io), services_(services), media_(media) {
+  services_.children = this;
+}
 
 CallWorker::~CallWorker() = default;
 
 void CallWorker::start(SipDialogs& dialogs, CallReports& reports, sip::CallHandle handle,
                        Route route, CallInfo info, std::string sdp_offer) {
+  dialogs_ = &dialogs;
+  reports_ = &reports;
   auto active = std::make_unique<Active>();
   active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, handle, media_,
                                              route.account.sid, info.call_sid);
@@ -40,6 +44,34 @@ void CallWorker::start(SipDialogs& dialogs, CallReports& reports, sip::CallHandl
 
 void CallWorker::start_outbound(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
                                 Result<Destination> destination) {
+  dialogs_ = &dialogs;
+  reports_ = &reports;
+  launch(dialogs, reports, std::move(request), std::move(destination), nullptr);
+}
+
+void CallWorker::start_child(OutboundRequest request, std::shared_ptr<DialLink> link) {
+  if (!dialogs_ || !reports_) {
+    link->status = "failed";
+    link->move_to(DialLink::State::kEnded);
+    return;
+  }
+  std::string account = request.account.sid;
+  std::string to = request.info.to;
+  auto credentials = request.sip_auth;
+  dialogs_->locate(std::move(account), std::move(to), std::move(credentials), io_.get_executor(),
+                   [this, request = std::move(request), link](Result<Destination> where) mutable {
+                     if (link->abandoned) {  // the Dial ended while we looked it up
+                       reports_->never_dialled();
+                       link->status = "canceled";
+                       link->move_to(DialLink::State::kEnded);
+                       return;
+                     }
+                     launch(*dialogs_, *reports_, std::move(request), std::move(where), link);
+                   });
+}
+
+void CallWorker::launch(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
+                        Result<Destination> destination, std::shared_ptr<DialLink> link) {
   auto active = std::make_unique<Active>();
   const std::string sid = request.info.call_sid;
   active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, 0, media_,
@@ -69,9 +101,14 @@ void CallWorker::start_outbound(SipDialogs& dialogs, CallReports& reports, Outbo
   plan.machine_detection = request.machine_detection;
   plan.queued_at_ms = request.queued_at_ms;
   plan.date_created = request.queued_at_ms / 1000;
+  plan.link = link;
   active->session =
       std::make_unique<CallSession>(io_.get_executor(), services_, *active->leg, std::move(route),
                                     std::move(request.info), std::move(plan));
+  if (link) {
+    link->session = active->session.get();
+    link->state = DialLink::State::kDialling;
+  }
   Active& ref = *active;
   undialled_.emplace(sid, std::move(active));
   run(reports, ref, sid);

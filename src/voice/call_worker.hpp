@@ -35,10 +35,10 @@ class CallReports {
 };
 
 // Every method runs on the worker's thread (post to executor() from elsewhere).
-class CallWorker {
+class CallWorker final : public ChildCalls {
  public:
   CallWorker(asio::io_context& io, SessionServices services, MediaContext& media);
-  ~CallWorker();
+  ~CallWorker() override;
   asio::any_io_executor executor() { return io_.get_executor(); }
   // Where calls are routed from (a short indexed read on the store's reader pool).
   store::Store& store() { return services_.store; }
@@ -67,12 +67,21 @@ class CallWorker {
   // Ends every call (as a live modification with Status=completed), ahead of shutdown.
   void hang_up_all();
 
+  // ChildCalls: a <Dial> of a call running here places its calls here too (one thread for
+  // both legs of a bridge).
+  void start_child(OutboundRequest request, std::shared_ptr<DialLink> link) override;
+
  private:
   struct Active;
   asio::io_context& io_;
   SessionServices services_;
   MediaContext& media_;
   void run(CallReports& reports, Active& active, std::string call_sid);
+  void launch(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
+              Result<Destination> destination, std::shared_ptr<DialLink> link);
+  // The router's, once a call has come through (child calls go the same way).
+  SipDialogs* dialogs_ = nullptr;
+  CallReports* reports_ = nullptr;
   Active* find(sip::CallHandle handle);
 
   std::unordered_map<sip::CallHandle, std::unique_ptr<Active>> calls_;

@@ -51,7 +51,8 @@ std::unique_ptr<media::AudioSource> looped(const media::SharedPcm& pcm, int loop
 struct SipCallLeg::Shared {
   explicit Shared(const asio::any_io_executor& ex)
       : digit_wake(ex), record_wake(ex), machine_wake(ex) {}
-  std::string digits;      // buffered for collect_digits
+  std::string digits;  // buffered for collect_digits
+  std::function<void(char)> key_watch;
   bool accepting = false;  // inside a Gather (interruptible prompts or collection)
   Wakeup digit_wake;
   Wakeup record_wake;
@@ -366,7 +367,12 @@ void SipCallLeg::on_sip_dtmf(char d) {
   if (shared_->accepting && rtp_ && rtp_->playing()) rtp_->stop_playback();
 }
 
+void SipCallLeg::watch_keys(std::function<void(char)> watch) {
+  shared_->key_watch = std::move(watch);
+}
+
 void SipCallLeg::digit(char d) {
+  if (shared_->key_watch) shared_->key_watch(d);
   if (!shared_->accepting) return;  // outside a Gather, Twilio ignores keys
   if (shared_->digits.size() < 64) shared_->digits.push_back(d);
   shared_->digit_wake.notify();
@@ -675,7 +681,8 @@ Status SipCallLeg::start_call_recording(bool dual, bool trim) {
   return Ok{};
 }
 
-asio::awaitable<std::optional<CallLeg::CallRecording>> SipCallLeg::stop_call_recording() {
+asio::awaitable<std::optional<CallLeg::CallRecording>> SipCallLeg::stop_call_recording(
+    std::string source) {
   if (!call_recording_) co_return std::nullopt;
   const CallRecorderState state = std::move(*call_recording_);
   call_recording_.reset();
@@ -691,7 +698,7 @@ asio::awaitable<std::optional<CallLeg::CallRecording>> SipCallLeg::stop_call_rec
   store::Recording row;
   row.sid = state.sid;
   row.call_sid = call_sid_;
-  row.source = "OutboundAPI";
+  row.source = std::move(source);
   row.channels = state.channels;
   row.duration = out.duration_s;
   row.start_time = state.start_time;
@@ -793,10 +800,9 @@ asio::awaitable<std::optional<media::MachineVerdict>> SipCallLeg::detect_machine
   co_return std::exchange(shared_->machine, std::nullopt);
 }
 
-asio::awaitable<twiml::DialOutcome> SipCallLeg::dial(const twiml::Dial&) {
-  // Outbound legs need a trunk; until one is configured, Dial fails as Twilio's does when the
-  // called party cannot be reached, and the document continues (or its action runs).
-  warn(13223, "Dial: no outbound SIP trunk is configured");
+asio::awaitable<twiml::DialOutcome> SipCallLeg::dial(const twiml::Dial&, std::string) {
+  // A leg alone cannot dial: its CallSession places the other party (voice/dial.hpp).
+  warn(13223, "Dial: this call cannot dial");
   twiml::DialOutcome out;
   out.status = "failed";
   out.hung_up = gone_;

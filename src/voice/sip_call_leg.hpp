@@ -75,12 +75,15 @@ class SipCallLeg final : public CallLeg {
   asio::awaitable<twiml::CollectedDigits> collect_digits(
       const twiml::DigitCollection& spec) override;
   Status start_call_recording(bool dual, bool trim) override;
-  asio::awaitable<std::optional<CallRecording>> stop_call_recording() override;
+  asio::awaitable<std::optional<CallRecording>> stop_call_recording(std::string source) override;
+  std::shared_ptr<media::RtpSession> media_session() override { return gone_ ? nullptr : rtp_; }
+  void watch_keys(std::function<void(char)> watch) override;
   asio::awaitable<std::optional<media::MachineVerdict>> detect_machine(
       media::MachineDetectorOptions options) override;
   asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& record,
                                                   std::string document_url) override;
-  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial) override;
+  asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial,
+                                           std::string document_url) override;
   asio::awaitable<bool> other(const twiml::Verb& verb) override;
 
   // Closes the media (idempotent).

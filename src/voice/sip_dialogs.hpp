@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "sip/refusal.hpp"
 #include "sip/user_agent.hpp"
+#include "voice/outbound.hpp"
 
 namespace sb::voice {
 
@@ -30,6 +31,13 @@ class SipDialogs {
   // progress then reaches the leg through its worker), or why it could not be sent.
   virtual void dial(sip::OutboundCall call, boost::asio::any_io_executor reply_to,
                     std::function<void(Result<sip::CallHandle>)> done) = 0;
+  // Where a <Dial> child call to `to` goes for the account (a number through its trunks, a sip:
+  // URI, client:NAME at its registrations); `done` runs on `reply_to`. The child counts as
+  // dialling from here until dial() sends its INVITE or its session ends (CallReports).
+  virtual void locate(std::string account_sid, std::string to,
+                      std::optional<sip::Credentials> credentials,
+                      boost::asio::any_io_executor reply_to,
+                      std::function<void(Result<Destination>)> done) = 0;
 };
 
 }  // namespace sb::voice

@@ -79,7 +79,8 @@ class FakeCallControl final : public twiml::CallControl {
     if (hung_up_) out.digits = "hangup";
     co_return out;
   }
-  boost::asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& d) override {
+  boost::asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& d,
+                                                  std::string /*document_url*/) override {
     note("dial:" + std::to_string(d.targets.size()));
     twiml::DialOutcome out;
     out.status = "completed";

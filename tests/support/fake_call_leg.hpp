@@ -101,7 +101,7 @@ class FakeCallLeg final : public voice::CallLeg {
     }
     co_return out;
   }
-  boost::asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&) override {
+  boost::asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial&, std::string) override {
     twiml::DialOutcome out;
     out.hung_up = hung_up_;
     co_return out;

@@ -39,6 +39,11 @@ class FakeSipDialogs final : public voice::SipDialogs {
     log.push_back(std::to_string(refusal.status) + " " + refusal.reason);
     if (ua) (void)ua->reject(call, refusal.status, refusal.reason);
   }
+  void locate(std::string, std::string to, std::optional<sip::Credentials>,
+              boost::asio::any_io_executor,
+              std::function<void(Result<voice::Destination>)> done) override {
+    done(Error::not_found("no route to " + to));
+  }
   void hangup(sip::CallHandle call) override {
     log.push_back("BYE");
     if (ua) (void)ua->hangup(call);

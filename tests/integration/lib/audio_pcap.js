@@ -50,6 +50,36 @@ function ulaw(sample) {
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 
+// `samples` of a tone as mu-law bytes (one RTP payload).
+function ulawTone(hz, samples, amplitude = 8000) {
+  const out = Buffer.alloc(samples);
+  for (let i = 0; i < samples; ++i) out[i] = ulaw(Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / RATE)));
+  return out;
+}
+
+// Deterministic noise (a fixed linear congruential sequence): every 20 ms of it differs, so
+// packets carrying it can be told apart and matched byte for byte.
+function noise(ms, amplitude = 6000) {
+  const out = new Int16Array((ms * RATE) / 1000);
+  let x = 12345;
+  for (let i = 0; i < out.length; ++i) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out[i] = Math.round(((x / 2147483648) * 2 - 1) * amplitude);
+  }
+  return out;
+}
+
+// The PCMU payloads writeRtpPcap puts in its packets, in order.
+function ulawPayloads(pcm) {
+  const out = [];
+  for (let n = 0; n * 160 < pcm.length; ++n) {
+    const b = Buffer.alloc(160);
+    for (let i = 0; i < 160; ++i) b[i] = ulaw(n * 160 + i < pcm.length ? pcm[n * 160 + i] : 0);
+    out.push(b);
+  }
+  return out;
+}
+
 // Writes `pcm` as a pcap of PCMU RTP packets (payload type 0, 20 ms) to `file`.
 function writeRtpPcap(file, pcm) {
   const packets = [];
@@ -97,4 +127,4 @@ function writeRtpPcap(file, pcm) {
   fs.writeFileSync(file, Buffer.concat(packets));
 }
 
-module.exports = { speech, silence, tone, concat, writeRtpPcap };
+module.exports = { speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads };

@@ -112,7 +112,7 @@ function scenario({ codecs = 'PCMU', steps }) {
     } else if (s.pause !== undefined) {
       xml += `\n  <pause milliseconds="${s.pause}"/>`;
     } else if (s.pcap) {
-      xml += `\n  <nop><action><exec play_pcap_audio="${path.join(PCAP_DIR, s.pcap)}"/></action></nop>`;
+      xml += `\n  <nop><action><exec play_pcap_audio="${path.resolve(PCAP_DIR, s.pcap)}"/></action></nop>`;
     } else if (s.awaitBye) {
       xml += `
   <recv request="BYE" timeout="${s.awaitBye}"/>${OK_TO_LAST}`;

@@ -1,0 +1,134 @@
+'use strict';
+// A SIP callee that keeps what it hears: answers an INVITE (after `ringMs` of 180), sends a
+// stream of PCMU RTP (a tone of `toneHz`, 20 ms packets) to the caller's media address, and
+// records every RTP packet that reaches its media port (sequence number, timestamp, SSRC,
+// payload type, payload). It hangs up (BYE) after `hangupAfterMs` when given, else waits for
+// the caller's BYE. For bridging tests where the packets themselves are the evidence.
+
+const dgram = require('node:dgram');
+const { ulawTone } = require('./audio_pcap');
+
+function header(msg, name) {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(msg);
+  return m ? m[1].trim() : '';
+}
+
+async function bind(sock) {
+  await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  return sock.address().port;
+}
+
+async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000 } = {}) {
+  const sip = dgram.createSocket('udp4');
+  const rtp = dgram.createSocket('udp4');
+  const port = await bind(sip);
+  const mediaPort = await bind(rtp);
+  const received = [];
+  const messages = [];
+  let resolveDone;
+  const done = new Promise((r) => { resolveDone = r; });
+  let invite = null;
+  let remote = null;  // the caller's SIP address
+  let timers = [];
+  let ended = false;
+  const tag = `peer${port}`;
+
+  rtp.on('message', (b) => {
+    if (b.length < 12) return;
+    received.push({
+      pt: b[1] & 0x7f, marker: (b[1] & 0x80) !== 0, seq: b.readUInt16BE(2),
+      ts: b.readUInt32BE(4), ssrc: b.readUInt32BE(8), payload: Buffer.from(b.subarray(12)),
+      at: Date.now(),
+    });
+  });
+
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
+    `m=audio ${mediaPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n` +
+    'a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n';
+
+  function reply(req, status, reason, body = '') {
+    const vias = req.split('\r\n').filter((l) => /^(Via|v):/i.test(l));
+    let to = header(req, 'To');
+    if (!/;tag=/i.test(to)) to += `;tag=${tag}`;
+    const lines = [`SIP/2.0 ${status} ${reason}`, ...vias, `From: ${header(req, 'From')}`, `To: ${to}`,
+      `Call-ID: ${header(req, 'Call-ID')}`, `CSeq: ${header(req, 'CSeq')}`,
+      `Contact: <sip:peer@127.0.0.1:${port}>`];
+    if (body) lines.push('Content-Type: application/sdp');
+    lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
+    return lines.join('\r\n');
+  }
+  const send = (text) => { messages.push(text); sip.send(text, remote.port, remote.address); };
+
+  function stream(to) {
+    const payload = ulawTone(toneHz, 160);
+    let seq = 1000;
+    let ts = 5000;
+    const ssrc = 0x12345678;
+    const started = Date.now();
+    const tick = setInterval(() => {
+      if (ended || Date.now() - started > streamMs) { clearInterval(tick); return; }
+      const b = Buffer.alloc(12 + payload.length);
+      b[0] = 0x80;
+      b[1] = seq === 1000 ? 0x80 : 0;
+      b.writeUInt16BE(seq & 0xffff, 2);
+      b.writeUInt32BE(ts >>> 0, 4);
+      b.writeUInt32BE(ssrc, 8);
+      payload.copy(b, 12);
+      rtp.send(b, to.port, to.address);
+      seq += 1;
+      ts += 160;
+    }, 20);
+    timers.push(tick);
+  }
+
+  function finish(how) {
+    if (ended) return;
+    ended = true;
+    for (const t of timers) { clearTimeout(t); clearInterval(t); }
+    setTimeout(() => { sip.close(); rtp.close(); resolveDone({ how, received, messages, invite }); }, 200);
+  }
+
+  sip.on('message', (buf, rinfo) => {
+    const msg = buf.toString('latin1');
+    messages.push(msg);
+    const method = msg.slice(0, msg.indexOf(' '));
+    if (method === 'INVITE') {
+      if (invite) { send(reply(msg, 200, 'OK', sdp)); return; }  // a retransmission
+      invite = msg;
+      remote = rinfo;
+      const m = /m=audio (\d+)/.exec(msg);
+      const c = /c=IN IP4 ([0-9.]+)/.exec(msg);
+      const media = { port: Number(m[1]), address: c[1] };
+      send(reply(msg, 180, 'Ringing'));
+      timers.push(setTimeout(() => {
+        if (ended) return;
+        send(reply(msg, 200, 'OK', sdp));
+        stream(media);
+        if (hangupAfterMs) {
+          timers.push(setTimeout(() => {
+            const lines = [`BYE ${/Contact:\s*<?([^>;\r\n]+)/i.exec(msg)[1]} SIP/2.0`,
+              `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKpeer${Date.now()}`,
+              `From: ${header(msg, 'To')};tag=${tag}`, `To: ${header(msg, 'From')}`,
+              `Call-ID: ${header(msg, 'Call-ID')}`, 'CSeq: 1 BYE', 'Max-Forwards: 70',
+              'Content-Length: 0', '', ''];
+            send(lines.join('\r\n'));
+          }, hangupAfterMs));
+        }
+      }, ringMs));
+    } else if (method === 'BYE') {
+      send(reply(msg, 200, 'OK'));
+      finish('their BYE');
+    } else if (method === 'CANCEL') {
+      send(reply(msg, 200, 'OK'));
+      const inv = invite;
+      const lines = reply(inv, 487, 'Request Terminated');
+      send(lines);
+      finish('CANCEL');
+    } else if (/^SIP\/2\.0 200/.test(msg) && /CSeq:\s*\d+ BYE/i.test(msg)) {
+      finish('our BYE');
+    }
+  });
+  return { port, mediaPort, done, received };
+}
+
+module.exports = { startRtpPeer };
