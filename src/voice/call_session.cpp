@@ -403,6 +403,8 @@ void CallSession::publish_recording(const std::string& sid, const std::string& u
 }
 
 void CallSession::remote_hangup() {
+  // Requests made from now on (a Dial's or a Record's action) say the call is over.
+  if (leg_.answered() && !ended_) call_.status = "completed";
   leg_.remote_end();
   cancel_.emit(asio::cancellation_type::terminal);
 }

@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startDaemon, twilioClient } = require('./lib/daemon');
-const { startSippUas, uasScenarios, freeUdpPort, sdp, OK_TO_LAST } = require('./lib/sipp');
+const { startSippUas, uasScenarios, freeUdpPort, sdp, OK_TO_LAST, runSipp } = require('./lib/sipp');
 const { startApp, sipPort } = require('./lib/app');
 
 const DOMAIN = 'office.example.test';
@@ -143,6 +143,35 @@ test('two registrations ring at once: the first to answer wins, the other gets C
   assert.match(k.messages, /^CANCEL /m);
   // Exactly one completed callback: the losing branch is not the call's business.
   assert.equal(app.seen.filter(statusOf(call.sid, 'completed')).length, 1);
+});
+
+test('<Dial><Client>alice</Client></Dial> from a caller rings her phone and bridges them', async (t) => {
+  const { d, app, sip } = await startWithDomain(t);
+  const port = await freeUdpPort();
+  await registerFrom(port, sip);
+  const phone = await startSippUas({ xml: uasScenarios.answer, port });
+  app.routes['/dial'] = () => '<Response><Dial callerId="client:reception" action="/after">' +
+    '<Client statusCallback="/status"><Identity>alice</Identity></Client></Dial></Response>';
+  app.routes['/after'] = () => '<Response><Hangup/></Response>';
+  const number = await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), {
+    body: { PhoneNumber: '+15005550006', VoiceUrl: app.url('/dial') },
+  });
+  assert.equal(number.status, 201, number.text);
+  // The caller hangs up after a second of talk: the bridge ends, alice gets BYE.
+  const caller = await runSipp({ sipPort: sip, service: '+15005550006', steps: [{ answer: true }, { pause: 1000 }, { bye: true }] });
+  assert.equal(caller.code, 0, caller.messages);
+  const rang = await phone.done;
+  assert.equal(rang.code, 0, `phone failed:\n${rang.stdout}\n${rang.messages}`);
+  assert.match(rang.messages, new RegExp(`INVITE sip:alice@127\\.0\\.0\\.1:${port} SIP/2.0`));
+  assert.match(rang.messages, /From: <sip:reception@/);
+  const after = await app.waitFor((e) => e.path === '/after');
+  assert.equal(after.params.DialCallStatus, 'completed');
+  assert.equal(after.params.DialBridged, 'true');
+  const done = await app.waitFor((e) => e.path === '/status' && e.params.CallSid === after.params.DialCallSid &&
+    e.params.CallStatus === 'completed');
+  assert.equal(done.params.To, 'client:alice');
+  assert.equal(done.params.From, 'client:reception');
+  assert.equal(done.params.ParentCallSid, after.params.CallSid);
 });
 
 test('a wrong password gets 403; deleting the credential list logs alice out', async (t) => {

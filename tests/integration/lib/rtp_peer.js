@@ -18,7 +18,7 @@ async function bind(sock) {
   return sock.address().port;
 }
 
-async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000 } = {}) {
+async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000, answerSdp = null } = {}) {
   const sip = dgram.createSocket('udp4');
   const rtp = dgram.createSocket('udp4');
   const port = await bind(sip);
@@ -32,6 +32,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
   let timers = [];
   let ended = false;
   const tag = `peer${port}`;
+  const times = {};
 
   rtp.on('message', (b) => {
     if (b.length < 12) return;
@@ -85,7 +86,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
     if (ended) return;
     ended = true;
     for (const t of timers) { clearTimeout(t); clearInterval(t); }
-    setTimeout(() => { sip.close(); rtp.close(); resolveDone({ how, received, messages, invite }); }, 200);
+    setTimeout(() => { sip.close(); rtp.close(); resolveDone({ how, received, messages, invite, times }); }, 200);
   }
 
   sip.on('message', (buf, rinfo) => {
@@ -95,6 +96,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
     if (method === 'INVITE') {
       if (invite) { send(reply(msg, 200, 'OK', sdp)); return; }  // a retransmission
       invite = msg;
+      times.invite = Date.now();
       remote = rinfo;
       const m = /m=audio (\d+)/.exec(msg);
       const c = /c=IN IP4 ([0-9.]+)/.exec(msg);
@@ -102,7 +104,8 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
       send(reply(msg, 180, 'Ringing'));
       timers.push(setTimeout(() => {
         if (ended) return;
-        send(reply(msg, 200, 'OK', sdp));
+        times.answered = Date.now();
+        send(reply(msg, 200, 'OK', answerSdp ? answerSdp(mediaPort) : sdp));
         stream(media);
         if (hangupAfterMs) {
           timers.push(setTimeout(() => {
@@ -128,7 +131,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
       finish('our BYE');
     }
   });
-  return { port, mediaPort, done, received };
+  return { port, mediaPort, done, received, times, stop: () => finish('stopped') };
 }
 
 module.exports = { startRtpPeer };
