@@ -78,7 +78,8 @@ void CallWorker::launch(SipDialogs& dialogs, CallReports& reports, OutboundReque
                                              request.account.sid, sid);
   // From's user part (the REST API checked it: URI-safe).
   std::string from_user = caller_user(request.info.from).value_or("anonymous");
-  if (auto refusal = active->leg->prepare_outbound(std::move(destination), from_user)) {
+  if (auto refusal = active->leg->prepare_outbound(std::move(destination), from_user,
+                                                   request.preferred_codec)) {
     spdlog::warn("call {}: cannot place it: {}", sid, refusal->detail);
   }
   active->leg->on_dialed = [this, sid](sip::CallHandle handle) {

@@ -153,6 +153,9 @@ std::shared_ptr<DialLink> DialVerb::start(const twiml::Dial& dial, const Party& 
   r.time_limit_s = 0;  // the Dial's timeLimit ends the bridge
   r.send_digits = party.send_digits;
   r.sip_auth = party.credentials;
+  if (auto rtp = parent_.leg().media_session()) {
+    r.preferred_codec = rtp->params().codec == media::Codec::kPcma ? "PCMA" : "PCMU";
+  }
   link->call_sid = r.info.call_sid;
   children->start_child(std::move(r), link);
   return link;

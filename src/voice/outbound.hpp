@@ -109,6 +109,7 @@ struct OutboundRequest {
   std::int64_t queued_at_ms = 0;  // when the REST API accepted it (the clock's ms)
   CallRecordingPlan recording;    // Record=true and its settings
   MachineDetectionPlan machine_detection;
+  std::string preferred_codec;  // offered first ("PCMA"): a <Dial> child speaks the caller's
 };
 
 // How the REST API places calls. Callable from any thread.

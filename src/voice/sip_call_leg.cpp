@@ -1,5 +1,6 @@
 #include "voice/sip_call_leg.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -124,7 +125,7 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   local.port = 9;  // until the RTP port is known (written into our SDP below)
   local.session_id = handle_ * 7919 + 1 + std::hash<std::string>{}(call_sid_) % 1000000007;
   local.session_version = 1;
-  const sip::AudioCapabilities caps;
+  const sip::AudioCapabilities& caps = caps_;
   sip::SessionDescription ours;
   if (sdp_offer.empty()) {
     // No offer (RFC 3261 §13.2.1): our 200 OK offers and the caller answers in the ACK
@@ -206,8 +207,11 @@ void SipCallLeg::remote_end() {
 // ---- outbound ----
 
 std::optional<sip::Refusal> SipCallLeg::prepare_outbound(Result<Destination> destination,
-                                                         std::string from_user) {
+                                                         std::string from_user,
+                                                         const std::string& preferred_codec) {
   outbound_ = std::make_shared<Outbound>(executor_);
+  std::stable_partition(caps_.codecs.begin(), caps_.codecs.end(),
+                        [&](const sip::Codec& c) { return c.name == preferred_codec; });
   if (destination) {
     outbound_->destination = std::move(*destination);
   } else {

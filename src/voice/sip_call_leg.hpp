@@ -42,8 +42,11 @@ class SipCallLeg final : public CallLeg {
   // Makes our offer for a call to `destination` from `from_user` and opens the RTP session it
   // points at; a refusal (503) when no RTP port is free. place() then dials it.
   // A destination that did not resolve makes place() fail with its reason (Notification 13224).
+  // `preferred_codec` ("PCMU", "PCMA") is offered first (a <Dial> child: the caller's, so
+  // that the bridge relays instead of transcoding when the far end agrees).
   std::optional<sip::Refusal> prepare_outbound(Result<Destination> destination,
-                                               std::string from_user);
+                                               std::string from_user,
+                                               const std::string& preferred_codec = {});
   // Runs on the worker once the INVITE is out, with the dialog's handle (before any progress).
   std::function<void(sip::CallHandle)> on_dialed;
   // The far end's progress, forwarded by the router for the handle place() got.
@@ -112,6 +115,7 @@ class SipCallLeg final : public CallLeg {
   sip::LocalMedia local_;    // what our SDP says
   std::string sdp_;          // what our 200 OK carries: the answer, or our offer
   std::optional<sip::SessionDescription> offer_;  // ours, until the caller's ACK answers it
+  sip::AudioCapabilities caps_;                   // what we offer and accept
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<Outbound> outbound_;  // set for an outbound leg
   std::shared_ptr<media::RtpSession> rtp_;

@@ -385,3 +385,24 @@ test('bad input: an unroutable number, a codec the callee lacks, a Dial in a whi
   assert.ok(!app.seen.some((e) => e.path === '/voice-0' && e.params.CallSid === after[2].params.DialCallSid));
   unused.stop();
 });
+
+test('a caller on PCMA and a callee on PCMU: the child offers PCMA first, the bridge transcodes', async (t) => {
+  const peer = await startRtpPeer({ hangupAfterMs: 2500 });  // answers PCMU whatever is offered
+  const { d, app } = await setup(t, [peer.port], {
+    '/voice': () => '<Response><Dial action="/after"><Number>+15551230000</Number></Dial></Response>',
+    '/after': () => '<Response><Hangup/></Response>',
+  });
+  const caller = await runSipp({ sipPort: sipPort(d), service: NUMBER, codecs: 'PCMA',
+    steps: [{ answer: true }, { pcap: 'g711a.pcap' }, { awaitBye: 20000 }] });
+  assert.equal(caller.code, 0, caller.messages);
+  const heard = await peer.done;
+  assert.match(heard.invite, /m=audio \d+ RTP\/AVP 8 0 /, 'the caller\'s codec is offered first');
+  const audio = heard.received.filter((p) => p.pt === 0);
+  const loud = audio.filter((p) => p.payload.some((b) => (b & 0x7f) < 0x60));
+  assert.ok(loud.length > 20, `the caller's PCMA audio reached the callee as PCMU (${loud.length}/${audio.length} loud packets)`);
+  for (let i = 1; i < audio.length; ++i) {
+    assert.equal((audio[i].seq - audio[i - 1].seq) & 0xffff, 1, `sequence continuous at ${i}`);
+  }
+  const after = await app.waitFor((e) => e.path === '/after');
+  assert.equal(after.params.DialCallStatus, 'completed');
+});

@@ -15,6 +15,7 @@
 #include "media/rtcp.hpp"
 #include "support/fake_paced_stream.hpp"
 #include "support/temp_dir.hpp"
+#include "support/udp_peer.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 // The sanitizer runtime calls these on every allocation (malloc and operator new alike).
@@ -29,48 +30,7 @@ namespace {
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
 using Clock = std::chrono::steady_clock;
-
-// The far end: a plain UDP socket on loopback, used synchronously.
-struct Peer {
-  explicit Peer(asio::io_context& io)
-      : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    socket.non_blocking(true);
-  }
-  explicit Peer(udp::socket bound) : socket(std::move(bound)) {}
-  std::uint16_t port() const { return socket.local_endpoint().port(); }
-  void send(std::span<const std::uint8_t> data, std::uint16_t to) {
-    socket.send_to(asio::buffer(data.data(), data.size()),
-                   udp::endpoint(asio::ip::make_address("127.0.0.1"), to));
-  }
-  void send_rtp(std::uint16_t to, std::uint8_t pt, std::uint16_t seq, std::uint32_t ts,
-                std::span<const std::uint8_t> payload, std::uint32_t ssrc = 0x5EED,
-                bool marker = false) {
-    RtpHeader h;
-    h.payload_type = pt;
-    h.sequence = seq;
-    h.timestamp = ts;
-    h.ssrc = ssrc;
-    h.marker = marker;
-    std::vector<std::uint8_t> buf(kMaxRtpPacketSize);
-    buf.resize(serialize_rtp(h, payload, buf));
-    send(buf, to);
-  }
-  // Every datagram waiting on the socket.
-  std::vector<std::vector<std::uint8_t>> drain() {
-    std::vector<std::vector<std::uint8_t>> out;
-    for (;;) {
-      std::vector<std::uint8_t> buf(2048);
-      udp::endpoint from;
-      boost::system::error_code ec;
-      const std::size_t n = socket.receive_from(asio::buffer(buf), from, 0, ec);
-      if (ec) break;
-      buf.resize(n);
-      out.push_back(std::move(buf));
-    }
-    return out;
-  }
-  udp::socket socket;
-};
+using Peer = test::UdpPeer;
 
 class RtpSessionTest : public ::testing::Test {
  protected:
@@ -94,19 +54,8 @@ class RtpSessionTest : public ::testing::Test {
   }
   void opened_sessions(std::shared_ptr<RtpSession> s) { opened.push_back(std::move(s)); }
   // Runs ready handlers (loopback datagrams are delivered at once; no waiting).
-  void pump() {
-    for (int i = 0; i < 3; ++i) {
-      io.restart();
-      io.poll();
-    }
-  }
-  void tick(int n = 1) {
-    for (int i = 0; i < n; ++i) {
-      now += std::chrono::milliseconds(20);
-      worker.tick(now);
-      pump();
-    }
-  }
+  void pump() { test::pump(io); }
+  void tick(int n = 1) { test::tick(io, worker, now, n); }
 
   asio::io_context io;
   MediaWorker worker;
