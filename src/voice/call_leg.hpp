@@ -78,6 +78,9 @@ class CallLeg : public twiml::CallControl {
   // Every key the far end presses (RFC 4733, in-band or SIP INFO), Gather or not, goes to
   // `watch` too until it is reset (hangupOnStar, digits passed across a decoding bridge).
   virtual void watch_keys(std::function<void(char)> /*watch*/) {}
+  // An inbound leg not answered yet: 183 with our SDP, and what we play from then on reaches the
+  // caller before answer (<Dial answerOnBridge> relaying the called party's early media).
+  virtual void start_early_media() {}
 
   // Answering-machine detection (Calls.json MachineDetection) on what the far end sends from
   // now on: returns the detector's verdict, or nullopt when the call ended first (or this leg

@@ -310,10 +310,14 @@ void CallRouter::never_dialled() {
   });
 }
 
-void CallRouter::on_ringing(sip::CallHandle call, int status, std::string_view) {
+void CallRouter::on_ringing(sip::CallHandle call, int status, std::string_view sdp) {
   if (auto it = forks_.find(call); it != forks_.end() && it->second->winner != 0) return;
+  // A forked call's early media would come from several places: only its ringing is passed on.
+  std::string early = forks_.contains(call) ? std::string() : std::string(sdp);
   on_worker_of(worker_handle(call),
-               [status](CallWorker& worker, sip::CallHandle h) { worker.progress(h, status); });
+               [status, early = std::move(early)](CallWorker& worker, sip::CallHandle h) {
+                 worker.progress(h, status, early);
+               });
 }
 
 void CallRouter::on_failed(sip::CallHandle call, int status, std::string_view why) {
@@ -429,6 +433,12 @@ void CallRouter::on_dtmf(sip::CallHandle call, char digit, int) {
 void CallRouter::ringing(sip::CallHandle call) {
   asio::post(sip_io_, [this, call] {
     if (ua_) (void)ua_->ringing(call);
+  });
+}
+
+void CallRouter::early_media(sip::CallHandle call, std::string sdp) {
+  asio::post(sip_io_, [this, call, sdp = std::move(sdp)] {
+    if (ua_) (void)ua_->ringing(call, sdp);
   });
 }
 

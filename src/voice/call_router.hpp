@@ -89,6 +89,7 @@ class CallRouter final : public sip::CallEvents,
 
   // SipDialogs (from any worker: posted to the SIP worker)
   void ringing(sip::CallHandle call) override;
+  void early_media(sip::CallHandle call, std::string sdp) override;
   void answer(sip::CallHandle call, std::string sdp, asio::any_io_executor reply_to,
               std::function<void(Status)> done) override;
   void reject(sip::CallHandle call, sip::Refusal refusal) override;

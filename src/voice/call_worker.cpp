@@ -107,6 +107,10 @@ void CallWorker::launch(SipDialogs& dialogs, CallReports& reports, OutboundReque
       std::make_unique<CallSession>(io_.get_executor(), services_, *active->leg, std::move(route),
                                     std::move(request.info), std::move(plan));
   if (link) {
+    active->leg->on_early_media = [link] {
+      link->early_media = true;
+      link->wake->notify();
+    };
     link->session = active->session.get();
     link->state = DialLink::State::kDialling;
   }
@@ -148,8 +152,8 @@ CallWorker::Active* CallWorker::find(sip::CallHandle handle) {
   return it == calls_.end() ? nullptr : it->second.get();
 }
 
-void CallWorker::progress(sip::CallHandle handle, int status) {
-  if (auto* a = find(handle)) a->leg->on_progress(status);
+void CallWorker::progress(sip::CallHandle handle, int status, const std::string& early_sdp) {
+  if (auto* a = find(handle)) a->leg->on_progress(status, early_sdp);
 }
 
 void CallWorker::outbound_answer(sip::CallHandle handle, const std::string& sdp) {

@@ -54,7 +54,7 @@ class CallWorker final : public ChildCalls {
   void start_outbound(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
                       Result<Destination> destination);
   // The far end's progress on an outbound call: 1xx, the 200 OK's SDP, a final failure.
-  void progress(sip::CallHandle call, int status);
+  void progress(sip::CallHandle call, int status, const std::string& early_sdp = {});
   void outbound_answer(sip::CallHandle call, const std::string& sdp);
   void outbound_failure(sip::CallHandle call, int status, const std::string& reason);
   // The dialog ended from the far side (BYE, CANCEL, no ACK).

@@ -175,10 +175,26 @@ void DialVerb::end_child(DialLink& link) {
 void DialVerb::start_ringback(const std::string& country) {
   if (ringback_) return;
   auto rtp = parent_.leg().media_session();
-  if (!rtp || !parent_.leg().answered()) return;  // unanswered: the caller's phone rings itself
+  // Unanswered without early media: the caller's phone rings by itself on our 180.
+  if (!rtp || (!parent_.leg().answered() && !caller_early_)) return;
   auto tone = media::ToneSpec::ringback(country.empty() ? "us" : country);
   rtp->play(std::make_unique<media::ToneSource>(tone.value_or(media::ToneSpec::ringback())));
   ringback_ = true;
+}
+
+void DialVerb::start_early_media(DialLink& from) {
+  auto b = from.session ? from.session->leg().media_session() : nullptr;
+  if (!b) return;
+  stop_ringback();
+  CallLeg& leg = parent_.leg();
+  if (!leg.answered()) {
+    leg.start_early_media();
+    caller_early_ = true;
+  }
+  auto a = leg.media_session();
+  if (!a) return;
+  early_ = std::make_unique<media::RtpBridge>(a, b);
+  early_from_ = &from;
 }
 
 void DialVerb::stop_ringback() {
@@ -215,6 +231,8 @@ asio::awaitable<void> DialVerb::finish_recording(const twiml::Dial& dial,
 }
 
 void DialVerb::bridge(DialLink& winner, bool hangup_on_star) {
+  early_.reset();
+  early_from_ = nullptr;
   auto a = parent_.leg().media_session();
   auto b = winner.session ? winner.session->leg().media_session() : nullptr;
   if (a && b) bridge_ = std::make_unique<media::RtpBridge>(a, b, recording_);
@@ -239,6 +257,8 @@ void DialVerb::bridge(DialLink& winner, bool hangup_on_star) {
 }
 
 void DialVerb::unbridge(DialLink* winner) {
+  early_.reset();
+  early_from_ = nullptr;
   bridge_.reset();
   parent_.leg().watch_keys(nullptr);
   if (winner && winner->session) winner->session->leg().watch_keys(nullptr);
@@ -284,12 +304,25 @@ asio::awaitable<twiml::DialOutcome> DialVerb::run(const twiml::Dial& dial,
             for (const auto& l : ringing) {
               if (l != winner) end_child(*l);  // CANCEL the others
             }
+            early_.reset();  // its whisper is for the called party alone
+            early_from_ = nullptr;
           }
         }
-        if (!winner && std::any_of(ringing.begin(), ringing.end(),
-                                   [](const auto& l) { return l->state == State::kRinging; })) {
-          start_ringback(dial.ring_tone);
+        if (!winner) {
+          if (early_from_ && early_from_->over()) {
+            early_.reset();
+            early_from_ = nullptr;
+          }
+          for (const auto& l : ringing) {
+            if (early_from_) break;
+            if (l->early_media && !l->over()) start_early_media(*l);
+          }
         }
+        const bool rings = winner ? winner->state == State::kAnswered
+                                  : std::any_of(ringing.begin(), ringing.end(), [](const auto& l) {
+                                      return l->state == State::kRinging;
+                                    });
+        if (rings && !early_from_) start_ringback(dial.ring_tone);
         if (winner && (winner->state == State::kReady || winner->over())) break;
         if (!winner &&
             std::all_of(ringing.begin(), ringing.end(), [](const auto& l) { return l->over(); })) {

@@ -57,6 +57,8 @@ class DialVerb {
   std::shared_ptr<DialLink> start(const twiml::Dial& dial, const Party& party);
   void end_child(DialLink& link);
   void start_ringback(const std::string& country);
+  // A ringing child's early media reaches the caller (a 183 first if it is not answered).
+  void start_early_media(DialLink& from);
   void stop_ringback();
   void start_recording(const twiml::Dial& dial);
   asio::awaitable<void> finish_recording(const twiml::Dial& dial, const std::string& document_url,
@@ -70,6 +72,9 @@ class DialVerb {
   bool ringback_ = false;
   bool recording_ = false;
   std::unique_ptr<media::RtpBridge> bridge_;
+  std::unique_ptr<media::RtpBridge> early_;  // from early_from_, until someone answers
+  DialLink* early_from_ = nullptr;
+  bool caller_early_ = false;  // the caller got a 183 with SDP (answerOnBridge)
 };
 
 }  // namespace sb::voice

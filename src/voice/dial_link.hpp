@@ -46,6 +46,7 @@ struct DialLink {
   std::string call_sid;
   std::string noun;  // Number, Sip or Client (what the action parameters depend on)
   std::chrono::steady_clock::time_point answered_at{};
+  bool early_media = false;  // it sends audio before answering (183 with SDP)
   // Once over.
   std::string status;  // completed, busy, no-answer, failed, canceled
   int sip_status = 0;  // the final response to its INVITE

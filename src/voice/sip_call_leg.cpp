@@ -222,8 +222,22 @@ std::optional<sip::Refusal> SipCallLeg::prepare_outbound(Result<Destination> des
   return prepare({});  // no offer to answer: ours goes in the INVITE
 }
 
-void SipCallLeg::on_progress(int) {
+void SipCallLeg::on_progress(int, std::string_view early_sdp) {
   if (!outbound_) return;
+  if (!early_sdp.empty() && !early_ && offer_ && rtp_ && !gone_) {
+    // Early media: listen to it (our offer stays open: the 200 OK answers it again).
+    auto answer = sip::parse_sdp(early_sdp);
+    auto audio =
+        answer ? sip::apply_answer(*offer_, *answer) : Result<sip::AudioSession>(answer.error());
+    if (audio) {
+      early_ = true;
+      audio_ = *audio;
+      media::SessionParams params = params_of(audio_);
+      params.send = false;
+      (void)rtp_->update(params);
+      if (on_early_media) on_early_media();
+    }
+  }
   outbound_->ringing = true;
   outbound_->wake.notify();
 }
@@ -369,6 +383,13 @@ void SipCallLeg::on_sip_dtmf(char d) {
   digit(d);
   // INFO digits do not pass through the RTP session's barge-in: stop an interruptible prompt.
   if (shared_->accepting && rtp_ && rtp_->playing()) rtp_->stop_playback();
+}
+
+void SipCallLeg::start_early_media() {
+  if (early_ || answered_ || gone_ || outbound_ || !rtp_ || offer_) return;
+  early_ = true;
+  dialogs_.early_media(handle_, sdp_);
+  (void)rtp_->update(params_of(audio_));  // media flows to the caller from the 183 on
 }
 
 void SipCallLeg::watch_keys(std::function<void(char)> watch) {

@@ -50,7 +50,10 @@ class SipCallLeg final : public CallLeg {
   // Runs on the worker once the INVITE is out, with the dialog's handle (before any progress).
   std::function<void(sip::CallHandle)> on_dialed;
   // The far end's progress, forwarded by the router for the handle place() got.
-  void on_progress(int status);
+  // A 183 (or 180) with SDP is the far end's early answer: its audio is received from then on.
+  void on_progress(int status, std::string_view early_sdp = {});
+  // Runs once when the far end starts sending early media.
+  std::function<void()> on_early_media;
   void on_remote_answer(std::string_view sdp);
   void on_remote_failure(int status, std::string_view reason);
   sip::CallHandle handle() const { return handle_; }
@@ -80,6 +83,7 @@ class SipCallLeg final : public CallLeg {
   Status start_call_recording(bool dual, bool trim) override;
   asio::awaitable<std::optional<CallRecording>> stop_call_recording(std::string source) override;
   std::shared_ptr<media::RtpSession> media_session() override { return gone_ ? nullptr : rtp_; }
+  void start_early_media() override;
   void watch_keys(std::function<void(char)> watch) override;
   asio::awaitable<std::optional<media::MachineVerdict>> detect_machine(
       media::MachineDetectorOptions options) override;
@@ -121,6 +125,7 @@ class SipCallLeg final : public CallLeg {
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)
   bool answered_ = false;
+  bool early_ = false;  // early media: received (outbound) or sent in a 183 (inbound)
   // The whole-call recording (Calls.json Record), while one is running.
   struct CallRecorderState {
     std::string sid;

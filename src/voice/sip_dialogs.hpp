@@ -19,6 +19,8 @@ class SipDialogs {
  public:
   virtual ~SipDialogs() = default;
   virtual void ringing(sip::CallHandle call) = 0;
+  // 183 Session Progress carrying `sdp` (our answer): media flows to the caller before answer.
+  virtual void early_media(sip::CallHandle call, std::string sdp) = 0;
   // 200 OK carrying `sdp`: our answer, or our offer when the INVITE had none. `done` runs on
   // `reply_to` with the UA's verdict: an error when the dialog can no longer be answered (the
   // caller's CANCEL got there first), and then the caller never saw a 200.

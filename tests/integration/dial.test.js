@@ -12,8 +12,8 @@ const path = require('node:path');
 const { startDaemon } = require('./lib/daemon');
 const { runSipp, startSippUas, uasScenarios } = require('./lib/sipp');
 const { startApp, sipPort, addNumber } = require('./lib/app');
-const { startRtpPeer } = require('./lib/rtp_peer');
-const { noise, tone, writeRtpPcap, ulawPayloads } = require('./lib/audio_pcap');
+const { startRtpPeer, callWithRtp } = require('./lib/rtp_peer');
+const { noise, tone, writeRtpPcap, ulawPayloads, ulawTone } = require('./lib/audio_pcap');
 
 const NUMBER = '+15005550006';
 
@@ -405,4 +405,29 @@ test('a caller on PCMA and a callee on PCMU: the child offers PCMA first, the br
   }
   const after = await app.waitFor((e) => e.path === '/after');
   assert.equal(after.params.DialCallStatus, 'completed');
+});
+
+test('early media: the called party\'s 183 audio reaches the caller before answer, with or without answerOnBridge', async (t) => {
+  const peers = await Promise.all([0, 1].map(() => startRtpPeer({ earlyMedia: true, ringMs: 1500, hangupAfterMs: 1000, toneHz: 700, streamMs: 4000 })));
+  const { d } = await setupMany(t, peers, [
+    () => '<Response><Dial answerOnBridge="true"><Number>+15551230000</Number></Dial></Response>',
+    () => '<Response><Dial ringTone="uk"><Number>+15551230001</Number></Dial></Response>',
+  ]);
+  const [waiting, answered] = await Promise.all([0, 1].map((i) =>
+    callWithRtp({ sipPort: sipPort(d), number: `+150055500${10 + i}` })));
+  const heard = await Promise.all(peers.map((p) => p.done));
+  const tonePayload = ulawTone(700, 160).toString('hex');
+  for (const [i, call] of [waiting, answered].entries()) {
+    assert.equal(call.how, 'their BYE', `call ${i}: the Dial ended when the called party hung up`);
+    const before = call.received.filter((p) => p.at < heard[i].times.answered && p.pt === 0);
+    assert.ok(before.length >= 25, `call ${i}: ${before.length} packets of early media before the answer`);
+    assert.ok(before.slice(2).every((p) => p.payload.toString('hex') === tonePayload),
+      `call ${i}: what rang was the called party's audio, untouched (no ringback of ours)`);
+  }
+  const early = waiting.responses.find((r) => r.status === 183);
+  const ok = waiting.responses.find((r) => r.status === 200);
+  assert.ok(early && early.sdp, 'answerOnBridge: a 183 with SDP while the called party rings');
+  assert.ok(ok.at >= heard[0].times.answered, 'answerOnBridge: the 200 after the called party\'s');
+  assert.ok(answered.responses.find((r) => r.status === 200).at < heard[1].times.answered,
+    'without answerOnBridge the caller is answered first');
 });

@@ -23,6 +23,7 @@ class FakeSipDialogs final : public voice::SipDialogs {
   std::function<void()> before_answer;
   Status answer_verdict = Ok{};  // without `ua`: what the SIP side says to our 200 OK
 
+  void early_media(sip::CallHandle call, std::string) override { ringing(call); }
   void ringing(sip::CallHandle call) override {
     log.push_back("180");
     if (ua) (void)ua->ringing(call);

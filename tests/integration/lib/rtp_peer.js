@@ -18,7 +18,7 @@ async function bind(sock) {
   return sock.address().port;
 }
 
-async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000, answerSdp = null } = {}) {
+async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000, answerSdp = null, earlyMedia = false } = {}) {
   const sip = dgram.createSocket('udp4');
   const rtp = dgram.createSocket('udp4');
   const port = await bind(sip);
@@ -101,12 +101,19 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
       const m = /m=audio (\d+)/.exec(msg);
       const c = /c=IN IP4 ([0-9.]+)/.exec(msg);
       const media = { port: Number(m[1]), address: c[1] };
-      send(reply(msg, 180, 'Ringing'));
+      if (earlyMedia) {
+        // 183 with our SDP: the ringing tone (or announcement) is ours, in-band, from now on.
+        times.early = Date.now();
+        send(reply(msg, 183, 'Session Progress', sdp));
+        stream(media);
+      } else {
+        send(reply(msg, 180, 'Ringing'));
+      }
       timers.push(setTimeout(() => {
         if (ended) return;
         times.answered = Date.now();
         send(reply(msg, 200, 'OK', answerSdp ? answerSdp(mediaPort) : sdp));
-        stream(media);
+        if (!earlyMedia) stream(media);
         if (hangupAfterMs) {
           timers.push(setTimeout(() => {
             const lines = [`BYE ${/Contact:\s*<?([^>;\r\n]+)/i.exec(msg)[1]} SIP/2.0`,
@@ -134,4 +141,78 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
   return { port, mediaPort, done, received, times, stop: () => finish('stopped') };
 }
 
-module.exports = { startRtpPeer };
+// A SIP caller that keeps what it hears: INVITEs `number` at the daemon's SIP port (PCMU and
+// telephone-event offered), records every response (status and when) and every RTP packet
+// reaching its media port from the first 18x on, ACKs the 200 and sends BYE `hangupAfterMs`
+// later (or answers the daemon's BYE). Resolves {responses, received, how}.
+async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 20000 }) {
+  const sip = dgram.createSocket('udp4');
+  const rtp = dgram.createSocket('udp4');
+  const port = await bind(sip);
+  const mediaPort = await bind(rtp);
+  const received = [];
+  const responses = [];
+  rtp.on('message', (b) => {
+    if (b.length < 12) return;
+    received.push({ pt: b[1] & 0x7f, seq: b.readUInt16BE(2), ts: b.readUInt32BE(4), ssrc: b.readUInt32BE(8),
+      payload: Buffer.from(b.subarray(12)), at: Date.now() });
+  });
+  const callId = `rtpcaller-${port}-${Date.now()}`;
+  const from = `<sip:+14155550100@127.0.0.1:${port}>;tag=c${port}`;
+  const uri = `sip:${number}@127.0.0.1:${sipPort}`;
+  const sdp = 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
+    `m=audio ${mediaPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n` +
+    'a=fmtp:101 0-15\r\na=sendrecv\r\n';
+  const request = (method, cseq, to, body = '', target = uri) => [`${method} ${target} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${method}${cseq}${port}`, `From: ${from}`, `To: ${to}`,
+    `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: <sip:caller@127.0.0.1:${port}>`, 'Max-Forwards: 70',
+    ...(body ? ['Content-Type: application/sdp'] : []), `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+  const send = (text) => sip.send(text, sipPort, '127.0.0.1');
+  let toHeader = `<${uri}>`;
+  let contact = uri;
+  let result;
+  const done = new Promise((resolve) => { result = resolve; });
+  let ended = false;
+  const finish = (how) => {
+    if (ended) return;
+    ended = true;
+    setTimeout(() => { sip.close(); rtp.close(); result({ how, responses, received }); }, 200);
+  };
+  const timer = setTimeout(() => finish('timeout'), timeoutMs);
+  sip.on('message', (buf) => {
+    const msg = buf.toString('latin1');
+    const status = /^SIP\/2\.0 (\d+)/.exec(msg);
+    if (status) {
+      const code = Number(status[1]);
+      const cseq = header(msg, 'CSeq');
+      if (/INVITE/.test(cseq)) {
+        responses.push({ status: code, at: Date.now(), sdp: /\r\n\r\nv=0/.test(msg) });
+        if (code >= 200) {
+          toHeader = header(msg, 'To');
+          const c = /Contact:\s*<?([^>;\r\n]+)/i.exec(msg);
+          if (c) contact = c[1];
+          send(request('ACK', 1, toHeader, '', contact));
+          if (code === 200 && hangupAfterMs) {
+            setTimeout(() => send(request('BYE', 2, toHeader, '', contact)), hangupAfterMs);
+          }
+          if (code >= 300) finish(`refused ${code}`);
+        }
+      } else if (/BYE/.test(cseq)) {
+        clearTimeout(timer);
+        finish('our BYE');
+      }
+      return;
+    }
+    if (msg.startsWith('BYE ')) {
+      const vias = msg.split('\r\n').filter((l) => /^(Via|v):/i.test(l));
+      send([`SIP/2.0 200 OK`, ...vias, `From: ${header(msg, 'From')}`, `To: ${header(msg, 'To')}`,
+        `Call-ID: ${callId}`, `CSeq: ${header(msg, 'CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n'));
+      clearTimeout(timer);
+      finish('their BYE');
+    }
+  });
+  send(request('INVITE', 1, toHeader, sdp));
+  return done;
+}
+
+module.exports = { startRtpPeer, callWithRtp };
