@@ -1072,7 +1072,7 @@ Result<CallHandle> UserAgent::call(const OutboundCall& spec) {
   c->outbound = true;
   c->state = Call::State::kCalling;
   c->spec = spec;
-  c->call_id = random_hex(12) + "@" + config_.host;
+  c->call_id = spec.call_id.empty() ? random_hex(12) + "@" + config_.host : spec.call_id;
   c->local_tag = new_tag();
   std::string display;
   if (!spec.from_display.empty()) {

@@ -116,6 +116,7 @@ struct OutboundCall {
   std::string sdp_offer;
   std::optional<Credentials> credentials;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::string call_id;  // the Call-ID to use (unique); empty: a random one
   // More (Request-URI, next hop) pairs rung at the same time (a user registered on several
   // devices): the call router forks them, the first to answer wins.
   std::vector<std::pair<std::string, Endpoint>> forks;

@@ -81,6 +81,8 @@ class CallLeg : public twiml::CallControl {
   // An inbound leg not answered yet: 183 with our SDP, and what we play from then on reaches the
   // caller before answer (<Dial answerOnBridge> relaying the called party's early media).
   virtual void start_early_media() {}
+  // An outbound leg's SIP Call-ID, once dialled (<Dial><Sip>: DialSipCallId).
+  virtual std::string sip_call_id() const { return {}; }
 
   // Answering-machine detection (Calls.json MachineDetection) on what the far end sends from
   // now on: returns the detector's verdict, or nullopt when the call ended first (or this leg

@@ -253,6 +253,7 @@ Result<sip::CallHandle> CallRouter::dial_forked(const sip::OutboundCall& call) {
   for (auto& [target, hop] : targets) {
     sip::OutboundCall branch = call;
     branch.forks.clear();
+    branch.call_id.clear();  // each branch its own dialog
     branch.target = target;
     branch.next_hop = hop;
     auto handle = ua_->call(branch);

@@ -135,6 +135,7 @@ void CallSession::finish(const std::string& status) {
   if (DialLink* l = link()) {
     l->status = status;
     l->sip_status = sip_response_code_;
+    l->sip_call_id = leg_.sip_call_id();
     if (l->state != DialLink::State::kLeft) l->move_to(DialLink::State::kEnded);
   }
 }

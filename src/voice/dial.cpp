@@ -379,6 +379,9 @@ asio::awaitable<twiml::DialOutcome> DialVerb::run(const twiml::Dial& dial,
   if (const DialLink* last = winner ? winner.get() : (links.empty() ? nullptr : links.back().get());
       last && last->noun == "Sip" && (winner || last->sip_status > 0)) {
     out.params.emplace_back("DialSipResponseCode", std::to_string(winner ? 200 : last->sip_status));
+    const std::string call_id =
+        last->session ? last->session->leg().sip_call_id() : last->sip_call_id;
+    if (!call_id.empty()) out.params.emplace_back("DialSipCallId", call_id);
   }
   out.hung_up = leg.hung_up();
   if (cancelled && !leg.hung_up()) {

@@ -48,8 +48,9 @@ struct DialLink {
   std::chrono::steady_clock::time_point answered_at{};
   bool early_media = false;  // it sends audio before answering (183 with SDP)
   // Once over.
-  std::string status;  // completed, busy, no-answer, failed, canceled
-  int sip_status = 0;  // the final response to its INVITE
+  std::string status;       // completed, busy, no-answer, failed, canceled
+  int sip_status = 0;       // the final response to its INVITE
+  std::string sip_call_id;  // its INVITE's Call-ID
   // Set by the Dial when it no longer wants a child that has not started yet.
   bool abandoned = false;
 };

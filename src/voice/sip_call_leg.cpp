@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "core/sid.hpp"
 #include "core/wakeup.hpp"
 
@@ -302,6 +303,10 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
   // As Twilio's SIP does: the far end can tie the INVITE to the call's REST resource.
   call.headers.emplace_back("X-Twilio-AccountSid", account_sid_);
   call.headers.emplace_back("X-Twilio-CallSid", call_sid_);
+  if (d.forks.empty()) {
+    call.call_id = random_hex(16) + "@" + media_.rtp_address;
+    sip_call_id_ = call.call_id;
+  }
   // The reply registers the handle at once, in this handler: the far end's progress is posted
   // right behind it and must find the call (not wait for this coroutine to resume).
   dialogs_.dial(std::move(call), executor_, [this, o](Result<sip::CallHandle> handle) {

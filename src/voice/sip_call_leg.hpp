@@ -84,6 +84,7 @@ class SipCallLeg final : public CallLeg {
   asio::awaitable<std::optional<CallRecording>> stop_call_recording(std::string source) override;
   std::shared_ptr<media::RtpSession> media_session() override { return gone_ ? nullptr : rtp_; }
   void start_early_media() override;
+  std::string sip_call_id() const override { return sip_call_id_; }
   void watch_keys(std::function<void(char)> watch) override;
   asio::awaitable<std::optional<media::MachineVerdict>> detect_machine(
       media::MachineDetectorOptions options) override;
@@ -125,7 +126,9 @@ class SipCallLeg final : public CallLeg {
   std::shared_ptr<media::RtpSession> rtp_;
   bool gone_ = false;  // the dialog ended (remote or local)
   bool answered_ = false;
-  bool early_ = false;  // early media: received (outbound) or sent in a 183 (inbound)
+  bool early_ = false;
+  std::string sip_call_id_;  // our INVITE's Call-ID (outbound)  // early media: received (outbound)
+                             // or sent in a 183 (inbound)
   // The whole-call recording (Calls.json Record), while one is running.
   struct CallRecorderState {
     std::string sid;

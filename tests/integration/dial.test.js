@@ -431,3 +431,24 @@ test('early media: the called party\'s 183 audio reaches the caller before answe
   assert.ok(answered.responses.find((r) => r.status === 200).at < heard[1].times.answered,
     'without answerOnBridge the caller is answered first');
 });
+
+test('Dial Sip: the URI\'s X- headers go in the INVITE, the action gets DialSipCallId and DialSipResponseCode', async (t) => {
+  const peer = await startRtpPeer({ hangupAfterMs: 800 });
+  const { d, app } = await setup(t, [], {
+    '/voice': () => `<Response><Dial action="/after" callerId="reception">` +
+      `<Sip username="bob" password="secret">sip:bob@127.0.0.1:${peer.port}?x-team=blue&amp;x-ticket=42</Sip>` +
+      '</Dial></Response>',
+    '/after': () => '<Response><Hangup/></Response>',
+  });
+  const caller = await runSipp({ sipPort: sipPort(d), service: NUMBER, steps: [{ answer: true }, { awaitBye: 20000 }] });
+  assert.equal(caller.code, 0, caller.messages);
+  const heard = await peer.done;
+  assert.match(heard.invite, /^INVITE sip:bob@127\.0\.0\.1:\d+ SIP\/2\.0/);
+  assert.match(heard.invite, /^X-team: blue\r$/mi);
+  assert.match(heard.invite, /^X-ticket: 42\r$/mi);
+  assert.match(heard.invite, /From: <sip:reception@/);
+  const after = await app.waitFor((e) => e.path === '/after');
+  assert.equal(after.params.DialCallStatus, 'completed');
+  assert.equal(after.params.DialSipResponseCode, '200');
+  assert.equal(after.params.DialSipCallId, /^Call-ID: (.*)\r$/m.exec(heard.invite)[1]);
+});
