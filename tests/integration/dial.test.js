@@ -226,7 +226,7 @@ test('hangupOnStar ends the bridge at the caller\'s * and timeLimit at its limit
   assert.equal(afterStar.params.CallStatus, 'in-progress', 'the caller is still there');
   const afterLimit = await app.waitFor((e) => e.path === '/after-1');
   assert.equal(afterLimit.params.DialCallStatus, 'completed');
-  assert.equal(afterLimit.params.DialCallDuration, '2');
+  assert.ok(['2', '3'].includes(afterLimit.params.DialCallDuration), `timeLimit 2: ${afterLimit.params.DialCallDuration} s`);
 });
 
 // The moment (ms) sipp logged the first message matching `re`.
@@ -419,14 +419,19 @@ test('early media: the called party\'s 183 audio reaches the caller before answe
   const tonePayload = ulawTone(700, 160).toString('hex');
   for (const [i, call] of [waiting, answered].entries()) {
     assert.equal(call.how, 'their BYE', `call ${i}: the Dial ended when the called party hung up`);
-    const before = call.received.filter((p) => p.at < heard[i].times.answered && p.pt === 0);
-    assert.ok(before.length >= 25, `call ${i}: ${before.length} packets of early media before the answer`);
-    assert.ok(before.slice(2).every((p) => p.payload.toString('hex') === tonePayload),
+    // From the first packet of the called party's tone until its answer, nothing else: its audio
+    // untouched and no ringback of ours (before it, the answered caller may hear our silence).
+    const audio = call.received.filter((p) => p.at < heard[i].times.answered && p.pt === 0);
+    const from = audio.findIndex((p) => p.payload.toString('hex') === tonePayload);
+    assert.ok(from >= 0, `call ${i}: no early media reached the caller`);
+    const early = audio.slice(from);
+    assert.ok(early.length >= 25, `call ${i}: ${early.length} packets of early media before the answer`);
+    assert.ok(early.every((p) => p.payload.toString('hex') === tonePayload),
       `call ${i}: what rang was the called party's audio, untouched (no ringback of ours)`);
   }
-  const early = waiting.responses.find((r) => r.status === 183);
+  const progress = waiting.responses.find((r) => r.status === 183);
   const ok = waiting.responses.find((r) => r.status === 200);
-  assert.ok(early && early.sdp, 'answerOnBridge: a 183 with SDP while the called party rings');
+  assert.ok(progress && progress.sdp, 'answerOnBridge: a 183 with SDP while the called party rings');
   assert.ok(ok.at >= heard[0].times.answered, 'answerOnBridge: the 200 after the called party\'s');
   assert.ok(answered.responses.find((r) => r.status === 200).at < heard[1].times.answered,
     'without answerOnBridge the caller is answered first');
