@@ -693,6 +693,16 @@ void UserAgent::handle_uac_response(Call& c, std::uint64_t tx, const Message& r)
     if (!c.zombie) events_.on_ringing(c.handle, code, r.body());
     return;
   }
+  if (!c.zombie && c.state != Call::State::kConfirmed) {
+    std::vector<std::pair<std::string, std::string>> x;
+    for (std::size_t i = 0; i < r.header_count(); ++i) {
+      const HeaderField& f = r.header_at(i);
+      if (f.name.size() > 2 && (f.name[0] == 'X' || f.name[0] == 'x') && f.name[1] == '-') {
+        x.emplace_back(std::string(f.name), std::string(f.value));
+      }
+    }
+    if (!x.empty()) events_.on_final_headers(c.handle, std::move(x));
+  }
   if (code < 300) {
     if (c.state == Call::State::kConfirmed) {  // retransmitted 2xx
       if (!c.last_ack.empty()) sender_.send(c.peer, c.last_ack);

@@ -87,6 +87,10 @@ class CallEvents {
   // answer when our 200 carried the offer (an offerless INVITE), else usually empty.
   virtual void on_answered(CallHandle, std::string_view /*sdp*/) {}
   virtual void on_failed(CallHandle, int /*status*/, std::string_view /*reason*/) {}
+  // Outbound: the X- headers of the INVITE's final response, just before on_answered or
+  // on_failed (<Dial><Sip>: DialSipHeader_*).
+  virtual void on_final_headers(CallHandle,
+                                std::vector<std::pair<std::string, std::string>> /*headers*/) {}
   virtual void on_ended(CallHandle, EndReason) {}
   // A re-INVITE from the peer (hold, unhold, new address): return our answer SDP, or
   // nullopt to refuse it with 488.

@@ -111,6 +111,7 @@ struct DialSip {
 
 struct DialClient {
   std::string identity;
+  std::vector<std::pair<std::string, std::string>> parameters;  // <Parameter name value/>
   std::string url;
   std::string method = "POST";
   std::string status_callback;

@@ -1356,8 +1356,14 @@ std::optional<DialClient> Builder::dial_client(pugi::xml_node el) {
       has_identity_element = true;
       identity = text_of(n);
     } else if (name == "Parameter") {
-      warn(kSchemaWarning, pos(n),
-           "Dial->Client: <Parameter> is not supported by Switchboard; ignored");
+      check_attributes(n, "Dial->Client->Parameter", {"name", "value"});
+      no_children(n, "Dial->Client->Parameter", false);
+      const std::string key(trim(n.attribute("name").value()));
+      if (key.empty()) {
+        warn(kSchemaWarning, pos(n), "Dial->Client: <Parameter> without a name; ignored");
+        continue;
+      }
+      c.parameters.emplace_back(key, n.attribute("value").value());
     } else {
       unexpected_child(n, "Dial->Client");
     }

@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "media/machine_detector.hpp"
@@ -83,6 +85,8 @@ class CallLeg : public twiml::CallControl {
   virtual void start_early_media() {}
   // An outbound leg's SIP Call-ID, once dialled (<Dial><Sip>: DialSipCallId).
   virtual std::string sip_call_id() const { return {}; }
+  // The X- headers of an outbound leg's final response (DialSipHeader_*).
+  virtual std::vector<std::pair<std::string, std::string>> sip_final_headers() const { return {}; }
 
   // Answering-machine detection (Calls.json MachineDetection) on what the far end sends from
   // now on: returns the detector's verdict, or nullopt when the call ended first (or this leg

@@ -330,6 +330,14 @@ void CallRouter::on_failed(sip::CallHandle call, int status, std::string_view wh
                });
 }
 
+void CallRouter::on_final_headers(sip::CallHandle call,
+                                  std::vector<std::pair<std::string, std::string>> headers) {
+  if (forks_.contains(call)) return;  // a registered user's devices: not a <Sip> far end
+  on_worker_of(call, [headers = std::move(headers)](CallWorker& worker, sip::CallHandle h) {
+    worker.final_headers(h, headers);
+  });
+}
+
 void CallRouter::on_ended(sip::CallHandle call, sip::EndReason reason) {
   if (reason == sip::EndReason::kLocalHangup) return;
   if (auto it = forks_.find(call); it != forks_.end()) {

@@ -86,6 +86,8 @@ class CallRouter final : public sip::CallEvents,
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
   void on_ringing(sip::CallHandle call, int status, std::string_view sdp) override;
   void on_failed(sip::CallHandle call, int status, std::string_view reason) override;
+  void on_final_headers(sip::CallHandle call,
+                        std::vector<std::pair<std::string, std::string>> headers) override;
 
   // SipDialogs (from any worker: posted to the SIP worker)
   void ringing(sip::CallHandle call) override;

@@ -136,6 +136,7 @@ void CallSession::finish(const std::string& status) {
     l->status = status;
     l->sip_status = sip_response_code_;
     l->sip_call_id = leg_.sip_call_id();
+    l->sip_headers = leg_.sip_final_headers();
     if (l->state != DialLink::State::kLeft) l->move_to(DialLink::State::kEnded);
   }
 }

@@ -76,6 +76,15 @@ void CallWorker::launch(SipDialogs& dialogs, CallReports& reports, OutboundReque
   const std::string sid = request.info.call_sid;
   active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, 0, media_,
                                              request.account.sid, sid);
+  if (destination) {
+    for (auto& [name, value] : request.sip_headers) {
+      if (safe_sip_header(name, value)) {
+        destination->headers.emplace_back(name, value);
+      } else {
+        spdlog::warn("call {}: header {} not sent: not fit for SIP", sid, name.substr(0, 64));
+      }
+    }
+  }
   // From's user part (the REST API checked it: URI-safe).
   std::string from_user = caller_user(request.info.from).value_or("anonymous");
   if (auto refusal = active->leg->prepare_outbound(std::move(destination), from_user,
@@ -162,6 +171,11 @@ void CallWorker::outbound_answer(sip::CallHandle handle, const std::string& sdp)
 
 void CallWorker::outbound_failure(sip::CallHandle handle, int status, const std::string& reason) {
   if (auto* a = find(handle)) a->leg->on_remote_failure(status, reason);
+}
+
+void CallWorker::final_headers(sip::CallHandle handle,
+                               const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (auto* a = find(handle)) a->leg->set_final_headers(headers);
 }
 
 void CallWorker::remote_end(sip::CallHandle handle) {

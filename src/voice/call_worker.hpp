@@ -57,6 +57,8 @@ class CallWorker final : public ChildCalls {
   void progress(sip::CallHandle call, int status, const std::string& early_sdp = {});
   void outbound_answer(sip::CallHandle call, const std::string& sdp);
   void outbound_failure(sip::CallHandle call, int status, const std::string& reason);
+  void final_headers(sip::CallHandle call,
+                     const std::vector<std::pair<std::string, std::string>>& headers);
   // The dialog ended from the far side (BYE, CANCEL, no ACK).
   void remote_end(sip::CallHandle call);
   void dtmf(sip::CallHandle call, char digit);

@@ -80,6 +80,10 @@ std::vector<DialVerb::Party> DialVerb::parties(const twiml::Dial& dial,
       p.kind = "Client";
       p.to = "client:" + c->identity;
       p.application = application_of(*c, document_url);
+      for (const auto& [name, value] : c->parameters) {
+        const bool x = name.size() > 2 && (name[0] == 'x' || name[0] == 'X') && name[1] == '-';
+        p.headers.emplace_back(x ? name : "X-" + name, value);
+      }
     } else {
       const bool conference = std::holds_alternative<twiml::DialConference>(target);
       parent_.warn(kDialInvalidNestedElement, std::string("Dial: <") +
@@ -153,6 +157,7 @@ std::shared_ptr<DialLink> DialVerb::start(const twiml::Dial& dial, const Party& 
   r.time_limit_s = 0;  // the Dial's timeLimit ends the bridge
   r.send_digits = party.send_digits;
   r.sip_auth = party.credentials;
+  r.sip_headers = party.headers;
   if (auto rtp = parent_.leg().media_session()) {
     r.preferred_codec = rtp->params().codec == media::Codec::kPcma ? "PCMA" : "PCMU";
   }
@@ -382,6 +387,11 @@ asio::awaitable<twiml::DialOutcome> DialVerb::run(const twiml::Dial& dial,
     const std::string call_id =
         last->session ? last->session->leg().sip_call_id() : last->sip_call_id;
     if (!call_id.empty()) out.params.emplace_back("DialSipCallId", call_id);
+    const auto headers =
+        last->session ? last->session->leg().sip_final_headers() : last->sip_headers;
+    for (const auto& [name, value] : headers) {
+      out.params.emplace_back("DialSipHeader_" + name, value);
+    }
   }
   out.hung_up = leg.hung_up();
   if (cancelled && !leg.hung_up()) {

@@ -46,6 +46,7 @@ class DialVerb {
     VoiceApplication application;  // url (whisper) and statusCallback, resolved
     std::string send_digits;
     std::optional<sip::Credentials> credentials;
+    std::vector<std::pair<std::string, std::string>> headers;  // <Client><Parameter>s, as X-
   };
   // The parties of `dial`'s nouns (at most kMaxNouns; Conference and Queue are not here yet):
   // what is left out is reported as a warning.

@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/wakeup.hpp"
@@ -51,6 +53,7 @@ struct DialLink {
   std::string status;       // completed, busy, no-answer, failed, canceled
   int sip_status = 0;       // the final response to its INVITE
   std::string sip_call_id;  // its INVITE's Call-ID
+  std::vector<std::pair<std::string, std::string>> sip_headers;  // X- of its final response
   // Set by the Dial when it no longer wants a child that has not started yet.
   bool abandoned = false;
 };

@@ -59,6 +59,10 @@ std::string host_of_uri(std::string_view host, std::uint16_t port) {
 
 }  // namespace
 
+bool safe_sip_header(std::string_view name, std::string_view value) {
+  return safe_header(name, value);
+}
+
 Result<Trunk> trunk_from(const store::SipTrunk& row) {
   Trunk t;
   t.name = row.friendly_name;

@@ -79,6 +79,9 @@ struct Destination {
 // (letters, digits, - _ . ! ~ * ' ( ) +): nothing else may reach the INVITE's From header.
 std::optional<std::string> caller_user(std::string_view from);
 
+// Whether `name: value` can go in a SIP message as it is: a token name, no CR, LF or NUL.
+bool safe_sip_header(std::string_view name, std::string_view value);
+
 // Digits with an optional leading '+' (E.164 or a short code).
 bool is_phone_number(std::string_view text);
 
@@ -110,6 +113,8 @@ struct OutboundRequest {
   CallRecordingPlan recording;    // Record=true and its settings
   MachineDetectionPlan machine_detection;
   std::string preferred_codec;  // offered first ("PCMA"): a <Dial> child speaks the caller's
+  // Headers for the INVITE (<Client><Parameter>s); only those fit for a header field are sent.
+  std::vector<std::pair<std::string, std::string>> sip_headers;
 };
 
 // How the REST API places calls. Callable from any thread.

@@ -85,6 +85,12 @@ class SipCallLeg final : public CallLeg {
   std::shared_ptr<media::RtpSession> media_session() override { return gone_ ? nullptr : rtp_; }
   void start_early_media() override;
   std::string sip_call_id() const override { return sip_call_id_; }
+  std::vector<std::pair<std::string, std::string>> sip_final_headers() const override {
+    return final_headers_;
+  }
+  void set_final_headers(std::vector<std::pair<std::string, std::string>> headers) {
+    final_headers_ = std::move(headers);
+  }
   void watch_keys(std::function<void(char)> watch) override;
   asio::awaitable<std::optional<media::MachineVerdict>> detect_machine(
       media::MachineDetectorOptions options) override;
@@ -127,8 +133,10 @@ class SipCallLeg final : public CallLeg {
   bool gone_ = false;  // the dialog ended (remote or local)
   bool answered_ = false;
   bool early_ = false;
-  std::string sip_call_id_;  // our INVITE's Call-ID (outbound)  // early media: received (outbound)
-                             // or sent in a 183 (inbound)
+  std::string sip_call_id_;  // our INVITE's Call-ID (outbound)
+  std::vector<std::pair<std::string, std::string>>
+      final_headers_;  // X- of its final response  // early media: received (outbound)
+                       // or sent in a 183 (inbound)
   // The whole-call recording (Calls.json Record), while one is running.
   struct CallRecorderState {
     std::string sid;

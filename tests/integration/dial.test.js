@@ -62,13 +62,19 @@ test('Dial Number: media relayed untouched both ways, action and child call repo
   assert.match(heard.invite, /^INVITE sip:\+15551230000@127\.0\.0\.1:\d+ SIP\/2\.0/);
   assert.match(heard.invite, /From: <sip:\+14155550100@/, 'the caller ID is the caller\'s number');
 
-  // What the caller sent reached the callee byte for byte, in order, as one clean stream.
+  // What the caller sent reached the callee byte for byte, in order, as one clean stream (the
+  // child leg's own silence may come first, until the bridge is up).
   const audio = heard.received.filter((p) => p.pt === 0);
-  assert.ok(audio.length >= 100, `only ${audio.length} packets reached the callee`);
-  const first = sent.indexOf(audio[0].payload.toString('hex'));
-  assert.ok(first >= 0, 'the first relayed payload is one the caller sent');
+  const start = audio.findIndex((p) => sent.includes(p.payload.toString('hex')));
+  assert.ok(start >= 0, 'what the caller sent reached the callee');
+  assert.ok(audio.slice(0, start).every((p) => p.payload.every((b) => b === 0xff || b === 0x7f)),
+    'before the bridge the callee heard only silence');
+  assert.ok(audio.length - start >= 100, `only ${audio.length - start} packets were relayed`);
+  const first = sent.indexOf(audio[start].payload.toString('hex'));
   for (let i = 0; i < audio.length; ++i) {
-    assert.equal(audio[i].payload.toString('hex'), sent[first + i], `payload ${i} relayed untouched`);
+    if (i >= start) {
+      assert.equal(audio[i].payload.toString('hex'), sent[first + i - start], `payload ${i} relayed untouched`);
+    }
     if (i > 0) {
       assert.equal((audio[i].seq - audio[i - 1].seq) & 0xffff, 1, `sequence continuous at ${i}`);
       assert.equal((audio[i].ts - audio[i - 1].ts) >>> 0, 160, `timestamps continuous at ${i}`);
@@ -437,8 +443,8 @@ test('early media: the called party\'s 183 audio reaches the caller before answe
     'without answerOnBridge the caller is answered first');
 });
 
-test('Dial Sip: the URI\'s X- headers go in the INVITE, the action gets DialSipCallId and DialSipResponseCode', async (t) => {
-  const peer = await startRtpPeer({ hangupAfterMs: 800 });
+test('Dial Sip: the URI\'s X- headers go in the INVITE, the action gets DialSipCallId, DialSipResponseCode and the answer\'s X- headers', async (t) => {
+  const peer = await startRtpPeer({ hangupAfterMs: 800, answerHeaders: ['X-Queue: sales', 'X-Agent: 7', 'Subject: not passed'] });
   const { d, app } = await setup(t, [], {
     '/voice': () => `<Response><Dial action="/after" callerId="reception">` +
       `<Sip username="bob" password="secret">sip:bob@127.0.0.1:${peer.port}?x-team=blue&amp;x-ticket=42</Sip>` +
@@ -456,4 +462,7 @@ test('Dial Sip: the URI\'s X- headers go in the INVITE, the action gets DialSipC
   assert.equal(after.params.DialCallStatus, 'completed');
   assert.equal(after.params.DialSipResponseCode, '200');
   assert.equal(after.params.DialSipCallId, /^Call-ID: (.*)\r$/m.exec(heard.invite)[1]);
+  assert.equal(after.params['DialSipHeader_X-Queue'], 'sales');
+  assert.equal(after.params['DialSipHeader_X-Agent'], '7');
+  assert.ok(!Object.keys(after.params).some((k) => /Subject/.test(k)), 'only X- headers are passed');
 });

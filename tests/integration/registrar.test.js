@@ -151,7 +151,8 @@ test('<Dial><Client>alice</Client></Dial> from a caller rings her phone and brid
   await registerFrom(port, sip);
   const phone = await startSippUas({ xml: uasScenarios.answer, port });
   app.routes['/dial'] = () => '<Response><Dial callerId="client:reception" action="/after">' +
-    '<Client statusCallback="/status"><Identity>alice</Identity></Client></Dial></Response>';
+    '<Client statusCallback="/status"><Identity>alice</Identity><Parameter name="ticket" value="42"/>' +
+    '<Parameter name="X-Lang" value="fr"/></Client></Dial></Response>';
   app.routes['/after'] = () => '<Response><Hangup/></Response>';
   const number = await d.request('POST', d.accountPath('IncomingPhoneNumbers.json'), {
     body: { PhoneNumber: '+15005550006', VoiceUrl: app.url('/dial') },
@@ -164,6 +165,8 @@ test('<Dial><Client>alice</Client></Dial> from a caller rings her phone and brid
   assert.equal(rang.code, 0, `phone failed:\n${rang.stdout}\n${rang.messages}`);
   assert.match(rang.messages, new RegExp(`INVITE sip:alice@127\\.0\\.0\\.1:${port} SIP/2.0`));
   assert.match(rang.messages, /From: <sip:reception@/);
+  assert.match(rang.messages, /^X-ticket: 42\r?$/m, 'a <Parameter> goes to the phone as an X- header');
+  assert.match(rang.messages, /^X-Lang: fr\r?$/m);
   const after = await app.waitFor((e) => e.path === '/after');
   assert.equal(after.params.DialCallStatus, 'completed');
   assert.equal(after.params.DialBridged, 'true');

@@ -18,7 +18,7 @@ async function bind(sock) {
   return sock.address().port;
 }
 
-async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000, answerSdp = null, earlyMedia = false } = {}) {
+async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000, answerSdp = null, earlyMedia = false, answerHeaders = [] } = {}) {
   const sip = dgram.createSocket('udp4');
   const rtp = dgram.createSocket('udp4');
   const port = await bind(sip);
@@ -47,13 +47,13 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
     `m=audio ${mediaPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n` +
     'a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n';
 
-  function reply(req, status, reason, body = '') {
+  function reply(req, status, reason, body = '', extra = []) {
     const vias = req.split('\r\n').filter((l) => /^(Via|v):/i.test(l));
     let to = header(req, 'To');
     if (!/;tag=/i.test(to)) to += `;tag=${tag}`;
     const lines = [`SIP/2.0 ${status} ${reason}`, ...vias, `From: ${header(req, 'From')}`, `To: ${to}`,
       `Call-ID: ${header(req, 'Call-ID')}`, `CSeq: ${header(req, 'CSeq')}`,
-      `Contact: <sip:peer@127.0.0.1:${port}>`];
+      `Contact: <sip:peer@127.0.0.1:${port}>`, ...extra];
     if (body) lines.push('Content-Type: application/sdp');
     lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
     return lines.join('\r\n');
@@ -112,7 +112,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
       timers.push(setTimeout(() => {
         if (ended) return;
         times.answered = Date.now();
-        send(reply(msg, 200, 'OK', answerSdp ? answerSdp(mediaPort) : sdp));
+        send(reply(msg, 200, 'OK', answerSdp ? answerSdp(mediaPort) : sdp, answerHeaders));
         if (!earlyMedia) stream(media);
         if (hangupAfterMs) {
           timers.push(setTimeout(() => {
