@@ -82,6 +82,14 @@ cd "$WORK"
 # A's audio: PLAY_S seconds of mu-law noise, raw (rtp_stream plays the file's bytes, 160 a packet).
 python3 -c "import random; random.seed(7); open('a.ulaw','wb').write(bytes(random.randrange(256) for _ in range($PACKETS_PER_CALL * 160)))"
 FROM='<sip:+14155550100@[local_ip]:[local_port]>;tag=[pid]A[call_number]'
+# Both sides' SDP: PCMU only, so the daemon relays.
+SDP='      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000'
 cat > a.xml <<XML
 <?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="bridge caller">
@@ -98,13 +106,7 @@ cat > a.xml <<XML
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+$SDP
 
     ]]>
   </send>
@@ -150,7 +152,7 @@ cat > a.xml <<XML
   <pause milliseconds="1500"/>
 </scenario>
 XML
-cat > b.xml <<'XML'
+cat > b.xml <<XML
 <?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="bridge callee">
   <recv request="INVITE"/>
@@ -166,13 +168,7 @@ cat > b.xml <<'XML'
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+$SDP
 
     ]]>
   </send>
