@@ -80,9 +80,20 @@ std::vector<DialVerb::Party> DialVerb::parties(const twiml::Dial& dial,
       p.kind = "Client";
       p.to = "client:" + c->identity;
       p.application = application_of(*c, document_url);
+      // As headers on the INVITE, at most kMaxParameterBytes of them (Twilio: under 1024).
+      std::size_t bytes = 0;
       for (const auto& [name, value] : c->parameters) {
         const bool x = name.size() > 2 && (name[0] == 'x' || name[0] == 'X') && name[1] == '-';
-        p.headers.emplace_back(x ? name : "X-" + name, value);
+        std::string header = x ? name : "X-" + name;
+        bytes += header.size() + value.size() + 4;
+        if (bytes > kMaxParameterBytes) {
+          parent_.warn(kDialInvalidNestedElement,
+                       "Dial->Client: <Parameter>s beyond 1024 bytes of headers are not sent "
+                       "(from " +
+                           header.substr(0, 64) + ")");
+          break;
+        }
+        p.headers.emplace_back(std::move(header), value);
       }
     } else {
       const bool conference = std::holds_alternative<twiml::DialConference>(target);

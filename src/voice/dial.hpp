@@ -27,7 +27,8 @@ namespace sb::voice {
 
 class DialVerb {
  public:
-  static constexpr std::size_t kMaxNouns = 10;  // Twilio rings at most 10 at once
+  static constexpr std::size_t kMaxNouns = 10;             // Twilio rings at most 10 at once
+  static constexpr std::size_t kMaxParameterBytes = 1024;  // <Client><Parameter>s as headers
 
   explicit DialVerb(CallSession& parent);
   ~DialVerb();

@@ -89,6 +89,24 @@ TEST_F(DialTest, NounsBecomePartiesAtMostTenWithTheirUrlsResolved) {
   EXPECT_NE(notes[1].message_text.find("more than 10"), std::string::npos);
 }
 
+TEST_F(DialTest, ClientParametersBecomeXHeadersUpTo1024Bytes) {
+  CallSession s = session(nullptr);
+  DialVerb verb(s);
+  twiml::Dial dial;
+  twiml::DialClient client;
+  client.identity = "alice";
+  client.parameters = {
+      {"ticket", "42"}, {"X-Lang", "fr"}, {"big", std::string(2000, 'a')}, {"after", "1"}};
+  dial.targets.emplace_back(client);
+  const auto parties = verb.parties(dial, "http://app.test/voice");
+  ASSERT_EQ(parties.size(), 1u);
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(parties[0].headers, (Headers{{"X-ticket", "42"}, {"X-Lang", "fr"}}));
+  const auto notes = world.notifications.notes();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].message_text.find("1024"), std::string::npos);
+}
+
 TEST_F(DialTest, NobodyAnsweringGivesTheChildrensStatusAndTheLastChildsSid) {
   EndingChildren children("busy");
   CallSession s = session(&children);
