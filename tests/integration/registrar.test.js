@@ -60,12 +60,21 @@ const register = (expires, password) => `<?xml version="1.0" encoding="ISO-8859-
 `;
 
 // Runs a sipp scenario as a UAC from local port `port`; resolves {code, messages}.
+// sipp exits 254 when a port picked free was taken before it bound: run again on a new media
+// port (nothing was sent).
 async function sipp(xml, sip, port, expect = 200) {
+  for (let attempt = 1; ; ++attempt) {
+    const r = await sippOnce(xml, sip, port, expect);
+    if (r.code !== 254 || attempt === 5) return r;
+  }
+}
+
+async function sippOnce(xml, sip, port, expect) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-reg-'));
   const file = path.join(dir, 'scenario.xml');
   fs.writeFileSync(file, xml.replace('[$expect]', String(expect)));
   const messages = path.join(dir, 'messages.log');
-  const mediaPort = await freeUdpPort();
+  const mediaPort = await freeUdpPort(4);
   const proc = spawn('sipp', ['-sf', file, `127.0.0.1:${sip}`, '-s', 'bob', '-m', '1', '-i', '127.0.0.1',
     '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-timeout', '20s',
     '-timeout_error', '-trace_msg', '-message_file', messages], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -12,16 +12,43 @@ const dgram = require('node:dgram');
 
 const PCAP_DIR = '/usr/share/sip-tester';
 
-// A UDP port that is free right now (even, with the odd one above free too, for RTP/RTCP).
-async function freeUdpPort() {
-  for (let i = 0; i < 50; ++i) {
+// Ports handed out by this process: a port just closed here can come back from the kernel to
+// the next caller before the first one's sipp has bound it.
+const handedOut = new Set();
+
+function bindUdp(port) {
+  return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
-    const port = await new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s.address().port)));
-    s.close();
-    if (port % 2 === 0 && port < 65000) return port;
+    s.once('error', () => { s.close(); resolve(null); });
+    s.bind(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+// A UDP port that is free right now, even, with the `span - 1` ports above it free too (sipp's
+// media port takes its RTCP neighbour and the video pair above it: pass span 4 for -mp).
+async function freeUdpPort(span = 2) {
+  for (let i = 0; i < 100; ++i) {
+    const first = await bindUdp(0);
+    const port = first.address().port;
+    const held = [first];
+    let ok = port % 2 === 0 && port + span < 65000 && !handedOut.has(port);
+    for (let k = 1; ok && k < span; ++k) {
+      const s = handedOut.has(port + k) ? null : await bindUdp(port + k);
+      if (s) held.push(s); else ok = false;
+    }
+    await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
+    if (ok) {
+      for (let k = 0; k < span; ++k) handedOut.add(port + k);
+      return port;
+    }
   }
   throw new Error('no free UDP port');
 }
+
+// sipp exits 254 when it cannot bind a socket: a port picked free was taken before sipp bound
+// it (by the daemon's RTP, or another test's peer). Nothing was sent yet, so a retry on fresh
+// ports is the same run.
+const SIPP_BIND_FAILED = 254;
 
 const FROM = '"Test Caller" <sip:+14155550100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
 
@@ -161,11 +188,18 @@ function scenario({ codecs = 'PCMU', steps }) {
 
 // Runs one call; resolves {code, stdout, stderr, messages} (code 0: the scenario passed).
 // `scenarioFile` runs a scenario file instead of `steps`; `keys` fill its [keywords].
-async function runSipp({ sipPort, service, codecs, steps, scenarioFile, keys = {}, timeoutMs = 60000, extraArgs = [] }) {
+async function runSipp(opts) {
+  for (let attempt = 1; ; ++attempt) {
+    const r = await runSippOnce(opts);
+    if (r.code !== SIPP_BIND_FAILED || attempt === 5) return r;
+  }
+}
+
+async function runSippOnce({ sipPort, service, codecs, steps, scenarioFile, keys = {}, timeoutMs = 60000, extraArgs = [] }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-'));
   const file = scenarioFile || path.join(dir, 'scenario.xml');
   if (!scenarioFile) fs.writeFileSync(file, scenario({ codecs, steps }));
-  const mediaPort = await freeUdpPort();
+  const mediaPort = await freeUdpPort(4);
   const messages = path.join(dir, 'messages.log');
   const args = ['-sf', file, `127.0.0.1:${sipPort}`, '-s', service, '-m', '1', '-l', '1',
     '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin',
@@ -191,12 +225,28 @@ async function runSipp({ sipPort, service, codecs, steps, scenarioFile, keys = {
 // {port, done}: `done` resolves {code, messages} when sipp exits (every call run, or the
 // timeout), and `stop()` ends it early. `port`: listen there instead (a phone that registered
 // from it).
-async function startSippUas({ xml, scenarioFile, calls = 1, timeoutMs = 60000, keys = {}, port: fixedPort }) {
+async function startSippUas(opts) {
+  for (let attempt = 1; ; ++attempt) {
+    const uas = await startSippUasOnce(opts);
+    if (uas.up || attempt === 5) return uas;
+  }
+}
+
+// True once something holds UDP `port` on 127.0.0.1.
+function udpPortHeld(port) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => { s.close(); resolve(true); });  // EADDRINUSE
+    s.bind(port, '127.0.0.1', () => { s.close(); resolve(false); });
+  });
+}
+
+async function startSippUasOnce({ xml, scenarioFile, calls = 1, timeoutMs = 60000, keys = {}, port: fixedPort }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-uas-'));
   const file = scenarioFile || path.join(dir, 'uas.xml');
   if (!scenarioFile) fs.writeFileSync(file, xml);
   const port = fixedPort || await freeUdpPort();
-  const mediaPort = await freeUdpPort();
+  const mediaPort = await freeUdpPort(4);
   const messages = path.join(dir, 'messages.log');
   const args = ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-m', String(calls),
     '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin',
@@ -206,27 +256,26 @@ async function startSippUas({ xml, scenarioFile, calls = 1, timeoutMs = 60000, k
   const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  let exited = null;
   proc.stdout.on('data', (b) => { stdout += b; });
   proc.stderr.on('data', (b) => { stderr += b; });
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 5000);
   const done = new Promise((resolve) => proc.on('exit', (code) => {
+    exited = code;
     clearTimeout(timer);
     let log = '';
     try { log = fs.readFileSync(messages, 'utf8'); } catch { /* none written */ }
     fs.rmSync(dir, { recursive: true, force: true });
     resolve({ code, stdout, stderr, messages: log });
   }));
-  // Up once its socket is bound: a probe datagram to the port is then refused by no one.
-  for (let i = 0; i < 100; ++i) {
-    const bound = await new Promise((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.once('error', () => { s.close(); resolve(true); });  // EADDRINUSE: sipp holds it
-      s.bind(port, '127.0.0.1', () => { s.close(); resolve(false); });
-    });
-    if (bound) break;
-    await new Promise((r) => setTimeout(r, 50));
+  // sipp binds its SIP port, then the audio and video media ports: up once the last of them is
+  // held and sipp is still running (one that could not bind exits 254 and is started again).
+  for (let i = 0; i < 200 && exited === null; ++i) {
+    if (await udpPortHeld(mediaPort + 2)) break;
+    await new Promise((r) => setTimeout(r, 25));
   }
-  return { port, done, stop: () => proc.kill('SIGTERM') };
+  if (exited === SIPP_BIND_FAILED) await done;
+  return { port, done, up: exited !== SIPP_BIND_FAILED, stop: () => proc.kill('SIGTERM') };
 }
 
 // The callee's scenarios: what a far end does with our INVITE.
