@@ -5,16 +5,23 @@ RELEASE_DIR := build/release
 TEST_DIR := build/asan
 CMAKE_GEN := -G Ninja
 
-.PHONY: run test deps release asan format tidy bench clean
+# make run ARGS="--http-listen 127.0.0.1:0": more flags for `switchboard serve --demo`.
+ARGS ?=
 
-run: deps release
-	./$(RELEASE_DIR)/src/switchboard serve --demo
+.PHONY: run test deps deps-run release asan format tidy bench clean
+
+# Installs only what building and running need; the test tools come with `make test`.
+run: deps-run release
+	./$(RELEASE_DIR)/src/switchboard serve --demo $(ARGS)
 
 test: deps asan
 	cd $(TEST_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 deps:
-	@./scripts/install-deps
+	@./scripts/install-deps test
+
+deps-run:
+	@./scripts/install-deps run
 
 release:
 	cmake -S . -B $(RELEASE_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSB_TESTS=OFF >/dev/null
