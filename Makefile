@@ -27,8 +27,9 @@ release:
 	cmake -S . -B $(RELEASE_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSB_TESTS=OFF >/dev/null
 	cmake --build $(RELEASE_DIR) -j$(JOBS)
 
+# One compile per source (clang-tidy and the module-boundary check read them); warnings are errors.
 asan:
-	cmake -S . -B $(TEST_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON >/dev/null
+	cmake -S . -B $(TEST_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DSB_WERROR=ON >/dev/null
 	cmake --build $(TEST_DIR) -j$(JOBS)
 
 format:

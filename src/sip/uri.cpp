@@ -125,7 +125,7 @@ bool Uri::is_sips() const { return iequals(scheme, "sips"); }
 
 std::string Uri::host_port() const {
   std::string out(host);
-  if (port != 0) out += ":" + std::to_string(port);
+  if (port != 0) out.append(":").append(std::to_string(port));
   return out;
 }
 
