@@ -23,6 +23,7 @@ deps:
 deps-run:
 	@./scripts/install-deps run
 
+# Precompiled header and unity batches (cmake/BuildSpeed.cmake): a cold build in a few minutes.
 release:
 	cmake -S . -B $(RELEASE_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSB_TESTS=OFF >/dev/null
 	cmake --build $(RELEASE_DIR) -j$(JOBS)
