@@ -82,6 +82,15 @@ boost::json::object call_json(const store::Call& c) {
       c.caller_name.empty() ? boost::json::value(nullptr) : boost::json::value(c.caller_name);
   o["queue_time"] = std::to_string(c.queue_time_ms);
   o["trunk_sid"] = nullptr;
+  // Extension: whether audio flowed, written when the call ends (helper libraries ignore it).
+  boost::json::object media;
+  media["packets_received"] = c.media.packets_received;
+  media["packets_sent"] = c.media.packets_sent;
+  media["bytes_received"] = c.media.bytes_received;
+  media["bytes_sent"] = c.media.bytes_sent;
+  media["packets_lost"] = c.media.packets_lost;
+  media["packets_late"] = c.media.packets_late;
+  o["media"] = std::move(media);
   o["date_created"] = rfc2822(c.date_created);
   o["date_updated"] = rfc2822(c.date_updated);
   const std::string base = account_child_path(c.account_sid, "Calls/" + c.sid);

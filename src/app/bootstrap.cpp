@@ -71,15 +71,32 @@ Result<MainAccount> ensure_main_account(store::Store& store, const Config& confi
 Result<std::string> ensure_demo_number(store::Store& store, const store::Account& account,
                                        const std::string& public_url, const Clock& clock) {
   constexpr const char* kDemoNumber = "1000";
+  const std::string demo_url = public_url + "/demo/voice";
   auto found = store.find_number_by_phone(kDemoNumber);
   if (!found) return found.error();
-  if (found->has_value()) return std::string(kDemoNumber);
+  if (found->has_value()) {
+    // The demo follows the daemon's current address: a restart on another port (or public URL)
+    // must not leave the number pointing at the old one. A number the user repointed elsewhere
+    // is theirs and stays as it is.
+    auto& existing = **found;
+    const auto& url = existing.hooks.voice_url;
+    constexpr std::string_view kDemoPath = "/demo/voice";
+    const bool is_demo =
+        url.size() >= kDemoPath.size() &&
+        url.compare(url.size() - kDemoPath.size(), kDemoPath.size(), kDemoPath) == 0;
+    if (is_demo && url != demo_url) {
+      existing.hooks.voice_url = demo_url;
+      existing.date_updated = clock.now_unix();
+      if (auto s = store.write_sync(store::UpdateNumber{existing}); !s) return s.error();
+    }
+    return std::string(kDemoNumber);
+  }
   store::IncomingNumber number;
   number.sid = make_sid(sid_prefix::kIncomingNumber);
   number.account_sid = account.sid;
   number.phone_number = kDemoNumber;
   number.friendly_name = "Switchboard demo";
-  number.hooks.voice_url = public_url + "/demo/voice";
+  number.hooks.voice_url = demo_url;
   number.date_created = number.date_updated = clock.now_unix();
   if (auto s = store.write_sync(store::InsertNumber{number}); !s) return s.error();
   return std::string(kDemoNumber);

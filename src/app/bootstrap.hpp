@@ -29,7 +29,9 @@ Status close_interrupted_calls(store::Store& store, const Clock& clock);
 Status load_trunks(store::Store& store, const Config& config, voice::TrunkTable& table);
 
 // The demo number "1000" on the main account, answered by the daemon's own /demo/voice
-// application. Leaves an existing number 1000 alone. Returns the number's phone string.
+// application; an existing demo number is repointed at `public_url` when the daemon moved
+// (another port or public URL), a number 1000 the user pointed elsewhere is left alone. Returns
+// the number's phone string.
 Result<std::string> ensure_demo_number(store::Store& store, const store::Account& account,
                                        const std::string& public_url, const Clock& clock);
 

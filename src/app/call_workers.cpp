@@ -106,6 +106,12 @@ void CallWorkers::sample_media(std::size_t i, std::function<void(const MediaFigu
     f.streams = w->media_clock.streams();
     f.rtp_ignored = st.rtp_ignored;
     f.rtcp_ignored = st.rtcp_ignored;
+    f.rtp_received = st.rtp_received;
+    f.rtp_received_bytes = st.rtp_received_bytes;
+    f.rtp_sent = st.rtp_sent;
+    f.rtp_sent_bytes = st.rtp_sent_bytes;
+    f.rtp_late = st.rtp_late;
+    f.rtp_lost = st.rtp_lost;
     done(f);
   });
 }

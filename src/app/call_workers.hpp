@@ -44,6 +44,8 @@ class CallWorkers {
   struct MediaFigures {
     std::uint64_t ticks = 0, late_ticks = 0, streams = 0;
     std::uint64_t rtp_ignored = 0, rtcp_ignored = 0;  // from sources other than the peer
+    std::uint64_t rtp_received = 0, rtp_received_bytes = 0, rtp_sent = 0, rtp_sent_bytes = 0;
+    std::uint64_t rtp_late = 0, rtp_lost = 0;
     double max_lateness_s = 0;
   };
   void sample_media(std::size_t i, std::function<void(const MediaFigures&)> done);

@@ -30,16 +30,29 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Writes the generated credentials next to the data, readable by the owner only, so that a
-// developer can find them after the one-time print scrolled away.
-void save_credentials(const std::filesystem::path& dir, const store::Account& account) {
+// Writes the main account's credentials and the API base next to the data, readable by the
+// owner only, so that a developer can find them after the one-time print scrolled away and load
+// them with `. var/main-account.env` (the README's $SID, $TOKEN and $API; the names the Twilio
+// helper libraries read; the daemon's own). Rewritten at each start: the address may change.
+void save_credentials(const std::filesystem::path& dir, const store::Account& account,
+                      const std::string& base_url) {
   const auto path = dir / "main-account.env";
+  const auto tmp = dir / "main-account.env.tmp";
   {
-    std::ofstream out(path, std::ios::trunc);
-    out << "SWITCHBOARD_ACCOUNT_SID=" << account.sid << "\n"
-        << "SWITCHBOARD_AUTH_TOKEN=" << account.auth_token << "\n";
+    std::ofstream out(tmp, std::ios::trunc);
+    ::chmod(tmp.c_str(), 0600);
+    out << "# Switchboard's main account. Load into a shell with: . " << path.string() << "\n"
+        << "export SID=" << account.sid << "\n"
+        << "export TOKEN=" << account.auth_token << "\n"
+        << "export API=" << base_url << "/2010-04-01/Accounts/" << account.sid << "\n"
+        << "export TWILIO_ACCOUNT_SID=" << account.sid << "\n"
+        << "export TWILIO_AUTH_TOKEN=" << account.auth_token << "\n"
+        << "export SWITCHBOARD_ACCOUNT_SID=" << account.sid << "\n"
+        << "export SWITCHBOARD_AUTH_TOKEN=" << account.auth_token << "\n";
   }
-  ::chmod(path.c_str(), 0600);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) spdlog::warn("could not write {}: {}", path.string(), ec.message());
 }
 
 // The call router's events go to the event router's system publisher.
@@ -129,6 +142,11 @@ int serve(const Config& config) {
   auto endpoint = server.listen(*listen_address);
   if (!endpoint) {
     spdlog::critical("{}", endpoint.error().message);
+    spdlog::critical(
+        "the REST API address is set by --http-listen, SWITCHBOARD_HTTP_LISTEN or [http] listen "
+        "(now {}); 127.0.0.1:0 picks a free port (with make run: make run ARGS=\"--http-listen "
+        "127.0.0.1:0\")",
+        config.http_listen);
     return 1;
   }
   // Absolute URLs (recordings, the demo application, signed stream URLs) use the configured
@@ -180,6 +198,10 @@ int serve(const Config& config) {
   auto sip_bound = sip.start(config, registry, trunks);
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);
+    spdlog::critical(
+        "the SIP address is set by --sip-listen, SWITCHBOARD_SIP_LISTEN or [sip] listen (now {}); "
+        "127.0.0.1:0 picks a free port",
+        config.sip_listen);
     return 1;
   }
   api.set_dialer(&sip.dialer());
@@ -216,17 +238,27 @@ int serve(const Config& config) {
   std::printf("  public URL:   %s\n", public_url.c_str());
   std::printf("  data dir:     %s\n", config.data_dir.c_str());
   std::printf("  account SID:  %s\n", main_account->account.sid.c_str());
-  if (main_account->created && !main_account->token_from_config) {
-    save_credentials(config.data_dir, main_account->account);
-    std::printf("  auth token:   %s  (shown once; also saved to %s/main-account.env)\n",
-                main_account->account.auth_token.c_str(), config.data_dir.c_str());
-  } else if (main_account->token_from_config) {
+  if (main_account->token_from_config) {
     std::printf("  auth token:   from SWITCHBOARD_AUTH_TOKEN\n");
   } else {
-    std::printf("  auth token:   see %s/main-account.env\n", config.data_dir.c_str());
+    save_credentials(config.data_dir, main_account->account, base);
+    if (main_account->created) {
+      std::printf("  auth token:   %s  (shown once)\n", main_account->account.auth_token.c_str());
+    }
+    std::printf("  credentials:  . %s/main-account.env   (sets $SID $TOKEN $API)\n",
+                config.data_dir.c_str());
   }
   if (demo_number) {
     std::printf("  demo number:  %s -> %s/demo/voice\n", demo_number->c_str(), public_url.c_str());
+    // What a newcomer runs next: a softphone, or sipp with the scenario that presses a key.
+    const std::string host = sip_bound->address == "0.0.0.0" || sip_bound->address == "::"
+                                 ? std::string("127.0.0.1")
+                                 : sip_bound->address;
+    const auto port = static_cast<unsigned>(sip_bound->port);
+    std::printf("  call it:      sip:%s@%s:%u from a softphone, or\n", demo_number->c_str(),
+                host.c_str(), port);
+    std::printf("                sipp -sf examples/sipp/keys.xml %s:%u -s %s -m 1 -mi %s\n",
+                host.c_str(), port, demo_number->c_str(), host.c_str());
   }
   std::fflush(stdout);
 

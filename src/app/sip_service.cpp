@@ -16,6 +16,8 @@ struct SipService::Figures {
       registers{0}, registers_limited{0}, auth_failures{0}, registered{0};
   struct Media {
     std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, streams{0}, rtp_ignored{0}, rtcp_ignored{0};
+    std::atomic<std::uint64_t> rtp_received{0}, rtp_received_bytes{0}, rtp_sent{0},
+        rtp_sent_bytes{0}, rtp_late{0}, rtp_lost{0};
     std::atomic<double> max_lateness_s{0};
   };
   std::vector<std::unique_ptr<Media>> media;
@@ -106,6 +108,29 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
     out.sample(media[i]->rtp_ignored.load(), {{"worker", worker}, {"protocol", "rtp"}});
     out.sample(media[i]->rtcp_ignored.load(), {{"worker", worker}, {"protocol", "rtcp"}});
   }
+  // Audio that flowed, over every call: what a user checks first when a call was silent.
+  auto directional = [&](const char* name, const char* help, auto in, auto sent) {
+    out.family(name, help, Kind::kCounter);
+    for (std::size_t i = 0; i < media.size(); ++i) {
+      const std::string worker = std::to_string(i);
+      out.sample(in(*media[i]), {{"worker", worker}, {"direction", "received"}});
+      out.sample(sent(*media[i]), {{"worker", worker}, {"direction", "sent"}});
+    }
+  };
+  directional(
+      "switchboard_rtp_packets_total", "RTP packets of calls, received and sent.",
+      [](const Media& m) { return m.rtp_received.load(); },
+      [](const Media& m) { return m.rtp_sent.load(); });
+  directional(
+      "switchboard_rtp_bytes_total", "RTP bytes (headers included) of calls, received and sent.",
+      [](const Media& m) { return m.rtp_received_bytes.load(); },
+      [](const Media& m) { return m.rtp_sent_bytes.load(); });
+  per_worker("switchboard_rtp_packets_lost_total",
+             "RTP packets the peers sent that never arrived (counted as each call's media ends).",
+             Kind::kCounter, [](const Media& m) { return m.rtp_lost.load(); });
+  per_worker("switchboard_rtp_packets_late_total",
+             "RTP packets received out of order (after a packet numbered above them).",
+             Kind::kCounter, [](const Media& m) { return m.rtp_late.load(); });
 }
 
 SipService::SipService(boost::asio::io_context& sip_io, CallWorkers& calls)
@@ -253,6 +278,12 @@ void SipService::sample() {
       out.streams = m.streams;
       out.rtp_ignored = m.rtp_ignored;
       out.rtcp_ignored = m.rtcp_ignored;
+      out.rtp_received = m.rtp_received;
+      out.rtp_received_bytes = m.rtp_received_bytes;
+      out.rtp_sent = m.rtp_sent;
+      out.rtp_sent_bytes = m.rtp_sent_bytes;
+      out.rtp_late = m.rtp_late;
+      out.rtp_lost = m.rtp_lost;
     });
   }
   sampler_.expires_after(std::chrono::milliseconds(250));

@@ -33,4 +33,16 @@ inline std::string to_lower(std::string_view s) {
   return out;
 }
 
+// `url` fit for a log line: credentials in its authority ("https://user:secret@host/")
+// become "***" ("https://***@host/"), since libcurl sends them as Basic auth.
+inline std::string loggable_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const auto authority = scheme_end + 3;
+  const auto path = url.find_first_of("/?#", authority);
+  const auto at = url.rfind('@', path == std::string_view::npos ? url.size() : path);
+  if (at == std::string_view::npos || at < authority) return std::string(url);
+  return std::string(url.substr(0, authority)) + "***" + std::string(url.substr(at));
+}
+
 }  // namespace sb

@@ -56,6 +56,17 @@ class MediaWorker {
   LatchPolicy latch_policy() const { return latch_; }
   // A session ignored a packet from a source other than its peer.
   void count_ignored(bool rtcp) { ++(rtcp ? stats_.rtcp_ignored : stats_.rtp_ignored); }
+  // Every session's RTP, for the worker's totals (/metrics).
+  void count_received(std::size_t bytes, bool late) {
+    ++stats_.rtp_received;
+    stats_.rtp_received_bytes += bytes;
+    if (late) ++stats_.rtp_late;
+  }
+  void count_sent(std::size_t bytes) {
+    ++stats_.rtp_sent;
+    stats_.rtp_sent_bytes += bytes;
+  }
+  void count_lost(std::uint64_t packets) { stats_.rtp_lost += packets; }  // as a session ends
 
   struct Stats {
     std::uint64_t ticks = 0;
@@ -63,6 +74,9 @@ class MediaWorker {
     std::chrono::microseconds max_lateness{0};
     std::uint64_t rtp_ignored = 0;   // RTP (and muxed RTCP) from a source that is not the peer
     std::uint64_t rtcp_ignored = 0;  // RTCP on the RTCP port from a source that is not the peer
+    std::uint64_t rtp_received = 0, rtp_received_bytes = 0, rtp_sent = 0, rtp_sent_bytes = 0;
+    std::uint64_t rtp_late = 0;  // received out of order
+    std::uint64_t rtp_lost = 0;  // never received, counted when each session ends
   };
   const Stats& stats() const { return stats_; }
 

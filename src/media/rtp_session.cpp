@@ -2,13 +2,16 @@
 
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <boost/asio/ip/address.hpp>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <utility>
 
+#include "core/log.hpp"
 #include "media/rtcp.hpp"
 
 namespace sb::media {
@@ -358,6 +361,7 @@ void RtpSession::close() {
   taps_.clear();
   player_.stop();
   if (latch_.has_peer() && params_.send) send_rtcp(true);
+  worker_.count_lost(packets_lost());
   worker_.remove(this);
   boost::system::error_code ec;
   if (rtp_fd_ >= 0) ::close(rtp_fd_);
@@ -451,6 +455,17 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
   const bool is_event = params_.telephone_event_pt && h.payload_type == *params_.telephone_event_pt;
   if (!is_audio && !is_event) {
     ++stats_.unknown_payload_type;
+    if (!std::exchange(told_payload_type_, true)) {
+      // Once per call: keys sent as RFC 4733 events by a peer whose SDP offered no
+      // telephone-event are dropped here, which is otherwise invisible.
+      spdlog::info(
+          "call {}: RTP payload type {} was not negotiated (the SDP agreed on {}{}): its packets "
+          "are ignored; to send keys as RFC 4733 events, offer telephone-event/8000",
+          log_name_.empty() ? "?" : log_name_, static_cast<int>(h.payload_type),
+          static_cast<int>(params_.payload_type),
+          params_.telephone_event_pt ? " and events " + std::to_string(*params_.telephone_event_pt)
+                                     : " and no telephone-event");
+    }
     return;
   }
   // Only a packet that is plausibly the peer's stream can make its source the peer.
@@ -462,18 +477,25 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
   }
   if (verdict == SsrcLock::Verdict::kNewSource) {
     if (remote_ssrc_ != 0 || stats_.received > 0) {
+      lost_before_ += static_cast<std::uint64_t>(std::max(0, sequence_.cumulative_lost()));
       sequence_ = SequenceTracker{};
       dtmf_rx_ = TelephoneEventReceiver{};
     }
     remote_ssrc_ = h.ssrc;
     relay_resync_ = true;
   }
-  if (!sequence_.update(h.sequence)) {
+  const bool had_max = sequence_.valid();
+  const std::uint32_t max_before = sequence_.extended_max();
+  const auto extended = sequence_.update(h.sequence);
+  if (!extended) {
     ++stats_.bad_sequence;
     return;
   }
   ++stats_.received;
   stats_.received_bytes += size;
+  const bool late = had_max && *extended < max_before;
+  if (late) ++stats_.late;
+  worker_.count_received(size, late);
   sequence_.update_jitter(arrival, h.timestamp);
   if (!params_.receive) return;
   if (auto to = relay_to_.lock()) {
@@ -536,6 +558,11 @@ void RtpSession::send_packet(const RtpHeader& header, std::span<const std::uint8
   }
   ++stats_.sent;
   stats_.sent_bytes += n;
+  worker_.count_sent(n);
+}
+
+std::uint64_t RtpSession::packets_lost() const {
+  return lost_before_ + static_cast<std::uint64_t>(std::max(0, sequence_.cumulative_lost()));
 }
 
 void RtpSession::send_rtcp(bool bye) {

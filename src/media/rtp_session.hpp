@@ -64,6 +64,7 @@ struct RtpStats {
   std::uint64_t unknown_payload_type = 0;
   std::uint64_t flood_dropped = 0;
   std::uint64_t bad_sequence = 0;  // big jumps awaiting confirmation
+  std::uint64_t late = 0;          // accepted, but after a packet numbered above it (reordered)
   std::uint64_t rtcp_received = 0;
   std::uint64_t rtcp_malformed = 0;
   std::uint64_t rtcp_ignored = 0;  // from a source that is not the peer
@@ -150,6 +151,11 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   void close();
 
   const RtpStats& stats() const { return stats_; }
+  // Names the session in its log lines (the call SID).
+  void set_log_name(std::string name) { log_name_ = std::move(name); }
+  // Packets the peer sent that never arrived (RFC 3550 A.3, over every source it used; 0 while
+  // duplicates outnumber the losses).
+  std::uint64_t packets_lost() const;
   const SequenceTracker& sequence() const { return sequence_; }
   std::optional<boost::asio::ip::udp::endpoint> send_endpoint() const;
 
@@ -194,6 +200,8 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   Callbacks callbacks_;
   SessionLimits limits_;
   bool closed_ = false;
+  bool told_payload_type_ = false;  // logged the first packet of a type not negotiated
+  std::string log_name_;
 
   boost::asio::ip::udp::endpoint configured_remote_;  // from the SDP
   PeerLatch latch_;                                   // whom we listen to and send to
@@ -204,6 +212,7 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   // Receive side.
   SsrcLock ssrc_lock_;
   SequenceTracker sequence_;
+  std::uint64_t lost_before_ = 0;  // by the peer's earlier sources (SSRC changes)
   TelephoneEventReceiver dtmf_rx_;
   std::unique_ptr<InbandDtmfDetector> inband_;
   std::unique_ptr<JitterBuffer> jitter_;     // while recording

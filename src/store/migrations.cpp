@@ -225,6 +225,14 @@ CREATE TABLE sip_domain_mappings (
     Migration{11, "calls: queue_time", R"sql(
 ALTER TABLE calls ADD COLUMN queue_time INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{12, "calls: RTP figures", R"sql(
+ALTER TABLE calls ADD COLUMN rtp_packets_received INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN rtp_packets_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN rtp_bytes_received INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN rtp_bytes_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN rtp_packets_lost INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN rtp_packets_late INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -208,6 +208,11 @@ struct Call {
   std::int64_t queue_time_ms = 0;  // outbound: how long it waited queued before it was dialled
   std::int64_t date_created = 0;
   std::int64_t date_updated = 0;
+  // The call's RTP, written as it ends (an extension: Twilio's Call has no such fields).
+  struct Media {
+    std::int64_t packets_received = 0, packets_sent = 0, bytes_received = 0, bytes_sent = 0;
+    std::int64_t packets_lost = 0, packets_late = 0;
+  } media;
 };
 
 // A call's recording (Twilio's Recording resource): the row, and the WAV file it points at.

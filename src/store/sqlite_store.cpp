@@ -202,7 +202,8 @@ Notification read_notification(const Statement& s) {
 #define SB_CALL_COLUMNS                                                                      \
   "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status," \
   " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"    \
-  " date_created, date_updated, queue_time"
+  " date_created, date_updated, queue_time, rtp_packets_received, rtp_packets_sent,"         \
+  " rtp_bytes_received, rtp_bytes_sent, rtp_packets_lost, rtp_packets_late"
 
 Call read_call(const Statement& s) {
   Call c;
@@ -224,6 +225,12 @@ Call read_call(const Statement& s) {
   c.date_created = s.integer(15);
   c.date_updated = s.integer(16);
   c.queue_time_ms = s.integer(17);
+  c.media.packets_received = s.integer(18);
+  c.media.packets_sent = s.integer(19);
+  c.media.bytes_received = s.integer(20);
+  c.media.bytes_sent = s.integer(21);
+  c.media.packets_lost = s.integer(22);
+  c.media.packets_late = s.integer(23);
   return c;
 }
 
@@ -795,7 +802,7 @@ struct MutationApplier {
   Status operator()(const InsertCall& m) {
     auto p = conn.prepare("INSERT INTO calls (" SB_CALL_COLUMNS
                           ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                          " ?14, ?15, ?16, ?17)");
+                          " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
     if (!p) return p.error();
     Statement s(*p);
     const Call& c = m.call;
@@ -803,20 +810,26 @@ struct MutationApplier {
     s.bind(5, c.to).bind(6, c.from).bind(7, c.status).bind(8, c.direction).bind(9, c.answered_by);
     s.bind(10, c.forwarded_from).bind(11, c.caller_name).bind(12, c.start_time);
     s.bind(13, c.end_time).bind(14, c.duration).bind(15, c.date_created).bind(16, c.date_updated);
-    s.bind(17, c.queue_time_ms);
+    s.bind(17, c.queue_time_ms).bind(18, c.media.packets_received).bind(19, c.media.packets_sent);
+    s.bind(20, c.media.bytes_received).bind(21, c.media.bytes_sent);
+    s.bind(22, c.media.packets_lost).bind(23, c.media.packets_late);
     return run_write(conn, s, false);
   }
 
   Status operator()(const UpdateCall& m) {
     auto p = conn.prepare(
         "UPDATE calls SET status = ?3, answered_by = ?4, start_time = ?5, end_time = ?6,"
-        " duration = ?7, date_updated = ?8, queue_time = ?9 WHERE sid = ?1 AND account_sid = ?2");
+        " duration = ?7, date_updated = ?8, queue_time = ?9, rtp_packets_received = ?10,"
+        " rtp_packets_sent = ?11, rtp_bytes_received = ?12, rtp_bytes_sent = ?13,"
+        " rtp_packets_lost = ?14, rtp_packets_late = ?15 WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     const Call& c = m.call;
     s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.status).bind(4, c.answered_by);
     s.bind(5, c.start_time).bind(6, c.end_time).bind(7, c.duration).bind(8, c.date_updated);
-    s.bind(9, c.queue_time_ms);
+    s.bind(9, c.queue_time_ms).bind(10, c.media.packets_received).bind(11, c.media.packets_sent);
+    s.bind(12, c.media.bytes_received).bind(13, c.media.bytes_sent);
+    s.bind(14, c.media.packets_lost).bind(15, c.media.packets_late);
     return run_write(conn, s, true);
   }
 

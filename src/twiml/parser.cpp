@@ -52,6 +52,7 @@ constexpr int kDocumentParseFailure = 12100;
 constexpr int kInvalidVersion = 12101;
 constexpr int kRootNotResponse = 12102;
 constexpr int kSchemaWarning = 12200;
+constexpr int kInvalidUrlFormat = 11100;
 constexpr int kDialInvalidMethod = 13210;
 constexpr int kDialInvalidTimeout = 13212;
 constexpr int kDialInvalidHangupOnStar = 13213;
@@ -976,18 +977,20 @@ std::optional<Play> Builder::play(pugi::xml_node el) {
   p.at = pos(el);
   read_int(el, "loop", p.loop, IntRule{0, kMaxLoop, true, "an integer greater or equal to zero"},
            "Play", kPlayInvalidLoop);
+  no_children(el, "Play", true);
+  p.url = text_of(el);
   if (pugi::xml_attribute a = el.attribute("digits")) {
     const std::string_view d = trim(a.value());
     if (!d.empty() && only_chars(d, kDigitsToSend)) {
       p.digits = std::string(d);
     } else {
+      // One warning that says what happens: the URL still plays, or nothing does.
       warn(kSchemaWarning, pos(a, el),
-           "Play: Invalid digits value " + quoted(a.value()) +
-               " (only 0-9, A-D, *, #, w and W); ignored");
+           "Play: Invalid digits value " + quoted(a.value()) + " (only 0-9, A-D, *, #, w and W); " +
+               (p.url.empty() ? "nothing to play, skipped" : "ignored, the URL plays"));
+      if (p.url.empty()) return std::nullopt;
     }
   }
-  no_children(el, "Play", true);
-  p.url = text_of(el);
   if (p.url.empty() && p.digits.empty()) {
     warn(kSchemaWarning, pos(el), "Play: no URL and no digits to play; skipped");
     return std::nullopt;
@@ -1015,7 +1018,7 @@ Gather Builder::gather(pugi::xml_node el) {
   Gather g;
   g.at = pos(el);
   read_list(el, "input", g.input, {"dtmf", "speech"}, "Gather", kSchemaWarning);
-  read_string(el, "action", g.action);
+  read_url(el, "action", g.action, "Gather", kInvalidUrlFormat, Level::kWarning, true);
   read_method(el, "method", g.method, "Gather", kGatherInvalidMethod);
   read_int(el, "timeout", g.timeout, IntRule{1}, "Gather", kGatherInvalidTimeout);
   if (pugi::xml_attribute a = el.attribute("finishOnKey")) {
@@ -1110,7 +1113,7 @@ Record Builder::record(pugi::xml_node el) {
                     "recordingStatusCallbackEvent", "transcribe", "transcribeCallback"});
   Record r;
   r.at = pos(el);
-  read_string(el, "action", r.action);
+  read_url(el, "action", r.action, "Record", kInvalidUrlFormat, Level::kWarning, true);
   read_method(el, "method", r.method, "Record", kRecordInvalidMethod);
   read_int(
       el, "timeout", r.timeout,
@@ -1161,7 +1164,7 @@ Dial Builder::dial(pugi::xml_node el) {
                     "ringTone", "sequential", "referUrl", "referMethod", "events"});
   Dial d;
   d.at = pos(el);
-  read_string(el, "action", d.action);
+  read_url(el, "action", d.action, "Dial", kInvalidUrlFormat, Level::kWarning, true);
   read_method(el, "method", d.method, "Dial", kDialInvalidMethod);
   read_int(el, "timeout", d.timeout, IntRule{1, kMaxDialTimeout, true}, "Dial",
            kDialInvalidTimeout);
@@ -1481,6 +1484,14 @@ Redirect Builder::redirect(pugi::xml_node el) {
   read_method(el, "method", r.method, "Redirect", kRedirectInvalidMethod);
   no_children(el, "Redirect", true);
   r.url = text_of(el);  // empty: the current document, as a relative reference
+  if (r.url.empty()) {
+    warn(kSchemaWarning, pos(el),
+         "Redirect: no URL; the current document is requested again (a loop unless it changes)");
+  } else if (!is_http_url(r.url)) {
+    warn(
+        kInvalidUrlFormat, pos(el),
+        "Redirect: Invalid URL " + quoted(r.url) + " (must be a relative or absolute http(s) URL)");
+  }
   return r;
 }
 
@@ -1541,7 +1552,7 @@ std::optional<Refer> Builder::refer(pugi::xml_node el) {
   check_attributes(el, "Refer", {"action", "method"});
   Refer r;
   r.at = pos(el);
-  read_string(el, "action", r.action);
+  read_url(el, "action", r.action, "Refer", kInvalidUrlFormat, Level::kWarning, true);
   read_method(el, "method", r.method, "Refer", kSchemaWarning);
   bool has_sip = false;
   for (pugi::xml_node n : el.children()) {
@@ -1696,7 +1707,7 @@ std::optional<Connect> Builder::connect(pugi::xml_node el) {
   check_attributes(el, "Connect", {"action", "method"});
   Connect c;
   c.at = pos(el);
-  read_string(el, "action", c.action);
+  read_url(el, "action", c.action, "Connect", kInvalidUrlFormat, Level::kWarning, true);
   read_method(el, "method", c.method, "Connect", kSchemaWarning);
   for (pugi::xml_node n : el.children()) {
     if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) {

@@ -19,6 +19,7 @@ boost::json::object call_event_data(const CallInfo& call, int duration_s) {
 boost::json::object notification_event_data(const store::Notification& n) {
   boost::json::object o;
   o["notification_sid"] = n.sid;
+  o["account_sid"] = n.account_sid;
   o["call_sid"] = n.call_sid;
   o["level"] = n.log == 0 ? "error" : "warning";
   o["error_code"] = n.error_code;

@@ -77,6 +77,13 @@ class CallLeg : public twiml::CallControl {
   // <Dial>: the leg's RTP session (to bridge it to another leg's on the same worker); nullptr
   // when it has none (over, or not a real call).
   virtual std::shared_ptr<media::RtpSession> media_session() { return nullptr; }
+  // The leg's RTP figures so far, also once the call is over (for the call record); nullopt
+  // when it never had media.
+  struct MediaFigures {
+    std::uint64_t packets_received = 0, packets_sent = 0, bytes_received = 0, bytes_sent = 0;
+    std::uint64_t packets_lost = 0, packets_late = 0;
+  };
+  virtual std::optional<MediaFigures> media_figures() const { return std::nullopt; }
   // Every key the far end presses (RFC 4733, in-band or SIP INFO), Gather or not, goes to
   // `watch` too until it is reset (hangupOnStar, digits passed across a decoding bridge).
   virtual void watch_keys(std::function<void(char)> /*watch*/) {}

@@ -1,5 +1,7 @@
 #include "voice/call_session.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +13,7 @@
 
 #include "core/log.hpp"
 #include "core/sid.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "twiml/parser.hpp"
 #include "voice/dial.hpp"
@@ -100,8 +103,11 @@ namespace {
 void publish_call_event(CallEventSink* events, const CallInfo& call, const std::string& event,
                         int duration_s) {
   if (!events) return;
-  events->publish(call.account_sid, "calls." + event, "call." + event,
-                  call_event_data(call, duration_s));
+  auto data = call_event_data(call, duration_s);
+  // As in the status callbacks: the initiated and ringing events report their own status (the
+  // record of an inbound call already says ringing when the initiated event goes out).
+  if (event == "initiated" || event == "ringing") data["status"] = event;
+  events->publish(call.account_sid, "calls." + event, "call." + event, std::move(data));
 }
 }  // namespace
 
@@ -118,6 +124,19 @@ void CallSession::finish(const std::string& status) {
   record_.duration = leg_.answered() ? now - record_.start_time : 0;
   record_.status = call_.status;
   record_.date_updated = now;
+  if (auto f = leg_.media_figures()) {
+    auto& m = record_.media;
+    m.packets_received = static_cast<std::int64_t>(f->packets_received);
+    m.packets_sent = static_cast<std::int64_t>(f->packets_sent);
+    m.bytes_received = static_cast<std::int64_t>(f->bytes_received);
+    m.bytes_sent = static_cast<std::int64_t>(f->bytes_sent);
+    m.packets_lost = static_cast<std::int64_t>(f->packets_lost);
+    m.packets_late = static_cast<std::int64_t>(f->packets_late);
+  }
+  // One line per call at info level when it ends (and one when it starts, in run()).
+  spdlog::info("call {} ended: {}, {} s{}{}", call_.call_sid, call_.status, record_.duration,
+               sip_response_code_ > 0 ? ", SIP " + std::to_string(sip_response_code_) : "",
+               far_end_hung_up_ ? ", the far end hung up" : "");
   // The completed callback and event go out once the record says so, so that an application
   // reacting to them reads the final call from the REST API.
   auto announce = [callbacks = callbacks_, call = call_, events = services_.events,
@@ -224,6 +243,14 @@ asio::awaitable<bool> CallSession::place() {
 }
 
 asio::awaitable<SessionOutcome> CallSession::run() {
+  if (outbound_) {
+    spdlog::info("call {} placing: {} -> {}{}{}", call_.call_sid, call_.from, call_.to,
+                 call_.parent_call_sid.empty() ? "" : ", dialled by ", call_.parent_call_sid);
+  } else {
+    spdlog::info("call {} arrived: {} -> {} (number {}), application {} {}", call_.call_sid,
+                 call_.from, call_.to, route_.number.phone_number, route_.application.method,
+                 route_.application.url.empty() ? "(none)" : loggable_url(route_.application.url));
+  }
   if (outbound_) {
     if (link()) save(true);  // a Dial's child: its record starts here
     if (services_.registry) {
@@ -397,6 +424,8 @@ void CallSession::publish_recording(const std::string& sid, const std::string& u
                                     int duration_s) {
   if (!services_.events) return;
   boost::json::object data = call_event_data(call_, -1);
+  // A recording that stops with the call is announced as it ends: the call is over by then.
+  if (leg_.hung_up() && call_.status == "in-progress") data["status"] = "completed";
   data["recording_sid"] = sid;
   data["recording_url"] = url;
   data["recording_duration"] = duration_s;
@@ -407,6 +436,7 @@ void CallSession::publish_recording(const std::string& sid, const std::string& u
 void CallSession::remote_hangup() {
   // Requests made from now on (a Dial's or a Record's action) say the call is over.
   if (leg_.answered() && !ended_) call_.status = "completed";
+  far_end_hung_up_ = true;
   leg_.remote_end();
   cancel_.emit(asio::cancellation_type::terminal);
 }

@@ -142,6 +142,7 @@ class CallSession final : public twiml::CallControl {
   std::shared_ptr<StatusCallbacks> callbacks_;
   asio::cancellation_signal cancel_;
   bool ended_ = false;
+  bool far_end_hung_up_ = false;      // for the log line at the end
   std::string ended_status_;          // busy, no-answer or canceled when we ended it unanswered
   std::optional<Modification> next_;  // a live modification waiting for the interpreter to stop
   std::optional<OutboundPlan> outbound_;

@@ -163,6 +163,7 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
                                         std::move(callbacks));
   if (!opened) return sip::Refusal::overloaded("no RTP port: " + opened.error().message);
   rtp_ = std::move(*opened);
+  rtp_->set_log_name(call_sid_);
   local.port = rtp_->local_port();
   ours.media[audio_.media_index].port = local.port;
   if (offer_) offer_ = ours;
@@ -190,10 +191,30 @@ bool SipCallLeg::take_answer(std::string_view sdp) {
   return true;
 }
 
+namespace {
+CallLeg::MediaFigures figures_of(const media::RtpSession& rtp) {
+  const auto& st = rtp.stats();
+  CallLeg::MediaFigures f;
+  f.packets_received = st.received;
+  f.packets_sent = st.sent;
+  f.bytes_received = st.received_bytes;
+  f.bytes_sent = st.sent_bytes;
+  f.packets_lost = rtp.packets_lost();
+  f.packets_late = st.late;
+  return f;
+}
+}  // namespace
+
+std::optional<CallLeg::MediaFigures> SipCallLeg::media_figures() const {
+  if (rtp_) return figures_of(*rtp_);
+  return final_figures_;
+}
+
 void SipCallLeg::close() {
   if (!rtp_) return;
   auto rtp = std::move(rtp_);
-  rtp->close();                    // ends playback and recording; their callbacks see the end
+  rtp->close();  // ends playback and recording; their callbacks see the end
+  final_figures_ = figures_of(*rtp);
   shared_->machine_wake.notify();  // no more audio: a detection waiting for it ends
   // The whole-call recording's file is complete: kept for stop_call_recording.
   if (call_recording_) closed_call_recording_ = rtp->stop_call_recording();

@@ -83,6 +83,7 @@ class SipCallLeg final : public CallLeg {
   Status start_call_recording(bool dual, bool trim) override;
   asio::awaitable<std::optional<CallRecording>> stop_call_recording(std::string source) override;
   std::shared_ptr<media::RtpSession> media_session() override { return gone_ ? nullptr : rtp_; }
+  std::optional<MediaFigures> media_figures() const override;
   void start_early_media() override;
   std::string sip_call_id() const override { return sip_call_id_; }
   std::vector<std::pair<std::string, std::string>> sip_final_headers() const override {
@@ -121,6 +122,7 @@ class SipCallLeg final : public CallLeg {
   sip::CallHandle handle_;
   MediaContext& media_;
   std::string account_sid_;
+  std::optional<MediaFigures> final_figures_;  // kept as the RTP session closes
   std::string call_sid_;
   sip::AudioSession audio_;  // what offer/answer settled
   sip::LocalMedia local_;    // what our SDP says

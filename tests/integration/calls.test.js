@@ -82,6 +82,8 @@ test('calls run TwiML: Say + Gather with RFC 2833 digits, Play, Hangup, status c
       if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(found.length, 1, `one ${ch} event for the call`);
+    const status = { 'calls.initiated': 'initiated', 'calls.ringing': 'ringing' }[ch];
+    if (status) assert.equal(found[0].data.status, status, `${ch} carries its own status`);
   }
   assert.equal((await history('calls')).length, 4, 'the parent channel sees all four');
   assert.equal(await d.stop('SIGTERM'), 0, d.stderr);

@@ -22,5 +22,14 @@ TEST(Text, CaseInsensitiveAsciiOnly) {
   static_assert(iequals("INVITE", "invite") && trim(" x ") == "x");
 }
 
+TEST(Text, LoggableUrlHidesCredentialsOnly) {
+  EXPECT_EQ(loggable_url("https://user:secret@app.test/voice?a=b@c"),
+            "https://***@app.test/voice?a=b@c");
+  EXPECT_EQ(loggable_url("http://token@app.test:8080/x"), "http://***@app.test:8080/x");
+  EXPECT_EQ(loggable_url("http://app.test/x?to=a@b"), "http://app.test/x?to=a@b");
+  EXPECT_EQ(loggable_url("http://app.test"), "http://app.test");
+  EXPECT_EQ(loggable_url("/relative@path"), "/relative@path");
+}
+
 }  // namespace
 }  // namespace sb

@@ -539,6 +539,34 @@ TEST(TwimlPlay, NothingToPlayIsDropped) {
 TEST(TwimlPlay, InvalidDigitsWarn) {
   const Play& p = warned<Play>(parse_body("<Play digits=\"12x\">a.wav</Play>"), 12200);
   EXPECT_TRUE(p.digits.empty());
+  EXPECT_EQ(p.url, "a.wav");
+}
+
+TEST(TwimlPlay, InvalidDigitsAloneIsOneWarningSayingItIsSkipped) {
+  const Document doc = parse_body("<Play digits=\"12q\"/>");
+  EXPECT_TRUE(doc.ok());
+  ASSERT_EQ(doc.diagnostics.size(), 1u) << ::testing::PrintToString(codes(doc));
+  EXPECT_EQ(doc.diagnostics[0].code, 12200);
+  EXPECT_NE(doc.diagnostics[0].message.find("\"12q\""), std::string::npos);
+  EXPECT_NE(doc.diagnostics[0].message.find("nothing to play, skipped"), std::string::npos);
+  EXPECT_TRUE(doc.verbs.empty());
+}
+
+TEST(TwimlRedirect, EmptyOrNonHttpUrlWarns) {
+  const Redirect& empty = warned<Redirect>(parse_body("<Redirect></Redirect>"), 12200);
+  EXPECT_TRUE(empty.url.empty());
+  const Redirect& ftp = warned<Redirect>(parse_body("<Redirect>ftp://x/y</Redirect>"), 11100);
+  EXPECT_EQ(ftp.url, "ftp://x/y");
+  EXPECT_TRUE(parse_body("<Redirect>/next</Redirect>").diagnostics.empty());
+  EXPECT_TRUE(parse_body("<Redirect>https://app.test/next</Redirect>").diagnostics.empty());
+}
+
+TEST(TwimlUrls, ActionsMustBeHttpUrls) {
+  const Gather& g = warned<Gather>(parse_body("<Gather action=\"ftp://x\"/>"), 11100);
+  EXPECT_TRUE(g.action.empty());
+  EXPECT_EQ(warned<Record>(parse_body("<Record action=\"mailto:a@b\"/>"), 11100).action, "");
+  EXPECT_EQ(verb<Gather>(parse_body("<Gather action=\"/next?x=1\"/>")).action, "/next?x=1");
+  EXPECT_TRUE(parse_body("<Gather action=\"https://app.test/g\"/>").diagnostics.empty());
 }
 
 // ---------- Pause ----------
@@ -1128,7 +1156,9 @@ TEST(TwimlSimpleVerbs, HangupAndLeave) {
 
 TEST(TwimlSimpleVerbs, Redirect) {
   const Document doc = parse_body("<Redirect method=\"get\">/next.xml</Redirect><Redirect/>");
-  EXPECT_TRUE(doc.diagnostics.empty());
+  // The empty one still runs (the current document again), with a warning that says so.
+  expect_one(doc, 12200, Level::kWarning);
+  EXPECT_EQ(doc.diagnostics.size(), 1u);
   EXPECT_EQ(verb<Redirect>(doc, 0).url, "/next.xml");
   EXPECT_EQ(verb<Redirect>(doc, 0).method, "GET");
   EXPECT_EQ(verb<Redirect>(doc, 1).url, "");

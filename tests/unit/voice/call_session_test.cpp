@@ -96,7 +96,7 @@ TEST_F(CallSessionTest, StatusChangesArePublishedAsCallEvents) {
   CallSession session(io_.get_executor(), svc, leg, route_, call_);
   asio::co_spawn(io_, session.run(), asio::detached);
   io_.run();
-  EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated ringing",
+  EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated initiated",
                                                     "calls.ringing call.ringing ringing",
                                                     "calls.answered call.answered in-progress",
                                                     "calls.completed call.completed completed"));
@@ -147,7 +147,7 @@ TEST_F(CallSessionTest, AnAnswerTheUaRefusesEndsCanceledWithoutAnswered) {
   EXPECT_EQ(stored().status, "canceled");
   EXPECT_EQ(stored().start_time, 0);
   EXPECT_THAT(callback_statuses(), ::testing::ElementsAre("initiated", "ringing", "canceled"));
-  EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated ringing",
+  EXPECT_THAT(events.seen(), ::testing::ElementsAre("calls.initiated call.initiated initiated",
                                                     "calls.ringing call.ringing ringing",
                                                     "calls.completed call.completed canceled"));
 }
