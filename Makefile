@@ -8,7 +8,15 @@ CMAKE_GEN := -G Ninja
 # make run ARGS="--http-listen 127.0.0.1:0": more flags for `switchboard serve --demo`.
 ARGS ?=
 
-.PHONY: run test deps deps-run release asan format tidy bench clean
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]: the binary, the systemd unit, the
+# service user (sysusers.d) and, unless one is there, /etc/switchboard/switchboard.toml.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+CONFDIR ?= /etc/switchboard
+
+.PHONY: run test deps deps-run release asan install uninstall format tidy bench clean
 
 # Installs only what building and running need; the test tools come with `make test`.
 run: deps-run release
@@ -32,6 +40,33 @@ release:
 asan:
 	cmake -S . -B $(TEST_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DSB_WERROR=ON >/dev/null
 	cmake --build $(TEST_DIR) -j$(JOBS)
+
+# The configuration is root's and readable by the service's group (it may hold SIP passwords);
+# under DESTDIR (a package's staging tree) the packager sets that group.
+install: release
+	install -D -m 0755 $(RELEASE_DIR)/src/switchboard $(DESTDIR)$(BINDIR)/switchboard
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/switchboard|$(BINDIR)/switchboard|' dist/switchboard.service \
+	  > $(DESTDIR)$(UNITDIR)/switchboard.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/switchboard.service
+	install -D -m 0644 dist/switchboard.sysusers $(DESTDIR)$(SYSUSERSDIR)/switchboard.conf
+	@if [[ -z "$(DESTDIR)" ]] && command -v systemd-sysusers >/dev/null; then \
+	  systemd-sysusers $(SYSUSERSDIR)/switchboard.conf; fi
+	@if [[ -e $(DESTDIR)$(CONFDIR)/switchboard.toml ]]; then \
+	  echo "install: kept the existing $(DESTDIR)$(CONFDIR)/switchboard.toml"; \
+	else \
+	  install -D -m 0640 dist/switchboard.toml $(DESTDIR)$(CONFDIR)/switchboard.toml && \
+	  if [[ -z "$(DESTDIR)" ]] && getent group switchboard >/dev/null; then \
+	    chgrp switchboard $(CONFDIR)/switchboard.toml; fi; \
+	fi
+	@[[ -n "$(DESTDIR)" ]] || echo "install: start it with" \
+	  "systemctl daemon-reload && systemctl enable --now switchboard"
+
+# Leaves the configuration, the data in /var/lib/switchboard and the service user in place.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/switchboard $(DESTDIR)$(UNITDIR)/switchboard.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/switchboard.conf
+	@echo "uninstall: kept $(DESTDIR)$(CONFDIR) and /var/lib/switchboard"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
