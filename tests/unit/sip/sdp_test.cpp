@@ -140,7 +140,17 @@ INSTANTIATE_TEST_SUITE_P(
                       HoldCase{"a=sendonly\r\n", "192.0.2.1", Direction::kRecvOnly, true},
                       HoldCase{"a=inactive\r\n", "192.0.2.1", Direction::kInactive, true},
                       HoldCase{"a=recvonly\r\n", "192.0.2.1", Direction::kSendOnly, false},
-                      HoldCase{"", "0.0.0.0", Direction::kRecvOnly, true}));
+                      HoldCase{"", "0.0.0.0", Direction::kRecvOnly, true}),
+    [](const auto& info) {
+      // The offer's direction attribute ("a=sendonly\r\n" -> "sendonly"); without one, its
+      // connection address says whether it holds.
+      const std::string line = info.param.direction_line;
+      if (line.empty()) {
+        return std::string(info.param.address) == "0.0.0.0" ? std::string("zero_address")
+                                                            : std::string("no_attribute");
+      }
+      return line.substr(2, line.find('\r') - 2);
+    });
 
 TEST(OfferAnswer, LocalHoldOfferAndUnhold) {
   LocalMedia l = local();
