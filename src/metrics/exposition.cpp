@@ -7,7 +7,7 @@
 namespace sb::metrics {
 namespace {
 
-bool valid_label_name(std::string_view name) {
+[[maybe_unused]] bool valid_label_name(std::string_view name) {  // asserts only
   if (name.empty()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
