@@ -82,7 +82,6 @@ class MachineDetector {
   // A steady tone: how long it has held, at which frequency.
   std::uint32_t tone_run_ms_ = 0;
   double tone_hz_ = 0;
-  std::uint32_t fax_run_ms_ = 0;
 };
 
 }  // namespace sb::media
