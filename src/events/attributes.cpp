@@ -600,15 +600,21 @@ bool valid_http_url(std::string_view url) {
 }
 
 std::vector<std::int64_t> parse_schedule(std::string_view text) {
+  // The limits of a subscriber's retry_schedule_ms attribute: 1 to 20 delays of 1 ms to 7 days.
+  constexpr std::size_t kMaxDelays = 20;
+  constexpr std::int64_t kMaxDelayMs = std::int64_t{7} * 24 * 3600 * 1000;
   std::vector<std::int64_t> out;
-  while (!text.empty()) {
+  text = trim(text);
+  if (text.empty()) return out;
+  if (text.back() == ',') text.remove_suffix(1);  // one trailing comma is allowed
+  for (bool more = true; more;) {
     const auto comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    item = trim(item);
+    std::string_view item = trim(text.substr(0, comma));
+    more = comma != std::string_view::npos;
+    text = more ? text.substr(comma + 1) : std::string_view();
     std::int64_t n = 0;
     auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
-    if (ec != std::errc() || n < 0) return {};
+    if (ec != std::errc() || n < 0 || out.size() == kMaxDelays) return {};
     const std::string_view unit = item.substr(static_cast<std::size_t>(p - item.data()));
     std::int64_t mult = 1;
     if (unit.empty() || unit == "ms") {
@@ -622,6 +628,7 @@ std::vector<std::int64_t> parse_schedule(std::string_view text) {
     } else {
       return {};
     }
+    if (n < 1 || n > kMaxDelayMs / mult) return {};  // 0 would retry at once; no overflow
     out.push_back(n * mult);
   }
   return out;

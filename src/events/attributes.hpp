@@ -126,7 +126,8 @@ std::optional<std::string> parent_name(std::string_view name);
 // http or https URL with a host, at most 2048 characters.
 bool valid_http_url(std::string_view url);
 
-// Parses "5s,5m,30m,2h" or "100,200" (milliseconds) into a schedule; empty on error.
+// Parses "5s,5m,30m,2h" or "100,200" (milliseconds) into a schedule of 1 to 20 delays, each
+// 1 ms to 7 days (a subscriber attribute's limits); empty on error.
 std::vector<std::int64_t> parse_schedule(std::string_view text);
 
 }  // namespace sb::events

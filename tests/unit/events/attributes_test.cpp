@@ -141,5 +141,24 @@ TEST(Schedules, ParseUnits) {
   EXPECT_TRUE(parse_schedule("5x").empty());
 }
 
+TEST(Schedules, LimitsAndEmptyItems) {
+  EXPECT_EQ(parse_schedule("5s,"), (std::vector<std::int64_t>{5000}));  // one trailing comma
+  EXPECT_TRUE(parse_schedule("5s,,").empty());
+  EXPECT_TRUE(parse_schedule("5s,,5m").empty());
+  EXPECT_TRUE(parse_schedule(",5s").empty());
+  EXPECT_TRUE(parse_schedule("").empty());
+  EXPECT_TRUE(parse_schedule(" , ").empty());
+  EXPECT_TRUE(parse_schedule("0").empty());  // would retry at once
+  EXPECT_TRUE(parse_schedule("5s,0ms").empty());
+  EXPECT_EQ(parse_schedule("168h"), (std::vector<std::int64_t>{604800000}));  // 7 days
+  EXPECT_TRUE(parse_schedule("169h").empty());
+  EXPECT_TRUE(parse_schedule("9223372036854775807h").empty());  // no overflow
+  std::string twenty, twenty_one;
+  for (int i = 0; i < 20; ++i) twenty += "1s,";
+  twenty_one = twenty + "1s";
+  EXPECT_EQ(parse_schedule(twenty).size(), 20u);
+  EXPECT_TRUE(parse_schedule(twenty_one).empty());
+}
+
 }  // namespace
 }  // namespace sb::events
