@@ -47,6 +47,23 @@ std::optional<MediaTarget> media_target(std::string_view path) {
   return MediaTarget{seg[2], name.substr(0, dot), extension};
 }
 
+// /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid} with no extension: a
+// received message's media, served without credentials.
+struct MessageMediaTarget {
+  std::string_view account_sid, message_sid, sid;
+};
+
+std::optional<MessageMediaTarget> message_media_target(std::string_view path) {
+  auto parts = split_path<7>(path.substr(1));
+  if (!parts || parts->second != 7) return std::nullopt;
+  const auto& seg = parts->first;
+  if (seg[0] != kApiBase.substr(1) || seg[1] != "Accounts" || seg[3] != "Messages" ||
+      seg[5] != "Media" || seg[6].find('.') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return MessageMediaTarget{seg[2], seg[4], seg[6]};
+}
+
 // What absolute URLs in responses start with: the public URL or, unset, the Host the client
 // used (when it is a plain host[:port]).
 std::string public_base(const Context& ctx, const http::Request& req) {
@@ -265,6 +282,13 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
   if (path.substr(0, 4) == "/v1/" && v1_) {
     co_return co_await v1_(req, info);
   }
+  if (auto media = message_media_target(path)) {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}";
+    if (method != bhttp::verb::get && method != bhttp::verb::head) {
+      co_return method_not_allowed("GET, HEAD");
+    }
+    co_return message_media_content(ctx_, media->account_sid, media->message_sid, media->sid, path);
+  }
   if (auto media = media_target(path)) {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.wav";
     if (method != bhttp::verb::get && method != bhttp::verb::head) {
@@ -472,6 +496,56 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     }
     co_return method_not_allowed("GET, POST");
   }
+  if (n == 4 && seg[3] == "Messages.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Messages.json";
+    if (get) {
+      co_return co_await list_messages(ctx_, scope, *params);
+    }
+    if (post) {
+      co_return co_await create_message(ctx_, scope, *params);
+    }
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 5 && seg[3] == "Messages") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kMessage)) {
+      co_return http::error_response(not_found_error(path));
+    }
+    if (get) {
+      co_return co_await fetch_message(ctx_, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_message(ctx_, scope, *sid, *params);
+    }
+    if (del) {
+      co_return co_await delete_message(ctx_, scope, *sid);
+    }
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
+  if ((n == 6 || n == 7) && seg[3] == "Messages" && is_sid(seg[4], sid_prefix::kMessage)) {
+    if (n == 6 && seg[5] == "Media.json") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json";
+      if (get) {
+        co_return co_await list_message_media(ctx_, scope, seg[4], *params);
+      }
+      co_return method_not_allowed("GET");
+    }
+    if (n == 7 && seg[5] == "Media") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json";
+      auto sid = strip_json(seg[6]);
+      if (!sid || !is_sid(*sid, sid_prefix::kMedia)) {
+        co_return http::error_response(not_found_error(path));
+      }
+      if (get) {
+        co_return co_await message_media_item(ctx_, scope, seg[4], *sid, false);
+      }
+      if (del) {
+        co_return co_await message_media_item(ctx_, scope, seg[4], *sid, true);
+      }
+      co_return method_not_allowed("GET, DELETE");
+    }
+  }
   if (n == 4 && seg[3] == "Recordings.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings.json";
     const std::string base = public_base(ctx_, req);
@@ -604,19 +678,6 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
 }
 
 // ---- context.hpp ----
-
-asio::awaitable<Status> commit(store::Store& store, store::Mutation& mutation) {
-  auto executor = co_await asio::this_coro::executor;
-  auto initiate = [&store, &mutation, executor](auto handler) {
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    store.write(std::move(mutation), [shared, executor](Status s) {
-      asio::post(executor, [shared, s = std::move(s)]() mutable { (*shared)(std::move(s)); });
-    });
-  };
-  Status result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
-      initiate, asio::use_awaitable);
-  co_return result;
-}
 
 Result<http::Form> request_params(const http::Request& req, std::string_view query,
                                   const http::FormLimits& limits) {

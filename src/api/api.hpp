@@ -23,6 +23,8 @@ class Api {
   void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
   // Lets Calls.json create place outbound calls (without one, creating a call is a 503).
   void set_dialer(voice::Dialer* dialer) { ctx_.dialer = dialer; }
+  // Where Messages.json creates are sent from (the SIP side's messaging service).
+  void set_message_dispatcher(messaging::MessageDispatcher* messages) { ctx_.messages = messages; }
   // SIP/Trunks.json changes reach the call router through this table.
   void set_trunks(voice::TrunkTable* trunks) { ctx_.trunks = trunks; }
   // The digest realm SIP/CredentialLists passwords are hashed under (sip.realm).

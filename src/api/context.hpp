@@ -8,6 +8,8 @@
 #include "core/time.hpp"
 #include "http/form.hpp"
 #include "http/response.hpp"
+#include "messaging/messaging_service.hpp"
+#include "store/commit.hpp"
 #include "store/store.hpp"
 #include "voice/call_registry.hpp"
 #include "voice/outbound.hpp"
@@ -23,6 +25,7 @@ struct Context {
   voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
   voice::Dialer* dialer = nullptr;       // where Calls.json create places outbound calls
   voice::TrunkTable* trunks = nullptr;   // the router's trunks, changed by SIP/Trunks.json
+  messaging::MessageDispatcher* messages = nullptr;  // where Messages.json create sends
   // The digest realm SIP credentials are hashed under (sip.realm): the SIP stack's.
   std::string sip_realm = "switchboard";
   // Where relative Recording media paths live; empty: only absolute paths are served.
@@ -35,7 +38,7 @@ struct Context {
 // Queues `mutation` on the store's writer and resumes the coroutine on its own executor once
 // the write is committed, so the event loop never blocks on disk. `mutation` is a named local
 // of the caller (moved from): GCC 12 mishandles temporaries inside co_await expressions.
-asio::awaitable<Status> commit(store::Store& store, store::Mutation& mutation);
+using store::commit;
 
 // A list or fetch request's parameters are its query; a create or update's are its form body.
 Result<http::Form> request_params(const http::Request& req, std::string_view query,

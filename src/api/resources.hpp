@@ -160,6 +160,32 @@ boost::json::object recording_json(const store::Recording& r, std::string_view p
 http::Response recording_media(Context& ctx, std::string_view account_sid, std::string_view sid,
                                std::string_view extension, std::string_view path);
 
+// Messages.json, Messages/{Sid}.json and their Media (messages.cpp).
+boost::json::object message_json(const store::Message& m);
+asio::awaitable<http::Response> list_messages(Context& ctx, const Scope& scope,
+                                              const http::Form& query);
+// To, From, Body, MediaUrl (up to 10), StatusCallback(Method), ApplicationSid, ValidityPeriod,
+// SendAt + ScheduleType=fixed; stored (queued or scheduled) before the 201, then sent.
+asio::awaitable<http::Response> create_message(Context& ctx, const Scope& scope,
+                                               const http::Form& params);
+asio::awaitable<http::Response> fetch_message(Context& ctx, const Scope& scope,
+                                              std::string_view sid);
+// Body="" redacts a finished message; Status=canceled cancels a scheduled one.
+asio::awaitable<http::Response> update_message(Context& ctx, const Scope& scope,
+                                               std::string_view sid, const http::Form& params);
+asio::awaitable<http::Response> delete_message(Context& ctx, const Scope& scope,
+                                               std::string_view sid);
+asio::awaitable<http::Response> list_message_media(Context& ctx, const Scope& scope,
+                                                   std::string_view message_sid,
+                                                   const http::Form& query);
+asio::awaitable<http::Response> message_media_item(Context& ctx, const Scope& scope,
+                                                   std::string_view message_sid,
+                                                   std::string_view sid, bool del);
+// The bytes of Messages/{SM}/Media/{ME} (no extension), unauthenticated as Twilio serves them.
+http::Response message_media_content(Context& ctx, std::string_view account_sid,
+                                     std::string_view message_sid, std::string_view sid,
+                                     std::string_view path);
+
 // "FriendlyName=x&Status=active&" for the filters present, carried into page URIs.
 std::string encode_filters(const http::Form& query, std::initializer_list<const char*> keys);
 

@@ -60,6 +60,9 @@ int run_cli(int argc, char** argv) {
   auto* lint_cmd = twiml_cmd->add_subcommand(
       "lint", "Check TwiML documents; exit 1 if any has errors, 2 if a file cannot be read");
   lint_cmd->add_option("files", lint_paths, "TwiML files (- for standard input)")->required();
+  bool lint_messaging = false;
+  lint_cmd->add_flag("--messaging", lint_messaging,
+                     "The files are messaging TwiML (a reply to a message: <Message>, <Redirect>)");
 
   voice::FetchToolOptions fetch;
   auto* fetch_cmd = twiml_cmd->add_subcommand(
@@ -119,7 +122,10 @@ int run_cli(int argc, char** argv) {
     init_logging(config.log_level);
     return serve(config);
   }
-  if (lint_cmd->parsed()) return twiml::lint_files(lint_paths, std::cout, std::cin);
+  if (lint_cmd->parsed()) {
+    return twiml::lint_files(lint_paths, std::cout, std::cin, {},
+                             lint_messaging ? twiml::Dialect::kMessaging : twiml::Dialect::kVoice);
+  }
   if (fetch_cmd->parsed()) {
     for (char& c : fetch.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     for (char& c : fetch.fallback_method) {

@@ -56,7 +56,7 @@ void save_credentials(const std::filesystem::path& dir, const store::Account& ac
 }
 
 // The call router's events go to the event router's system publisher.
-class EventServiceSink final : public voice::CallEventSink {
+class EventServiceSink final : public voice::CallEventSink, public messaging::MessageEventSink {
  public:
   explicit EventServiceSink(events::EventService* service) : service_(service) {}
   void publish(std::string account_sid, std::string channel, std::string type,
@@ -195,7 +195,8 @@ int serve(const Config& config) {
   }
   api.set_trunks(trunks.get());
   api.set_sip_realm(config.sip_realm);
-  auto sip_bound = sip.start(config, registry, trunks);
+  auto sip_bound =
+      sip.start(config, registry, trunks, MessagingSetup{store, clock, &call_events, public_url});
   if (!sip_bound) {
     spdlog::critical("sip: {}", sip_bound.error().message);
     spdlog::critical(
@@ -205,6 +206,7 @@ int serve(const Config& config) {
     return 1;
   }
   api.set_dialer(&sip.dialer());
+  api.set_message_dispatcher(&sip.messages());
   server.start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

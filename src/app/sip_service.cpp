@@ -142,7 +142,8 @@ SipService::~SipService() {
 }
 
 Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry& metrics,
-                                        std::shared_ptr<voice::TrunkTable> trunks) {
+                                        std::shared_ptr<voice::TrunkTable> trunks,
+                                        const MessagingSetup& messaging) {
   auto address = parse_listen_address(config.sip_listen);
   if (!address) return address.error();
   sip::UaConfig ua;
@@ -177,6 +178,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   options.allow = std::move(*allow);
   options.calls_per_second = config.calls_per_second;
   options.max_queued_per_account = config.max_queued_per_account;
+  const std::shared_ptr<voice::TrunkTable> options_trunks = trunks;
   options.trunks = std::move(trunks);
   options.directory = directory_.get();
   router_ = std::make_unique<voice::CallRouter>(sip_io_, calls_.call_workers(), std::move(options));
@@ -193,8 +195,22 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
     if (address->port != 0 || attempt >= 20) return tcp.error();
     stack_.reset();
   }
+  message_client_ = std::make_unique<http::CurlClient>(sip_io_.get_executor());
+  message_notifications_ = std::make_unique<voice::StoreNotificationSink>(messaging.store);
+  messaging::MessagingOptions message_options;
+  message_options.allow = *voice::AddressAcl::parse(config.sip_allow);
+  message_options.public_url = messaging.public_url;
+  message_options.local_host = ua.host;
+  messaging_ = std::make_unique<messaging::MessagingService>(
+      sip_io_,
+      messaging::MessagingDeps{messaging.store, messaging.clock, *message_client_,
+                               *message_notifications_, messaging.events, options_trunks,
+                               directory_.get()},
+      std::move(message_options));
   stack_->start();
   router_->bind(stack_->ua());
+  messaging_->bind(stack_->ua());  // before the worker threads run: no MESSAGE has come yet
+  messaging_->resume();
   if (auto s = start_registrations(config); !s) return s.error();
   calls_.start_media();
   for (std::size_t i = 0; i < calls_.size(); ++i) {

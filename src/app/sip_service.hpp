@@ -9,11 +9,21 @@
 
 #include "app/call_workers.hpp"
 #include "app/config.hpp"
+#include "http/client.hpp"
+#include "messaging/messaging_service.hpp"
 #include "metrics/registry.hpp"
 #include "sip/stack.hpp"
 #include "voice/call_router.hpp"
 
 namespace sb::app {
+
+// What messaging needs beyond the SIP stack.
+struct MessagingSetup {
+  store::Store& store;
+  const Clock& clock;
+  messaging::MessageEventSink* events = nullptr;
+  std::string public_url;
+};
 
 class SipService {
  public:
@@ -24,8 +34,12 @@ class SipService {
   // Binds UDP and TCP on the same port (port 0: a free one), starts the stack and registers
   // the SIP, call and media figures with `metrics`.
   // Calls to numbers go through `trunks` (shared with the REST API, which changes it live).
+  // Messages (SIP MESSAGE) are routed by a MessagingService on the same thread.
   Result<sip::Endpoint> start(const Config& config, metrics::Registry& metrics,
-                              std::shared_ptr<voice::TrunkTable> trunks);
+                              std::shared_ptr<voice::TrunkTable> trunks,
+                              const MessagingSetup& messaging);
+  // Where the REST API sends messages (once started).
+  messaging::MessageDispatcher& messages() { return *messaging_; }
   // Where the REST API places outbound calls (once started).
   voice::Dialer& dialer() { return *router_; }
   // Ends live calls (BYE) so that peers are not left with dead dialogs.
@@ -42,6 +56,9 @@ class SipService {
   CallWorkers& calls_;
   std::unique_ptr<voice::SipDirectory> directory_;
   std::unique_ptr<voice::CallRouter> router_;
+  std::unique_ptr<http::CurlClient> message_client_;
+  std::unique_ptr<voice::StoreNotificationSink> message_notifications_;
+  std::unique_ptr<messaging::MessagingService> messaging_;
   std::unique_ptr<sip::SipStack> stack_;
   std::shared_ptr<Figures> figures_;
   boost::asio::steady_timer sampler_;

@@ -17,6 +17,8 @@ inline constexpr std::string_view kTrunk = "TK";
 inline constexpr std::string_view kCredentialList = "CL";
 inline constexpr std::string_view kCredential = "CR";
 inline constexpr std::string_view kSipDomain = "SD";
+inline constexpr std::string_view kMessage = "SM";
+inline constexpr std::string_view kMedia = "ME";
 }  // namespace sid_prefix
 
 inline constexpr std::size_t kSidLength = 34;

@@ -6,6 +6,7 @@ namespace {
 bool body_type_ok(std::string_view method, std::string_view type) {
   type = trim(type.substr(0, type.find(';')));
   if (iequals(type, "application/sdp")) return true;
+  if (method == "MESSAGE") return true;  // what a message may carry is the messaging layer's call
   if (method == "INFO") {
     return iequals(type, "application/dtmf-relay") || iequals(type, "application/dtmf");
   }
@@ -25,7 +26,7 @@ bool is_known_method(std::string_view m) {
 
 bool is_allowed_method(std::string_view m) {
   for (std::string_view k :
-       {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE", "REGISTER"}) {
+       {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "UPDATE", "REGISTER", "MESSAGE"}) {
     if (m == k) return true;
   }
   return false;

@@ -12,7 +12,7 @@ namespace sb::sip {
 
 // Methods this user agent implements (the Allow header it advertises).
 inline constexpr std::string_view kAllowedMethods =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER, MESSAGE";
 inline constexpr std::string_view kSupportedExtensions = "timer";
 
 bool is_known_method(std::string_view method);

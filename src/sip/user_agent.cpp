@@ -69,6 +69,15 @@ struct UserAgent::Call {
   bool awaiting_reinvite_ack = false;  // theirs: we sent 2xx
 };
 
+struct UserAgent::OutgoingMessage {
+  std::uint64_t handle = 0;
+  OutboundMessage spec;
+  std::string from_tag;
+  std::uint32_t cseq = 0;
+  std::uint64_t tx = 0;
+  int auth_attempts = 0;
+};
+
 struct UserAgent::OwnRegistration {
   Registration spec;
   RegistrationStatus status;
@@ -85,6 +94,26 @@ namespace {
 std::string uri_of(std::string_view value) {
   auto na = parse_name_addr(value);
   return na ? std::string(na->uri.raw) : std::string();
+}
+
+// The Authorization (401) or Proxy-Authorization (407) line answering `response`'s challenge
+// (SHA-256 when offered, else the first we can answer) for `method` to `uri`; "" when it
+// carries none we can answer.
+std::string answer_challenge(const Message& response, const Credentials& credentials,
+                             std::string_view method, std::string_view uri) {
+  const bool www = response.status() == 401;
+  const Hdr h = www ? Hdr::kWwwAuthenticate : Hdr::kProxyAuthenticate;
+  std::optional<DigestChallenge> best;
+  for (std::size_t i = 0; i < response.header_count(); ++i) {
+    if (response.header_at(i).id != h) continue;
+    auto ch = parse_challenge(response.header_at(i).value);
+    if (ch && (!best || ch->algorithm == DigestAlgorithm::kSha256)) best = *ch;
+  }
+  if (!best) return "";
+  return std::string(www ? "Authorization: " : "Proxy-Authorization: ") +
+         make_authorization(*best, credentials.username, credentials.password, method, uri,
+                            random_hex(8)) +
+         "\r\n";
 }
 
 Error state_error(std::string m) {
@@ -137,7 +166,8 @@ UserAgent::UserAgent(UaConfig config, Sender& sender, CallEvents& events)
       events_(events),
       layer_(sender, *this, config_.timers),
       location_(config_.registrar),
-      register_budget_(config_.register_rate, config_.register_burst) {
+      register_budget_(config_.register_rate, config_.register_burst),
+      message_budget_(config_.message_rate, config_.message_burst) {
   if (config_.auth_realm) {
     DigestVerifier::SecretLookup lookup;
     if (config_.password_lookup) {
@@ -315,6 +345,10 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   }
   if (rq.method() == "REGISTER") {
     handle_register(tx, rq, source, tag);
+    return;
+  }
+  if (rq.method() == "MESSAGE") {
+    handle_message(tx, rq, source, tag);
     return;
   }
   if (rq.method() != "INVITE") {
@@ -607,6 +641,13 @@ void UserAgent::handle_ack(const Message& ack) {
 void UserAgent::on_ack(std::uint64_t) {}
 
 void UserAgent::on_timeout(std::uint64_t tx) {
+  if (auto m = message_txs_.find(tx); m != message_txs_.end()) {
+    const std::uint64_t handle = m->second;
+    message_txs_.erase(m);
+    outgoing_.erase(handle);
+    if (message_events_) message_events_->on_message_result(handle, 408, "Request Timeout");
+    return;
+  }
   if (auto reg = register_txs_.find(tx); reg != register_txs_.end()) {
     OwnRegistration* own = reg->second;
     register_txs_.erase(reg);
@@ -647,6 +688,10 @@ void UserAgent::on_timeout(std::uint64_t tx) {
 }
 
 void UserAgent::on_response(std::uint64_t tx, const Message& r) {
+  if (message_txs_.count(tx) != 0) {
+    on_message_response(tx, r);
+    return;
+  }
   if (auto reg = register_txs_.find(tx); reg != register_txs_.end()) {
     if (r.status() >= 200) {
       OwnRegistration* own = reg->second;
@@ -729,19 +774,10 @@ void UserAgent::handle_uac_response(Call& c, std::uint64_t tx, const Message& r)
     return;
   }
   if ((code == 401 || code == 407) && c.spec.credentials && c.auth_attempts < 2 && !c.zombie) {
-    const Hdr h = code == 401 ? Hdr::kWwwAuthenticate : Hdr::kProxyAuthenticate;
-    std::optional<DigestChallenge> best;
-    for (std::size_t i = 0; i < r.header_count(); ++i) {
-      if (r.header_at(i).id != h) continue;
-      auto ch = parse_challenge(r.header_at(i).value);
-      if (ch && (!best || ch->algorithm == DigestAlgorithm::kSha256)) best = *ch;
-    }
-    if (best) {
+    const std::string auth = answer_challenge(r, *c.spec.credentials, "INVITE", c.spec.target);
+    if (!auth.empty()) {
       ++c.auth_attempts;
-      const std::string value =
-          make_authorization(*best, c.spec.credentials->username, c.spec.credentials->password,
-                             "INVITE", c.spec.target, random_hex(8));
-      send_invite(c, (code == 401 ? "Authorization: " : "Proxy-Authorization: ") + value + "\r\n");
+      send_invite(c, auth);
       return;
     }
   }
@@ -813,6 +849,127 @@ void UserAgent::send_invite(Call& c, std::string_view auth_header) {
   tx_calls_[tx] = c.handle;
 }
 
+void UserAgent::handle_message(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                               const std::string& tag) {
+  if (!message_events_) {
+    respond(tx, rq, 405, {}, tag, "Allow: " + std::string(kAllowedMethods) + "\r\n");
+    return;
+  }
+  ++stats_.messages_in;
+  if (!message_budget_.take(source.address, now_)) {
+    ++stats_.messages_limited;
+    respond(tx, rq, 503, "Too many messages from this address", tag, "Retry-After: 5\r\n");
+    return;
+  }
+  // Messages to a SIP domain come from its users (who must log in, as for a call); others as
+  // the configured callers.
+  std::optional<DomainRef> domain = domain_of(rq);
+  std::string auth_user;
+  if (domain) {
+    if (!authenticate(tx, rq, source, tag, *domain, Directory::Purpose::kCall, auth_user)) return;
+  } else if (verifier_) {
+    const auto outcome = verifier_->verify(rq, now_.count() / 1000);
+    if (outcome != DigestVerifier::Outcome::kOk) {
+      send_challenge(tx, rq, tag, *verifier_, outcome == DigestVerifier::Outcome::kStale);
+      return;
+    }
+  }
+  IncomingMessage in;
+  in.tx = tx;
+  in.call_id = std::string(rq.call_id());
+  in.request_uri = std::string(rq.request_uri());
+  in.from_uri = std::string(rq.from().uri.raw);
+  in.from_display = rq.from().quoted ? unquote("\"" + std::string(rq.from().display_name) + "\"")
+                                     : std::string(rq.from().display_name);
+  in.from_user = unescape(rq.from().uri.user);
+  in.to_uri = std::string(rq.to().uri.raw);
+  in.to_user = unescape(rq.uri().sip ? rq.uri().user : rq.to().uri.user);
+  if (auto type = rq.header(Hdr::kContentType)) in.content_type = std::string(trim(*type));
+  in.body = std::string(rq.body());
+  in.source = source;
+  in.domain = std::move(domain);
+  in.auth_user = std::move(auth_user);
+  incoming_messages_.emplace(tx, PendingMessage{rq, tag});
+  message_events_->on_message(in);
+}
+
+Status UserAgent::answer_message(std::uint64_t tx, int status, std::string_view reason,
+                                 std::string_view extra_headers) {
+  auto it = incoming_messages_.find(tx);
+  if (it == incoming_messages_.end()) return state_error("no MESSAGE awaits an answer");
+  if (status < 200 || status > 699) return state_error("a MESSAGE needs a final response");
+  respond(tx, it->second.request, status, reason, it->second.tag, extra_headers);
+  incoming_messages_.erase(it);
+  return Ok{};
+}
+
+Result<std::uint64_t> UserAgent::send_message(const OutboundMessage& message) {
+  for (const auto& [name, value] : message.headers) {
+    if (!is_token(name) || value.find_first_of("\r\n") != std::string::npos) {
+      return state_error("header " + name + " cannot go in a SIP message");
+    }
+  }
+  auto m = std::make_unique<OutgoingMessage>();
+  m->handle = next_message_++;
+  m->spec = message;
+  if (m->spec.call_id.empty()) m->spec.call_id = random_hex(12) + "@" + config_.host;
+  m->from_tag = new_tag();
+  OutgoingMessage& ref = *m;
+  outgoing_[m->handle] = std::move(m);
+  ++stats_.messages_out;
+  transmit_message(ref, {});
+  if (ref.tx == 0) {
+    const std::uint64_t handle = ref.handle;
+    outgoing_.erase(handle);
+    return state_error("cannot build the MESSAGE request");
+  }
+  return ref.handle;
+}
+
+void UserAgent::transmit_message(OutgoingMessage& m, std::string_view auth_header) {
+  const Transport t = m.spec.next_hop.transport;
+  MessageWriter w;
+  w.request_line("MESSAGE", m.spec.target);
+  w.header("Via", via(t, new_branch()));
+  w.header("Max-Forwards", "70");
+  w.header("From", "<" + m.spec.from + ">;tag=" + m.from_tag);
+  w.header("To", "<" + m.spec.target + ">");
+  w.header("Call-ID", m.spec.call_id);
+  w.header("CSeq", std::to_string(++m.cseq) + " MESSAGE");
+  w.header("User-Agent", config_.user_agent);
+  for (const auto& [k, v] : m.spec.headers) w.header(k, v);
+  std::string out = w.finish(m.spec.content_type, m.spec.body);
+  if (!auth_header.empty()) out.insert(out.find("\r\nContent-") + 2, auth_header);
+  auto parsed = Message::parse(out);
+  if (!parsed) {
+    m.tx = 0;
+    return;
+  }
+  m.tx = layer_.send_request(std::move(*parsed), m.spec.next_hop, now_);
+  message_txs_[m.tx] = m.handle;
+}
+
+void UserAgent::on_message_response(std::uint64_t tx, const Message& r) {
+  const int code = r.status();
+  if (code < 200) return;
+  const std::uint64_t handle = message_txs_[tx];
+  message_txs_.erase(tx);
+  auto it = outgoing_.find(handle);
+  if (it == outgoing_.end()) return;
+  OutgoingMessage& m = *it->second;
+  if ((code == 401 || code == 407) && m.spec.credentials && m.auth_attempts < 1) {
+    const std::string auth = answer_challenge(r, *m.spec.credentials, "MESSAGE", m.spec.target);
+    if (!auth.empty()) {
+      ++m.auth_attempts;
+      transmit_message(m, auth);
+      if (m.tx != 0) return;
+    }
+  }
+  const std::string reason(r.reason());
+  outgoing_.erase(it);
+  if (message_events_) message_events_->on_message_result(handle, code, reason);
+}
+
 void UserAgent::add_registration(Registration registration) {
   auto r = std::make_unique<OwnRegistration>();
   r->spec = std::move(registration);
@@ -879,19 +1036,11 @@ void UserAgent::on_register_response(OwnRegistration& r, const Message& resp) {
     return;
   }
   if ((code == 401 || code == 407) && r.spec.credentials && r.auth_attempts < 2) {
-    const Hdr h = code == 401 ? Hdr::kWwwAuthenticate : Hdr::kProxyAuthenticate;
-    std::optional<DigestChallenge> chosen;
-    for (std::size_t i = 0; i < resp.header_count() && !chosen; ++i) {
-      if (resp.header_at(i).id != h) continue;
-      if (auto ch = parse_challenge(resp.header_at(i).value)) chosen = *ch;
-    }
-    if (chosen) {
+    const std::string auth =
+        answer_challenge(resp, *r.spec.credentials, "REGISTER", r.spec.registrar);
+    if (!auth.empty()) {
       ++r.auth_attempts;
-      const std::string value =
-          make_authorization(*chosen, r.spec.credentials->username, r.spec.credentials->password,
-                             "REGISTER", r.spec.registrar, random_hex(8));
-      send_register(r, std::string(code == 401 ? "Authorization: " : "Proxy-Authorization: ") +
-                           value + "\r\n");
+      send_register(r, auth);
       return;
     }
   }

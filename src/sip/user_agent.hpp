@@ -50,6 +50,9 @@ struct UaConfig {
   double register_burst = 40;
   int session_expires = 0;  // RFC 4028: 0 = do not ask for session timers ourselves
   int min_se = 90;
+  // MESSAGE requests (RFC 3428) per source address: rate/s and burst; beyond, 503.
+  double message_rate = 500;
+  double message_burst = 1000;
 };
 
 struct IncomingCall {
@@ -112,6 +115,42 @@ struct Credentials {
   std::string password;
 };
 
+// A MESSAGE request outside a dialog (RFC 3428), authenticated like an INVITE: answer it once
+// with UserAgent::answer_message (202 when accepted), when ready.
+struct IncomingMessage {
+  std::uint64_t tx = 0;
+  std::string call_id;
+  std::string request_uri;
+  std::string from_uri, from_display, from_user;
+  std::string to_uri, to_user;  // to_user: the Request-URI's user part (else To's)
+  std::string content_type;     // as received ("" when there was no body)
+  std::string body;
+  Endpoint source;
+  std::optional<DomainRef> domain;  // addressed to one of our SIP domains
+  std::string auth_user;            // the domain user who authenticated
+};
+
+// A MESSAGE we send; 401/407 challenges are answered once with `credentials`.
+struct OutboundMessage {
+  std::string target;  // Request-URI and To
+  std::string from;    // our From URI
+  Endpoint next_hop;
+  std::optional<Credentials> credentials;
+  std::string content_type = "text/plain;charset=UTF-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::string call_id;                                       // empty: a random one
+};
+
+// Where MESSAGE requests go, and how ours end. Every callback runs on the UserAgent's thread.
+class MessageEvents {
+ public:
+  virtual ~MessageEvents() = default;
+  virtual void on_message(const IncomingMessage& message) = 0;
+  // Our MESSAGE `handle` got its final response (408: none came).
+  virtual void on_message_result(std::uint64_t handle, int status, std::string_view reason) = 0;
+};
+
 struct OutboundCall {
   std::string target;  // Request-URI and To, e.g. "sip:+15551234@trunk.example.com"
   std::string from;    // our URI for From, e.g. "sip:+15550000@switchboard.local"
@@ -153,6 +192,9 @@ struct UaStats {
   std::uint64_t registers = 0;          // REGISTER requests
   std::uint64_t registers_limited = 0;  // refused with 503: over their source's budget
   std::uint64_t auth_failures = 0;      // 403: wrong credentials for a domain
+  std::uint64_t messages_in = 0;        // MESSAGE requests outside dialogs
+  std::uint64_t messages_limited = 0;   // refused with 503: over their source's budget
+  std::uint64_t messages_out = 0;       // MESSAGE requests we sent (not counting auth retries)
 };
 
 class UserAgent final : public TransactionUser {
@@ -180,6 +222,17 @@ class UserAgent final : public TransactionUser {
   Status reinvite(CallHandle call, std::string_view sdp);
   Status send_dtmf(CallHandle call, char digit, int duration_ms);  // INFO dtmf-relay
   Result<CallHandle> call(const OutboundCall& call);
+
+  // --- messages (RFC 3428) ---
+  // Without a handler, MESSAGE is refused with 405.
+  void set_message_events(MessageEvents* events) { message_events_ = events; }
+  // The final response to an IncomingMessage (202 accepted, or a refusal); `extra_headers` are
+  // complete lines with CRLF. An error when `tx` was already answered or is unknown.
+  Status answer_message(std::uint64_t tx, int status, std::string_view reason = {},
+                        std::string_view extra_headers = {});
+  // Sends a MESSAGE; its outcome arrives through MessageEvents::on_message_result.
+  Result<std::uint64_t> send_message(const OutboundMessage& message);
+  std::size_t messages_pending() const { return incoming_messages_.size() + outgoing_.size(); }
 
   // The live registrations of `aor` ("alice@office.example.com"), newest first.
   std::vector<Binding> registrations(const std::string& aor) const {
@@ -221,6 +274,11 @@ class UserAgent final : public TransactionUser {
                     std::string& user);
   void send_challenge(std::uint64_t tx, const Message& rq, const std::string& tag,
                       const DigestVerifier& verifier, bool stale);
+  void handle_message(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                      const std::string& tag);
+  struct OutgoingMessage;
+  void transmit_message(OutgoingMessage& m, std::string_view auth_header);
+  void on_message_response(std::uint64_t tx, const Message& response);
   struct OwnRegistration;
   void send_register(OwnRegistration& r, std::string_view auth_header);
   void on_register_response(OwnRegistration& r, const Message& response);
@@ -257,6 +315,16 @@ class UserAgent final : public TransactionUser {
   Millis last_registrar_sweep_{0};
   std::vector<std::unique_ptr<OwnRegistration>> own_registrations_;
   std::unordered_map<std::uint64_t, OwnRegistration*> register_txs_;
+  MessageEvents* message_events_ = nullptr;
+  SourceBudget message_budget_;
+  struct PendingMessage {
+    Message request;
+    std::string tag;
+  };
+  std::unordered_map<std::uint64_t, PendingMessage> incoming_messages_;           // by server tx
+  std::unordered_map<std::uint64_t, std::unique_ptr<OutgoingMessage>> outgoing_;  // by handle
+  std::unordered_map<std::uint64_t, std::uint64_t> message_txs_;  // client tx -> handle
+  std::uint64_t next_message_ = 1;
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> dialogs_;  // Call-ID|local-tag
   std::unordered_map<std::uint64_t, CallHandle> tx_calls_;

@@ -471,4 +471,37 @@ Result<Page<Recording>> CachedStore::list_recordings(const RecordingFilter& filt
   return inner_.list_recordings(filter, page);
 }
 
+// Messages, their media and opt-outs are read by the REST API, the sender and per inbound
+// message (indexed reads): from the store itself.
+Result<std::optional<Message>> CachedStore::find_message(std::string_view account_sid,
+                                                         std::string_view sid) {
+  return inner_.find_message(account_sid, sid);
+}
+
+Result<Page<Message>> CachedStore::list_messages(const MessageFilter& filter,
+                                                 const PageRequest& page) {
+  return inner_.list_messages(filter, page);
+}
+
+Result<std::vector<Message>> CachedStore::list_unfinished_messages(std::size_t limit) {
+  return inner_.list_unfinished_messages(limit);
+}
+
+Result<std::optional<MessageMedia>> CachedStore::find_message_media(std::string_view account_sid,
+                                                                    std::string_view message_sid,
+                                                                    std::string_view sid) {
+  return inner_.find_message_media(account_sid, message_sid, sid);
+}
+
+Result<Page<MessageMedia>> CachedStore::list_message_media(std::string_view account_sid,
+                                                           std::string_view message_sid,
+                                                           const PageRequest& page) {
+  return inner_.list_message_media(account_sid, message_sid, page);
+}
+
+Result<bool> CachedStore::is_opted_out(std::string_view account_sid, std::string_view number,
+                                       std::string_view address) {
+  return inner_.is_opted_out(account_sid, number, address);
+}
+
 }  // namespace sb::store

@@ -233,6 +233,55 @@ ALTER TABLE calls ADD COLUMN rtp_bytes_sent INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE calls ADD COLUMN rtp_packets_lost INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE calls ADD COLUMN rtp_packets_late INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{13, "messages, their media and messaging opt-outs", R"sql(
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  messaging_service_sid TEXT NOT NULL DEFAULT '',
+  from_number TEXT NOT NULL DEFAULT '',
+  to_number TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  num_segments INTEGER NOT NULL DEFAULT 1,
+  num_media INTEGER NOT NULL DEFAULT 0,
+  error_code INTEGER NOT NULL DEFAULT 0,
+  error_message TEXT NOT NULL DEFAULT '',
+  status_callback TEXT NOT NULL DEFAULT '',
+  status_callback_method TEXT NOT NULL DEFAULT 'POST',
+  application_sid TEXT NOT NULL DEFAULT '',
+  media_urls TEXT NOT NULL DEFAULT '[]',
+  validity_period INTEGER NOT NULL DEFAULT 36000,
+  send_at INTEGER NOT NULL DEFAULT 0,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  date_sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX messages_account ON messages(account_sid, id);
+CREATE INDEX messages_to ON messages(account_sid, to_number, id);
+CREATE INDEX messages_from ON messages(account_sid, from_number, id);
+CREATE INDEX messages_status ON messages(status, id);
+CREATE TABLE message_media (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  message_sid TEXT NOT NULL REFERENCES messages(sid),
+  content_type TEXT NOT NULL,
+  data BLOB NOT NULL,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX message_media_message ON message_media(message_sid, id);
+CREATE TABLE message_opt_outs (
+  account_sid TEXT NOT NULL,
+  number TEXT NOT NULL,
+  address TEXT NOT NULL,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  PRIMARY KEY (account_sid, number, address)
+) WITHOUT ROWID;
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

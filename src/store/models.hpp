@@ -1,11 +1,12 @@
 // The records the store keeps: accounts, API keys, incoming phone numbers, applications, the
-// debugger log, calls and recordings.
+// debugger log, calls, recordings, messages with their media, and messaging opt-outs.
 #pragma once
 
 #include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sb::store {
 
@@ -232,6 +233,41 @@ struct Recording {
   std::int64_t date_updated = 0;
   std::string media_path;  // the WAV file: absolute, or relative to the recordings directory
   int error_code = 0;      // 0: none
+};
+
+// A message (Twilio's Message resource). Outbound: queued -> sending -> sent -> delivered |
+// undelivered | failed; scheduled -> (queued ...) | canceled. Inbound: received.
+struct Message {
+  std::int64_t id = 0;  // row id: keyset paging, newest first
+  std::string sid;      // SM…
+  std::string account_sid;
+  std::string messaging_service_sid;
+  std::string from, to;
+  std::string body;
+  std::string status = "queued";
+  std::string direction = "outbound-api";  // inbound, outbound-api, outbound-call, outbound-reply
+  int num_segments = 1;
+  int num_media = 0;
+  int error_code = 0;  // 0: none
+  std::string error_message;
+  std::string status_callback;  // URL ("" none)
+  std::string status_callback_method = "POST";
+  std::string application_sid;
+  std::vector<std::string> media_urls;  // outbound MediaUrl values, in order
+  int validity_period = 36000;          // seconds
+  std::int64_t send_at = 0;             // Unix seconds, scheduled messages (0: not scheduled)
+  std::int64_t date_created = 0, date_updated = 0, date_sent = 0;  // Unix seconds (0: null)
+};
+
+// One media item of a received message (stored bytes) — Twilio's Media resource ME….
+struct MessageMedia {
+  std::int64_t id = 0;  // row id: keyset paging, oldest first
+  std::string sid;      // ME…
+  std::string account_sid;
+  std::string message_sid;
+  std::string content_type;
+  std::string data;  // the bytes (BLOB)
+  std::int64_t date_created = 0, date_updated = 0;
 };
 
 }  // namespace sb::store

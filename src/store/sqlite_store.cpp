@@ -3,10 +3,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <future>
 #include <limits>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 #include "store/migrations.hpp"
 
@@ -31,10 +33,26 @@ class Statement {
     sqlite3_bind_int64(stmt_, index, value);
     return *this;
   }
+  // Bytes, stored as a BLOB (an empty one for no bytes: a null pointer would bind NULL).
+  Statement& bind_blob(int index, std::string_view bytes) {
+    if (bytes.empty()) {
+      sqlite3_bind_zeroblob(stmt_, index, 0);
+    } else {
+      sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                        SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
   int step() { return sqlite3_step(stmt_); }
   std::string text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::string blob(int col) const {
+    const auto* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p),
                            static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
   }
@@ -254,6 +272,83 @@ Recording read_recording(const Statement& s) {
   r.date_created = s.integer(11);
   r.date_updated = s.integer(12);
   return r;
+}
+
+#define SB_MESSAGE_COLUMNS                                                             \
+  "id, sid, account_sid, messaging_service_sid, from_number, to_number, body, status," \
+  " direction, num_segments, num_media, error_code, error_message, status_callback,"   \
+  " status_callback_method, application_sid, media_urls, validity_period, send_at,"    \
+  " date_created, date_updated, date_sent"
+
+// MediaUrl values as one JSON array of strings, so that any URL (commas, newlines, quotes)
+// comes back as it went in.
+std::string encode_media_urls(const std::vector<std::string>& urls) {
+  boost::json::array array;
+  array.reserve(urls.size());
+  for (const auto& url : urls) array.emplace_back(boost::json::string(url.data(), url.size()));
+  return boost::json::serialize(array);
+}
+
+std::vector<std::string> decode_media_urls(std::string_view text) {
+  std::vector<std::string> out;
+  boost::json::parse_options options;
+  options.allow_invalid_utf8 = true;  // the bytes as they were written
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec, {}, options);
+  if (ec || !value.is_array()) return out;  // only encode_media_urls writes the column
+  for (const auto& item : value.get_array()) {
+    if (const auto* url = item.if_string()) out.emplace_back(url->data(), url->size());
+  }
+  return out;
+}
+
+Message read_message(const Statement& s) {
+  Message m;
+  m.id = s.integer(0);
+  m.sid = s.text(1);
+  m.account_sid = s.text(2);
+  m.messaging_service_sid = s.text(3);
+  m.from = s.text(4);
+  m.to = s.text(5);
+  m.body = s.text(6);
+  m.status = s.text(7);
+  m.direction = s.text(8);
+  m.num_segments = static_cast<int>(s.integer(9));
+  m.num_media = static_cast<int>(s.integer(10));
+  m.error_code = static_cast<int>(s.integer(11));
+  m.error_message = s.text(12);
+  m.status_callback = s.text(13);
+  m.status_callback_method = s.text(14);
+  m.application_sid = s.text(15);
+  m.media_urls = decode_media_urls(s.text(16));
+  m.validity_period = static_cast<int>(s.integer(17));
+  m.send_at = s.integer(18);
+  m.date_created = s.integer(19);
+  m.date_updated = s.integer(20);
+  m.date_sent = s.integer(21);
+  return m;
+}
+
+// Lists leave the bytes out (a page of media could be megabytes); find reads them.
+#define SB_MEDIA_COLUMNS \
+  "id, sid, account_sid, message_sid, content_type, date_created, date_updated"
+
+MessageMedia read_media(const Statement& s) {
+  MessageMedia m;
+  m.id = s.integer(0);
+  m.sid = s.text(1);
+  m.account_sid = s.text(2);
+  m.message_sid = s.text(3);
+  m.content_type = s.text(4);
+  m.date_created = s.integer(5);
+  m.date_updated = s.integer(6);
+  return m;
+}
+
+MessageMedia read_media_with_data(const Statement& s) {
+  MessageMedia m = read_media(s);
+  m.data = s.blob(7);
+  return m;
 }
 
 #define SB_API_KEY_COLUMNS \
@@ -883,6 +978,81 @@ struct MutationApplier {
     return run_write(conn, s, true);
   }
 
+  Status operator()(const InsertMessage& m) {
+    const Message& msg = m.message;
+    {
+      auto p = conn.prepare("INSERT INTO messages (" SB_MESSAGE_COLUMNS
+                            ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                            " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+      if (!p) return p.error();
+      Statement s(*p);
+      s.bind(1, msg.sid).bind(2, msg.account_sid).bind(3, msg.messaging_service_sid);
+      s.bind(4, msg.from).bind(5, msg.to).bind(6, msg.body).bind(7, msg.status);
+      s.bind(8, msg.direction).bind(9, std::int64_t{msg.num_segments});
+      s.bind(10, std::int64_t{msg.num_media}).bind(11, std::int64_t{msg.error_code});
+      s.bind(12, msg.error_message).bind(13, msg.status_callback);
+      s.bind(14, msg.status_callback_method).bind(15, msg.application_sid);
+      s.bind(16, encode_media_urls(msg.media_urls)).bind(17, std::int64_t{msg.validity_period});
+      s.bind(18, msg.send_at).bind(19, msg.date_created).bind(20, msg.date_updated);
+      s.bind(21, msg.date_sent);
+      if (auto st = run_write(conn, s, false); !st) return st;
+    }
+    for (const MessageMedia& media : m.media) {
+      auto p = conn.prepare(
+          "INSERT INTO message_media (id, sid, account_sid, message_sid, content_type, data,"
+          " date_created, date_updated) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      if (!p) return p.error();
+      Statement s(*p);
+      s.bind(1, media.sid).bind(2, msg.account_sid).bind(3, msg.sid).bind(4, media.content_type);
+      s.bind_blob(5, media.data).bind(6, media.date_created).bind(7, media.date_updated);
+      if (auto st = run_write(conn, s, false); !st) return st;
+    }
+    return Ok{};
+  }
+
+  Status operator()(const UpdateMessage& m) {
+    auto p = conn.prepare(
+        "UPDATE messages SET body = ?3, status = ?4, error_code = ?5, error_message = ?6,"
+        " num_segments = ?7, num_media = ?8, date_sent = ?9, date_updated = ?10, send_at = ?11"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Message& msg = m.message;
+    s.bind(1, msg.sid).bind(2, msg.account_sid).bind(3, msg.body).bind(4, msg.status);
+    s.bind(5, std::int64_t{msg.error_code}).bind(6, msg.error_message);
+    s.bind(7, std::int64_t{msg.num_segments}).bind(8, std::int64_t{msg.num_media});
+    s.bind(9, msg.date_sent).bind(10, msg.date_updated).bind(11, msg.send_at);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteMessage& m) {
+    return run_each({"DELETE FROM message_media WHERE message_sid = ?1 AND account_sid = ?2",
+                     "DELETE FROM messages WHERE sid = ?1 AND account_sid = ?2"},
+                    {m.sid, m.account_sid});
+  }
+
+  Status operator()(const DeleteMessageMedia& m) {
+    return run_each({"DELETE FROM message_media WHERE sid = ?1 AND account_sid = ?2"
+                     " AND message_sid = ?3"},
+                    {m.sid, m.account_sid, m.message_sid});
+  }
+
+  // Opting out again keeps the first time (date_created) and refreshes date_updated; opting in
+  // when not opted out changes nothing and is no error.
+  Status operator()(const SetOptOut& m) {
+    auto p = conn.prepare(
+        m.opted_out ? "INSERT INTO message_opt_outs (account_sid, number, address, date_created,"
+                      " date_updated) VALUES (?1, ?2, ?3, ?4, ?4)"
+                      " ON CONFLICT (account_sid, number, address) DO UPDATE SET date_updated = ?4"
+                    : "DELETE FROM message_opt_outs WHERE account_sid = ?1 AND number = ?2"
+                      " AND address = ?3");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.account_sid).bind(2, m.number).bind(3, m.address);
+    if (m.opted_out) s.bind(4, m.at);
+    return run_write(conn, s, false);
+  }
+
   Status operator()(const DeleteApplication& m) {
     {
       auto p = conn.prepare("DELETE FROM applications WHERE sid = ?1 AND account_sid = ?2");
@@ -1396,6 +1566,119 @@ Result<Page<Recording>> SqliteStore::list_recordings(const RecordingFilter& filt
   s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, lowest).bind(4, highest);
   bind_page(s, 5, page);
   return collect<Recording>(**conn, s, page.limit, read_recording);
+}
+
+Result<std::optional<Message>> SqliteStore::find_message(std::string_view account_sid,
+                                                         std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_MESSAGE_COLUMNS
+                            " FROM messages WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Message>(**conn, s, read_message);
+}
+
+// One statement per combination of the To and From filters: an `(?2 = '' OR to_number = ?2)`
+// term would hide the (account_sid, to_number, id) index from the planner. An unused filter's
+// parameter is still named (`?2 = ''`), so that every variant binds the same way.
+#define SB_MESSAGE_LIST(TO, FROM)                                                           \
+  "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE account_sid = ?1 AND " TO " AND " FROM \
+  " AND (CASE WHEN date_sent > 0 THEN date_sent ELSE date_created END) BETWEEN ?4 AND ?5"   \
+  " AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?7 OFFSET ?8"
+
+Result<Page<Message>> SqliteStore::list_messages(const MessageFilter& filter,
+                                                 const PageRequest& page) {
+  // As list_recordings: the date filters narrow one closed range [lowest, highest], here of the
+  // date sent (the date created while unsent).
+  constexpr std::int64_t kDay = 86400;
+  std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+  if (filter.sent_after) lowest = std::max(lowest, *filter.sent_after);
+  if (filter.sent_before) highest = std::min(highest, *filter.sent_before);
+  if (const auto& day = filter.sent_on_day_start) {
+    lowest = std::max(lowest, *day);
+    highest = std::min(highest, *day + kDay - 1);
+  }
+  const bool to = !filter.to.empty(), from = !filter.from.empty();
+  const char* sql = to && from ? SB_MESSAGE_LIST("to_number = ?2", "from_number = ?3")
+                    : to       ? SB_MESSAGE_LIST("to_number = ?2", "?3 = ''")
+                    : from     ? SB_MESSAGE_LIST("?2 = ''", "from_number = ?3")
+                               : SB_MESSAGE_LIST("?2 = ''", "?3 = ''");
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  // Newest first, as Twilio lists messages; keyset paging runs downward.
+  auto p = (*conn)->prepare(sql);
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from);
+  s.bind(4, lowest).bind(5, highest);
+  bind_page(s, 6, page);
+  return collect<Message>(**conn, s, page.limit, read_message);
+}
+
+#undef SB_MESSAGE_LIST
+
+Result<std::vector<Message>> SqliteStore::list_unfinished_messages(std::size_t limit) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_MESSAGE_COLUMNS
+                            " FROM messages WHERE status IN ('queued', 'accepted', 'sending',"
+                            " 'scheduled') AND direction <> 'inbound' ORDER BY id LIMIT ?1");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, static_cast<std::int64_t>(
+                std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  std::vector<Message> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_message(s));
+  if (rc != SQLITE_DONE) return (*conn)->last_error();
+  return out;
+}
+
+Result<std::optional<MessageMedia>> SqliteStore::find_message_media(std::string_view account_sid,
+                                                                    std::string_view message_sid,
+                                                                    std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_MEDIA_COLUMNS
+                            ", data FROM message_media WHERE sid = ?1 AND account_sid = ?2"
+                            " AND message_sid = ?3");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid).bind(3, message_sid);
+  return one<MessageMedia>(**conn, s, read_media_with_data);
+}
+
+Result<Page<MessageMedia>> SqliteStore::list_message_media(std::string_view account_sid,
+                                                           std::string_view message_sid,
+                                                           const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_MEDIA_COLUMNS
+                            " FROM message_media WHERE message_sid = ?1 AND account_sid = ?2"
+                            " AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, message_sid).bind(2, account_sid);
+  bind_page(s, 3, page);
+  return collect<MessageMedia>(**conn, s, page.limit, read_media);
+}
+
+Result<bool> SqliteStore::is_opted_out(std::string_view account_sid, std::string_view number,
+                                       std::string_view address) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare(
+      "SELECT 1 FROM message_opt_outs WHERE account_sid = ?1 AND number = ?2 AND address = ?3");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, account_sid).bind(2, number).bind(3, address);
+  const int rc = s.step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return (*conn)->last_error();
 }
 
 }  // namespace sb::store

@@ -89,6 +89,20 @@ class SqliteStore final : public Store {
   Result<Page<Recording>> list_recordings(const RecordingFilter& filter,
                                           const PageRequest& page) override;
 
+  Result<std::optional<Message>> find_message(std::string_view account_sid,
+                                              std::string_view sid) override;
+  Result<Page<Message>> list_messages(const MessageFilter& filter,
+                                      const PageRequest& page) override;
+  Result<std::vector<Message>> list_unfinished_messages(std::size_t limit) override;
+  Result<std::optional<MessageMedia>> find_message_media(std::string_view account_sid,
+                                                         std::string_view message_sid,
+                                                         std::string_view sid) override;
+  Result<Page<MessageMedia>> list_message_media(std::string_view account_sid,
+                                                std::string_view message_sid,
+                                                const PageRequest& page) override;
+  Result<bool> is_opted_out(std::string_view account_sid, std::string_view number,
+                            std::string_view address) override;
+
   void write(Mutation mutation, std::function<void(Status)> done) override;
   void flush() override;
 

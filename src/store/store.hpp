@@ -66,6 +66,18 @@ struct RecordingFilter {
   std::optional<std::int64_t> created_on_day_start;  // within [this, this + 1 day)
 };
 
+// Twilio's Messages list filters: To, From, DateSent (that day, GMT), DateSent< (on or before)
+// and DateSent> (on or after). The bounds compare date_sent, or date_created for a message not
+// sent yet (date_sent 0), in Unix seconds.
+struct MessageFilter {
+  std::string account_sid;
+  std::string to;                                 // exact; empty: any
+  std::string from;                               // exact; empty: any
+  std::optional<std::int64_t> sent_before;        // <= this
+  std::optional<std::int64_t> sent_after;         // >= this
+  std::optional<std::int64_t> sent_on_day_start;  // within [this, this + 1 day)
+};
+
 struct ApplicationFilter {
   std::string account_sid;
   std::string friendly_name;
@@ -212,6 +224,33 @@ struct DeleteRecording {
   std::string account_sid, sid;
 };
 
+// A message and the media it arrived with, in one transaction; conflict on a duplicate SID. The
+// media rows take the message's account_sid and sid as theirs.
+struct InsertMessage {
+  Message message;
+  std::vector<MessageMedia> media;
+};
+// Writes the message's mutable fields (body, status, error_code, error_message, num_segments,
+// num_media, date_sent, date_updated, send_at).
+struct UpdateMessage {
+  Message message;
+};
+// Also deletes the message's media.
+struct DeleteMessage {
+  std::string account_sid, sid;
+};
+struct DeleteMessageMedia {
+  std::string account_sid, message_sid, sid;
+};
+// Whether `address` (the far party) has opted out of messages from `number` (ours), as STOP /
+// START keywords set it: opted out inserts or refreshes the row, opted in removes it. Never
+// not-found.
+struct SetOptOut {
+  std::string account_sid, number, address;
+  bool opted_out = true;
+  std::int64_t at = 0;  // Unix seconds
+};
+
 using Mutation =
     std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber,
                  InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
@@ -219,7 +258,8 @@ using Mutation =
                  DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey, InsertCallerId,
                  UpdateCallerId, DeleteCallerId, InsertTrunk, UpdateTrunk, DeleteTrunk,
                  SaveCredentialList, DeleteCredentialList, SaveCredential, DeleteCredential,
-                 SaveSipDomain, DeleteSipDomain, InsertDomainMapping, DeleteDomainMapping>;
+                 SaveSipDomain, DeleteSipDomain, InsertDomainMapping, DeleteDomainMapping,
+                 InsertMessage, UpdateMessage, DeleteMessage, DeleteMessageMedia, SetOptOut>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -306,6 +346,27 @@ class Store {
   // Newest first.
   virtual Result<Page<Recording>> list_recordings(const RecordingFilter& filter,
                                                   const PageRequest& page) = 0;
+
+  virtual Result<std::optional<Message>> find_message(std::string_view account_sid,
+                                                      std::string_view sid) = 0;
+  // Newest first.
+  virtual Result<Page<Message>> list_messages(const MessageFilter& filter,
+                                              const PageRequest& page) = 0;
+  // Outbound messages a sender has yet to finish (queued, accepted, sending, scheduled), every
+  // account's, oldest first: at start-up, what a previous process left to send.
+  virtual Result<std::vector<Message>> list_unfinished_messages(std::size_t limit) = 0;
+  // The media item with its bytes.
+  virtual Result<std::optional<MessageMedia>> find_message_media(std::string_view account_sid,
+                                                                 std::string_view message_sid,
+                                                                 std::string_view sid) = 0;
+  // A message's media, oldest first, without their bytes (`data` is empty: find_message_media
+  // reads one item's).
+  virtual Result<Page<MessageMedia>> list_message_media(std::string_view account_sid,
+                                                        std::string_view message_sid,
+                                                        const PageRequest& page) = 0;
+  // Whether `address` has opted out of the account's messages from `number`.
+  virtual Result<bool> is_opted_out(std::string_view account_sid, std::string_view number,
+                                    std::string_view address) = 0;
 
   // Queues a write; `done` runs on the writer thread once it is committed (or failed).
   // Error.status is kConflict for a unique-key clash, 404 for a missing row.

@@ -9,6 +9,8 @@
 #include <optional>
 #include <system_error>
 
+#include "twiml/messaging_document.hpp"
+
 namespace sb::twiml {
 namespace {
 
@@ -43,7 +45,7 @@ std::string format_diagnostic(std::string_view file, const Diagnostic& d) {
 }
 
 int lint_files(const std::vector<std::string>& files, std::ostream& out, std::istream& in,
-               const ParseLimits& limits) {
+               const ParseLimits& limits, Dialect dialect) {
   // One byte past the limit is enough for parse() to report the oversize document.
   const std::size_t read_limit = limits.max_bytes + 1;
   std::size_t errors = 0, warnings = 0, failed_documents = 0, unreadable = 0;
@@ -67,12 +69,16 @@ int lint_files(const std::vector<std::string>& files, std::ostream& out, std::is
       ++unreadable;
       continue;
     }
-    const Document doc = parse(*text, limits);
-    for (const Diagnostic& d : doc.diagnostics) {
+    const std::vector<Diagnostic> diagnostics = dialect == Dialect::kMessaging
+                                                    ? parse_messaging(*text, limits).diagnostics
+                                                    : parse(*text, limits).diagnostics;
+    bool failed = false;
+    for (const Diagnostic& d : diagnostics) {
       out << format_diagnostic(shown, d) << "\n";
       (d.level == Level::kError ? errors : warnings) += 1;
+      failed = failed || d.level == Level::kError;
     }
-    if (!doc.ok()) ++failed_documents;
+    if (failed) ++failed_documents;
   }
   out << plural(files.size() - unreadable, "document") << " checked: " << plural(errors, "error")
       << ", " << plural(warnings, "warning");

@@ -17,11 +17,14 @@ inline constexpr int kLintClean = 0;       // no document has errors (warnings a
 inline constexpr int kLintErrors = 1;      // some document has an error: Twilio would not run it
 inline constexpr int kLintUnreadable = 2;  // some file could not be read
 
+// Which TwiML a document is: a call's (parse) or a reply to a message (parse_messaging).
+enum class Dialect { kVoice, kMessaging };
+
 // "FILE:LINE:COLUMN: error|warning CODE: message"
 std::string format_diagnostic(std::string_view file, const Diagnostic& d);
 
-// Lints each file ("-" reads `in`), printing diagnostics and a summary to `out`.
+// Lints each file ("-" reads `in`) as `dialect`, printing diagnostics and a summary to `out`.
 int lint_files(const std::vector<std::string>& files, std::ostream& out, std::istream& in,
-               const ParseLimits& limits = {});
+               const ParseLimits& limits = {}, Dialect dialect = Dialect::kVoice);
 
 }  // namespace sb::twiml

@@ -21,38 +21,30 @@
 //   rather than sent with a default: sending a text to a different party would be worse.
 // - Numeric attributes with a documented maximum are clamped to it with a warning (Dial timeout
 //   600 s, timeLimit 86400 s, Say/Play loop 1000); other invalid values fall back to the default.
-// - "Too many verbs" counts every element below <Response> (verbs, nouns, SSML): any of them
-//   costs work, and the limit exists to bound it.
-// - Only UTF-8 is read. A declared encoding other than UTF-8 gets a 12200 warning.
-// - Well-formedness is XML 1.0's, checked strictly before pugixml runs (xml_check.hpp): pugixml
-//   alone accepts a bare '&', undefined entities, duplicate attributes and more, which Twilio
-//   rejects with 12100. A DOCTYPE is refused (12100) too.
+// - The document-level checks (strict XML, encoding, size and shape limits, the root and its
+//   version) are the messaging parser's too: response_reader.cpp.
 #include "twiml/parser.hpp"
 
 #include <pugixml.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <exception>
-#include <initializer_list>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "core/text.hpp"
-#include "twiml/xml_check.hpp"
+#include "twiml/messaging_document.hpp"
+#include "twiml/response_reader.hpp"
 
 namespace sb::twiml {
 namespace {
 
-// Twilio error numbers used by the parser.
-constexpr int kDocumentParseFailure = 12100;
-constexpr int kInvalidVersion = 12101;
-constexpr int kRootNotResponse = 12102;
-constexpr int kSchemaWarning = 12200;
-constexpr int kInvalidUrlFormat = 11100;
+using namespace detail;  // the shared reader's helpers (this source is never in a unity batch)
+
+// Twilio error numbers used by the voice parser only (the shared ones: response_reader.hpp).
 constexpr int kDialInvalidMethod = 13210;
 constexpr int kDialInvalidTimeout = 13212;
 constexpr int kDialInvalidHangupOnStar = 13213;
@@ -95,75 +87,25 @@ constexpr int kRecordInvalidFinishOnKey = 13613;
 constexpr int kRecordInvalidTranscribe = 13614;
 constexpr int kRecordInvalidPlayBeep = 13616;
 constexpr int kRecordInvalidStatusEvent = 13621;
-constexpr int kRedirectInvalidMethod = 13710;
 constexpr int kPauseInvalidLength = 13910;
-constexpr int kSmsInvalidTo = 14101;
-constexpr int kSmsInvalidFrom = 14102;
-constexpr int kSmsInvalidBody = 14103;
-constexpr int kSmsInvalidMethod = 14104;
-constexpr int kSmsInvalidStatusCallback = 14105;
 constexpr int kEnqueueInvalidMethod = 14201;
 constexpr int kEnqueueInvalidWaitUrl = 14202;
 constexpr int kEnqueueInvalidAction = 14203;
 constexpr int kEnqueueInvalidWaitUrlMethod = 14206;
 constexpr int kStartInvalidNoun = 14300;
 
-// Past this many diagnostics further warnings are summarised (errors are always kept).
-constexpr std::size_t kMaxDiagnostics = 500;
 constexpr long long kMaxLoop = 1000;
 constexpr long long kMaxDialTimeout = 600;
 constexpr long long kMaxDialTimeLimit = 86400;
-constexpr std::size_t kMaxSmsBody = 1600;
 constexpr std::size_t kMaxConferenceName = 128;
 constexpr std::size_t kMaxQueueName = 64;
 constexpr std::size_t kMaxE164Digits = 15;
 constexpr std::size_t kMaxSipUser = 256;
 
-// A non-owning list of names: a braced list at a call site, or one of the constexpr tables.
-class Names {
- public:
-  // Only ever a parameter: the braced list outlives the call it is passed to.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winit-list-lifetime"
-#endif
-  Names(std::initializer_list<std::string_view> names)  // NOLINT(google-explicit-constructor)
-      : begin_(names.begin()), end_(names.end()) {}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-  template <std::size_t N>
-  constexpr Names(
-      const std::array<std::string_view, N>& names)  // NOLINT(google-explicit-constructor)
-      : begin_(names.data()), end_(names.data() + N) {}
-  const std::string_view* begin() const { return begin_; }
-  const std::string_view* end() const { return end_; }
-
- private:
-  const std::string_view* begin_;
-  const std::string_view* end_;
-};
-
-// ---------- small string helpers (ASCII only: TwiML names and keywords are ASCII) ----------
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// ---------- small string helpers (ASCII only) ----------
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-bool contains(Names names, std::string_view s) {
-  return std::find(names.begin(), names.end(), s) != names.end();
-}
-
-// Code points in a UTF-8 string (continuation bytes are not counted).
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
 }
 
 // Runs of whitespace become one space; leading and trailing whitespace go.
@@ -183,35 +125,6 @@ std::string collapse_whitespace(std::string_view s) {
   return out;
 }
 
-// Quotes a value for a message, shortened so a huge attribute cannot flood the output.
-std::string quoted(std::string_view v) {
-  constexpr std::size_t kShown = 60;
-  std::string out = "\"";
-  if (v.size() <= kShown) {
-    out += v;
-  } else {
-    std::size_t cut = kShown;
-    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
-    out += v.substr(0, cut);
-    out += "…";
-  }
-  out += '"';
-  return out;
-}
-
-// An element or attribute name for a message, shortened like quoted().
-std::string clip(std::string_view name) {
-  std::string q = quoted(name);
-  return q.substr(1, q.size() - 2);
-}
-
-bool has_control_or_space(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7F;
-  });
-}
-
 // A non-negative decimal integer, digits only; nullopt when malformed or beyond 18 digits.
 std::optional<long long> parse_unsigned(std::string_view s) {
   s = trim(s);
@@ -228,13 +141,6 @@ std::optional<bool> parse_bool(std::string_view s) {
   s = trim(s);
   if (iequals(s, "true")) return true;
   if (iequals(s, "false")) return false;
-  return std::nullopt;
-}
-
-std::optional<std::string> parse_method(std::string_view s) {
-  s = trim(s);
-  if (iequals(s, "GET")) return std::string("GET");
-  if (iequals(s, "POST")) return std::string("POST");
   return std::nullopt;
 }
 
@@ -305,27 +211,6 @@ bool is_sip_user(std::string_view s) {
   return true;
 }
 
-// Relative or absolute URL; absolute ones must use one of the schemes and name a host.
-bool is_url(std::string_view u, Names schemes) {
-  if (u.empty() || has_control_or_space(u)) return false;
-  const std::size_t colon = u.find(':');
-  const std::size_t delim = u.find_first_of("/?#");
-  if (colon == std::string_view::npos || (delim != std::string_view::npos && delim < colon)) {
-    return true;  // relative reference
-  }
-  const std::string_view scheme = u.substr(0, colon);
-  if (scheme.empty() || !is_alpha(scheme[0])) return false;
-  bool known = false;
-  for (auto s : schemes) known = known || iequals(scheme, s);
-  if (!known) return false;
-  const std::string_view rest = u.substr(colon + 1);
-  if (rest.size() < 3 || rest.substr(0, 2) != "//") return false;
-  const char host_start = rest[2];
-  return host_start != '/' && host_start != '?' && host_start != '#';
-}
-
-bool is_http_url(std::string_view u) { return is_url(u, {"http", "https"}); }
-
 bool is_sip_uri(std::string_view u) {
   if (has_control_or_space(u)) return false;
   std::string_view rest;
@@ -374,37 +259,6 @@ bool only_chars(std::string_view s, std::string_view allowed) {
 constexpr std::string_view kDtmfKeys = "0123456789*#";
 constexpr std::string_view kDigitsToSend = "0123456789ABCD*#wW";
 
-// ---------- byte offsets to line:column ----------
-
-class SourceMap {
- public:
-  explicit SourceMap(std::string_view text) : code_points_(text.size() + 1, 0) {
-    line_starts_.push_back(0);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      code_points_[i + 1] =
-          code_points_[i] + ((static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0);
-      if (c == '\n' || (c == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) {
-        line_starts_.push_back(i + 1);
-      }
-    }
-  }
-
-  // 1-based line and column (in code points) of a byte offset.
-  Position at(std::size_t offset) const {
-    offset = std::min(offset, code_points_.size() - 1);
-    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-    const std::size_t line = static_cast<std::size_t>(it - line_starts_.begin()) - 1;
-    const std::size_t start = line_starts_[line];
-    return {static_cast<int>(line + 1),
-            static_cast<int>(code_points_[offset] - code_points_[start] + 1)};
-  }
-
- private:
-  std::vector<std::size_t> line_starts_;
-  std::vector<std::uint32_t> code_points_;
-};
-
 // ---------- the builder ----------
 
 struct IntRule {
@@ -414,41 +268,18 @@ struct IntRule {
   const char* expectation = "a positive integer";
 };
 
-class Builder {
+// The voice dialect: every verb of the Document model, built from the shared reader's tree.
+class Builder : public ResponseReader {
  public:
-  Builder(std::string_view source, const ParseLimits& limits)
-      : source_(source), limits_(limits), map_(source.substr(0, limits.max_bytes)) {}
+  using ResponseReader::ResponseReader;
 
   Document run();
 
  private:
-  // Diagnostics.
-  void report(int code, Level level, Position at, std::string message);
-  void warn(int code, Position at, std::string message) {
-    report(code, Level::kWarning, at, std::move(message));
-  }
-  void error(int code, Position at, std::string message) {
-    report(code, Level::kError, at, std::move(message));
-  }
-
-  // Positions.
-  Position pos(pugi::xml_node node) const;
-  Position pos(pugi::xml_attribute attr, pugi::xml_node owner) const;
-  Position pos_offset(std::size_t offset) const { return map_.at(offset); }
-
-  // Structure.
-  bool parse_xml();
-  void check_encoding();
-  bool check_shape(pugi::xml_node root);
   void build_response(pugi::xml_node root);
   void build_verb(pugi::xml_node el);
 
-  // Attributes: unknown / wrong-case names (12200), then typed readers.
-  void check_attributes(pugi::xml_node el, std::string_view what, Names known,
-                        Names also_known = {});
-  void read_string(pugi::xml_node el, const char* name, std::string& out);
-  void read_method(pugi::xml_node el, const char* name, std::string& out, std::string_view what,
-                   int code, Level level = Level::kWarning);
+  // Typed attribute readers of the voice verbs (the shared ones: ResponseReader).
   void read_bool(pugi::xml_node el, const char* name, bool& out, std::string_view what, int code,
                  Level level = Level::kWarning);
   void check_bool(pugi::xml_node el, const char* name, std::string_view what, int code);
@@ -459,14 +290,6 @@ class Builder {
                  std::string_view what, int code, Level level = Level::kWarning);
   void read_list(pugi::xml_node el, const char* name, std::vector<std::string>& out, Names allowed,
                  std::string_view what, int code, Level level = Level::kWarning);
-  void read_url(pugi::xml_node el, const char* name, std::string& out, std::string_view what,
-                int code, Level level, bool allow_empty);
-
-  // Content.
-  std::string text_of(pugi::xml_node el);  // direct text children, trimmed
-  bool is_wrong_case(std::string_view name, Names known, std::string_view* match = nullptr) const;
-  void unexpected_child(pugi::xml_node child, std::string_view what);
-  void no_children(pugi::xml_node el, std::string_view what, bool allow_text);
 
   // Verbs and nouns.
   std::optional<Say> say(pugi::xml_node el, bool in_gather);
@@ -492,201 +315,16 @@ class Builder {
   std::optional<Start> start(pugi::xml_node el);
   std::optional<Stop> stop(pugi::xml_node el);
 
-  std::string_view source_;
-  const ParseLimits& limits_;
-  SourceMap map_;
-  std::string buffer_;  // pugixml parses in place here, so node names point into it
-  pugi::xml_document xml_;
   Document doc_;
-  std::size_t warnings_dropped_ = 0;
 };
 
-void Builder::report(int code, Level level, Position at, std::string message) {
-  if (level == Level::kWarning && doc_.diagnostics.size() >= kMaxDiagnostics) {
-    ++warnings_dropped_;
-    return;
-  }
-  doc_.diagnostics.push_back(Diagnostic{code, level, at.line, at.column, std::move(message)});
-}
-
-Position Builder::pos(pugi::xml_node node) const {
-  const std::ptrdiff_t off = node.offset_debug();
-  if (off < 0 || static_cast<std::size_t>(off) > source_.size()) return {};
-  auto o = static_cast<std::size_t>(off);
-  // For elements pugixml points at the name; report the '<' (or "<?") like an editor would.
-  if (node.type() == pugi::node_element && o > 0 && source_[o - 1] == '<') --o;
-  if (node.type() == pugi::node_declaration && o > 1 && source_.substr(o - 2, 2) == "<?") o -= 2;
-  return pos_offset(o);
-}
-
-Position Builder::pos(pugi::xml_attribute attr, pugi::xml_node owner) const {
-  // Parsed in place, so the attribute name lies inside buffer_, at its source offset.
-  const char* name = attr.name();
-  const char* begin = buffer_.data();
-  if (name >= begin && name < begin + buffer_.size()) {
-    return pos_offset(static_cast<std::size_t>(name - begin));
-  }
-  return pos(owner);
-}
-
-bool Builder::parse_xml() {
-  if (trim(source_).empty()) {
-    error(kDocumentParseFailure, {1, 1}, "Document parse failure: the document is empty");
-    return false;
-  }
-  if (source_.size() > limits_.max_bytes) {
-    error(kDocumentParseFailure, pos_offset(limits_.max_bytes),
-          "Document parse failure: the document is larger than " +
-              std::to_string(limits_.max_bytes) + " bytes");
-    return false;
-  }
-  // pugixml is lenient (a bare '&', duplicate attributes, text after the root…): the strict
-  // check decides what is XML, pugixml then only builds the tree.
-  if (std::optional<XmlSyntaxError> bad = check_well_formed(source_)) {
-    const Position at = pos_offset(bad->offset);
-    error(kDocumentParseFailure, at,
-          "Document parse failure: " + bad->message + " at line " + std::to_string(at.line) +
-              ", column " + std::to_string(at.column));
-    return false;
-  }
-  // Fragment mode keeps whatever lies outside the root element visible; the terminating NUL,
-  // parsed with the rest, stops pugixml from eating the last character of trailing text when
-  // it works in place.
-  buffer_.assign(source_.data(), source_.size());
-  buffer_.push_back('\0');
-  const unsigned options = pugi::parse_default | pugi::parse_declaration | pugi::parse_fragment;
-  const pugi::xml_parse_result result =
-      xml_.load_buffer_inplace(buffer_.data(), buffer_.size(), options, pugi::encoding_utf8);
-  if (!result) {
-    const auto off = static_cast<std::size_t>(std::max<std::ptrdiff_t>(result.offset, 0));
-    const Position at = pos_offset(off);
-    error(kDocumentParseFailure, at,
-          std::string("Document parse failure: ") + result.description() + " at line " +
-              std::to_string(at.line) + ", column " + std::to_string(at.column));
-    return false;
-  }
-  return true;
-}
-
-// Only UTF-8 is read: another declared encoding is a warning. (The declaration's place, and
-// that the document holds exactly one element, were checked with the rest of the syntax.)
-void Builder::check_encoding() {
-  for (pugi::xml_node n : xml_.children()) {
-    if (n.type() != pugi::node_declaration) continue;
-    if (pugi::xml_attribute enc = n.attribute("encoding")) {
-      std::string_view e = trim(enc.value());
-      if (!iequals(e, "UTF-8") && !iequals(e, "UTF8") && !iequals(e, "US-ASCII")) {
-        warn(kSchemaWarning, pos(enc, n),
-             "the document declares encoding " + quoted(e) +
-                 "; only UTF-8 is supported and "
-                 "the bytes are read as UTF-8");
-      }
-    }
-  }
-}
-
-// Bounds the work: elements below the root and their depth (iterative: no recursion on input).
-bool Builder::check_shape(pugi::xml_node root) {
-  std::size_t depth = 1;  // the root element
-  std::size_t elements = 0;
-  pugi::xml_node n = root;
-  while (true) {
-    if (n.first_child()) {
-      n = n.first_child();
-      ++depth;
-    } else {
-      while (n != root && !n.next_sibling()) {
-        n = n.parent();
-        --depth;
-      }
-      if (n == root) break;
-      n = n.next_sibling();
-    }
-    if (n.type() != pugi::node_element) continue;
-    if (++elements > limits_.max_verbs) {
-      error(kDocumentParseFailure, pos(n),
-            "Document parse failure: more than " + std::to_string(limits_.max_verbs) +
-                " elements below <Response>");
-      return false;
-    }
-    if (depth > limits_.max_depth) {
-      error(kDocumentParseFailure, pos(n),
-            "Document parse failure: elements nested deeper than " +
-                std::to_string(limits_.max_depth) + " levels");
-      return false;
-    }
-  }
-  return true;
-}
-
 Document Builder::run() {
-  if (parse_xml()) {
-    check_encoding();
-    const pugi::xml_node root = xml_.document_element();
-    if (std::string_view(root.name()) != "Response") {
-      std::string message = "The root element must be Response, not <" + clip(root.name()) + ">";
-      if (iequals(root.name(), "Response")) message += " (TwiML is case-sensitive)";
-      error(kRootNotResponse, pos(root), std::move(message));
-    } else if (check_shape(root)) {
-      build_response(root);
-    }
-  }
-  if (warnings_dropped_ > 0) {
-    doc_.diagnostics.push_back(
-        Diagnostic{kSchemaWarning, Level::kWarning, 0, 0,
-                   std::to_string(warnings_dropped_) + " further warnings not shown"});
-  }
-  // Source order; unknown positions (line 0) last.
-  std::stable_sort(doc_.diagnostics.begin(), doc_.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     auto key = [](const Diagnostic& d) {
-                       return std::pair(d.line == 0 ? std::numeric_limits<int>::max() : d.line,
-                                        d.column);
-                     };
-                     return key(a) < key(b);
-                   });
+  if (const pugi::xml_node root = open_response()) build_response(root);
+  doc_.diagnostics = take_diagnostics();
   return std::move(doc_);
 }
 
 // ---------- attributes ----------
-
-void Builder::check_attributes(pugi::xml_node el, std::string_view what, Names known,
-                               Names also_known) {
-  // Duplicate attributes never get here: they make the document not well-formed (12100).
-  for (pugi::xml_attribute a : el.attributes()) {
-    const std::string_view name = a.name();
-    if (name == "xmlns" || name.substr(0, 6) == "xmlns:" || name.substr(0, 4) == "xml:") continue;
-    if (contains(known, name) || contains(also_known, name)) continue;
-    std::string_view match;
-    if (is_wrong_case(name, known, &match) || is_wrong_case(name, also_known, &match)) {
-      warn(kSchemaWarning, pos(a, el),
-           std::string(what) + ": attribute '" + clip(name) +
-               "' has the wrong case (did "
-               "you mean '" +
-               std::string(match) + "'? TwiML is case-sensitive); ignored");
-    } else {
-      warn(kSchemaWarning, pos(a, el),
-           std::string(what) + ": unknown attribute '" + clip(name) + "'; ignored");
-    }
-  }
-}
-
-void Builder::read_string(pugi::xml_node el, const char* name, std::string& out) {
-  if (pugi::xml_attribute a = el.attribute(name)) out = std::string(trim(a.value()));
-}
-
-void Builder::read_method(pugi::xml_node el, const char* name, std::string& out,
-                          std::string_view what, int code, Level level) {
-  pugi::xml_attribute a = el.attribute(name);
-  if (!a) return;
-  if (auto m = parse_method(a.value())) {
-    out = *m;
-  } else {
-    report(code, level, pos(a, el),
-           std::string(what) + ": Invalid " + name + " value " + quoted(a.value()) +
-               " (must be GET or POST); using " + out);
-  }
-}
 
 void Builder::read_bool(pugi::xml_node el, const char* name, bool& out, std::string_view what,
                         int code, Level level) {
@@ -767,59 +405,6 @@ void Builder::read_list(pugi::xml_node el, const char* name, std::vector<std::st
   if (!values.empty()) out = std::move(values);
 }
 
-void Builder::read_url(pugi::xml_node el, const char* name, std::string& out, std::string_view what,
-                       int code, Level level, bool allow_empty) {
-  pugi::xml_attribute a = el.attribute(name);
-  if (!a) return;
-  const std::string_view v = trim(a.value());
-  if ((v.empty() && allow_empty) || is_http_url(v)) {
-    out = std::string(v);
-  } else {
-    report(code, level, pos(a, el),
-           std::string(what) + ": Invalid " + name + " value " + quoted(a.value()) +
-               " (must be a relative or absolute http(s) URL); ignored");
-  }
-}
-
-// ---------- content ----------
-
-std::string Builder::text_of(pugi::xml_node el) {
-  std::string text;
-  for (pugi::xml_node n : el.children()) {
-    if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) text += n.value();
-  }
-  return std::string(trim(text));
-}
-
-bool Builder::is_wrong_case(std::string_view name, Names known, std::string_view* match) const {
-  for (std::string_view k : known) {
-    if (k != name && iequals(k, name)) {
-      if (match != nullptr) *match = k;
-      return true;
-    }
-  }
-  return false;
-}
-
-void Builder::unexpected_child(pugi::xml_node child, std::string_view what) {
-  if (child.type() == pugi::node_element) {
-    warn(kSchemaWarning, pos(child),
-         std::string(what) + ": unexpected element <" + clip(child.name()) + ">; ignored");
-  } else {
-    warn(kSchemaWarning, pos(child), std::string(what) + ": unexpected text; ignored");
-  }
-}
-
-// Reports element children (and, unless allowed, text) of a verb that takes none.
-void Builder::no_children(pugi::xml_node el, std::string_view what, bool allow_text) {
-  for (pugi::xml_node n : el.children()) {
-    const bool text = n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata;
-    if (n.type() == pugi::node_element || (text && !allow_text && !trim(n.value()).empty())) {
-      unexpected_child(n, what);
-    }
-  }
-}
-
 // ---------- the document ----------
 
 constexpr auto kVerbs = std::to_array<std::string_view>(
@@ -828,14 +413,6 @@ constexpr auto kVerbs = std::to_array<std::string_view>(
 constexpr auto kUnsupportedVerbs = std::to_array<std::string_view>({"Pay", "Echo"});
 
 void Builder::build_response(pugi::xml_node root) {
-  check_attributes(root, "Response", {"version"});
-  if (pugi::xml_attribute v = root.attribute("version")) {
-    const std::string_view version = trim(v.value());
-    if (version != "2008-08-01" && version != "2010-04-01") {
-      error(kInvalidVersion, pos(v, root),
-            "Invalid TwiML version " + quoted(v.value()) + " (2008-08-01 or 2010-04-01)");
-    }
-  }
   for (pugi::xml_node n : root.children()) {
     switch (n.type()) {
       case pugi::node_element:
@@ -926,7 +503,7 @@ void Builder::collect_speech(pugi::xml_node el, std::string& out, int depth) {
       out += ' ';
       if (name == "sub" && n.attribute("alias")) {
         out += n.attribute("alias").value();
-      } else if (depth < static_cast<int>(limits_.max_depth)) {  // bounded by check_shape too
+      } else if (depth < static_cast<int>(limits().max_depth)) {  // bounded by check_shape too
         collect_speech(n, out, depth + 1);
       }
       out += ' ';
@@ -1646,7 +1223,7 @@ std::optional<Message> Builder::message(pugi::xml_node el, bool legacy_sms) {
   }
   if (!has_body_element) body = text_of(el);
   const std::size_t length = utf8_length(body);
-  if (length == 0 || length > kMaxSmsBody) {
+  if (length == 0 || length > kMaxMessageBodyLength) {
     warn(kSmsInvalidBody, pos(el),
          std::string(what) + ": Invalid Body (" +
              (length == 0 ? std::string("empty") : std::to_string(length) + " characters") +

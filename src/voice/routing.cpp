@@ -56,9 +56,8 @@ Result<RouteResult> route_domain_call(store::Store& store, std::string_view acco
   return out;
 }
 
-Result<RouteResult> route_call(store::Store& store, std::string_view dialed) {
-  RouteResult out;
-  std::optional<store::IncomingNumber> number;
+Result<std::optional<store::IncomingNumber>> find_dialed_number(store::Store& store,
+                                                                std::string_view dialed) {
   // As dialed first, then the other E.164 spelling: "+1415…" <-> "1415…".
   std::vector<std::string> candidates = {std::string(dialed)};
   if (dialed.size() > 1 && dialed.front() == '+' && all_digits(dialed.substr(1))) {
@@ -69,11 +68,16 @@ Result<RouteResult> route_call(store::Store& store, std::string_view dialed) {
   for (const auto& c : candidates) {
     auto found = store.find_number_by_phone(c);
     if (!found) return found.error();
-    if (found->has_value()) {
-      number = std::move(**found);
-      break;
-    }
+    if (found->has_value()) return std::move(*found);
   }
+  return std::optional<store::IncomingNumber>();
+}
+
+Result<RouteResult> route_call(store::Store& store, std::string_view dialed) {
+  RouteResult out;
+  auto found = find_dialed_number(store, dialed);
+  if (!found) return found.error();
+  std::optional<store::IncomingNumber> number = std::move(*found);
   if (!number) return out;
 
   auto account = store.find_account(number->account_sid);

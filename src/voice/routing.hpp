@@ -32,6 +32,11 @@ struct RouteResult {
   RouteFailure failure = RouteFailure::kUnknownNumber;
 };
 
+// The number `dialed` is ("+14155550100" or "14155550100" find either spelling; "1000",
+// "support" as they are), if it is one.
+Result<std::optional<store::IncomingNumber>> find_dialed_number(store::Store& store,
+                                                                std::string_view dialed);
+
 // The application for `dialed` ("+14155550100", "14155550100", "1000", "support").
 Result<RouteResult> route_call(store::Store& store, std::string_view dialed);
 

@@ -23,7 +23,9 @@ ALLOWED = {
     "http": {"core", "metrics"},
     "events": {"core", "metrics", "http", "store"},
     "voice": {"core", "metrics", "http", "store", "sip", "media", "twiml"},
-    "api": {"core", "metrics", "http", "store", "sip", "media", "twiml", "events", "voice"},
+    "messaging": {"core", "metrics", "http", "store", "sip", "media", "twiml", "voice"},
+    "api": {"core", "metrics", "http", "store", "sip", "media", "twiml", "events", "voice",
+            "messaging"},
 }
 MODULES = sorted(set(ALLOWED) | {"app"})
 

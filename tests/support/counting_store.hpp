@@ -185,6 +185,36 @@ class CountingStore final : public store::Store {
     count();
     return inner_.list_recordings(f, p);
   }
+  Result<std::optional<store::Message>> find_message(std::string_view account_sid,
+                                                     std::string_view sid) override {
+    count();
+    return inner_.find_message(account_sid, sid);
+  }
+  Result<store::Page<store::Message>> list_messages(const store::MessageFilter& f,
+                                                    const store::PageRequest& p) override {
+    count();
+    return inner_.list_messages(f, p);
+  }
+  Result<std::vector<store::Message>> list_unfinished_messages(std::size_t limit) override {
+    count();
+    return inner_.list_unfinished_messages(limit);
+  }
+  Result<std::optional<store::MessageMedia>> find_message_media(std::string_view a,
+                                                                std::string_view message_sid,
+                                                                std::string_view sid) override {
+    count();
+    return inner_.find_message_media(a, message_sid, sid);
+  }
+  Result<store::Page<store::MessageMedia>> list_message_media(
+      std::string_view a, std::string_view message_sid, const store::PageRequest& p) override {
+    count();
+    return inner_.list_message_media(a, message_sid, p);
+  }
+  Result<bool> is_opted_out(std::string_view a, std::string_view number,
+                            std::string_view address) override {
+    count();
+    return inner_.is_opted_out(a, number, address);
+  }
   void write(store::Mutation mutation, std::function<void(Status)> done) override {
     inner_.write(std::move(mutation), std::move(done));
   }

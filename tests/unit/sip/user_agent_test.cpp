@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "sip/sdp.hpp"
 #include "support/fake_call_events.hpp"
 #include "support/fake_sender.hpp"
@@ -549,6 +551,143 @@ TEST_F(UaTest, CallerTimesOutWithoutAnswer) {
   ASSERT_EQ(a_->events.failed.size(), 1u);
   EXPECT_EQ(a_->events.failed[0], std::make_pair(*h, 408));
   EXPECT_EQ(net_.count("INVITE "), 7);  // initial + Timer A retransmissions
+}
+
+// Messages (RFC 3428): what a node's MessageEvents saw.
+struct FakeMessageEvents : MessageEvents {
+  std::vector<IncomingMessage> incoming;
+  std::vector<std::tuple<std::uint64_t, int, std::string>> results;
+  void on_message(const IncomingMessage& m) override { incoming.push_back(m); }
+  void on_message_result(std::uint64_t h, int status, std::string_view reason) override {
+    results.emplace_back(h, status, std::string(reason));
+  }
+};
+
+class UaMessageTest : public UaTest {
+ protected:
+  void SetUp() override {
+    UaTest::SetUp();
+    attach();
+  }
+  void attach() {
+    a_->ua->set_message_events(&a_msgs_);
+    b_->ua->set_message_events(&b_msgs_);
+  }
+  OutboundMessage message(std::string body = "hello") {
+    OutboundMessage m;
+    m.target = "sip:+15551234@10.0.0.2";
+    m.from = "sip:+15550000@10.0.0.1";
+    m.next_hop = {"10.0.0.2", 5060, Transport::kUdp, 0};
+    m.body = std::move(body);
+    return m;
+  }
+  FakeMessageEvents a_msgs_, b_msgs_;
+};
+
+TEST_F(UaMessageTest, MessageIsHandedOverAndItsAnswerReachesTheSender) {
+  auto h = a_->ua->send_message(message("héllo wörld"));
+  ASSERT_TRUE(h);
+  net_.deliver_all();
+  ASSERT_EQ(b_msgs_.incoming.size(), 1u);
+  const IncomingMessage& in = b_msgs_.incoming[0];
+  EXPECT_EQ(in.body, "héllo wörld");
+  EXPECT_EQ(in.content_type, "text/plain;charset=UTF-8");
+  EXPECT_EQ(in.from_user, "+15550000");
+  EXPECT_EQ(in.to_user, "+15551234");
+  EXPECT_EQ(in.source.address, "10.0.0.1");
+  EXPECT_TRUE(a_msgs_.results.empty());  // nothing until B answers
+  EXPECT_EQ(b_->ua->messages_pending(), 1u);
+  ASSERT_TRUE(b_->ua->answer_message(in.tx, 202));
+  EXPECT_FALSE(b_->ua->answer_message(in.tx, 202));  // once only
+  net_.deliver_all();
+  ASSERT_EQ(a_msgs_.results.size(), 1u);
+  EXPECT_EQ(std::get<0>(a_msgs_.results[0]), *h);
+  EXPECT_EQ(std::get<1>(a_msgs_.results[0]), 202);
+  EXPECT_EQ(a_->ua->messages_pending(), 0u);
+  EXPECT_EQ(b_->ua->messages_pending(), 0u);
+  EXPECT_EQ(b_->ua->stats().messages_in, 1u);
+  EXPECT_EQ(a_->ua->stats().messages_out, 1u);
+}
+
+TEST_F(UaMessageTest, RefusalReachesTheSenderWithItsReason) {
+  auto h = a_->ua->send_message(message());
+  ASSERT_TRUE(h);
+  net_.deliver_all();
+  ASSERT_EQ(b_msgs_.incoming.size(), 1u);
+  ASSERT_TRUE(b_->ua->answer_message(b_msgs_.incoming[0].tx, 480, "Temporarily Unavailable"));
+  net_.deliver_all();
+  ASSERT_EQ(a_msgs_.results.size(), 1u);
+  EXPECT_EQ(std::get<1>(a_msgs_.results[0]), 480);
+  EXPECT_EQ(std::get<2>(a_msgs_.results[0]), "Temporarily Unavailable");
+}
+
+TEST_F(UaMessageTest, WithoutAHandlerMessageGets405) {
+  b_->ua->set_message_events(nullptr);
+  ASSERT_TRUE(a_->ua->send_message(message()));
+  net_.deliver_all();
+  ASSERT_EQ(a_msgs_.results.size(), 1u);
+  EXPECT_EQ(std::get<1>(a_msgs_.results[0]), 405);
+  auto r = Message::parse(net_.last("SIP/2.0 405")->bytes);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->header("Allow")->find("MESSAGE"), std::string_view::npos);
+}
+
+TEST_F(UaMessageTest, ChallengeIsAnsweredOnce) {
+  UaConfig b;
+  b.auth_realm = "switchboard";
+  b.password_lookup = [](std::string_view u) -> std::optional<std::string> {
+    if (u == "trunk") return std::string("s3cret");
+    return std::nullopt;
+  };
+  build({}, b);
+  attach();
+  auto m = message();
+  m.credentials = Credentials{"trunk", "s3cret"};
+  ASSERT_TRUE(a_->ua->send_message(m));
+  net_.deliver_all();
+  EXPECT_EQ(net_.count("SIP/2.0 401"), 1);
+  ASSERT_EQ(b_msgs_.incoming.size(), 1u);
+  ASSERT_TRUE(b_->ua->answer_message(b_msgs_.incoming[0].tx, 202));
+  net_.deliver_all();
+  ASSERT_EQ(a_msgs_.results.size(), 1u);
+  EXPECT_EQ(std::get<1>(a_msgs_.results[0]), 202);
+  // A wrong password: one retry, then the second 401 is the outcome.
+  m.credentials = Credentials{"trunk", "wrong"};
+  ASSERT_TRUE(a_->ua->send_message(m));
+  net_.deliver_all();
+  ASSERT_EQ(a_msgs_.results.size(), 2u);
+  EXPECT_EQ(std::get<1>(a_msgs_.results[1]), 401);
+  EXPECT_EQ(b_msgs_.incoming.size(), 1u);
+}
+
+TEST_F(UaMessageTest, NoAnswerEndsIn408) {
+  net_.drop = [](const Packet& p) { return p.to.address == "10.0.0.2"; };
+  auto h = a_->ua->send_message(message());
+  ASSERT_TRUE(h);
+  net_.advance(33s);
+  ASSERT_EQ(a_msgs_.results.size(), 1u);
+  EXPECT_EQ(a_msgs_.results[0], std::make_tuple(*h, 408, std::string("Request Timeout")));
+  EXPECT_EQ(a_->ua->messages_pending(), 0u);
+}
+
+TEST_F(UaMessageTest, AFloodFromOneSourceIsRefusedWith503) {
+  UaConfig b;
+  b.message_rate = 1;
+  b.message_burst = 3;
+  build({}, b);
+  attach();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a_->ua->send_message(message()));
+  net_.deliver_all();
+  EXPECT_EQ(b_msgs_.incoming.size(), 3u);
+  EXPECT_EQ(b_->ua->stats().messages_limited, 2u);
+  EXPECT_EQ(net_.count("SIP/2.0 503"), 2);
+}
+
+TEST_F(UaMessageTest, UnsafeExtraHeaderIsRefused) {
+  auto m = message();
+  m.headers.emplace_back("X-Bad", "a\r\nInjected: 1");
+  EXPECT_FALSE(a_->ua->send_message(m));
+  EXPECT_EQ(a_->ua->messages_pending(), 0u);
 }
 
 }  // namespace

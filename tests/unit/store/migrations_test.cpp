@@ -22,6 +22,8 @@ struct Db {
 constexpr const char* kSid = "AC0123456789abcdef0123456789abcdef";
 constexpr const char* kCallSid = "CA0123456789abcdef0123456789abcdef";
 constexpr const char* kKeySid = "SK0123456789abcdef0123456789abcdef";
+constexpr const char* kMessageSid = "SM0123456789abcdef0123456789abcdef";
+constexpr const char* kMediaSid = "ME0123456789abcdef0123456789abcdef";
 
 int count_rows(sqlite3* db, const char* sql) {
   sqlite3_stmt* stmt = nullptr;
@@ -105,6 +107,20 @@ TEST(Migrations, EveryEarlierVersionUpgradesWithItsData) {
     key.date_created = key.date_updated = 6;
     ASSERT_TRUE((*store)->write_sync(InsertApiKey{key}));
     EXPECT_EQ((*store)->list_api_keys({kSid}, {})->items.size(), 1u);
+    Message message;
+    message.sid = kMessageSid;
+    message.account_sid = kSid;
+    message.media_urls = {"https://cdn.example/a.jpg"};
+    message.date_created = message.date_updated = 7;
+    MessageMedia media;
+    media.sid = kMediaSid;
+    media.content_type = "image/jpeg";
+    media.data = "jpeg";
+    ASSERT_TRUE((*store)->write_sync(InsertMessage{message, {media}}));
+    auto found = (*store)->find_message(kSid, kMessageSid);
+    ASSERT_TRUE(found && found->has_value());
+    EXPECT_EQ((*found)->media_urls, message.media_urls);
+    EXPECT_EQ((*(*store)->find_message_media(kSid, kMessageSid, kMediaSid))->data, "jpeg");
     (*store)->close();
     Db check(path);
     EXPECT_EQ(schema_version(check.db), latest_schema_version());
@@ -161,6 +177,61 @@ TEST(Migrations, Version6To7AddsApiKeys) {
                        "SELECT count(*) FROM api_keys WHERE scopes ="
                        " 'publish,rest,subscribe' AND friendly_name = ''"),
             1);
+}
+
+// Version 13 adds messages, their media and opt-outs (tables and indexes) to a version-12 file,
+// leaving its accounts, calls (with their RTP columns) and recordings; a bare message row gets
+// the model's defaults.
+TEST(Migrations, Version12To13AddsMessagesMediaAndOptOuts) {
+  testing::TempDir dir;
+  Db db(dir.file("v12.db"));
+  ASSERT_TRUE(migrate(db.db, 12));
+  constexpr const char* kTables =
+      "SELECT count(*) FROM sqlite_master WHERE name IN ('messages', 'messages_account',"
+      " 'messages_to', 'messages_from', 'messages_status', 'message_media',"
+      " 'message_media_message', 'message_opt_outs')";
+  EXPECT_EQ(count_rows(db.db, kTables), 0);
+  db.exec(std::string("INSERT INTO accounts (sid, auth_token, date_created, date_updated)"
+                      " VALUES ('") +
+          kSid + "', 'tok', 1, 1)");
+  db.exec(std::string("INSERT INTO calls (sid, account_sid, status, direction, date_created,"
+                      " date_updated, rtp_packets_sent) VALUES ('") +
+          kCallSid + "', '" + kSid + "', 'completed', 'inbound', 1, 1, 42)");
+  db.exec(std::string("INSERT INTO recordings (sid, account_sid, status, source, date_created,"
+                      " date_updated) VALUES ('RE0123456789abcdef0123456789abcdef', '") +
+          kSid + "', 'completed', 'RecordVerb', 1, 1)");
+  ASSERT_TRUE(migrate(db.db, 13));
+  EXPECT_EQ(schema_version(db.db), 13);
+  EXPECT_EQ(count_rows(db.db, kTables), 8);
+  EXPECT_EQ(count_rows(db.db, "SELECT count(*) FROM accounts"), 1);
+  EXPECT_EQ(count_rows(db.db, "SELECT rtp_packets_sent FROM calls"), 42);
+  EXPECT_EQ(count_rows(db.db, "SELECT count(*) FROM recordings"), 1);
+  db.exec(std::string("INSERT INTO messages (sid, account_sid, status, direction, date_created,"
+                      " date_updated) VALUES ('") +
+          kMessageSid + "', '" + kSid + "', 'queued', 'outbound-api', 1, 1)");
+  EXPECT_EQ(count_rows(db.db,
+                       "SELECT count(*) FROM messages WHERE num_segments = 1 AND num_media = 0"
+                       " AND error_code = 0 AND status_callback_method = 'POST'"
+                       " AND media_urls = '[]' AND validity_period = 36000 AND send_at = 0"
+                       " AND date_sent = 0 AND body = '' AND from_number = ''"),
+            1);
+  // Media belong to an existing message (a foreign key), and opt-outs are one row per
+  // (account, number, address).
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec(std::string("INSERT INTO message_media (sid, account_sid, message_sid, content_type,"
+                      " data, date_created, date_updated) VALUES ('") +
+          kMediaSid + "', '" + kSid + "', '" + kMessageSid + "', 'image/png', x'00ff', 1, 1)");
+  EXPECT_EQ(count_rows(db.db, "SELECT length(data) FROM message_media"), 2);
+  EXPECT_NE(sqlite3_exec(db.db,
+                         "INSERT INTO message_media (sid, account_sid, message_sid, content_type,"
+                         " data, date_created, date_updated) VALUES ('ME1', 'AC1', 'SMnone',"
+                         " 'image/png', x'', 1, 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  db.exec("INSERT INTO message_opt_outs VALUES ('AC1', '+1', '+2', 1, 1)");
+  EXPECT_NE(sqlite3_exec(db.db, "INSERT INTO message_opt_outs VALUES ('AC1', '+1', '+2', 2, 2)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
 }
 
 TEST(Migrations, RefusesAFileFromANewerBinary) {

@@ -23,10 +23,10 @@ class LintTest : public ::testing::Test {
   }
 
   int lint(const std::vector<std::string>& files, const std::string& stdin_text = "",
-           const ParseLimits& limits = {}) {
+           const ParseLimits& limits = {}, Dialect dialect = Dialect::kVoice) {
     std::istringstream in(stdin_text);
     out_.str("");
-    return lint_files(files, out_, in, limits);
+    return lint_files(files, out_, in, limits, dialect);
   }
 
   std::string output() const { return out_.str(); }
@@ -124,6 +124,44 @@ TEST_F(LintTest, OversizeInputIsReadOnlyUpToTheLimit) {
             kLintErrors);
   EXPECT_THAT(output(), HasSubstr("error 12100: Document parse failure: the document is larger "
                                   "than 64 bytes"));
+}
+
+// ---------- --messaging ----------
+
+TEST_F(LintTest, MessagingDialectPrintsEveryDiagnosticExactly) {
+  const std::string f = write("reply.xml",
+                              "<Response>\n"
+                              "  <Say>Hi</Say>\n"
+                              "  <Message method=\"PUT\"></Message>\n"
+                              "</Response>\n");
+  EXPECT_EQ(lint({f}, "", {}, Dialect::kMessaging), kLintErrors);
+  EXPECT_EQ(output(), f +
+                          ":2:3: error 12200: invalid verb for messaging <Say> (a voice verb; "
+                          "messaging TwiML has <Message> and <Redirect>)\n" +
+                          f +
+                          ":3:3: error 14103: Message: Invalid Body (empty, and no <Media>): "
+                          "nothing to send\n" +
+                          f +
+                          ":3:12: warning 14104: Message: Invalid method value \"PUT\" (must "
+                          "be GET or POST); using POST\n"
+                          "1 document checked: 2 errors, 1 warning\n");
+
+  // The same file as voice TwiML: <Say> is fine there, and the <Message> codes are warnings.
+  EXPECT_EQ(lint({f}), kLintClean);
+  EXPECT_THAT(output(), Not(HasSubstr(": error ")));
+  EXPECT_THAT(output(), HasSubstr("1 document checked: 0 errors, 2 warnings\n"));
+}
+
+TEST_F(LintTest, MessagingDialectCleanReplyAndStandardInput) {
+  // Media is messaging TwiML's (the voice parser warns that it does not send it).
+  const std::string ok = write(
+      "ok.xml", "<Response><Message><Body>Hi</Body><Media>/a.png</Media></Message></Response>");
+  EXPECT_EQ(lint({ok}, "", {}, Dialect::kMessaging), kLintClean);
+  EXPECT_EQ(output(), "1 document checked: 0 errors, 0 warnings\n");
+
+  EXPECT_EQ(lint({"-"}, "<Response>\n<Message>a</Message>\n<Message>", {}, Dialect::kMessaging),
+            kLintErrors);
+  EXPECT_THAT(output(), HasSubstr("<stdin>:3:10: error 12100: Document parse failure"));
 }
 
 }  // namespace
