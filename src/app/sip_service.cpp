@@ -14,6 +14,10 @@ struct SipService::Figures {
       udp_in{0}, tcp_in{0}, socket_errors{0}, framing_errors{0}, active_calls{0}, routed{0},
       not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, completed{0},
       registers{0}, registers_limited{0}, auth_failures{0}, registered{0};
+  // Messaging (SIP MESSAGE): requests in, refused (the flood limit among them), sent, outcomes.
+  std::atomic<std::uint64_t> messages_in{0}, messages_limited{0}, messages_received{0},
+      messages_refused{0}, message_webhooks{0}, messages_sent{0}, messages_delivered{0},
+      messages_failed{0};
   struct Media {
     std::atomic<std::uint64_t> ticks{0}, late_ticks{0}, streams{0}, rtp_ignored{0}, rtcp_ignored{0};
     std::atomic<std::uint64_t> rtp_received{0}, rtp_received_bytes{0}, rtp_sent{0},
@@ -73,6 +77,25 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
       for (const auto& r : registrations) out.sample(r.refreshes, {{"trunk", r.name}});
     }
   }
+  one("switchboard_sip_message_requests_total", "MESSAGE requests received outside dialogs.",
+      Kind::kCounter, messages_in);
+  one("switchboard_sip_message_requests_limited_total",
+      "MESSAGE requests refused with 503 for exceeding their source's budget.", Kind::kCounter,
+      messages_limited);
+  out.family("switchboard_messages_total",
+             "Messages by outcome: received (stored, 202), "
+             "refused (a 4xx/5xx to the MESSAGE), sent (MESSAGE requests we sent), delivered, "
+             "failed (failed or undelivered).",
+             Kind::kCounter);
+  out.sample(messages_received.load(), {{"outcome", "received"}});
+  out.sample(messages_refused.load(), {{"outcome", "refused"}});
+  out.sample(messages_sent.load(), {{"outcome", "sent"}});
+  out.sample(messages_delivered.load(), {{"outcome", "delivered"}});
+  out.sample(messages_failed.load(), {{"outcome", "failed"}});
+  one("switchboard_message_webhooks_total",
+      "Requests made to messaging applications (SmsUrl, "
+      "fallback, Redirect, action).",
+      Kind::kCounter, message_webhooks);
   one("switchboard_calls_active", "Calls in progress.", Kind::kGauge, active_calls);
   one("switchboard_calls_routed_total", "Calls that started a session.", Kind::kCounter, routed);
   one("switchboard_calls_completed_total", "Call sessions that ended.", Kind::kCounter, completed);
@@ -267,6 +290,15 @@ void SipService::sample() {
   f.registers_limited = ua.registers_limited;
   f.auth_failures = ua.auth_failures;
   f.registered = stack_->ua().registered_aors();
+  f.messages_in = ua.messages_in;
+  f.messages_limited = ua.messages_limited;
+  const auto& ms = messaging_->stats();
+  f.messages_received = ms.received;
+  f.messages_refused = ms.refused;
+  f.message_webhooks = ms.webhooks;
+  f.messages_sent = ms.sent;
+  f.messages_delivered = ms.delivered;
+  f.messages_failed = ms.failed;
   {
     auto regs = stack_->ua().registration_status();
     std::lock_guard lock(f.registrations_mu);
