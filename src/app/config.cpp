@@ -78,8 +78,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
                                                            "max_header_bytes", "read_timeout_ms",
                                                            "idle_timeout_ms",  "max_connections"};
-  static const std::set<std::string, std::less<>> kSip = {"listen", "max_calls", "allow", "realm",
-                                                          "digest", "users",     "trunks"};
+  static const std::set<std::string, std::less<>> kSip = {
+      "listen", "max_calls", "allow",        "realm",        "digest",
+      "users",  "trunks",    "message_rate", "message_burst"};
   static const std::set<std::string, std::less<>> kTrunk = {
       "name",     "address",     "transport", "prefixes",        "username",
       "password", "from_domain", "register",  "register_expires"};
@@ -133,6 +134,16 @@ Status apply_toml_file(Config& config, const std::string& path) {
     num(root["sip"]["max_calls"], config.max_calls);
     str(root["sip"]["realm"], config.sip_realm);
     str(root["sip"]["digest"], config.sip_digest);
+    for (auto [key, target] : {std::pair{"message_rate", &config.sip_message_rate},
+                               std::pair{"message_burst", &config.sip_message_burst}}) {
+      const auto node = root["sip"][key];
+      if (!node) continue;
+      const auto v = node.value<double>();
+      if (!v || *v <= 0 || *v > 1e6) {
+        return config_error(std::string("sip.") + key + " must be a number above 0 (at most 1e6)");
+      }
+      *target = *v;
+    }
     if (auto* users = root["sip"]["users"].as_table()) {
       config.sip_users.clear();
       for (const auto& [name, password] : *users) {

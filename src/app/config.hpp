@@ -39,7 +39,11 @@ struct Config {
   std::string rtp_address;             // where peers send RTP; empty: the SIP listen address
   std::uint32_t max_calls = 5000;      // concurrent calls before new INVITEs get 503
   std::vector<std::string> sip_allow;  // CIDR ranges that may call in; empty: anyone
-  bool realtime = false;               // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
+  // MESSAGE requests one source address may send: per second, and in a burst (sip.message_rate,
+  // sip.message_burst); beyond, 503 with Retry-After.
+  double sip_message_rate = 500;
+  double sip_message_burst = 1000;
+  bool realtime = false;  // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
   // Which sources RTP sessions listen to (media.latch: strict, nat, any; docs/operations.md).
   media::LatchPolicy media_latch = media::kDefaultLatchPolicy;
   // SIP digest credentials callers must present (empty: no challenge); never logged.

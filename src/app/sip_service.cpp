@@ -191,6 +191,8 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   auto digest = parse_digest_algorithms(config.sip_digest);
   if (!digest) return digest.error();
   ua.challenge_algorithms = std::move(*digest);
+  ua.message_rate = config.sip_message_rate;
+  ua.message_burst = config.sip_message_burst;
   if (ua.auth_secret == "change-me") ua.auth_secret = random_hex(32);
   ua.host =
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;

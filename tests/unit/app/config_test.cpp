@@ -62,6 +62,26 @@ TEST(Config, EventRetryScheduleFromFileOrEnvironment) {
   EXPECT_NE(bad.error().message.find("SWITCHBOARD_EVENTS_RETRY_SCHEDULE"), std::string::npos);
 }
 
+TEST(Config, MessageFloodLimitFromFileAndItsChecks) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_EQ(c.sip_message_rate, 500);
+  EXPECT_EQ(c.sip_message_burst, 1000);
+  const auto path = dir.file("messages.toml");
+  std::ofstream(path) << "[sip]\nmessage_rate = 6000\nmessage_burst = 12000.5\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.sip_message_rate, 6000);
+  EXPECT_EQ(c.sip_message_burst, 12000.5);
+  for (const char* bad : {"message_rate = 0", "message_rate = -1", "message_burst = \"many\""}) {
+    const auto file = dir.file("bad.toml");
+    std::ofstream(file) << "[sip]\n" << bad << "\n";
+    Config d;
+    auto s = apply_toml_file(d, file);
+    ASSERT_FALSE(s) << bad;
+    EXPECT_NE(s.error().message.find("sip.message_"), std::string::npos) << s.error().message;
+  }
+}
+
 TEST(Config, UnknownKeysAndBadSyntaxAreErrorsWithTheirPlace) {
   testing::TempDir dir;
   const auto typo = dir.file("typo.toml");
