@@ -282,6 +282,75 @@ ${sdp()}
   assert.equal(hook.params.Direction, 'inbound');
 });
 
+test('alice texts a number through the domain: the SmsUrl hears client:alice; the reply and messages.create reach her phone', async (t) => {
+  const { d, client, app, sip } = await startWithDomain(t);
+  const NUMBER = '+15005550006';
+  app.routes['/sms'] = () => '<Response><Message>hi alice</Message></Response>';
+  await client.incomingPhoneNumbers.create({ phoneNumber: NUMBER, smsUrl: app.url('/sms') });
+  const port = await freeUdpPort();
+  await registerFrom(port, sip);
+  // Her phone receives both messages (each MESSAGE is one sipp "call"), answering 200.
+  const phone = await startSippUas({ port, calls: 2, timeoutMs: 20000, xml: `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone">
+  <recv request="MESSAGE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]p[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+</scenario>` });
+  const message = (cseq, auth) => `
+  <send retrans="500"><![CDATA[
+      MESSAGE sip:${NUMBER}@${DOMAIN} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:alice@${DOMAIN}>;tag=[pid]m[call_number]
+      To: <sip:${NUMBER}@${DOMAIN}>
+      Call-ID: [call_id]
+      CSeq: ${cseq} MESSAGE${auth ? `\n      ${auth}` : ''}
+      Max-Forwards: 70
+      Content-Type: text/plain
+      Content-Length: [len]
+
+hello from alice]]></send>`;
+  const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="text">${message(1, '')}
+  <recv response="401" auth="true"/>${message(2, `[authentication username=alice password=${PASSWORD}]`)}
+  <recv response="202"/>
+</scenario>
+`;
+  const sent = await sipp(xml, sip, await freeUdpPort());
+  assert.equal(sent.code, 0, `MESSAGE failed:\n${sent.out}\n${sent.messages}`);
+  const hook = await app.waitFor((e) => e.path === '/sms');
+  assert.ok(hook.valid, 'signed');
+  assert.equal(hook.params.From, 'client:alice');
+  assert.equal(hook.params.To, NUMBER);
+  assert.equal(hook.params.Body, 'hello from alice');
+  // The reply has gone to her registration; now one from the API.
+  const m = await client.messages.create({ to: 'client:alice', from: NUMBER, body: 'second' });
+  const got = await phone.done;
+  assert.equal(got.code, 0, `phone failed:\n${got.stdout}\n${got.messages}`);
+  assert.match(got.messages, new RegExp(`MESSAGE sip:alice@127\\.0\\.0\\.1:${port} SIP/2.0[\\s\\S]*hi alice`));
+  assert.match(got.messages, /second/);
+  for (let i = 0; i < 100 && (await client.messages(m.sid).fetch()).status !== 'delivered'; ++i) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await client.messages(m.sid).fetch()).status, 'delivered');
+  // A wrong password is refused like a call's.
+  const wrong = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="text">${message(1, '')}
+  <recv response="401" auth="true"/>${message(2, '[authentication username=alice password=nope]')}
+  <recv response="403"/>
+</scenario>
+`;
+  assert.equal((await sipp(wrong, sip, await freeUdpPort())).code, 0);
+  assert.ok(d);
+});
+
 test('the SIP API refuses bad input with clear errors and keeps accounts apart', async (t) => {
   const { d, client, list, domain } = await startWithDomain(t);
   const post = (p, body) => d.request('POST', d.accountPath(p), { body });
