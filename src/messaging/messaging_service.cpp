@@ -374,6 +374,7 @@ asio::awaitable<void> MessagingService::run_application(std::shared_ptr<Inbound>
         if (!resolved.status_callback.empty()) {
           resolved.status_callback = voice::resolve_url(doc.url, resolved.status_callback);
         }
+        for (auto& media : resolved.media) media = voice::resolve_url(doc.url, media);
         const bool has_action = !resolved.action.empty();
         store::Message sent = co_await reply(*inbound, resolved, has_action);
         if (!has_action || alive.expired()) continue;
@@ -563,7 +564,13 @@ void MessagingService::submit(store::Message message) {
 
 void MessagingService::cancel(std::string sid) {
   asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), sid = std::move(sid)] {
-    if (!alive.expired()) scheduled_.erase(sid);
+    if (alive.expired()) return;
+    auto it = scheduled_.find(sid);
+    if (it == scheduled_.end()) return;
+    it->second.status = "canceled";
+    it->second.date_updated = deps_.clock.now_unix();
+    publish(it->second);
+    scheduled_.erase(it);
   });
 }
 

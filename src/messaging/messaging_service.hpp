@@ -73,7 +73,8 @@ class MessageDispatcher {
   virtual ~MessageDispatcher() = default;
   // `message` is stored (queued or scheduled): send it now, or at its send_at.
   virtual void submit(store::Message message) = 0;
-  // A scheduled message the API has marked canceled: forget its timer.
+  // A scheduled message the API has marked canceled: forget its timer (and publish
+  // message.canceled).
   virtual void cancel(std::string sid) = 0;
 };
 
@@ -84,8 +85,9 @@ class MessagingService final : public sip::MessageEvents, public MessageDispatch
 
   // On the SIP thread, once the stack runs: MESSAGE requests come here, ours leave there.
   void bind(sip::UserAgent& ua);
-  // Picks up what a previous process left: scheduled messages re-armed, queued ones sent,
-  // those caught sending marked failed (30008: their outcome is unknown). From any thread.
+  // Picks up what a previous process left: scheduled messages re-armed; queued ones, and those
+  // caught sending (their outcome unknown), sent again: at least once, never lost. From any
+  // thread.
   void resume();
 
   // MessageDispatcher
