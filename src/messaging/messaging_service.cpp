@@ -850,38 +850,55 @@ void MessagingService::post_callback(Outgoing& out) {
   out.callbacks->queue.push_back(std::move(p));
   if (!out.callbacks->sending) {
     out.callbacks->sending = true;
-    asio::co_spawn(io_, drain_callbacks(this, out.callbacks), asio::detached);
+    callbacks_ready_.push_back(out.callbacks);
+    pump_callbacks();
   }
 }
 
-asio::awaitable<void> MessagingService::drain_callbacks(MessagingService* self,
-                                                        std::shared_ptr<Callbacks> callbacks) {
-  std::weak_ptr<bool> alive = self->alive_;
-  // One at a time, in order: a subscriber sees queued, sending, sent, delivered as they came.
-  while (!callbacks->queue.empty() && !alive.expired()) {
-    twiml::Params params = std::move(callbacks->queue.front());
-    callbacks->queue.pop_front();
-    voice::WebhookRequest hook;
-    hook.url = callbacks->url;
-    hook.method = callbacks->method;
-    hook.params = params;
-    hook.auth_token = callbacks->token;
-    auto got = co_await self->deps_.client.fetch(voice::build_webhook_request(hook, nullptr));
-    if (alive.expired()) co_return;
-    std::string account;
-    for (const auto& [k, v] : params) {
-      if (k == "AccountSid") account = v;
-    }
-    if (!got) {
-      self->note(account, 1, got.error().code, "status callback: " + got.error().message,
-                 hook.method, hook.url, params);
-    } else if (!got->ok()) {
-      self->note(account, 1, 15003,
-                 "status callback: HTTP " + std::to_string(got->status) + " from " + hook.url,
-                 hook.method, hook.url, params, &*got);
-    }
+void MessagingService::pump_callbacks() {
+  // A bounded number of callback requests at once, over every message: they then reuse the
+  // client's keep-alive connections instead of opening one per message in flight.
+  while (callbacks_in_flight_ < options_.max_callbacks_in_flight && !callbacks_ready_.empty()) {
+    std::shared_ptr<Callbacks> next = std::move(callbacks_ready_.front());
+    callbacks_ready_.pop_front();
+    ++callbacks_in_flight_;
+    asio::co_spawn(io_, send_callback(this, std::move(next)), asio::detached);
   }
-  callbacks->sending = false;
+}
+
+asio::awaitable<void> MessagingService::send_callback(MessagingService* self,
+                                                      std::shared_ptr<Callbacks> callbacks) {
+  std::weak_ptr<bool> alive = self->alive_;
+  // One request per message at a time, in order: a subscriber sees queued, sending, sent,
+  // delivered as they came.
+  twiml::Params params = std::move(callbacks->queue.front());
+  callbacks->queue.pop_front();
+  voice::WebhookRequest hook;
+  hook.url = callbacks->url;
+  hook.method = callbacks->method;
+  hook.params = params;
+  hook.auth_token = callbacks->token;
+  auto got = co_await self->deps_.client.fetch(voice::build_webhook_request(hook, nullptr));
+  if (alive.expired()) co_return;
+  --self->callbacks_in_flight_;
+  std::string account;
+  for (const auto& [k, v] : params) {
+    if (k == "AccountSid") account = v;
+  }
+  if (!got) {
+    self->note(account, 1, got.error().code, "status callback: " + got.error().message, hook.method,
+               hook.url, params);
+  } else if (!got->ok()) {
+    self->note(account, 1, 15003,
+               "status callback: HTTP " + std::to_string(got->status) + " from " + hook.url,
+               hook.method, hook.url, params, &*got);
+  }
+  if (callbacks->queue.empty()) {
+    callbacks->sending = false;
+  } else {
+    self->callbacks_ready_.push_back(std::move(callbacks));  // its next one, behind the others
+  }
+  self->pump_callbacks();
 }
 
 }  // namespace sb::messaging

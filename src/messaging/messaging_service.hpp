@@ -43,9 +43,10 @@ struct MessagingOptions {
   std::string local_host = "127.0.0.1";  // our From URI's host when the trunk names none
   int max_documents = 10;                // documents per received message (first, Redirect, action)
   std::chrono::seconds cookie_idle{4 * 3600};  // Twilio: a From/To pair's cookies expire 4 h idle
-  std::size_t max_in_flight = 2000;  // MESSAGE requests awaiting a response; more wait in line
-  std::size_t max_media = 10;        // media per message, either way
+  std::size_t max_in_flight = 256;  // MESSAGE requests awaiting a response; more wait in line
+  std::size_t max_media = 10;       // media per message, either way
   std::size_t max_media_bytes = 5 * 1024 * 1024;
+  std::size_t max_callbacks_in_flight = 64;  // status callback requests at once (all messages)
 };
 
 struct MessagingDeps {
@@ -126,8 +127,9 @@ class MessagingService final : public sip::MessageEvents, public MessageDispatch
   void finish(Outgoing& out, const std::string& status, int error_code, std::string error);
   void set_status(Outgoing& out, const std::string& status);
   void post_callback(Outgoing& out);
-  static asio::awaitable<void> drain_callbacks(MessagingService* self,
-                                               std::shared_ptr<Callbacks> callbacks);
+  void pump_callbacks();
+  static asio::awaitable<void> send_callback(MessagingService* self,
+                                             std::shared_ptr<Callbacks> callbacks);
   void note(const std::string& account_sid, int log, int code, std::string text,
             const std::string& method = {}, const std::string& url = {},
             const twiml::Params& params = {}, const http::ClientResponse* response = nullptr);
@@ -144,6 +146,8 @@ class MessagingService final : public sip::MessageEvents, public MessageDispatch
   std::unordered_map<std::uint64_t, std::string> handles_;               // UA handle -> SID
   std::deque<std::shared_ptr<Outgoing>> waiting_;  // queued behind max_in_flight
   std::size_t in_flight_ = 0;
+  std::deque<std::shared_ptr<Callbacks>> callbacks_ready_;  // with a callback due, in turn
+  std::size_t callbacks_in_flight_ = 0;
   std::multimap<std::int64_t, std::string> schedule_;  // send_at (ms) -> SID
   std::unordered_map<std::string, store::Message> scheduled_;
   asio::steady_timer schedule_timer_;
