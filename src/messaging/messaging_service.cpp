@@ -93,6 +93,12 @@ struct MessagingService::Outgoing {
   std::optional<sip::Endpoint> reply_hop;  // a reply with no trunk goes back where it came from
   std::vector<std::shared_ptr<asio::steady_timer>> waiters;  // woken at the final status
   bool final = false;
+  // A client registered on several devices gets it on each (RFC 3428 §7: a MESSAGE may fork):
+  // the first 2xx wins; when every branch fails, the best failure counts (a 6xx, else the
+  // lowest status, as RFC 3261 §16.7 picks).
+  int branches = 0;
+  int best_status = 0;
+  std::string best_reason;
 };
 
 struct MessagingService::Inbound {
@@ -756,6 +762,15 @@ void MessagingService::start(std::shared_ptr<Outgoing> out) {
         }
         ++stats_.sent;
         handles_[*handle] = m.sid;
+        out->branches = 1;
+        for (const auto& [uri, hop] : dest->forks) {
+          req.target = uri;
+          req.next_hop = hop;
+          if (auto more = ua_->send_message(req)) {
+            handles_[*more] = m.sid;
+            ++out->branches;
+          }
+        }
       },
       asio::detached);
 }
@@ -774,23 +789,29 @@ void MessagingService::on_message_result(std::uint64_t handle, int status,
   if (h == handles_.end()) return;
   const std::string sid = std::move(h->second);
   handles_.erase(h);
-  if (in_flight_ > 0) --in_flight_;
   auto it = outgoing_.find(sid);
-  if (it != outgoing_.end()) {
-    std::shared_ptr<Outgoing> out = it->second;
-    const SipOutcome outcome = outcome_of(status);
-    if (outcome.error_code == 0) {
-      set_status(*out, "sent");
-      if (outcome.status == "delivered") {
-        finish(*out, "delivered", 0, {});
-      } else {
-        finish(*out, "sent", 0, {});
-      }
-    } else {
-      finish(*out, outcome.status, outcome.error_code,
-             "SIP " + std::to_string(status) + " " + std::string(reason));
-    }
+  if (it == outgoing_.end()) return;  // another branch already settled it
+  std::shared_ptr<Outgoing> out = it->second;
+  --out->branches;
+  const SipOutcome outcome = outcome_of(status);
+  if (outcome.error_code == 0) {
+    --in_flight_;
+    set_status(*out, "sent");
+    finish(*out, outcome.status == "delivered" ? "delivered" : "sent", 0, {});
+    pump();
+    return;
   }
+  const bool better = out->best_status == 0 || (status >= 600 && out->best_status < 600) ||
+                      (status < 600 && out->best_status < 600 && status < out->best_status);
+  if (better) {
+    out->best_status = status;
+    out->best_reason = std::string(reason);
+  }
+  if (out->branches > 0) return;  // others still out
+  --in_flight_;
+  const SipOutcome best = outcome_of(out->best_status);
+  finish(*out, best.status, best.error_code,
+         "SIP " + std::to_string(out->best_status) + " " + out->best_reason);
   pump();
 }
 

@@ -154,6 +154,43 @@ test('two registrations ring at once: the first to answer wins, the other gets C
   assert.equal(app.seen.filter(statusOf(call.sid, 'completed')).length, 1);
 });
 
+test('a message to client:alice reaches each of her registered devices; one offline device does not fail it', async (t) => {
+  const { client, sip } = await startWithDomain(t);
+  await client.incomingPhoneNumbers.create({ phoneNumber: '+15005550006' });
+  const phone = (status) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone">
+  <recv request="MESSAGE"/>
+  <send><![CDATA[
+      SIP/2.0 ${status}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]p[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+</scenario>`;
+  const desk = await freeUdpPort();
+  const mobile = await freeUdpPort();
+  await registerFrom(desk, sip);
+  await registerFrom(mobile, sip);
+  const deskPhone = await startSippUas({ xml: phone('200 OK'), port: desk, timeoutMs: 20000 });
+  const mobilePhone = await startSippUas({ xml: phone('480 Temporarily Unavailable'), port: mobile, timeoutMs: 20000 });
+  const m = await client.messages.create({ to: 'client:alice', from: '+15005550006', body: 'to every device' });
+  for (const p of [await deskPhone.done, await mobilePhone.done]) {
+    assert.equal(p.code, 0, `phone:\n${p.stdout}\n${p.messages}`);
+    assert.match(p.messages, /to every device/);
+  }
+  let row;
+  for (let i = 0; i < 100; ++i) {
+    row = await client.messages(m.sid).fetch();
+    if (row.status === 'delivered') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(row.status, 'delivered');
+});
+
 test('<Dial><Client>alice</Client></Dial> from a caller rings her phone and bridges them', async (t) => {
   const { d, app, sip } = await startWithDomain(t);
   const port = await freeUdpPort();
