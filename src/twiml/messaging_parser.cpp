@@ -14,8 +14,7 @@
 // - an empty or malformed <Media> URL: 11100; an 11th <Media>: 21623, Twilio's "Number of media
 //   files exceeds allowed limit" (10 per message);
 // - an 11th <Message>: 14109, Twilio's "TwiML Reply message limit exceeded" (10 replies per
-//   inbound message; Twilio logs it as a WARNING and sends the first ten, here the document is
-//   refused so the reply is not silently cut);
+//   inbound message): a warning, as Twilio logs it, and like Twilio only the first ten are kept;
 // - a <Redirect> without a URL or with a malformed one: 12200 / 11100.
 // <Body> nouns are joined with '\n', as the voice parser joins them (empty ones are skipped). A
 // <Message action> or a <Redirect> hands the flow to other TwiML: the verbs after it never run, and
@@ -91,10 +90,14 @@ void MessagingBuilder::build_response(pugi::xml_node root) {
       continue;
     }
     if (const auto* m = std::get_if<MessageVerb>(&verb)) {
-      if (++messages == kMaxMessagesPerResponse + 1) {
-        error(kReplyMessageLimitExceeded, pos(n),
-              "TwiML reply message limit exceeded: at most " +
-                  std::to_string(kMaxMessagesPerResponse) + " <Message> verbs per response");
+      if (++messages > kMaxMessagesPerResponse) {
+        if (messages == kMaxMessagesPerResponse + 1) {
+          warn(kReplyMessageLimitExceeded, pos(n),
+               "TwiML reply message limit exceeded: at most " +
+                   std::to_string(kMaxMessagesPerResponse) +
+                   " <Message> verbs per response; the first ten are sent, the rest skipped");
+        }
+        continue;
       }
       if (!m->action.empty()) {
         flow_ends = "the <Message action> at line " + std::to_string(m->line) +

@@ -372,4 +372,20 @@ test('MESSAGE requests the daemon refuses: type, unknown number, too long, not U
   assert.equal(list.status, 200, list.text);
   assert.equal(list.json.media_list.length, 1);
   assert.equal(list.json.media_list[0].content_type, 'image/png');
+
+  // A reply with 12 <Message> verbs: as Twilio, the first ten are sent, with warning 14109.
+  app.routes['/many'] = () => `<Response>${'<Message>one of many</Message>'.repeat(12)}</Response>`;
+  await addNumber(d, '+15005550007', { SmsUrl: app.url('/many') });
+  const receiver = await startSippUas({ xml: receiverScenario(200, 'OK', '^one of many$'), calls: 10, timeoutMs: 20000 });
+  await addTrunk(d, receiver.port, ['+1555']);
+  assert.equal((await rawMessage(port, { to: '+15005550007' })).status, 202);
+  sippOk(await receiver.done);
+  const client = twilioClient(d);
+  const replies = await until(async () => {
+    const l = (await client.messages.list({ from: '+15005550007' })).filter((x) => x.status === 'delivered');
+    return l.length === 10 ? l : null;
+  }, 'ten replies delivered');
+  assert.equal(replies.length, 10);
+  const notes = (await d.request('GET', d.accountPath('Notifications.json'))).json.notifications;
+  assert.ok(notes.some((n) => n.error_code === '14109' || n.error_code === 14109), JSON.stringify(notes.map((n) => n.error_code)));
 });
