@@ -61,6 +61,12 @@ boost::json::object media_json(const store::MessageMedia& m) {
   return o;
 }
 
+// A failed write's answer: the row vanished meanwhile (404), or the store's error.
+http::Response write_error(const Scope& scope, const Error& error) {
+  if (error.status == 404) return http::error_response(not_found_error(scope.path));
+  return store_error(error);
+}
+
 }  // namespace
 
 boost::json::object message_json(const store::Message& m) {
@@ -100,22 +106,11 @@ asio::awaitable<http::Response> list_messages(Context& ctx, const Scope& scope,
   filter.account_sid = scope.account.sid;
   filter.to = std::string(query.get("To").value_or(""));
   filter.from = std::string(query.get("From").value_or(""));
-  // DateSent is that day (GMT); DateSent< and DateSent> are on or before, on or after.
-  const std::pair<const char*, std::optional<std::int64_t>*> dates[] = {
-      {"DateSent", &filter.sent_on_day_start},
-      {"DateSent<", &filter.sent_before},
-      {"DateSent>", &filter.sent_after}};
-  for (auto [key, bound] : dates) {
-    auto v = query.get(key);
-    if (!v || v->empty()) continue;
-    *bound = parse_date_time(*v);
-    if (!*bound) {
-      co_return http::error_response(Error::bad_request(
-          codes::kInvalidParameter,
-          std::string(key) + " must be a date (YYYY-MM-DD) or a date-time (YYYY-MM-DDThh:mm:ssZ)"));
-    }
+  if (auto s = parse_date_filters(query, "DateSent", filter.sent_on_day_start, filter.sent_before,
+                                  filter.sent_after);
+      !s) {
+    co_return http::error_response(s.error());
   }
-  if (auto& day = filter.sent_on_day_start) *day -= ((*day % kDay) + kDay) % kDay;
   auto rows = ctx.store.list_messages(filter, page->request());
   if (!rows) co_return store_error(rows.error());
   co_return page_response(
@@ -331,10 +326,7 @@ asio::awaitable<http::Response> update_message(Context& ctx, const Scope& scope,
   m.date_updated = ctx.clock.now_unix();
   store::Mutation update = store::UpdateMessage{m};
   auto s = co_await commit(ctx.store, update);
-  if (!s) {
-    if (s.error().status == 404) co_return http::error_response(not_found_error(scope.path));
-    co_return store_error(s.error());
-  }
+  if (!s) co_return write_error(scope, s.error());
   if (cancel && ctx.messages) ctx.messages->cancel(m.sid);
   co_return http::json_response(200, message_json(m));
 }
@@ -352,10 +344,7 @@ asio::awaitable<http::Response> delete_message(Context& ctx, const Scope& scope,
   }
   store::Mutation mutation = store::DeleteMessage{scope.account.sid, std::string(sid)};
   auto s = co_await commit(ctx.store, mutation);
-  if (!s) {
-    if (s.error().status == 404) co_return http::error_response(not_found_error(scope.path));
-    co_return store_error(s.error());
-  }
+  if (!s) co_return write_error(scope, s.error());
   http::Response res{boost::beast::http::status::no_content, 11};
   co_return res;
 }
@@ -383,10 +372,7 @@ asio::awaitable<http::Response> message_media_item(Context& ctx, const Scope& sc
   store::Mutation mutation =
       store::DeleteMessageMedia{scope.account.sid, std::string(message_sid), std::string(sid)};
   auto s = co_await commit(ctx.store, mutation);
-  if (!s) {
-    if (s.error().status == 404) co_return http::error_response(not_found_error(scope.path));
-    co_return store_error(s.error());
-  }
+  if (!s) co_return write_error(scope, s.error());
   http::Response res{boost::beast::http::status::no_content, 11};
   co_return res;
 }

@@ -100,6 +100,26 @@ std::optional<std::int64_t> parse_date_time(std::string_view text) {
   return *day + h * 3600 + m * 60 + s - offset;
 }
 
+Status parse_date_filters(const http::Form& query, std::string_view name,
+                          std::optional<std::int64_t>& on_day, std::optional<std::int64_t>& before,
+                          std::optional<std::int64_t>& after) {
+  const std::string base(name);
+  const std::pair<std::string, std::optional<std::int64_t>*> dates[] = {
+      {base, &on_day}, {base + "<", &before}, {base + ">", &after}};
+  for (const auto& [key, bound] : dates) {
+    auto v = query.get(key);
+    if (!v || v->empty()) continue;
+    *bound = parse_date_time(*v);
+    if (!*bound) {
+      return Error::bad_request(
+          codes::kInvalidParameter,
+          key + " must be a date (YYYY-MM-DD) or a date-time (YYYY-MM-DDThh:mm:ssZ)");
+    }
+  }
+  if (on_day) *on_day -= ((*on_day % kDay) + kDay) % kDay;
+  return Ok{};
+}
+
 boost::json::object recording_json(const store::Recording& r, std::string_view public_base) {
   boost::json::object o;
   const std::string path = recording_path(r);
@@ -142,23 +162,12 @@ asio::awaitable<http::Response> list_recordings(Context& ctx, const Scope& scope
   } else if (auto call = query.get("CallSid")) {
     filter.call_sid = std::string(*call);
   }
-  // DateCreated is that day (GMT); DateCreated< and DateCreated> (sent as `DateCreated<=…`,
-  // `DateCreated>=…`) are on or before, on or after. Each takes a date or a date-time.
-  const std::pair<const char*, std::optional<std::int64_t>*> dates[] = {
-      {"DateCreated", &filter.created_on_day_start},
-      {"DateCreated<", &filter.created_before},
-      {"DateCreated>", &filter.created_after}};
-  for (auto [key, bound] : dates) {
-    auto v = query.get(key);
-    if (!v || v->empty()) continue;
-    *bound = parse_date_time(*v);
-    if (!*bound) {
-      co_return http::error_response(Error::bad_request(
-          codes::kInvalidParameter,
-          std::string(key) + " must be a date (YYYY-MM-DD) or a date-time (YYYY-MM-DDThh:mm:ssZ)"));
-    }
+  // DateCreated< and DateCreated> arrive as `DateCreated<=…`, `DateCreated>=…`.
+  if (auto s = parse_date_filters(query, "DateCreated", filter.created_on_day_start,
+                                  filter.created_before, filter.created_after);
+      !s) {
+    co_return http::error_response(s.error());
   }
-  if (auto& day = filter.created_on_day_start) *day -= ((*day % kDay) + kDay) % kDay;
   auto rows = ctx.store.list_recordings(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 

@@ -142,6 +142,11 @@ std::optional<std::int64_t> parse_day(std::string_view text);
 // parse_day's dates, or ISO 8601 date-times as the official clients send them
 // ("2026-12-01T17:00:00Z", an optional fraction, or an offset "+01:00") -> Unix seconds.
 std::optional<std::int64_t> parse_date_time(std::string_view text);
+// Twilio's date filters on a list: `name` (that GMT day: its midnight in `on_day`), `name<` (on
+// or before) and `name>` (on or after), each a date or a date-time; 400/20001 naming the bad one.
+Status parse_date_filters(const http::Form& query, std::string_view name,
+                          std::optional<std::int64_t>& on_day, std::optional<std::int64_t>& before,
+                          std::optional<std::int64_t>& after);
 
 // Recordings (account-wide, or one call's when `call_sid` is not empty). `public_base` is what
 // media_url starts with ("https://sb.example.com"; empty: a path).

@@ -28,7 +28,6 @@ constexpr int kUnreachable = 30003;
 constexpr int kBlocked = 30004;
 constexpr int kUnknownDestination = 30005;
 constexpr int kUnsubscribed = 21610;
-constexpr std::size_t kResponseExcerpt = 4096;
 constexpr std::int64_t kCookieSweepMs = 60'000;
 
 void add(twiml::Params& p, std::string name, std::string value) {
@@ -138,25 +137,9 @@ std::string MessagingService::token_of(const std::string& account_sid) {
 void MessagingService::note(const std::string& account_sid, int log, int code, std::string text,
                             const std::string& method, const std::string& url,
                             const twiml::Params& params, const http::ClientResponse* response) {
-  store::Notification n;
-  n.sid = make_sid(sid_prefix::kNotification);
-  n.account_sid = account_sid;
-  n.log = log;
-  n.error_code = code;
-  n.message_text = std::move(text);
-  n.request_method = method;
-  n.request_url = url;
-  n.request_variables = voice::encode_params(params);
-  if (response) {
-    n.response_body = response->body.substr(0, kResponseExcerpt);
-    for (const auto& [k, v] : response->headers) {
-      n.response_headers += k;
-      n.response_headers += ": ";
-      n.response_headers += v;
-      n.response_headers += "\n";
-    }
-  }
-  n.date_created = deps_.clock.now_unix();
+  store::Notification n =
+      voice::webhook_notification(account_sid, "", log, code, std::move(text), method, url, params,
+                                  response, deps_.clock.now_unix());
   spdlog::log(log == 0 ? spdlog::level::warn : spdlog::level::info, "message: {} {}: {}",
               log == 0 ? "error" : "warning", code, n.message_text);
   deps_.notifications.record(std::move(n));

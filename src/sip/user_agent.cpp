@@ -356,19 +356,9 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
     respond(tx, rq, 481);
     return;
   }
-  // Calls to a SIP domain authenticate as its users; other calls as the configured ones.
-  std::optional<DomainRef> domain = domain_of(rq);
+  std::optional<DomainRef> domain;
   std::string auth_user;
-  if (domain) {
-    if (!authenticate(tx, rq, source, tag, *domain, Directory::Purpose::kCall, auth_user)) return;
-  } else if (verifier_) {
-    const std::int64_t secs = now_.count() / 1000;
-    const auto outcome = verifier_->verify(rq, secs);
-    if (outcome != DigestVerifier::Outcome::kOk) {
-      send_challenge(tx, rq, tag, *verifier_, outcome == DigestVerifier::Outcome::kStale);
-      return;
-    }
-  }
+  if (!authorize_caller(tx, rq, source, tag, domain, auth_user)) return;
   std::string session_timer;
   Millis session_interval{0};
   if (auto se = rq.header(Hdr::kSessionExpires)) {
@@ -433,6 +423,20 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   const CallHandle h = c->handle;
   calls_[h] = std::move(c);
   events_.on_incoming(in);
+}
+
+bool UserAgent::authorize_caller(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                                 const std::string& tag, std::optional<DomainRef>& domain,
+                                 std::string& user) {
+  // A request to a SIP domain authenticates as one of its users; others as the configured
+  // callers (when there are any).
+  domain = domain_of(rq);
+  if (domain) return authenticate(tx, rq, source, tag, *domain, Directory::Purpose::kCall, user);
+  if (!verifier_) return true;
+  const auto outcome = verifier_->verify(rq, now_.count() / 1000);
+  if (outcome == DigestVerifier::Outcome::kOk) return true;
+  send_challenge(tx, rq, tag, *verifier_, outcome == DigestVerifier::Outcome::kStale);
+  return false;
 }
 
 void UserAgent::send_challenge(std::uint64_t tx, const Message& rq, const std::string& tag,
@@ -861,19 +865,10 @@ void UserAgent::handle_message(std::uint64_t tx, const Message& rq, const Endpoi
     respond(tx, rq, 503, "Too many messages from this address", tag, "Retry-After: 5\r\n");
     return;
   }
-  // Messages to a SIP domain come from its users (who must log in, as for a call); others as
-  // the configured callers.
-  std::optional<DomainRef> domain = domain_of(rq);
+  // Messages to a SIP domain come from its users (who log in, as for a call).
+  std::optional<DomainRef> domain;
   std::string auth_user;
-  if (domain) {
-    if (!authenticate(tx, rq, source, tag, *domain, Directory::Purpose::kCall, auth_user)) return;
-  } else if (verifier_) {
-    const auto outcome = verifier_->verify(rq, now_.count() / 1000);
-    if (outcome != DigestVerifier::Outcome::kOk) {
-      send_challenge(tx, rq, tag, *verifier_, outcome == DigestVerifier::Outcome::kStale);
-      return;
-    }
-  }
+  if (!authorize_caller(tx, rq, source, tag, domain, auth_user)) return;
   IncomingMessage in;
   in.tx = tx;
   in.call_id = std::string(rq.call_id());

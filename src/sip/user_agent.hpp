@@ -269,6 +269,11 @@ class UserAgent final : public TransactionUser {
   std::optional<DomainRef> domain_of(const Message& rq);
   // Checks `rq`'s credentials for `domain`: true with `user` set, or false once a 401
   // challenge or a 403 has been sent.
+  // An INVITE's or MESSAGE's caller: a domain user (`domain` set, `user` the one who logged in)
+  // or a configured one. False once a 401 or 403 has been sent.
+  bool authorize_caller(std::uint64_t tx, const Message& rq, const Endpoint& source,
+                        const std::string& tag, std::optional<DomainRef>& domain,
+                        std::string& user);
   bool authenticate(std::uint64_t tx, const Message& rq, const Endpoint& source,
                     const std::string& tag, const DomainRef& domain, Directory::Purpose purpose,
                     std::string& user);

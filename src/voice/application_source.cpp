@@ -4,7 +4,6 @@
 #include <boost/algorithm/string/trim.hpp>
 
 #include "core/log.hpp"
-#include "core/sid.hpp"
 #include "twiml/parser.hpp"
 #include "voice/webhook.hpp"
 
@@ -12,7 +11,6 @@ namespace sb::voice {
 namespace {
 
 constexpr int kInvalidContentType = 12300;
-constexpr std::size_t kResponseExcerpt = 4096;
 
 std::string media_type(std::string_view content_type) {
   std::string base(content_type.substr(0, content_type.find(';')));
@@ -48,26 +46,9 @@ ApplicationSource::ApplicationSource(WebhookServices services, const CallInfo& c
 void ApplicationSource::note(int log, int code, std::string message, const std::string& method,
                              const std::string& url, const twiml::Params& params,
                              const http::ClientResponse* res) {
-  store::Notification n;
-  n.sid = make_sid(sid_prefix::kNotification);
-  n.account_sid = call_.account_sid;
-  n.call_sid = call_.call_sid;
-  n.log = log;
-  n.error_code = code;
-  n.message_text = std::move(message);
-  n.request_method = method;
-  n.request_url = url;
-  n.request_variables = encode_params(params);
-  if (res) {
-    n.response_body = res->body.substr(0, kResponseExcerpt);
-    for (const auto& [k, v] : res->headers) {
-      n.response_headers += k;
-      n.response_headers += ": ";
-      n.response_headers += v;
-      n.response_headers += "\n";
-    }
-  }
-  n.date_created = services_.clock.now_unix();
+  store::Notification n =
+      webhook_notification(call_.account_sid, call_.call_sid, log, code, std::move(message), method,
+                           url, params, res, services_.clock.now_unix());
   spdlog::log(log == 0 ? spdlog::level::warn : spdlog::level::info, "call {}: {} {} ({} {})",
               call_.call_sid, log == 0 ? "error" : "warning", code, method, url);
   services_.notifications.record(std::move(n));

@@ -2,6 +2,7 @@
 
 #include <boost/url.hpp>
 
+#include "core/sid.hpp"
 #include "http/form.hpp"
 #include "http/signature.hpp"
 #include "http/url_overrides.hpp"
@@ -29,6 +30,34 @@ std::string resolve_url(std::string_view base, std::string_view ref) {
   boost::urls::url dest;
   if (!boost::urls::resolve(*b, *r, dest)) return "";
   return std::string(dest.buffer());
+}
+
+store::Notification webhook_notification(std::string account_sid, std::string call_sid, int log,
+                                         int code, std::string text, const std::string& method,
+                                         const std::string& url, const twiml::Params& params,
+                                         const http::ClientResponse* response, std::int64_t now) {
+  constexpr std::size_t kResponseExcerpt = 4096;
+  store::Notification n;
+  n.sid = make_sid(sid_prefix::kNotification);
+  n.account_sid = std::move(account_sid);
+  n.call_sid = std::move(call_sid);
+  n.log = log;
+  n.error_code = code;
+  n.message_text = std::move(text);
+  n.request_method = method;
+  n.request_url = url;
+  n.request_variables = encode_params(params);
+  if (response) {
+    n.response_body = response->body.substr(0, kResponseExcerpt);
+    for (const auto& [k, v] : response->headers) {
+      n.response_headers += k;
+      n.response_headers += ": ";
+      n.response_headers += v;
+      n.response_headers += "\n";
+    }
+  }
+  n.date_created = now;
+  return n;
 }
 
 std::string url_host(std::string_view url) {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "http/client.hpp"
+#include "store/models.hpp"
 #include "twiml/call_control.hpp"
 #include "voice/cookie_jar.hpp"
 
@@ -30,6 +31,14 @@ std::string encode_params(const twiml::Params& params);
 // `ref` resolved against `base` (RFC 3986), e.g. an action "/next" against the document's URL;
 // "" when either is not a valid URL. An empty `ref` gives `base` itself.
 std::string resolve_url(std::string_view base, std::string_view ref);
+
+// A Notification (the debugger log) about a webhook exchange: code and text, the request's
+// method, URL and parameters, and an excerpt of the response when there was one. SID and
+// date_created are set; `call_sid` may be empty (a message's).
+store::Notification webhook_notification(std::string account_sid, std::string call_sid, int log,
+                                         int code, std::string text, const std::string& method,
+                                         const std::string& url, const twiml::Params& params,
+                                         const http::ClientResponse* response, std::int64_t now);
 
 // The host of an absolute URL, lower-case ("" when it has none).
 std::string url_host(std::string_view url);

@@ -92,6 +92,25 @@ TEST(Multipart, SplitsPartsWithTheirTypes) {
   EXPECT_EQ(type_parameter("text/plain", "charset"), "");
 }
 
+// Garbage never crashes the parsers: every prefix of a valid body (a multipart body cut at any
+// byte, as a truncated datagram would be) is parsed or refused, and UTF-8 checks hold on it.
+TEST(Multipart, EveryTruncationIsParsedOrRefusedNeverCrashes) {
+  const std::string body =
+      "--b\r\nContent-Type: text/plain\r\n\r\nhé\r\n--b\r\nContent-Type: "
+      "image/png\r\n\r\n\x89P\r\n--b--";
+  std::size_t refused = 0;
+  for (std::size_t n = 0; n < body.size(); ++n) {
+    const std::string cut = body.substr(0, n);
+    if (!parse_multipart("multipart/mixed;boundary=b", cut)) ++refused;
+    (void)valid_utf8(cut);
+    (void)segments(valid_utf8(cut) ? cut : std::string());
+  }
+  EXPECT_GT(refused, body.size() / 2);  // a body cut before its close delimiter is refused
+  ASSERT_TRUE(parse_multipart("multipart/mixed;boundary=b", body));
+  EXPECT_EQ(parse_multipart("multipart/mixed;boundary=b", body)->size(), 2u);
+  EXPECT_FALSE(parse_multipart("multipart/mixed;boundary=" + std::string(71, 'x'), body));
+}
+
 TEST(SipOutcome, MapsFinalResponsesToTwilioStatuses) {
   EXPECT_EQ(outcome_of(200).status, "delivered");
   EXPECT_EQ(outcome_of(202).status, "sent");
