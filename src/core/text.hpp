@@ -27,6 +27,14 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The value of a hexadecimal digit (either case), -1 for any other character: %XX escapes.
+constexpr int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 inline std::string to_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = ascii_lower(c);

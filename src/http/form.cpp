@@ -1,14 +1,9 @@
 #include "http/form.hpp"
 
+#include "core/text.hpp"
+
 namespace sb::http {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::optional<std::string> decode_component(std::string_view in) {
   std::string out;

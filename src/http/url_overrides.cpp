@@ -3,19 +3,14 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/text.hpp"
+
 namespace sb::http {
 
 namespace {
 
 constexpr std::size_t kMaxFragmentBytes = 1024;
 constexpr std::size_t kMaxPairs = 32;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Percent-decodes; nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view in) {

@@ -32,15 +32,19 @@ void JitterBuffer::push(std::uint32_t ts, std::span<const std::int16_t> pcm) {
   std::int64_t delta = static_cast<std::int32_t>(ts - head_ts_);
   if (delta < 0) {
     ++stats_.late;
-    return;
+    // One late packet is reordering; a run of them is a sender that stalled and went on with
+    // its timestamps where it left them (playout moved on meanwhile): without starting over
+    // around its time, everything it sends from now on would be late.
+    if (++late_run_ <= options_.depth_frames) return;
   }
-  if (delta >= static_cast<std::int64_t>(options_.capacity_frames) * frame) {
+  if (delta < 0 || delta >= static_cast<std::int64_t>(options_.capacity_frames) * frame) {
     // The sender jumped (restart, long silence suppression): start over around the new time.
     ++stats_.resyncs;
     for (auto& s : slots_) s.filled = false;
     head_ts_ = ts - depth;
     delta = depth;
   }
+  late_run_ = 0;
   const std::uint64_t number =
       head_frame_ + static_cast<std::uint64_t>((delta + frame / 2) / frame);
   const std::size_t i = index_of(number);

@@ -28,7 +28,7 @@ class JitterBuffer {
     std::uint64_t concealed = 0;
     std::uint64_t late = 0;       // arrived after their playout time: dropped
     std::uint64_t duplicate = 0;  // slot already filled: dropped
-    std::uint64_t resyncs = 0;    // timestamp jump beyond capacity
+    std::uint64_t resyncs = 0;    // timestamp jump beyond capacity, or a run of late frames
     std::uint64_t bad_size = 0;   // frame of the wrong length: dropped
   };
 
@@ -56,6 +56,7 @@ class JitterBuffer {
   std::vector<Slot> slots_;
   std::vector<std::int16_t> samples_;  // capacity_frames * frame_samples
   bool started_ = false;
+  std::size_t late_run_ = 0;  // consecutive late frames (a stalled sender once beyond depth)
   // The next frame to play: its RTP timestamp (serial arithmetic, so the 32-bit wrap is
   // harmless) and its frame number (indexes the ring).
   std::uint32_t head_ts_ = 0;

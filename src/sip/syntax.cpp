@@ -167,12 +167,6 @@ std::string unquote(std::string_view q) {
   return out;
 }
 
-static int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
 std::string unescape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -96,6 +96,38 @@ TEST(JitterBuffer, ResyncsOnATimestampJumpAndAcrossWrap) {
   EXPECT_EQ(out[159], 7);  // the start blends out of the concealment
 }
 
+TEST(JitterBuffer, StartsOverAroundASenderThatStalledAndWentOn) {
+  // The sender stops for a second (a stalled process) and goes on with its timestamps where it
+  // left them: one late frame is dropped as reordering, a run of them means start over.
+  JitterBuffer jb({.frame_samples = 160, .depth_frames = 2, .capacity_frames = 50});
+  std::vector<std::int16_t> out(160);
+  std::uint32_t ts = 0;
+  for (int i = 0; i < 5; ++i) {
+    jb.push(ts, frame(1));
+    ts += 160;
+    jb.pop(out);
+  }
+  for (int i = 0; i < 50; ++i) jb.pop(out);  // a second of nothing: concealment, then silence
+  EXPECT_EQ(jb.pop(out), JitterBuffer::FrameKind::kSilence);
+  for (int i = 0; i < 2; ++i) {
+    jb.push(ts, frame(2));
+    ts += 160;
+    EXPECT_EQ(jb.stats().resyncs, 0u) << "within the depth: still taken as reordering";
+  }
+  jb.push(ts, frame(3));
+  ts += 160;
+  EXPECT_EQ(jb.stats().late, 3u);
+  EXPECT_EQ(jb.stats().resyncs, 1u);
+  for (int i = 0; i < 20; ++i) {
+    jb.pop(out);
+    jb.push(ts, frame(4));
+    ts += 160;
+  }
+  EXPECT_EQ(jb.pop(out), JitterBuffer::FrameKind::kAudio) << "heard again";
+  EXPECT_EQ(out[0], 4);
+  EXPECT_EQ(jb.stats().late, 3u) << "nothing late once it started over";
+}
+
 TEST(JitterBuffer, PlaysContinuouslyAcrossTheTimestampWrap) {
   JitterBuffer jb({.frame_samples = 160, .depth_frames = 1});
   std::vector<std::int16_t> out(160);
