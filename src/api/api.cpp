@@ -10,6 +10,7 @@
 #include "api/resources.hpp"
 #include "core/log.hpp"
 #include "core/sid.hpp"
+#include "core/text.hpp"
 
 namespace sb::api {
 
@@ -24,6 +25,27 @@ std::optional<std::string_view> strip_json(std::string_view segment) {
     return std::nullopt;
   }
   return segment.substr(0, segment.size() - kExt.size());
+}
+
+// A path segment percent-decoded ('+' stays a plus, as in any path); nullopt when an escape is
+// malformed, the result is empty, or it holds a control character.
+std::optional<std::string> decode_segment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    char c = segment[i];
+    if (c == '%') {
+      if (i + 2 >= segment.size()) return std::nullopt;  // "%" or "%4" at the end
+      const int hi = hex_value(segment[i + 1]), lo = hex_value(segment[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return std::nullopt;
+    out += c;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
 }
 
 // /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid} with no extension or one other than
@@ -236,6 +258,133 @@ asio::awaitable<http::Response> handle_sip(Context& ctx, http::RequestInfo& info
       co_return co_await domain_mappings(ctx, scope, target, *verb, params);
     }
     co_return not_found();
+  }
+  co_return not_found();
+}
+
+// /2010-04-01/Accounts/{AccountSid}/Conferences… : the rooms and their participants.
+asio::awaitable<http::Response> handle_conferences(Context& ctx, http::RequestInfo& info,
+                                                   const Scope& scope,
+                                                   const std::array<std::string_view, 10>& seg,
+                                                   std::size_t n, bhttp::verb method,
+                                                   const http::Form& params) {
+  const bool get = method == bhttp::verb::get;
+  const bool post = method == bhttp::verb::post;
+  const bool del = method == bhttp::verb::delete_;
+  const std::string base = "/2010-04-01/Accounts/{AccountSid}/Conferences";
+  auto not_found = [&] { return http::error_response(not_found_error(scope.path)); };
+
+  if (n == 4 && seg[3] == "Conferences.json") {
+    info.route = base + ".json";
+    if (get) {
+      co_return co_await list_conferences(ctx, scope, params);
+    }
+    co_return method_not_allowed("GET");
+  }
+  if (n < 5 || seg[3] != "Conferences") co_return not_found();
+  if (n == 5) {
+    info.route = base + "/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kConference)) co_return not_found();
+    if (get) {
+      co_return co_await fetch_conference(ctx, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_conference(ctx, scope, *sid, params);
+    }
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 6 && seg[5] == "Participants.json") {
+    info.route = base + "/{ConferenceSid}/Participants.json";
+    // Create takes a FriendlyName in place of the SID (the room opens if none is live).
+    auto conference = decode_segment(seg[4]);
+    if (!conference) co_return not_found();
+    if (get) {
+      if (!is_sid(*conference, sid_prefix::kConference)) co_return not_found();
+      co_return co_await list_participants(ctx, scope, *conference, params);
+    }
+    if (post) {
+      co_return co_await create_participant(ctx, scope, *conference, params);
+    }
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n == 7 && seg[5] == "Participants") {
+    info.route = base + "/{ConferenceSid}/Participants/{CallSid}.json";
+    // {CallSid} may be a participant's label, percent-encoded.
+    auto raw = strip_json(seg[6]);
+    auto who = raw ? decode_segment(*raw) : std::nullopt;
+    if (!who || !is_sid(seg[4], sid_prefix::kConference)) co_return not_found();
+    if (get) {
+      co_return co_await fetch_participant(ctx, scope, seg[4], *who);
+    }
+    if (post) {
+      co_return co_await update_participant(ctx, scope, seg[4], *who, params);
+    }
+    if (del) {
+      co_return co_await delete_participant(ctx, scope, seg[4], *who);
+    }
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
+  co_return not_found();
+}
+
+// /2010-04-01/Accounts/{AccountSid}/Queues… : the queues and their members.
+asio::awaitable<http::Response> handle_queues(Context& ctx, http::RequestInfo& info,
+                                              const Scope& scope,
+                                              const std::array<std::string_view, 10>& seg,
+                                              std::size_t n, bhttp::verb method,
+                                              const http::Form& params) {
+  const bool get = method == bhttp::verb::get;
+  const bool post = method == bhttp::verb::post;
+  const bool del = method == bhttp::verb::delete_;
+  const std::string base = "/2010-04-01/Accounts/{AccountSid}/Queues";
+  auto not_found = [&] { return http::error_response(not_found_error(scope.path)); };
+
+  if (n == 4 && seg[3] == "Queues.json") {
+    info.route = base + ".json";
+    if (get) {
+      co_return co_await list_queues(ctx, scope, params);
+    }
+    if (post) {
+      co_return co_await create_queue(ctx, scope, params);
+    }
+    co_return method_not_allowed("GET, POST");
+  }
+  if (n < 5 || seg[3] != "Queues") co_return not_found();
+  if (n == 5) {
+    info.route = base + "/{Sid}.json";
+    auto sid = strip_json(seg[4]);
+    if (!sid || !is_sid(*sid, sid_prefix::kQueue)) co_return not_found();
+    if (get) {
+      co_return co_await fetch_queue(ctx, scope, *sid);
+    }
+    if (post) {
+      co_return co_await update_queue(ctx, scope, *sid, params);
+    }
+    if (del) {
+      co_return co_await delete_queue(ctx, scope, *sid);
+    }
+    co_return method_not_allowed("GET, POST, DELETE");
+  }
+  if (n == 6 && seg[5] == "Members.json") {
+    info.route = base + "/{QueueSid}/Members.json";
+    if (!is_sid(seg[4], sid_prefix::kQueue)) co_return not_found();
+    if (get) {
+      co_return co_await list_queue_members(ctx, scope, seg[4], params);
+    }
+    co_return method_not_allowed("GET");
+  }
+  if (n == 7 && seg[5] == "Members") {
+    info.route = base + "/{QueueSid}/Members/{CallSid}.json";
+    auto who = strip_json(seg[6]);  // a CallSid or Front: nothing to decode
+    if (!who || !is_sid(seg[4], sid_prefix::kQueue)) co_return not_found();
+    if (get) {
+      co_return co_await fetch_queue_member(ctx, scope, seg[4], *who);
+    }
+    if (post) {
+      co_return co_await dequeue_queue_member(ctx, scope, seg[4], *who, params);
+    }
+    co_return method_not_allowed("GET, POST");
   }
   co_return not_found();
 }
@@ -621,6 +770,12 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
       }
       co_return method_not_allowed("GET, DELETE");
     }
+  }
+  if (seg[3] == "Conferences.json" || seg[3] == "Conferences") {
+    co_return co_await handle_conferences(ctx_, info, scope, seg, n, method, *params);
+  }
+  if (seg[3] == "Queues.json" || seg[3] == "Queues") {
+    co_return co_await handle_queues(ctx_, info, scope, seg, n, method, *params);
   }
   if (n == 4 && seg[3] == "Notifications.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Notifications.json";

@@ -23,6 +23,10 @@ class Api {
   void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
   // Lets Calls.json create place outbound calls (without one, creating a call is a 503).
   void set_dialer(voice::Dialer* dialer) { ctx_.dialer = dialer; }
+  // Lets Conferences and Participants reach live rooms.
+  void set_conferences(voice::ConferenceRegistry* rooms) { ctx_.conferences = rooms; }
+  // Lets Queues and Members see and dequeue waiting callers.
+  void set_queues(voice::QueueRegistry* queues) { ctx_.queues = queues; }
   // Where Messages.json creates are sent from (the SIP side's messaging service).
   void set_message_dispatcher(messaging::MessageDispatcher* messages) { ctx_.messages = messages; }
   // SIP/Trunks.json changes reach the call router through this table.

@@ -1,4 +1,5 @@
-// Calls.json and Calls/{Sid}.json: the call records the call router writes (list, fetch).
+// Calls.json and Calls/{Sid}.json: the call records the call router writes (list, fetch), outbound
+// calls (create, with the checks Participants.json shares) and live call modification.
 #include <ctime>
 #include <set>
 #include <tuple>
@@ -262,55 +263,207 @@ Result<voice::MachineDetectionPlan> machine_detection(const http::Form& params) 
 
 }  // namespace
 
-asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
-                                            const http::Form& params) {
-  if (!ctx.dialer) {
-    co_return http::error_response(
-        Error{codes::kInternal, 503, "Outbound calls are not available: SIP is not running"});
-  }
+std::optional<http::Response> check_call_parties(Context& ctx, const Scope& scope,
+                                                 const http::Form& params,
+                                                 voice::OutboundRequest& request) {
   const std::string to(trim(params.get("To").value_or("")));
   const std::string from(trim(params.get("From").value_or("")));
-  if (to.empty()) co_return http::error_response(call_error(21201, "No 'To' number is specified"));
+  if (to.empty()) return http::error_response(call_error(21201, "No 'To' number is specified"));
   if (from.empty()) {
-    co_return http::error_response(call_error(21213, "No 'From' number is specified"));
+    return http::error_response(call_error(21213, "No 'From' number is specified"));
   }
   const bool to_number = voice::is_phone_number(to);
   const bool to_sip = to.size() > 4 && iequals(std::string_view(to).substr(0, 4), "sip:");
   const bool to_client = to.starts_with("client:") && to.size() > 7;
   if (!to_number && !to_sip && !to_client) {
-    co_return http::error_response(call_error(
+    return http::error_response(call_error(
         21211,
         "The 'To' number " + to + " is not a valid phone number, SIP URI or client identity"));
   }
   // From: one of the account's numbers; any caller name towards a SIP URI or a client.
-  voice::OutboundRequest request;
   if (voice::is_phone_number(from)) {
     auto owned = ctx.store.find_number_by_phone(from);
-    if (!owned) co_return store_error(owned.error());
+    if (!owned) return store_error(owned.error());
     const bool own_number = owned->has_value() && (*owned)->account_sid == scope.account.sid;
     bool verified = false;
     if (!own_number) {
       auto caller_id = ctx.store.find_caller_id_by_phone(scope.account.sid, from);
-      if (!caller_id) co_return store_error(caller_id.error());
+      if (!caller_id) return store_error(caller_id.error());
       verified = caller_id->has_value();
     }
     if (!own_number && !verified) {
-      co_return http::error_response(call_error(
+      return http::error_response(call_error(
           21210, "The source phone number provided, " + from +
                      ", is not yet verified for your account. You may only make calls from "
                      "phone numbers that you've verified or purchased from Twilio."));
     }
     if (own_number) request.phone_number_sid = (*owned)->sid;
   } else if (to_number) {
-    co_return http::error_response(call_error(
+    return http::error_response(call_error(
         21212, "The 'From' number " + from +
                    " is not a valid phone number, shortcode, or alphanumeric sender ID."));
   } else if (!voice::caller_user(from)) {
-    co_return http::error_response(call_error(
+    return http::error_response(call_error(
         21212, "The 'From' " + from.substr(0, 80) +
                    " is not a valid caller ID: a number, client:NAME, a sip: URI or a name of "
                    "1-64 letters, digits and - _ . ! ~ * ' ( ) +"));
   }
+  request.info.to = to;
+  request.info.from = from;
+  return std::nullopt;
+}
+
+Status apply_call_webhooks(const http::Form& params, voice::VoiceApplication& app, bool document) {
+  struct MethodParam {
+    const char* key;
+    std::string* out;
+    bool document;  // a setting of the call's document (Url), not of its status callback
+  };
+  for (auto [key, out, of_document] :
+       {MethodParam{"Method", &app.method, true},
+        MethodParam{"FallbackMethod", &app.fallback_method, true},
+        MethodParam{"StatusCallbackMethod", &app.status_callback_method, false}}) {
+    if (of_document && !document) continue;
+    auto m = params.get(key);
+    if (!m || m->empty()) continue;
+    auto normalized = normalize_method(*m);
+    if (!normalized) return call_error(21209, std::string(key) + " must be GET or POST");
+    *out = *normalized;
+  }
+  struct UrlParam {
+    const char* key;
+    std::string* out;
+    bool document;
+  };
+  for (auto [key, out, of_document] : {UrlParam{"FallbackUrl", &app.fallback_url, true},
+                                       UrlParam{"StatusCallback", &app.status_callback, false}}) {
+    if (of_document && !document) continue;
+    auto u = params.get(key);
+    if (!u || u->empty()) continue;
+    if (!is_valid_webhook_url(*u)) {
+      return call_error(21205, std::string(key) + " is not a valid URL: " + std::string(*u));
+    }
+    *out = std::string(*u);
+  }
+  auto events = status_callback_events(params);
+  if (!events) return events.error();
+  app.status_callback_events = std::move(*events);
+  return Ok{};
+}
+
+Status apply_call_settings(const http::Form& params, int min_timeout,
+                           voice::OutboundRequest& request) {
+  auto timeout = bounded_int(params, "Timeout", 60, min_timeout, 600, 21208);
+  if (!timeout) return timeout.error();
+  auto time_limit = bounded_int(params, "TimeLimit", 14400, 1, 86400, codes::kInvalidParameter);
+  if (!time_limit) return time_limit.error();
+  const std::string digits(params.get("SendDigits").value_or(""));
+  if (digits.size() > 32 ||
+      digits.find_first_not_of("0123456789ABCDabcd#*wW") != std::string::npos) {
+    return call_error(codes::kInvalidParameter, "SendDigits must be at most 32 of 0-9 A-D # * w W");
+  }
+  const std::string sip_user(params.get("SipAuthUsername").value_or(""));
+  const std::string sip_password(params.get("SipAuthPassword").value_or(""));
+  if (sip_user.empty() != sip_password.empty()) {
+    return call_error(codes::kInvalidParameter, "SipAuthUsername and SipAuthPassword go together");
+  }
+  if (!sip_user.empty()) request.sip_auth = sip::Credentials{sip_user, sip_password};
+  auto amd = machine_detection(params);
+  if (!amd) return amd.error();
+  // As Twilio: SendDigits wins (the far end is a system that takes digits, not a person).
+  if (!digits.empty()) amd->enabled = false;
+
+  // Record (+ RecordingChannels, RecordingStatusCallback*, Trim): the whole call, once answered.
+  voice::CallRecordingPlan recording;
+  // Record=true|false, RecordingChannels=mono|dual, Trim=trim-silence|do-not-trim.
+  for (auto [key, on, off, out] :
+       {std::tuple{"Record", "true", "false", &recording.enabled},
+        std::tuple{"RecordingChannels", "dual", "mono", &recording.dual},
+        std::tuple{"Trim", "trim-silence", "do-not-trim", &recording.trim}}) {
+    auto v = either(params, key, on, off);
+    if (!v) return v.error();
+    if (*v) *out = **v;
+  }
+  if (auto v = params.get("RecordingStatusCallback"); v && !v->empty()) {
+    if (!is_valid_webhook_url(*v)) {
+      return call_error(21205, "RecordingStatusCallback is not a valid URL: " + std::string(*v));
+    }
+    recording.callback = std::string(*v);
+  }
+  if (auto v = params.get("RecordingStatusCallbackMethod"); v && !v->empty()) {
+    auto m = normalize_method(*v);
+    if (!m) return call_error(21209, "RecordingStatusCallbackMethod must be GET or POST");
+    recording.callback_method = *m;
+  }
+  if (params.has("RecordingStatusCallbackEvent")) {
+    recording.callback_events.clear();
+    for (std::string_view list : params.get_all("RecordingStatusCallbackEvent")) {
+      // Repeated, or space-separated in one value (both are seen in the wild).
+      while (!list.empty()) {
+        const auto sp = list.find(' ');
+        const std::string_view e = list.substr(0, sp);
+        if (!e.empty()) {
+          if (e != "in-progress" && e != "completed" && e != "absent") {
+            return call_error(
+                codes::kInvalidParameter,
+                "RecordingStatusCallbackEvent must be in-progress, completed or absent");
+          }
+          recording.callback_events.emplace_back(e);
+        }
+        list = sp == std::string_view::npos ? std::string_view{} : list.substr(sp + 1);
+      }
+    }
+  }
+  request.timeout_s = *timeout;
+  request.time_limit_s = *time_limit;
+  request.send_digits = digits;
+  request.recording = std::move(recording);
+  request.machine_detection = std::move(*amd);
+  return Ok{};
+}
+
+Result<store::Call> queued_call_record(Context& ctx, const Scope& scope,
+                                       const voice::OutboundRequest& request) {
+  if (ctx.dialer->queue_full(scope.account.sid)) {
+    return Error{
+        20429, 429,
+        "Too many calls queued for this account: wait for some to be dialled (calls leave at the "
+        "account's calls per second) or raise calls.max_queued_per_account"};
+  }
+  store::Call record;
+  record.sid = make_sid(sid_prefix::kCall);
+  record.account_sid = scope.account.sid;
+  record.phone_number_sid = request.phone_number_sid;
+  record.to = request.info.to;
+  record.from = request.info.from;
+  record.status = "queued";
+  record.direction = "outbound-api";
+  record.date_created = ctx.clock.now_unix();
+  record.date_updated = record.date_created;
+  return record;
+}
+
+void dial_queued_call(Context& ctx, const Scope& scope, const store::Call& record,
+                      voice::OutboundRequest request) {
+  request.account = scope.account;
+  request.info.account_sid = scope.account.sid;
+  request.info.call_sid = record.sid;
+  request.info.from = record.from;
+  request.info.to = record.to;
+  request.info.status = "queued";
+  request.info.direction = "outbound-api";
+  request.queued_at_ms = ctx.clock.now_ms();
+  ctx.dialer->place(std::move(request));
+}
+
+asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
+                                            const http::Form& params) {
+  if (!ctx.dialer) {
+    co_return http::error_response(
+        Error{codes::kInternal, 503, "Outbound calls are not available: SIP is not running"});
+  }
+  voice::OutboundRequest request;
+  if (auto refused = check_call_parties(ctx, scope, params, request)) co_return std::move(*refused);
 
   // What runs when it answers: Url, Twiml or ApplicationSid (exactly one; Url wins over Twiml).
   const auto url = params.get("Url");
@@ -361,144 +514,21 @@ asio::awaitable<http::Response> create_call(Context& ctx, const Scope& scope,
       }
       request.twiml = std::string(*twiml_text);
     }
-    struct MethodParam {
-      const char* key;
-      std::string* out;
-    };
-    for (auto [key, out] :
-         {MethodParam{"Method", &app.method}, MethodParam{"FallbackMethod", &app.fallback_method},
-          MethodParam{"StatusCallbackMethod", &app.status_callback_method}}) {
-      auto m = params.get(key);
-      if (!m || m->empty()) continue;
-      auto normalized = normalize_method(*m);
-      if (!normalized) {
-        co_return http::error_response(
-            call_error(21209, std::string(key) + " must be GET or POST"));
-      }
-      *out = *normalized;
+    if (auto s = apply_call_webhooks(params, app, true); !s) {
+      co_return http::error_response(s.error());
     }
-    struct UrlParam {
-      const char* key;
-      std::string* out;
-    };
-    for (auto [key, out] : {UrlParam{"FallbackUrl", &app.fallback_url},
-                            UrlParam{"StatusCallback", &app.status_callback}}) {
-      auto u = params.get(key);
-      if (!u || u->empty()) continue;
-      if (!is_valid_webhook_url(*u)) {
-        co_return http::error_response(
-            call_error(21205, std::string(key) + " is not a valid URL: " + std::string(*u)));
-      }
-      *out = std::string(*u);
-    }
-    auto events = status_callback_events(params);
-    if (!events) co_return http::error_response(events.error());
-    app.status_callback_events = std::move(*events);
+  }
+  if (auto s = apply_call_settings(params, 1, request); !s) {
+    co_return http::error_response(s.error());
   }
 
-  auto timeout = bounded_int(params, "Timeout", 60, 1, 600, 21208);
-  if (!timeout) co_return http::error_response(timeout.error());
-  auto time_limit = bounded_int(params, "TimeLimit", 14400, 1, 86400, codes::kInvalidParameter);
-  if (!time_limit) co_return http::error_response(time_limit.error());
-  const std::string digits(params.get("SendDigits").value_or(""));
-  if (digits.size() > 32 ||
-      digits.find_first_not_of("0123456789ABCDabcd#*wW") != std::string::npos) {
-    co_return http::error_response(
-        call_error(codes::kInvalidParameter, "SendDigits must be at most 32 of 0-9 A-D # * w W"));
-  }
-  const std::string sip_user(params.get("SipAuthUsername").value_or(""));
-  const std::string sip_password(params.get("SipAuthPassword").value_or(""));
-  if (sip_user.empty() != sip_password.empty()) {
-    co_return http::error_response(
-        call_error(codes::kInvalidParameter, "SipAuthUsername and SipAuthPassword go together"));
-  }
-  if (!sip_user.empty()) request.sip_auth = sip::Credentials{sip_user, sip_password};
-  auto amd = machine_detection(params);
-  if (!amd) co_return http::error_response(amd.error());
-  // As Twilio: SendDigits wins (the far end is a system that takes digits, not a person).
-  if (!digits.empty()) amd->enabled = false;
-
-  // Record (+ RecordingChannels, RecordingStatusCallback*, Trim): the whole call, once answered.
-  voice::CallRecordingPlan recording;
-  // Record=true|false, RecordingChannels=mono|dual, Trim=trim-silence|do-not-trim.
-  for (auto [key, on, off, out] :
-       {std::tuple{"Record", "true", "false", &recording.enabled},
-        std::tuple{"RecordingChannels", "dual", "mono", &recording.dual},
-        std::tuple{"Trim", "trim-silence", "do-not-trim", &recording.trim}}) {
-    auto v = either(params, key, on, off);
-    if (!v) co_return http::error_response(v.error());
-    if (*v) *out = **v;
-  }
-  if (auto v = params.get("RecordingStatusCallback"); v && !v->empty()) {
-    if (!is_valid_webhook_url(*v)) {
-      co_return http::error_response(
-          call_error(21205, "RecordingStatusCallback is not a valid URL: " + std::string(*v)));
-    }
-    recording.callback = std::string(*v);
-  }
-  if (auto v = params.get("RecordingStatusCallbackMethod"); v && !v->empty()) {
-    auto m = normalize_method(*v);
-    if (!m) {
-      co_return http::error_response(
-          call_error(21209, "RecordingStatusCallbackMethod must be GET or POST"));
-    }
-    recording.callback_method = *m;
-  }
-  if (params.has("RecordingStatusCallbackEvent")) {
-    recording.callback_events.clear();
-    for (std::string_view list : params.get_all("RecordingStatusCallbackEvent")) {
-      // Repeated, or space-separated in one value (both are seen in the wild).
-      while (!list.empty()) {
-        const auto sp = list.find(' ');
-        const std::string_view e = list.substr(0, sp);
-        if (!e.empty()) {
-          if (e != "in-progress" && e != "completed" && e != "absent") {
-            co_return http::error_response(call_error(
-                codes::kInvalidParameter,
-                "RecordingStatusCallbackEvent must be in-progress, completed or absent"));
-          }
-          recording.callback_events.emplace_back(e);
-        }
-        list = sp == std::string_view::npos ? std::string_view{} : list.substr(sp + 1);
-      }
-    }
-  }
-
-  if (ctx.dialer->queue_full(scope.account.sid)) {
-    co_return http::error_response(Error{
-        20429, 429,
-        "Too many calls queued for this account: wait for some to be dialled (calls leave at the "
-        "account's calls per second) or raise calls.max_queued_per_account"});
-  }
   // The record first (queued), then the queue: a call is never dialled without its row.
-  store::Call record;
-  record.sid = make_sid(sid_prefix::kCall);
-  record.account_sid = scope.account.sid;
-  record.phone_number_sid = request.phone_number_sid;
-  record.to = to;
-  record.from = from;
-  record.status = "queued";
-  record.direction = "outbound-api";
-  record.date_created = ctx.clock.now_unix();
-  record.date_updated = record.date_created;
-  store::Mutation insert = store::InsertCall{record};
+  auto record = queued_call_record(ctx, scope, request);
+  if (!record) co_return http::error_response(record.error());
+  store::Mutation insert = store::InsertCall{*record};
   if (auto s = co_await commit(ctx.store, insert); !s) co_return store_error(s.error());
-
-  request.account = scope.account;
-  request.info.account_sid = scope.account.sid;
-  request.info.call_sid = record.sid;
-  request.info.from = from;
-  request.info.to = to;
-  request.info.status = "queued";
-  request.info.direction = "outbound-api";
-  request.timeout_s = *timeout;
-  request.time_limit_s = *time_limit;
-  request.send_digits = digits;
-  request.recording = std::move(recording);
-  request.machine_detection = std::move(*amd);
-  request.queued_at_ms = ctx.clock.now_ms();
-  ctx.dialer->place(std::move(request));
-  co_return http::json_response(201, call_json(record));
+  dial_queued_call(ctx, scope, *record, std::move(request));
+  co_return http::json_response(201, call_json(*record));
 }
 
 asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std::string_view sid) {

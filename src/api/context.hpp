@@ -11,7 +11,9 @@
 #include "messaging/messaging_service.hpp"
 #include "store/commit.hpp"
 #include "store/store.hpp"
+#include "voice/call_queue.hpp"
 #include "voice/call_registry.hpp"
+#include "voice/conference.hpp"
 #include "voice/outbound.hpp"
 
 namespace sb::api {
@@ -24,7 +26,9 @@ struct Context {
   http::FormLimits form_limits;
   voice::CallRegistry* calls = nullptr;  // live calls, for Calls/{Sid}.json updates
   voice::Dialer* dialer = nullptr;       // where Calls.json create places outbound calls
-  voice::TrunkTable* trunks = nullptr;   // the router's trunks, changed by SIP/Trunks.json
+  voice::ConferenceRegistry* conferences = nullptr;  // live rooms (Conferences, Participants)
+  voice::QueueRegistry* queues = nullptr;            // who waits in which queue (Members)
+  voice::TrunkTable* trunks = nullptr;  // the router's trunks, changed by SIP/Trunks.json
   messaging::MessageDispatcher* messages = nullptr;  // where Messages.json create sends
   // The digest realm SIP credentials are hashed under (sip.realm): the SIP stack's.
   std::string sip_realm = "switchboard";

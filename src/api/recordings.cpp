@@ -126,7 +126,7 @@ boost::json::object recording_json(const store::Recording& r, std::string_view p
   o["account_sid"] = r.account_sid;
   o["api_version"] = "2010-04-01";
   o["call_sid"] = string_or_null(r.call_sid);
-  o["conference_sid"] = nullptr;
+  o["conference_sid"] = string_or_null(r.conference_sid);
   o["date_created"] = rfc2822(r.date_created);
   o["date_updated"] = rfc2822(r.date_updated);
   o["start_time"] =

@@ -2,6 +2,11 @@
 // is authenticated and the path's account is in its scope.
 #pragma once
 
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
 #include "api/context.hpp"
 
 namespace sb::api {
@@ -137,6 +142,27 @@ asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std
 asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, std::string_view sid,
                                             const http::Form& params);
 boost::json::object call_json(const store::Call& call);
+
+// What Calls.json and Participants.json share of creating an outbound call (calls.cpp), in the
+// order create_call runs them. Each refusal is Twilio's (21201, 21210, 21205, 21208, …).
+// To and From onto request.info (and the From number's SID): From must be one of the account's
+// numbers or verified caller IDs when it is a number. The response refusing the call, if any.
+std::optional<http::Response> check_call_parties(Context& ctx, const Scope& scope,
+                                                 const http::Form& params,
+                                                 voice::OutboundRequest& request);
+// StatusCallback, StatusCallbackMethod and StatusCallbackEvent onto `app`; with `document`,
+// also Method, FallbackUrl and FallbackMethod (the settings of a call's own Url).
+Status apply_call_webhooks(const http::Form& params, voice::VoiceApplication& app, bool document);
+// Timeout (`min_timeout`..600 s, default 60), TimeLimit, SendDigits, SipAuthUsername and
+// SipAuthPassword, MachineDetection and its settings, Record and the recording's settings.
+Status apply_call_settings(const http::Form& params, int min_timeout,
+                           voice::OutboundRequest& request);
+// The queued record of a checked request (429 when the account's dialling queue is full). The
+// caller commits it, then hands both to dial_queued_call: a call is never dialled without its row.
+Result<store::Call> queued_call_record(Context& ctx, const Scope& scope,
+                                       const voice::OutboundRequest& request);
+void dial_queued_call(Context& ctx, const Scope& scope, const store::Call& record,
+                      voice::OutboundRequest request);
 // "2026-12-01" -> Unix seconds at 00:00 GMT; nullopt when not a real date.
 std::optional<std::int64_t> parse_day(std::string_view text);
 // parse_day's dates, or ISO 8601 date-times as the official clients send them
@@ -190,6 +216,71 @@ asio::awaitable<http::Response> message_media_item(Context& ctx, const Scope& sc
 http::Response message_media_content(Context& ctx, std::string_view account_sid,
                                      std::string_view message_sid, std::string_view sid,
                                      std::string_view path);
+
+// Conferences.json and Conferences/{Sid}.json (conferences.cpp): the rooms' records. Update
+// takes Status=completed (the room ends, its participants go on after their <Dial>).
+asio::awaitable<http::Response> list_conferences(Context& ctx, const Scope& scope,
+                                                 const http::Form& query);
+asio::awaitable<http::Response> fetch_conference(Context& ctx, const Scope& scope,
+                                                 std::string_view sid);
+asio::awaitable<http::Response> update_conference(Context& ctx, const Scope& scope,
+                                                  std::string_view sid, const http::Form& params);
+// Conferences/{ConferenceSid}/Participants[/{CallSid|Label}].json: the live room's participants
+// (none once it is over). `who` is a CallSid or a label, percent-decoded.
+asio::awaitable<http::Response> list_participants(Context& ctx, const Scope& scope,
+                                                  std::string_view conference_sid,
+                                                  const http::Form& query);
+// An outbound call (checked as Calls.json checks one) that joins the room once answered.
+// `conference` is a live conference's SID or a FriendlyName (percent-decoded; the room opens
+// when none of that name is live).
+asio::awaitable<http::Response> create_participant(Context& ctx, const Scope& scope,
+                                                   std::string_view conference,
+                                                   const http::Form& params);
+asio::awaitable<http::Response> fetch_participant(Context& ctx, const Scope& scope,
+                                                  std::string_view conference_sid,
+                                                  std::string_view who);
+// Muted, Hold (+HoldUrl, HoldMethod), AnnounceUrl, WaitUrl, BeepOnExit, EndConferenceOnExit,
+// Coaching, CallSidToCoach: only what is given changes.
+asio::awaitable<http::Response> update_participant(Context& ctx, const Scope& scope,
+                                                   std::string_view conference_sid,
+                                                   std::string_view who, const http::Form& params);
+// Kicks the participant: its call goes on after its <Dial>.
+asio::awaitable<http::Response> delete_participant(Context& ctx, const Scope& scope,
+                                                   std::string_view conference_sid,
+                                                   std::string_view who);
+
+// Queues.json and Queues/{Sid}.json (queues.cpp). Delete refuses a queue with callers in it.
+asio::awaitable<http::Response> list_queues(Context& ctx, const Scope& scope,
+                                            const http::Form& query);
+asio::awaitable<http::Response> create_queue(Context& ctx, const Scope& scope,
+                                             const http::Form& params);
+asio::awaitable<http::Response> fetch_queue(Context& ctx, const Scope& scope, std::string_view sid);
+asio::awaitable<http::Response> update_queue(Context& ctx, const Scope& scope, std::string_view sid,
+                                             const http::Form& params);
+asio::awaitable<http::Response> delete_queue(Context& ctx, const Scope& scope,
+                                             std::string_view sid);
+// Queues/{QueueSid}/Members[/{CallSid|Front}].json: the callers waiting, front first.
+asio::awaitable<http::Response> list_queue_members(Context& ctx, const Scope& scope,
+                                                   std::string_view queue_sid,
+                                                   const http::Form& query);
+asio::awaitable<http::Response> fetch_queue_member(Context& ctx, const Scope& scope,
+                                                   std::string_view queue_sid,
+                                                   std::string_view who);
+// Url (required) and Method (default POST): the member leaves the queue and its call runs Url.
+asio::awaitable<http::Response> dequeue_queue_member(Context& ctx, const Scope& scope,
+                                                     std::string_view queue_sid,
+                                                     std::string_view who,
+                                                     const http::Form& params);
+
+// A list of live state (participants, queue members) paged as the store pages its rows: `id`
+// orders the rows and is what PageToken carries. 400 for bad paging parameters.
+struct LiveRow {
+  std::int64_t id = 0;
+  boost::json::object json;
+};
+http::Response live_list_response(std::string_view key, std::vector<LiveRow> rows,
+                                  const http::Form& query, std::string_view path,
+                                  std::string_view filters);
 
 // "FriendlyName=x&Status=active&" for the filters present, carried into page URIs.
 std::string encode_filters(const http::Form& query, std::initializer_list<const char*> keys);

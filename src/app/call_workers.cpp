@@ -55,7 +55,7 @@ struct CallWorkers::Worker {
         calls(io,
               voice::SessionServices{
                   voice::WebhookServices{client, shared.notifications, documents, deps.clock},
-                  deps.store, &deps.registry, deps.events},
+                  deps.store, &deps.registry, deps.events, nullptr, deps.conferences, deps.queues},
               media) {}
 
   http::CurlClient client;

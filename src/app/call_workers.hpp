@@ -13,8 +13,10 @@
 #include "core/time.hpp"
 #include "store/store.hpp"
 #include "voice/call_events.hpp"
+#include "voice/call_queue.hpp"
 #include "voice/call_registry.hpp"
 #include "voice/call_worker.hpp"
+#include "voice/conference.hpp"
 #include "voice/media_context.hpp"
 
 namespace sb::app {
@@ -25,6 +27,8 @@ struct VoiceDeps {
   voice::CallRegistry& registry;
   voice::CallEventSink* events = nullptr;
   std::string public_url;
+  voice::ConferenceRegistry* conferences = nullptr;
+  voice::QueueRegistry* queues = nullptr;
 };
 
 class CallWorkers {

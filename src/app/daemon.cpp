@@ -23,6 +23,7 @@
 #include "store/cached_store.hpp"
 #include "store/sqlite_store.hpp"
 #include "voice/call_registry.hpp"
+#include "voice/conference.hpp"
 
 namespace sb::app {
 
@@ -185,8 +186,17 @@ int serve(const Config& config) {
                      dir_error.message());
     return 1;
   }
-  CallWorkers call_workers(workers, VoiceDeps{store, clock, calls, &call_events, public_url},
-                           config, rtp_address(config));
+  // Live conferences (the rooms left open by a crash are closed in the store first).
+  store.write(store::CloseInterruptedConferences{clock.now_unix()}, [](Status s) {
+    if (!s) spdlog::warn("closing interrupted conferences: {}", s.error().message);
+  });
+  voice::ConferenceRegistry conferences(store, clock, &call_events);
+  api.set_conferences(&conferences);
+  voice::QueueRegistry queues(store, clock, &call_events);
+  api.set_queues(&queues);
+  CallWorkers call_workers(
+      workers, VoiceDeps{store, clock, calls, &call_events, public_url, &conferences, &queues},
+      config, rtp_address(config));
   SipService sip(*workers.front(), call_workers);
   auto trunks = std::make_shared<voice::TrunkTable>();
   if (auto loaded = load_trunks(store, config, *trunks); !loaded) {

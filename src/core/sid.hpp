@@ -19,6 +19,8 @@ inline constexpr std::string_view kCredential = "CR";
 inline constexpr std::string_view kSipDomain = "SD";
 inline constexpr std::string_view kMessage = "SM";
 inline constexpr std::string_view kMedia = "ME";
+inline constexpr std::string_view kConference = "CF";
+inline constexpr std::string_view kQueue = "QU";
 }  // namespace sid_prefix
 
 inline constexpr std::size_t kSidLength = 34;

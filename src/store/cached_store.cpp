@@ -471,6 +471,33 @@ Result<Page<Recording>> CachedStore::list_recordings(const RecordingFilter& filt
   return inner_.list_recordings(filter, page);
 }
 
+// Conferences and queues are read by the REST API and when a room or queue is first joined
+// (indexed reads): from the store itself.
+Result<std::optional<Conference>> CachedStore::find_conference(std::string_view account_sid,
+                                                               std::string_view sid) {
+  return inner_.find_conference(account_sid, sid);
+}
+
+Result<Page<Conference>> CachedStore::list_conferences(const ConferenceFilter& filter,
+                                                       const PageRequest& page) {
+  return inner_.list_conferences(filter, page);
+}
+
+Result<std::optional<Queue>> CachedStore::find_queue(std::string_view account_sid,
+                                                     std::string_view sid) {
+  return inner_.find_queue(account_sid, sid);
+}
+
+Result<std::optional<Queue>> CachedStore::find_queue_by_name(std::string_view account_sid,
+                                                             std::string_view friendly_name) {
+  return inner_.find_queue_by_name(account_sid, friendly_name);
+}
+
+Result<Page<Queue>> CachedStore::list_queues(std::string_view account_sid,
+                                             const PageRequest& page) {
+  return inner_.list_queues(account_sid, page);
+}
+
 // Messages, their media and opt-outs are read by the REST API, the sender and per inbound
 // message (indexed reads): from the store itself.
 Result<std::optional<Message>> CachedStore::find_message(std::string_view account_sid,

@@ -282,6 +282,36 @@ CREATE TABLE message_opt_outs (
   PRIMARY KEY (account_sid, number, address)
 ) WITHOUT ROWID;
 )sql"},
+    Migration{14, "conferences, queues and recordings' conference_sid", R"sql(
+CREATE TABLE conferences (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  friendly_name TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'init',
+  region TEXT NOT NULL DEFAULT '',
+  reason_conference_ended TEXT NOT NULL DEFAULT '',
+  call_sid_ending_conference TEXT NOT NULL DEFAULT '',
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL
+);
+CREATE INDEX conferences_account ON conferences(account_sid, date_created);
+CREATE INDEX conferences_name ON conferences(account_sid, friendly_name, status);
+CREATE INDEX conferences_open ON conferences(status) WHERE status <> 'completed';
+CREATE TABLE queues (
+  id INTEGER PRIMARY KEY,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  friendly_name TEXT NOT NULL,
+  max_size INTEGER NOT NULL DEFAULT 1000,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  UNIQUE (account_sid, friendly_name)
+);
+CREATE INDEX queues_account ON queues(account_sid, id);
+ALTER TABLE recordings ADD COLUMN conference_sid TEXT NOT NULL DEFAULT '';
+CREATE INDEX recordings_conference ON recordings(conference_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

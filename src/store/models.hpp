@@ -1,5 +1,6 @@
 // The records the store keeps: accounts, API keys, incoming phone numbers, applications, the
-// debugger log, calls, recordings, messages with their media, and messaging opt-outs.
+// debugger log, calls, recordings, conferences, queues, messages with their media, and messaging
+// opt-outs.
 #pragma once
 
 #include <cstdint>
@@ -222,6 +223,7 @@ struct Recording {
   std::string sid;      // RE…
   std::string account_sid;
   std::string call_sid;
+  std::string conference_sid;  // CF…; empty when the recording is not of a conference
   // in-progress | paused | stopped | processing | completed | absent | failed
   std::string status = "completed";
   // RecordVerb | DialVerb | StartCallRecordingAPI | OutboundAPI | Trunking | Conference | …
@@ -233,6 +235,33 @@ struct Recording {
   std::int64_t date_updated = 0;
   std::string media_path;  // the WAV file: absolute, or relative to the recordings directory
   int error_code = 0;      // 0: none
+};
+
+// A conference room's record (Twilio's Conference resource): status moves init -> in-progress
+// -> completed. The room itself (its participants) lives in the voice module while it runs.
+struct Conference {
+  std::int64_t id = 0;  // row id: keyset paging, newest first
+  std::string sid;      // CF…
+  std::string account_sid;
+  std::string friendly_name;               // <= 128 characters (checked by callers)
+  std::string status = "init";             // init | in-progress | completed
+  std::string region;                      // "" = none
+  std::string reason_conference_ended;     // "" while not completed
+  std::string call_sid_ending_conference;  // "" when none
+  std::int64_t date_created = 0;           // Unix seconds
+  std::int64_t date_updated = 0;
+};
+
+// A call queue (Twilio's Queue resource, QU…). Its members are the calls waiting in it, held by
+// the voice module; the row is the queue's name and size limit.
+struct Queue {
+  std::int64_t id = 0;  // row id: keyset paging, oldest first
+  std::string sid;      // QU…
+  std::string account_sid;
+  std::string friendly_name;  // <= 64 characters; unique per account
+  int max_size = 1000;
+  std::int64_t date_created = 0;  // Unix seconds
+  std::int64_t date_updated = 0;
 };
 
 // A message (Twilio's Message resource). Outbound: queued -> sending -> sent -> delivered |

@@ -254,7 +254,7 @@ Call read_call(const Statement& s) {
 
 #define SB_RECORDING_COLUMNS                                                        \
   "id, sid, account_sid, call_sid, status, source, channels, duration, start_time," \
-  " media_path, error_code, date_created, date_updated"
+  " media_path, error_code, date_created, date_updated, conference_sid"
 
 Recording read_recording(const Statement& s) {
   Recording r;
@@ -271,7 +271,41 @@ Recording read_recording(const Statement& s) {
   r.error_code = static_cast<int>(s.integer(10));
   r.date_created = s.integer(11);
   r.date_updated = s.integer(12);
+  r.conference_sid = s.text(13);
   return r;
+}
+
+#define SB_CONFERENCE_COLUMNS                                                     \
+  "id, sid, account_sid, friendly_name, status, region, reason_conference_ended," \
+  " call_sid_ending_conference, date_created, date_updated"
+
+Conference read_conference(const Statement& s) {
+  Conference c;
+  c.id = s.integer(0);
+  c.sid = s.text(1);
+  c.account_sid = s.text(2);
+  c.friendly_name = s.text(3);
+  c.status = s.text(4);
+  c.region = s.text(5);
+  c.reason_conference_ended = s.text(6);
+  c.call_sid_ending_conference = s.text(7);
+  c.date_created = s.integer(8);
+  c.date_updated = s.integer(9);
+  return c;
+}
+
+#define SB_QUEUE_COLUMNS "id, sid, account_sid, friendly_name, max_size, date_created, date_updated"
+
+Queue read_queue(const Statement& s) {
+  Queue q;
+  q.id = s.integer(0);
+  q.sid = s.text(1);
+  q.account_sid = s.text(2);
+  q.friendly_name = s.text(3);
+  q.max_size = static_cast<int>(s.integer(4));
+  q.date_created = s.integer(5);
+  q.date_updated = s.integer(6);
+  return q;
 }
 
 #define SB_MESSAGE_COLUMNS                                                             \
@@ -540,6 +574,27 @@ std::string like_pattern(std::string_view filter) {
   }
   out += '%';
   return out;
+}
+
+// Twilio's date filters on one column (Date=, Date<, Date>: that day GMT, on or before, on or
+// after) as one closed range [lowest, highest] of Unix seconds; no filter is the whole range.
+struct DateBounds {
+  std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+};
+
+DateBounds date_bounds(const std::optional<std::int64_t>& on_or_before,
+                       const std::optional<std::int64_t>& on_or_after,
+                       const std::optional<std::int64_t>& on_day_start) {
+  constexpr std::int64_t kDay = 86400;
+  DateBounds b;
+  if (on_or_after) b.lowest = std::max(b.lowest, *on_or_after);
+  if (on_or_before) b.highest = std::min(b.highest, *on_or_before);
+  if (on_day_start) {
+    b.lowest = std::max(b.lowest, *on_day_start);
+    b.highest = std::min(b.highest, *on_day_start + kDay - 1);
+  }
+  return b;
 }
 
 template <typename T, typename Reader>
@@ -944,30 +999,96 @@ struct MutationApplier {
   }
 
   Status operator()(const InsertRecording& m) {
-    auto p = conn.prepare("INSERT INTO recordings (" SB_RECORDING_COLUMNS
-                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    auto p =
+        conn.prepare("INSERT INTO recordings (" SB_RECORDING_COLUMNS
+                     ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     if (!p) return p.error();
     Statement s(*p);
     const Recording& r = m.recording;
     s.bind(1, r.sid).bind(2, r.account_sid).bind(3, r.call_sid).bind(4, r.status);
     s.bind(5, r.source).bind(6, std::int64_t{r.channels}).bind(7, r.duration);
     s.bind(8, r.start_time).bind(9, r.media_path).bind(10, std::int64_t{r.error_code});
-    s.bind(11, r.date_created).bind(12, r.date_updated);
+    s.bind(11, r.date_created).bind(12, r.date_updated).bind(13, r.conference_sid);
     return run_write(conn, s, false);
   }
 
   Status operator()(const UpdateRecording& m) {
     auto p = conn.prepare(
         "UPDATE recordings SET status = ?3, channels = ?4, duration = ?5, start_time = ?6,"
-        " media_path = ?7, error_code = ?8, date_updated = ?9"
+        " media_path = ?7, error_code = ?8, date_updated = ?9, conference_sid = ?10"
         " WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     const Recording& r = m.recording;
     s.bind(1, r.sid).bind(2, r.account_sid).bind(3, r.status).bind(4, std::int64_t{r.channels});
     s.bind(5, r.duration).bind(6, r.start_time).bind(7, r.media_path);
-    s.bind(8, std::int64_t{r.error_code}).bind(9, r.date_updated);
+    s.bind(8, std::int64_t{r.error_code}).bind(9, r.date_updated).bind(10, r.conference_sid);
     return run_write(conn, s, true);
+  }
+
+  Status operator()(const InsertConference& m) {
+    auto p = conn.prepare("INSERT INTO conferences (" SB_CONFERENCE_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Conference& c = m.conference;
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.friendly_name).bind(4, c.status);
+    s.bind(5, c.region).bind(6, c.reason_conference_ended).bind(7, c.call_sid_ending_conference);
+    s.bind(8, c.date_created).bind(9, c.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateConference& m) {
+    auto p = conn.prepare(
+        "UPDATE conferences SET status = ?3, region = ?4, reason_conference_ended = ?5,"
+        " call_sid_ending_conference = ?6, date_updated = ?7 WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Conference& c = m.conference;
+    s.bind(1, c.sid).bind(2, c.account_sid).bind(3, c.status).bind(4, c.region);
+    s.bind(5, c.reason_conference_ended).bind(6, c.call_sid_ending_conference);
+    s.bind(7, c.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  // The condition matches conferences_open's, so that only the open rows are visited.
+  Status operator()(const CloseInterruptedConferences& m) {
+    auto p = conn.prepare(
+        "UPDATE conferences SET status = 'completed',"
+        " reason_conference_ended = 'last-participant-left', date_updated = ?1"
+        " WHERE status <> 'completed'");
+    if (!p) return p.error();
+    Statement s(*p);
+    s.bind(1, m.now);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const InsertQueue& m) {
+    auto p = conn.prepare("INSERT INTO queues (" SB_QUEUE_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Queue& q = m.queue;
+    s.bind(1, q.sid).bind(2, q.account_sid).bind(3, q.friendly_name);
+    s.bind(4, std::int64_t{q.max_size}).bind(5, q.date_created).bind(6, q.date_updated);
+    return run_write(conn, s, false);
+  }
+
+  Status operator()(const UpdateQueue& m) {
+    auto p = conn.prepare(
+        "UPDATE queues SET friendly_name = ?3, max_size = ?4, date_updated = ?5"
+        " WHERE sid = ?1 AND account_sid = ?2");
+    if (!p) return p.error();
+    Statement s(*p);
+    const Queue& q = m.queue;
+    s.bind(1, q.sid).bind(2, q.account_sid).bind(3, q.friendly_name);
+    s.bind(4, std::int64_t{q.max_size}).bind(5, q.date_updated);
+    return run_write(conn, s, true);
+  }
+
+  Status operator()(const DeleteQueue& m) {
+    return run_each({"DELETE FROM queues WHERE sid = ?1 AND account_sid = ?2"},
+                    {m.sid, m.account_sid});
   }
 
   Status operator()(const DeleteRecording& m) {
@@ -1541,31 +1662,125 @@ Result<std::optional<Recording>> SqliteStore::find_recording(std::string_view ac
   return one<Recording>(**conn, s, read_recording);
 }
 
+// A conference's recordings are listed through recordings_conference: the ConferenceSid filter
+// is a plain term in its statement, which `(?8 = '' OR conference_sid = ?8)` would hide from the
+// planner (see SB_MESSAGE_LIST).
+#define SB_RECORDING_LIST(CONFERENCE)                                                      \
+  "SELECT " SB_RECORDING_COLUMNS " FROM recordings WHERE account_sid = ?1 AND " CONFERENCE \
+  " AND (?2 = '' OR call_sid = ?2) AND date_created >= ?3 AND date_created <= ?4"          \
+  " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6 OFFSET ?7"
+
 Result<Page<Recording>> SqliteStore::list_recordings(const RecordingFilter& filter,
                                                      const PageRequest& page) {
-  // The date filters narrow one closed range [lowest, highest] of date_created.
-  constexpr std::int64_t kDay = 86400;
-  std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
-  std::int64_t highest = std::numeric_limits<std::int64_t>::max();
-  if (filter.created_after) lowest = std::max(lowest, *filter.created_after);
-  if (filter.created_before) highest = std::min(highest, *filter.created_before);
-  if (const auto& day = filter.created_on_day_start) {
-    lowest = std::max(lowest, *day);
-    highest = std::min(highest, *day + kDay - 1);
-  }
+  const DateBounds created =
+      date_bounds(filter.created_before, filter.created_after, filter.created_on_day_start);
+  const char* sql = filter.conference_sid.empty() ? SB_RECORDING_LIST("?8 = ''")
+                                                  : SB_RECORDING_LIST("conference_sid = ?8");
   auto conn = borrow_reader();
   if (!conn) return conn.error();
   // Newest first, as Twilio lists recordings; keyset paging runs downward.
-  auto p = (*conn)->prepare("SELECT " SB_RECORDING_COLUMNS
-                            " FROM recordings WHERE account_sid = ?1"
-                            " AND (?2 = '' OR call_sid = ?2)"
-                            " AND date_created >= ?3 AND date_created <= ?4"
-                            " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6 OFFSET ?7");
+  auto p = (*conn)->prepare(sql);
   if (!p) return p.error();
   Statement s(*p);
-  s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, lowest).bind(4, highest);
+  s.bind(1, filter.account_sid).bind(2, filter.call_sid);
+  s.bind(3, created.lowest).bind(4, created.highest);
   bind_page(s, 5, page);
+  s.bind(8, filter.conference_sid);
   return collect<Recording>(**conn, s, page.limit, read_recording);
+}
+
+#undef SB_RECORDING_LIST
+
+Result<std::optional<Conference>> SqliteStore::find_conference(std::string_view account_sid,
+                                                               std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CONFERENCE_COLUMNS
+                            " FROM conferences WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Conference>(**conn, s, read_conference);
+}
+
+// One statement per combination of the FriendlyName and Status filters, as SB_MESSAGE_LIST. With
+// a name, conferences_name finds the few rows of that name (named explicitly: with no ANALYZE
+// statistics the planner would rather walk the account's every conference in date order to skip
+// a sort); without one, conferences_account yields the rows in order. Newest first by
+// date_created, then id; the keyset cursor is the last row's id, and the page resumes below that
+// row's (date_created, id).
+#define SB_CONFERENCE_LIST(TABLE, NAME, STATUS)                                      \
+  "SELECT " SB_CONFERENCE_COLUMNS " FROM " TABLE " WHERE account_sid = ?1 AND " NAME \
+  " AND " STATUS                                                                     \
+  " AND date_created BETWEEN ?4 AND ?5 AND date_updated BETWEEN ?6 AND ?7"           \
+  " AND (?8 = 0 OR (date_created, id) <"                                             \
+  " (SELECT date_created, id FROM conferences WHERE id = ?8))"                       \
+  " ORDER BY date_created DESC, id DESC LIMIT ?9 OFFSET ?10"
+#define SB_BY_NAME "conferences INDEXED BY conferences_name"
+
+Result<Page<Conference>> SqliteStore::list_conferences(const ConferenceFilter& filter,
+                                                       const PageRequest& page) {
+  const DateBounds created =
+      date_bounds(filter.created_before, filter.created_after, filter.created_on_day_start);
+  const DateBounds updated =
+      date_bounds(filter.updated_before, filter.updated_after, filter.updated_on_day_start);
+  const bool name = !filter.friendly_name.empty(), status = !filter.status.empty();
+  const char* sql = name && status
+                        ? SB_CONFERENCE_LIST(SB_BY_NAME, "friendly_name = ?2", "status = ?3")
+                    : name   ? SB_CONFERENCE_LIST(SB_BY_NAME, "friendly_name = ?2", "?3 = ''")
+                    : status ? SB_CONFERENCE_LIST("conferences", "?2 = ''", "status = ?3")
+                             : SB_CONFERENCE_LIST("conferences", "?2 = ''", "?3 = ''");
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare(sql);
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, filter.account_sid).bind(2, filter.friendly_name).bind(3, filter.status);
+  s.bind(4, created.lowest).bind(5, created.highest);
+  s.bind(6, updated.lowest).bind(7, updated.highest);
+  bind_page(s, 8, page);
+  return collect<Conference>(**conn, s, page.limit, read_conference);
+}
+
+#undef SB_BY_NAME
+#undef SB_CONFERENCE_LIST
+
+Result<std::optional<Queue>> SqliteStore::find_queue(std::string_view account_sid,
+                                                     std::string_view sid) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_QUEUE_COLUMNS
+                            " FROM queues WHERE sid = ?1 AND account_sid = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, sid).bind(2, account_sid);
+  return one<Queue>(**conn, s, read_queue);
+}
+
+Result<std::optional<Queue>> SqliteStore::find_queue_by_name(std::string_view account_sid,
+                                                             std::string_view friendly_name) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_QUEUE_COLUMNS
+                            " FROM queues WHERE account_sid = ?1 AND friendly_name = ?2");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, account_sid).bind(2, friendly_name);
+  return one<Queue>(**conn, s, read_queue);
+}
+
+Result<Page<Queue>> SqliteStore::list_queues(std::string_view account_sid,
+                                             const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_QUEUE_COLUMNS
+                            " FROM queues WHERE account_sid = ?1"
+                            " AND id > ?2 ORDER BY id LIMIT ?3 OFFSET ?4");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, account_sid);
+  bind_page(s, 2, page);
+  return collect<Queue>(**conn, s, page.limit, read_queue);
 }
 
 Result<std::optional<Message>> SqliteStore::find_message(std::string_view account_sid,
@@ -1590,17 +1805,9 @@ Result<std::optional<Message>> SqliteStore::find_message(std::string_view accoun
 
 Result<Page<Message>> SqliteStore::list_messages(const MessageFilter& filter,
                                                  const PageRequest& page) {
-  // As list_recordings: the date filters narrow one closed range [lowest, highest], here of the
-  // date sent (the date created while unsent).
-  constexpr std::int64_t kDay = 86400;
-  std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
-  std::int64_t highest = std::numeric_limits<std::int64_t>::max();
-  if (filter.sent_after) lowest = std::max(lowest, *filter.sent_after);
-  if (filter.sent_before) highest = std::min(highest, *filter.sent_before);
-  if (const auto& day = filter.sent_on_day_start) {
-    lowest = std::max(lowest, *day);
-    highest = std::min(highest, *day + kDay - 1);
-  }
+  // The date filters narrow the date sent (the date created while unsent).
+  const DateBounds sent =
+      date_bounds(filter.sent_before, filter.sent_after, filter.sent_on_day_start);
   const bool to = !filter.to.empty(), from = !filter.from.empty();
   const char* sql = to && from ? SB_MESSAGE_LIST("to_number = ?2", "from_number = ?3")
                     : to       ? SB_MESSAGE_LIST("to_number = ?2", "?3 = ''")
@@ -1613,7 +1820,7 @@ Result<Page<Message>> SqliteStore::list_messages(const MessageFilter& filter,
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from);
-  s.bind(4, lowest).bind(5, highest);
+  s.bind(4, sent.lowest).bind(5, sent.highest);
   bind_page(s, 6, page);
   return collect<Message>(**conn, s, page.limit, read_message);
 }

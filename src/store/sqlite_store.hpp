@@ -89,6 +89,16 @@ class SqliteStore final : public Store {
   Result<Page<Recording>> list_recordings(const RecordingFilter& filter,
                                           const PageRequest& page) override;
 
+  Result<std::optional<Conference>> find_conference(std::string_view account_sid,
+                                                    std::string_view sid) override;
+  Result<Page<Conference>> list_conferences(const ConferenceFilter& filter,
+                                            const PageRequest& page) override;
+  Result<std::optional<Queue>> find_queue(std::string_view account_sid,
+                                          std::string_view sid) override;
+  Result<std::optional<Queue>> find_queue_by_name(std::string_view account_sid,
+                                                  std::string_view friendly_name) override;
+  Result<Page<Queue>> list_queues(std::string_view account_sid, const PageRequest& page) override;
+
   Result<std::optional<Message>> find_message(std::string_view account_sid,
                                               std::string_view sid) override;
   Result<Page<Message>> list_messages(const MessageFilter& filter,

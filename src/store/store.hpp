@@ -56,14 +56,27 @@ struct CallFilter {
   std::int64_t started_before = 0;  // start_time < this (0: no bound)
 };
 
-// Twilio's Recordings list filters: CallSid, DateCreated (that day, GMT), DateCreated< (on or
-// before) and DateCreated> (on or after); the bounds compare date_created, in Unix seconds.
+// Twilio's Recordings list filters: CallSid, ConferenceSid, DateCreated (that day, GMT),
+// DateCreated< (on or before) and DateCreated> (on or after); the bounds compare date_created,
+// in Unix seconds.
 struct RecordingFilter {
   std::string account_sid;
   std::string call_sid;                              // empty: every call
   std::optional<std::int64_t> created_before;        // date_created <= this
   std::optional<std::int64_t> created_after;         // date_created >= this
   std::optional<std::int64_t> created_on_day_start;  // within [this, this + 1 day)
+  std::string conference_sid;  // empty: any (last, so that positional initializers keep working)
+};
+
+// Twilio's Conferences list filters: FriendlyName (exact), Status, DateCreated and DateUpdated
+// (that day, GMT), with < (on or before) and > (on or after) as RecordingFilter has them; the
+// bounds compare date_created and date_updated, in Unix seconds.
+struct ConferenceFilter {
+  std::string account_sid;
+  std::string friendly_name;  // exact; empty: any
+  std::string status;         // empty: any
+  std::optional<std::int64_t> created_before, created_after, created_on_day_start;
+  std::optional<std::int64_t> updated_before, updated_after, updated_on_day_start;
 };
 
 // Twilio's Messages list filters: To, From, DateSent (that day, GMT), DateSent< (on or before)
@@ -215,13 +228,39 @@ struct DeleteTrunk {
   std::string account_sid, sid;
 };
 // Writes the recording's mutable fields (status, channels, duration, start_time, media_path,
-// error_code, date_updated).
+// error_code, conference_sid, date_updated).
 struct UpdateRecording {
   Recording recording;
 };
 // Deletes the row only; the WAV file is the caller's to remove.
 struct DeleteRecording {
   std::string account_sid, sid;
+};
+
+struct InsertConference {
+  Conference conference;
+};
+// Writes the conference's mutable fields (status, region, reason_conference_ended,
+// call_sid_ending_conference, date_updated).
+struct UpdateConference {
+  Conference conference;
+};
+// At start-up: the conferences a previous process left open (a crash, a kill) are completed at
+// `now`, as if their last participant had left ("last-participant-left").
+struct CloseInterruptedConferences {
+  std::int64_t now = 0;  // Unix seconds
+};
+// Conflict when the account already has a queue of that friendly_name.
+struct InsertQueue {
+  Queue queue;
+};
+// Writes friendly_name, max_size and date_updated; conflict on another queue's name.
+struct UpdateQueue {
+  Queue queue;
+};
+struct DeleteQueue {
+  std::string account_sid;
+  std::string sid;
 };
 
 // A message and the media it arrived with, in one transaction; conflict on a duplicate SID. The
@@ -251,15 +290,15 @@ struct SetOptOut {
   std::int64_t at = 0;  // Unix seconds
 };
 
-using Mutation =
-    std::variant<InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber,
-                 InsertApplication, UpdateApplication, DeleteApplication, InsertNotification,
-                 InsertCall, UpdateCall, CloseInterruptedCalls, InsertRecording, UpdateRecording,
-                 DeleteRecording, InsertApiKey, UpdateApiKey, DeleteApiKey, InsertCallerId,
-                 UpdateCallerId, DeleteCallerId, InsertTrunk, UpdateTrunk, DeleteTrunk,
-                 SaveCredentialList, DeleteCredentialList, SaveCredential, DeleteCredential,
-                 SaveSipDomain, DeleteSipDomain, InsertDomainMapping, DeleteDomainMapping,
-                 InsertMessage, UpdateMessage, DeleteMessage, DeleteMessageMedia, SetOptOut>;
+using Mutation = std::variant<
+    InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber, InsertApplication,
+    UpdateApplication, DeleteApplication, InsertNotification, InsertCall, UpdateCall,
+    CloseInterruptedCalls, InsertRecording, UpdateRecording, DeleteRecording, InsertApiKey,
+    UpdateApiKey, DeleteApiKey, InsertCallerId, UpdateCallerId, DeleteCallerId, InsertTrunk,
+    UpdateTrunk, DeleteTrunk, SaveCredentialList, DeleteCredentialList, SaveCredential,
+    DeleteCredential, SaveSipDomain, DeleteSipDomain, InsertDomainMapping, DeleteDomainMapping,
+    InsertMessage, UpdateMessage, DeleteMessage, DeleteMessageMedia, SetOptOut, InsertConference,
+    UpdateConference, CloseInterruptedConferences, InsertQueue, UpdateQueue, DeleteQueue>;
 
 // Error codes a write can fail with, beyond internal failures.
 inline constexpr int kConflict = 409;
@@ -346,6 +385,21 @@ class Store {
   // Newest first.
   virtual Result<Page<Recording>> list_recordings(const RecordingFilter& filter,
                                                   const PageRequest& page) = 0;
+
+  virtual Result<std::optional<Conference>> find_conference(std::string_view account_sid,
+                                                            std::string_view sid) = 0;
+  // Newest first (date_created, then id, descending); keyset paging from the last row's id.
+  virtual Result<Page<Conference>> list_conferences(const ConferenceFilter& filter,
+                                                    const PageRequest& page) = 0;
+
+  virtual Result<std::optional<Queue>> find_queue(std::string_view account_sid,
+                                                  std::string_view sid) = 0;
+  // The account's queue named `friendly_name` (exact), if it has one.
+  virtual Result<std::optional<Queue>> find_queue_by_name(std::string_view account_sid,
+                                                          std::string_view friendly_name) = 0;
+  // Oldest first.
+  virtual Result<Page<Queue>> list_queues(std::string_view account_sid,
+                                          const PageRequest& page) = 0;
 
   virtual Result<std::optional<Message>> find_message(std::string_view account_sid,
                                                       std::string_view sid) = 0;

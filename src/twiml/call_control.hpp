@@ -56,6 +56,15 @@ struct DialOutcome {
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
+// How an <Enqueue> ended (the action's QueueResult, QueueSid, QueueTime).
+struct EnqueueOutcome {
+  std::string result = "system-error";  // bridged, queue-full, error, hangup, leave, redirected…
+  std::string queue_sid;                // empty when never enqueued
+  int queue_time_s = -1;                // -1 when never enqueued
+  // A REST dequeue (Members POST): the document the call runs next, instead of the action.
+  std::string redirect_url, redirect_method;
+};
+
 class CallControl {
  public:
   virtual ~CallControl() = default;
@@ -79,6 +88,11 @@ class CallControl {
   virtual asio::awaitable<void> hangup() = 0;
   // Before answer: decline with busy or rejected.
   virtual asio::awaitable<void> reject(const std::string& reason) = 0;
+  // <Enqueue>: waits in the queue (its waitUrl looping) until taken, dequeued or left.
+  virtual asio::awaitable<EnqueueOutcome> enqueue(const Enqueue& /*enqueue*/,
+                                                  std::string /*document_url*/) {
+    co_return EnqueueOutcome{};
+  }
   // Verbs that later issues execute (Enqueue, Leave, Refer, Message, Connect, Start, Stop).
   // Returns false when the document should stop here.
   virtual asio::awaitable<bool> other(const Verb& verb) = 0;

@@ -126,6 +126,7 @@ struct DialConference {
   bool start_conference_on_enter = true;
   bool end_conference_on_exit = false;
   std::string wait_url;
+  bool wait_url_set = false;  // waitUrl="" (silence) differs from none (hold music)
   std::string wait_method = "POST";
   int max_participants = 250;
   std::string record = "do-not-record";
@@ -192,6 +193,7 @@ struct Enqueue {
   std::string action;
   std::string method = "POST";
   std::string wait_url;
+  bool wait_url_set = false;  // waitUrl="" (no hold audio) differs from none (hold music)
   std::string wait_url_method = "POST";
   std::string workflow_sid;
   std::string task;  // nested <Task> JSON text

@@ -77,7 +77,8 @@ asio::awaitable<InterpreterResult> Interpreter::run_documents(FetchRequest first
         // A recording cut short by the caller, or a Dial the caller left, still reaches its
         // action URL, as on Twilio; whatever that returns cannot run any more.
         if (step.next == Next::kFetch &&
-            (std::holds_alternative<Record>(verb) || std::holds_alternative<Dial>(verb))) {
+            (std::holds_alternative<Record>(verb) || std::holds_alternative<Dial>(verb) ||
+             std::holds_alternative<Enqueue>(verb))) {
           co_await source_.fetch(step.fetch);
         }
         result.end = CallEnd::kHungUp;
@@ -126,6 +127,8 @@ asio::awaitable<Interpreter::Step> Interpreter::execute(const Verb& verb,
     step.fetch.url = redirect->url;
     step.fetch.method = redirect->method;
     step.fetch.base = doc_url;
+  } else if (const auto* e = std::get_if<Enqueue>(&verb)) {
+    step = co_await enqueue(*e, doc_url);
   } else if (const auto* reject = std::get_if<Reject>(&verb)) {
     // Reject declines a call that is still ringing; once answered it can only hang up.
     if (call_.answered()) {
@@ -208,6 +211,31 @@ asio::awaitable<Interpreter::Step> Interpreter::dial(const Dial& d, const std::s
   }
   step.fetch.params.emplace_back("DialBridged", got.bridged ? "true" : "false");
   for (auto& p : got.params) step.fetch.params.push_back(std::move(p));
+  co_return step;
+}
+
+asio::awaitable<Interpreter::Step> Interpreter::enqueue(const Enqueue& e,
+                                                        const std::string& doc_url) {
+  Step step;
+  co_await call_.answer();
+  EnqueueOutcome got = co_await call_.enqueue(e, doc_url);
+  Params params = {{"QueueResult", got.result}};
+  if (!got.queue_sid.empty()) params.emplace_back("QueueSid", got.queue_sid);
+  if (got.queue_time_s >= 0) params.emplace_back("QueueTime", std::to_string(got.queue_time_s));
+  if (!got.redirect_url.empty()) {
+    // Dequeued through the API: the given URL's document runs (told why, like an action).
+    step.next = Next::kFetch;
+    step.fetch.url = got.redirect_url;
+    step.fetch.method = got.redirect_method;
+    step.fetch.params = std::move(params);
+    co_return step;
+  }
+  if (e.action.empty()) co_return step;  // no action: the next verb
+  step.next = Next::kFetch;
+  step.fetch.url = e.action;
+  step.fetch.method = e.method;
+  step.fetch.base = doc_url;
+  step.fetch.params = std::move(params);
   co_return step;
 }
 

@@ -991,6 +991,7 @@ std::optional<DialConference> Builder::dial_conference(pugi::xml_node el) {
   read_bool(el, "endConferenceOnExit", c.end_conference_on_exit, what, kConferenceInvalidEndOnExit,
             Level::kError);
   read_url(el, "waitUrl", c.wait_url, what, kConferenceInvalidWaitUrl, Level::kWarning, true);
+  c.wait_url_set = static_cast<bool>(el.attribute("waitUrl"));
   read_method(el, "waitMethod", c.wait_method, what, kConferenceInvalidWaitMethod);
   read_int(el, "maxParticipants", c.max_participants,
            IntRule{2, 250, false, "an integer from 2 to 250"}, what, kSchemaWarning);
@@ -1090,6 +1091,7 @@ std::optional<Enqueue> Builder::enqueue(pugi::xml_node el) {
   read_url(el, "action", e.action, "Enqueue", kEnqueueInvalidAction, Level::kError, true);
   read_method(el, "method", e.method, "Enqueue", kEnqueueInvalidMethod, Level::kError);
   read_url(el, "waitUrl", e.wait_url, "Enqueue", kEnqueueInvalidWaitUrl, Level::kError, true);
+  e.wait_url_set = static_cast<bool>(el.attribute("waitUrl"));
   read_method(el, "waitUrlMethod", e.wait_url_method, "Enqueue", kEnqueueInvalidWaitUrlMethod,
               Level::kError);
   read_string(el, "workflowSid", e.workflow_sid);

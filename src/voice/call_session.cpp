@@ -16,7 +16,10 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "twiml/parser.hpp"
+#include "voice/conference.hpp"
+#include "voice/conference_call.hpp"
 #include "voice/dial.hpp"
+#include "voice/queue_call.hpp"
 #include "voice/webhook.hpp"
 
 namespace sb::voice {
@@ -258,6 +261,10 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     }
     if (!co_await place()) {
       if (services_.registry) services_.registry->remove(call_.call_sid);
+      if (services_.conferences && !outbound_->conference_sid.empty()) {
+        services_.conferences->add_failed(call_.account_sid, outbound_->conference_sid,
+                                          call_.call_sid, call_.status);
+      }
       SessionOutcome out;
       out.status = call_.status;
       co_return out;
@@ -393,11 +400,34 @@ asio::awaitable<twiml::DialOutcome> CallSession::dial(const twiml::Dial& dial,
     warn(13201, "Dial: a Dial's whisper (the url of a Number, Sip or Client) cannot Dial");
     co_return twiml::DialOutcome{};
   }
+  // A <Conference> or <Queue> is the Dial's one noun (Twilio does not mix them with others).
+  for (const twiml::DialTarget& target : dial.targets) {
+    if (const auto* room = std::get_if<twiml::DialConference>(&target)) {
+      co_return co_await run_conference(*this, dial, *room, document_url);
+    }
+    if (const auto* queue = std::get_if<twiml::DialQueue>(&target)) {
+      co_return co_await run_dial_queue(*this, dial, *queue, document_url);
+    }
+  }
   DialVerb verb(*this);
   co_return co_await verb.run(dial, document_url);
 }
 
+asio::awaitable<twiml::EnqueueOutcome> CallSession::enqueue(const twiml::Enqueue& enqueue,
+                                                            std::string document_url) {
+  if (link() && !whisper_done_) {
+    warn(12100, "<Enqueue> cannot run in a Dial's whisper; skipped");
+    co_return twiml::EnqueueOutcome{};
+  }
+  co_return co_await run_enqueue(*this, enqueue, document_url);
+}
+
 asio::awaitable<bool> CallSession::other(const twiml::Verb& verb) {
+  if (std::holds_alternative<twiml::Leave>(verb)) {
+    // <Leave> means something only in an <Enqueue>'s waitUrl (voice/hold_audio.cpp).
+    warn(12100, "<Leave> outside a queue's waitUrl does nothing; skipped");
+    co_return true;
+  }
   if (link() && !whisper_done_) {
     warn(12100, std::string("<") + std::string(twiml::verb_name(verb)) +
                     "> cannot run in a Dial's whisper (Play, Say, Pause, Gather, Redirect, "

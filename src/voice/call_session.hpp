@@ -24,12 +24,20 @@
 
 namespace sb::voice {
 
+class ConferenceRegistry;
+struct MediaContext;
+class QueueRegistry;
+
 struct SessionServices {
   WebhookServices webhooks;
   store::Store& store;
-  CallRegistry* registry = nullptr;  // where the REST API finds live calls
-  CallEventSink* events = nullptr;   // the event router, for calls.* events
-  ChildCalls* children = nullptr;    // where <Dial> places its calls (the worker)
+  CallRegistry* registry = nullptr;           // where the REST API finds live calls
+  CallEventSink* events = nullptr;            // the event router, for calls.* events
+  ChildCalls* children = nullptr;             // where <Dial> places its calls (the worker)
+  ConferenceRegistry* conferences = nullptr;  // the process's live conferences
+  QueueRegistry* queues = nullptr;            // the process's call queues
+  // The worker's media: its tick (a room opened here mixes on it), recordings directory, URLs.
+  const MediaContext* media = nullptr;
 };
 
 // What an outbound call (Calls.json) adds to its session: how long it may ring and last, the
@@ -46,6 +54,8 @@ struct OutboundPlan {
   // A <Dial>'s child call: its record is new (inserted when it starts), its document is the
   // noun's whisper (none: straight to the bridge), and it reports to the Dial through `link`.
   std::shared_ptr<DialLink> link;
+  // Participants.json: the room told when this call is never answered (participant_add_failed).
+  std::string conference_sid;
 };
 
 struct SessionOutcome {
@@ -123,6 +133,9 @@ class CallSession final : public twiml::CallControl {
   // Places the nouns' calls and bridges the one that answers (voice/dial.hpp).
   asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial,
                                            std::string document_url) override;
+  // Waits in a queue (voice/queue_call.hpp).
+  asio::awaitable<twiml::EnqueueOutcome> enqueue(const twiml::Enqueue& enqueue,
+                                                 std::string document_url) override;
   asio::awaitable<bool> other(const twiml::Verb& verb) override;
 
  private:

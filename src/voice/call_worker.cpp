@@ -15,6 +15,7 @@ struct CallWorker::Active {
 CallWorker::CallWorker(asio::io_context& io, SessionServices services, MediaContext& media)
     : io_(io), services_(services), media_(media) {
   services_.children = this;
+  services_.media = &media;
 }
 
 CallWorker::~CallWorker() = default;
@@ -112,6 +113,7 @@ void CallWorker::launch(SipDialogs& dialogs, CallReports& reports, OutboundReque
   plan.queued_at_ms = request.queued_at_ms;
   plan.date_created = request.queued_at_ms / 1000;
   plan.link = link;
+  plan.conference_sid = request.conference_sid;
   active->session =
       std::make_unique<CallSession>(io_.get_executor(), services_, *active->leg, std::move(route),
                                     std::move(request.info), std::move(plan));

@@ -115,6 +115,8 @@ struct OutboundRequest {
   std::string preferred_codec;  // offered first ("PCMA"): a <Dial> child speaks the caller's
   // Headers for the INVITE (<Client><Parameter>s); only those fit for a header field are sent.
   std::vector<std::pair<std::string, std::string>> sip_headers;
+  // Participants.json: the conference the call joins once answered (told when it never does).
+  std::string conference_sid;
 };
 
 // How the REST API places calls. Callable from any thread.

@@ -59,6 +59,20 @@ void StatusCallbacks::notify(const std::string& event, const CallInfo& call, int
   if (sip_response_code != 0) {
     e.params.emplace_back("SipResponseCode", std::to_string(sip_response_code));
   }
+  enqueue(std::move(e));
+}
+
+void StatusCallbacks::send_event(const std::string& family, twiml::Params params) {
+  if (url_.empty() || !events_.contains(family)) return;
+  StatusEvent e;
+  e.event = family;
+  e.params = std::move(params);
+  e.params.emplace_back("Timestamp", rfc2822(services_.clock.now_unix()));
+  e.params.emplace_back("SequenceNumber", std::to_string(sequence_++));
+  enqueue(std::move(e));
+}
+
+void StatusCallbacks::enqueue(StatusEvent e) {
   queue_.push_back(std::move(e));
   if (!sending_) {
     sending_ = true;

@@ -33,6 +33,11 @@ class StatusCallbacks : public std::enable_shared_from_this<StatusCallbacks> {
   void notify(const std::string& event, const CallInfo& call, int duration_s = -1,
               int sip_response_code = 0);
 
+  // A callback that is not a call's progress (a conference's StatusCallbackEvent): sent when
+  // `family` (start, join, mute, ...) is among the selected events, with `params` as given plus
+  // SequenceNumber and Timestamp. Same order and failure handling as notify.
+  void send_event(const std::string& family, twiml::Params params);
+
   // Callbacks queued or in flight.
   std::size_t pending() const { return queue_.size() + (sending_ ? 1 : 0); }
   int sequence() const { return sequence_; }
@@ -42,6 +47,7 @@ class StatusCallbacks : public std::enable_shared_from_this<StatusCallbacks> {
  private:
   StatusCallbacks(asio::any_io_executor executor, WebhookServices services, std::string auth_token,
                   std::string url, std::string method, std::set<std::string> events);
+  void enqueue(StatusEvent e);
   static asio::awaitable<void> drain(std::shared_ptr<StatusCallbacks> self);
 
   asio::any_io_executor executor_;

@@ -185,6 +185,31 @@ class CountingStore final : public store::Store {
     count();
     return inner_.list_recordings(f, p);
   }
+  Result<std::optional<store::Conference>> find_conference(std::string_view account_sid,
+                                                           std::string_view sid) override {
+    count();
+    return inner_.find_conference(account_sid, sid);
+  }
+  Result<store::Page<store::Conference>> list_conferences(const store::ConferenceFilter& f,
+                                                          const store::PageRequest& p) override {
+    count();
+    return inner_.list_conferences(f, p);
+  }
+  Result<std::optional<store::Queue>> find_queue(std::string_view account_sid,
+                                                 std::string_view sid) override {
+    count();
+    return inner_.find_queue(account_sid, sid);
+  }
+  Result<std::optional<store::Queue>> find_queue_by_name(std::string_view account_sid,
+                                                         std::string_view name) override {
+    count();
+    return inner_.find_queue_by_name(account_sid, name);
+  }
+  Result<store::Page<store::Queue>> list_queues(std::string_view account_sid,
+                                                const store::PageRequest& p) override {
+    count();
+    return inner_.list_queues(account_sid, p);
+  }
   Result<std::optional<store::Message>> find_message(std::string_view account_sid,
                                                      std::string_view sid) override {
     count();

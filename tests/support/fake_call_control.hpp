@@ -99,11 +99,17 @@ class FakeCallControl final : public twiml::CallControl {
     hung_up_ = true;
     co_return;
   }
+  boost::asio::awaitable<twiml::EnqueueOutcome> enqueue(const twiml::Enqueue& e,
+                                                        std::string /*document_url*/) override {
+    note("enqueue:" + e.queue_name);
+    co_return enqueue_outcome;
+  }
   boost::asio::awaitable<bool> other(const twiml::Verb& verb) override {
     note("other:" + std::to_string(verb.index()));
     co_return other_continues;
   }
 
+  twiml::EnqueueOutcome enqueue_outcome;  // what every <Enqueue> ends with
   int recording_seconds = 3;
   std::vector<std::string> record_documents;  // the document URL of each record()
 

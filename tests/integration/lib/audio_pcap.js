@@ -127,4 +127,32 @@ function writeRtpPcap(file, pcm) {
   fs.writeFileSync(file, Buffer.concat(packets));
 }
 
-module.exports = { speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads };
+// G.711 mu-law back to linear.
+function unulaw(byte) {
+  const u = ~byte & 0xff;
+  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return u & 0x80 ? 0x84 - t : t - 0x84;
+}
+
+// The RMS level of `hz` in PCMU packets (Goertzel over the decoded samples), as an amplitude
+// comparable to a sine's peak; packets filtered to arrival times within [from, to).
+function toneLevel(packets, hz, from = 0, to = Infinity) {
+  const pcm = [];
+  for (const p of packets) {
+    if (p.pt !== 0 || p.at < from || p.at >= to) continue;
+    for (const b of p.payload) pcm.push(unulaw(b));
+  }
+  if (pcm.length === 0) return 0;
+  const k = 2 * Math.cos((2 * Math.PI * hz) / RATE);
+  let s1 = 0;
+  let s2 = 0;
+  for (const x of pcm) {
+    const s0 = x + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const power = s1 * s1 + s2 * s2 - k * s1 * s2;
+  return (2 * Math.sqrt(Math.max(power, 0))) / pcm.length;
+}
+
+module.exports = { speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads, ulaw, unulaw, toneLevel };

@@ -18,6 +18,30 @@ async function bind(sock) {
   return sock.address().port;
 }
 
+// Sends a PCMU tone of `hz` (20 ms packets, one SSRC) to `to` for `ms` or until `over()`;
+// returns the interval to clear.
+function streamTone(rtp, to, hz, ms, over) {
+  const payload = ulawTone(hz, 160);
+  let seq = 1000;
+  let ts = 5000;
+  const ssrc = 0x12345678;
+  const started = Date.now();
+  const tick = setInterval(() => {
+    if (over() || Date.now() - started > ms) { clearInterval(tick); return; }
+    const b = Buffer.alloc(12 + payload.length);
+    b[0] = 0x80;
+    b[1] = seq === 1000 ? 0x80 : 0;
+    b.writeUInt16BE(seq & 0xffff, 2);
+    b.writeUInt32BE(ts >>> 0, 4);
+    b.writeUInt32BE(ssrc, 8);
+    payload.copy(b, 12);
+    rtp.send(b, to.port, to.address);
+    seq += 1;
+    ts += 160;
+  }, 20);
+  return tick;
+}
+
 async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, streamMs = 3000, answerSdp = null, earlyMedia = false, answerHeaders = [] } = {}) {
   const sip = dgram.createSocket('udp4');
   const rtp = dgram.createSocket('udp4');
@@ -61,25 +85,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
   const send = (text) => { messages.push(text); sip.send(text, remote.port, remote.address); };
 
   function stream(to) {
-    const payload = ulawTone(toneHz, 160);
-    let seq = 1000;
-    let ts = 5000;
-    const ssrc = 0x12345678;
-    const started = Date.now();
-    const tick = setInterval(() => {
-      if (ended || Date.now() - started > streamMs) { clearInterval(tick); return; }
-      const b = Buffer.alloc(12 + payload.length);
-      b[0] = 0x80;
-      b[1] = seq === 1000 ? 0x80 : 0;
-      b.writeUInt16BE(seq & 0xffff, 2);
-      b.writeUInt32BE(ts >>> 0, 4);
-      b.writeUInt32BE(ssrc, 8);
-      payload.copy(b, 12);
-      rtp.send(b, to.port, to.address);
-      seq += 1;
-      ts += 160;
-    }, 20);
-    timers.push(tick);
+    timers.push(streamTone(rtp, to, toneHz, streamMs, () => ended));
   }
 
   function finish(how) {
@@ -145,7 +151,7 @@ async function startRtpPeer({ ringMs = 0, toneHz = 1000, hangupAfterMs = 0, stre
 // telephone-event offered), records every response (status and when) and every RTP packet
 // reaching its media port from the first 18x on, ACKs the 200 and sends BYE `hangupAfterMs`
 // later (or answers the daemon's BYE). Resolves {responses, received, how}.
-async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 20000 }) {
+async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 20000, toneHz = 0, from: caller = '+14155550100' }) {
   const sip = dgram.createSocket('udp4');
   const rtp = dgram.createSocket('udp4');
   const port = await bind(sip);
@@ -158,7 +164,9 @@ async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 200
       payload: Buffer.from(b.subarray(12)), at: Date.now() });
   });
   const callId = `rtpcaller-${port}-${Date.now()}`;
-  const from = `<sip:+14155550100@127.0.0.1:${port}>;tag=c${port}`;
+  const from = `<sip:${caller}@127.0.0.1:${port}>;tag=c${port}`;
+  let toneTimer = null;
+  const call = { hangup: null };  // set once answered: sends BYE now
   const uri = `sip:${number}@127.0.0.1:${sipPort}`;
   const sdp = 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
     `m=audio ${mediaPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n` +
@@ -176,6 +184,7 @@ async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 200
   const finish = (how) => {
     if (ended) return;
     ended = true;
+    if (toneTimer) clearInterval(toneTimer);
     setTimeout(() => { sip.close(); rtp.close(); result({ how, responses, received }); }, 200);
   };
   const timer = setTimeout(() => finish('timeout'), timeoutMs);
@@ -192,6 +201,15 @@ async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 200
           const c = /Contact:\s*<?([^>;\r\n]+)/i.exec(msg);
           if (c) contact = c[1];
           send(request('ACK', 1, toHeader, '', contact));
+          if (code === 200) {
+            call.answeredAt = Date.now();
+            call.hangup = () => send(request('BYE', 2, toHeader, '', contact));
+          }
+          if (code === 200 && toneHz && !toneTimer) {
+            const m = /m=audio (\d+)/.exec(msg);
+            const c = /c=IN IP4 ([0-9.]+)/.exec(msg);
+            if (m && c) toneTimer = streamTone(rtp, { port: Number(m[1]), address: c[1] }, toneHz, timeoutMs, () => ended);
+          }
           if (code === 200 && hangupAfterMs) {
             setTimeout(() => send(request('BYE', 2, toHeader, '', contact)), hangupAfterMs);
           }
@@ -212,6 +230,13 @@ async function callWithRtp({ sipPort, number, hangupAfterMs = 0, timeoutMs = 200
     }
   });
   send(request('INVITE', 1, toHeader, sdp));
+  if (toneHz) {
+    // With a tone the caller is driven by the test: the call object (hangup(), received) now,
+    // its end in `done`.
+    call.done = done;
+    call.received = received;
+    return call;
+  }
   return done;
 }
 

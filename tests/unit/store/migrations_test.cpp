@@ -24,6 +24,8 @@ constexpr const char* kCallSid = "CA0123456789abcdef0123456789abcdef";
 constexpr const char* kKeySid = "SK0123456789abcdef0123456789abcdef";
 constexpr const char* kMessageSid = "SM0123456789abcdef0123456789abcdef";
 constexpr const char* kMediaSid = "ME0123456789abcdef0123456789abcdef";
+constexpr const char* kConferenceSid = "CF0123456789abcdef0123456789abcdef";
+constexpr const char* kQueueSid = "QU0123456789abcdef0123456789abcdef";
 
 int count_rows(sqlite3* db, const char* sql) {
   sqlite3_stmt* stmt = nullptr;
@@ -96,9 +98,28 @@ TEST(Migrations, EveryEarlierVersionUpgradesWithItsData) {
     rec.sid = "RE0123456789abcdef0123456789abcdef";
     rec.account_sid = kSid;
     rec.call_sid = kCallSid;
+    rec.conference_sid = kConferenceSid;
     rec.date_created = rec.date_updated = 5;
     ASSERT_TRUE((*store)->write_sync(InsertRecording{rec}));
     EXPECT_EQ((*store)->list_recordings({kSid, kCallSid, {}, {}, {}}, {})->items.size(), 1u);
+    EXPECT_EQ((*(*store)->find_recording(kSid, rec.sid))->conference_sid, kConferenceSid);
+    Conference conference;
+    conference.sid = kConferenceSid;
+    conference.account_sid = kSid;
+    conference.friendly_name = "room";
+    conference.date_created = conference.date_updated = 8;
+    ASSERT_TRUE((*store)->write_sync(InsertConference{conference}));
+    ConferenceFilter by_name;
+    by_name.account_sid = kSid;
+    by_name.friendly_name = "room";
+    EXPECT_EQ((*store)->list_conferences(by_name, {})->items.size(), 1u);
+    Queue queue;
+    queue.sid = kQueueSid;
+    queue.account_sid = kSid;
+    queue.friendly_name = "support";
+    queue.date_created = queue.date_updated = 9;
+    ASSERT_TRUE((*store)->write_sync(InsertQueue{queue}));
+    EXPECT_EQ((*(*store)->find_queue_by_name(kSid, "support"))->sid, kQueueSid);
     ApiKey key;
     key.sid = kKeySid;
     key.account_sid = kSid;
@@ -232,6 +253,58 @@ TEST(Migrations, Version12To13AddsMessagesMediaAndOptOuts) {
   EXPECT_NE(sqlite3_exec(db.db, "INSERT INTO message_opt_outs VALUES ('AC1', '+1', '+2', 2, 2)",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
+}
+
+// Version 14 adds conferences and queues (tables and indexes) to a version-13 file, and a
+// conference_sid to its recordings ('' for the ones it had), leaving its other rows; bare rows get
+// the models' defaults, and a queue's name is unique within its account.
+TEST(Migrations, Version13To14AddsConferencesQueuesAndRecordingConferences) {
+  testing::TempDir dir;
+  Db db(dir.file("v13.db"));
+  ASSERT_TRUE(migrate(db.db, 13));
+  constexpr const char* kTables =
+      "SELECT count(*) FROM sqlite_master WHERE name IN ('conferences', 'conferences_account',"
+      " 'conferences_name', 'conferences_open', 'queues', 'queues_account',"
+      " 'recordings_conference')";
+  EXPECT_EQ(count_rows(db.db, kTables), 0);
+  db.exec(std::string("INSERT INTO recordings (sid, account_sid, call_sid, status, source,"
+                      " date_created, date_updated) VALUES ('RE0123456789abcdef0123456789abcdef',"
+                      " '") +
+          kSid + "', '" + kCallSid + "', 'completed', 'RecordVerb', 1, 1)");
+  db.exec(std::string("INSERT INTO messages (sid, account_sid, status, direction, date_created,"
+                      " date_updated) VALUES ('") +
+          kMessageSid + "', '" + kSid + "', 'queued', 'outbound-api', 1, 1)");
+  ASSERT_TRUE(migrate(db.db, 14));
+  EXPECT_EQ(schema_version(db.db), 14);
+  EXPECT_EQ(count_rows(db.db, kTables), 7);
+  EXPECT_EQ(count_rows(db.db, "SELECT count(*) FROM messages"), 1);
+  const std::string kept = std::string(
+                               "SELECT count(*) FROM recordings WHERE conference_sid = ''"
+                               " AND call_sid = '") +
+                           kCallSid + "'";
+  EXPECT_EQ(count_rows(db.db, kept.c_str()), 1);
+  db.exec(std::string("INSERT INTO conferences (sid, account_sid, friendly_name, date_created,"
+                      " date_updated) VALUES ('") +
+          kConferenceSid + "', '" + kSid + "', 'room', 1, 1)");
+  EXPECT_EQ(count_rows(db.db,
+                       "SELECT count(*) FROM conferences WHERE status = 'init' AND region = ''"
+                       " AND reason_conference_ended = '' AND call_sid_ending_conference = ''"),
+            1);
+  db.exec(std::string("INSERT INTO queues (sid, account_sid, friendly_name, date_created,"
+                      " date_updated) VALUES ('") +
+          kQueueSid + "', '" + kSid + "', 'support', 1, 1)");
+  EXPECT_EQ(count_rows(db.db, "SELECT max_size FROM queues"), 1000);
+  EXPECT_NE(sqlite3_exec(db.db,
+                         ("INSERT INTO queues (sid, account_sid, friendly_name, date_created,"
+                          " date_updated) VALUES ('QU1', '" +
+                          std::string(kSid) + "', 'support', 1, 1)")
+                             .c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  db.exec(
+      "INSERT INTO queues (sid, account_sid, friendly_name, date_created, date_updated)"
+      " VALUES ('QU2', 'AC1', 'support', 1, 1)");
+  EXPECT_EQ(count_rows(db.db, "SELECT count(*) FROM queues"), 2);
 }
 
 TEST(Migrations, RefusesAFileFromANewerBinary) {

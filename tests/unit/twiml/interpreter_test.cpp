@@ -252,10 +252,48 @@ TEST_F(InterpreterTest, DialActionGetsTheDialOutcome) {
 }
 
 TEST_F(InterpreterTest, OtherVerbsGoToCallControl) {
-  source_.documents["http://app.test/voice"] = doc({Enqueue{}, Leave{}});
+  source_.documents["http://app.test/voice"] = doc({Leave{}, Refer{}});
   call_.other_continues = false;
   run();
-  EXPECT_THAT(call_.log, ElementsAre("fetch:POST http://app.test/voice", "other:9"));
+  EXPECT_THAT(call_.log, ElementsAre("fetch:POST http://app.test/voice", "other:10"));
+}
+
+TEST_F(InterpreterTest, EnqueueActionGetsTheQueueResult) {
+  Enqueue e;
+  e.queue_name = "support";
+  e.action = "/after-queue";
+  Enqueue silent = e;
+  silent.action.clear();  // no action: the next verb
+  source_.documents["http://app.test/voice"] = doc({silent, e, Say{}});
+  source_.documents["http://app.test/after-queue"] = doc({Hangup{}});
+  call_.enqueue_outcome.result = "bridged";
+  call_.enqueue_outcome.queue_sid = "QU1";
+  call_.enqueue_outcome.queue_time_s = 42;
+  run();
+  EXPECT_EQ(std::count(call_.log.begin(), call_.log.end(), "enqueue:support"), 2);
+  ASSERT_EQ(source_.requests.size(), 2u);
+  EXPECT_EQ(source_.requests[1].url, "/after-queue");
+  EXPECT_EQ(source_.requests[1].base, "http://app.test/voice");
+  EXPECT_THAT(source_.requests[1].params,
+              ElementsAre(std::pair<std::string, std::string>{"QueueResult", "bridged"},
+                          std::pair<std::string, std::string>{"QueueSid", "QU1"},
+                          std::pair<std::string, std::string>{"QueueTime", "42"}));
+}
+
+TEST_F(InterpreterTest, AnEnqueueDequeuedThroughTheApiRunsTheGivenUrl) {
+  Enqueue e;
+  e.queue_name = "support";
+  e.action = "/after-queue";
+  source_.documents["http://app.test/voice"] = doc({e});
+  source_.documents["http://app.test/next"] = doc({Hangup{}});
+  call_.enqueue_outcome.result = "redirected";
+  call_.enqueue_outcome.redirect_url = "http://app.test/next";
+  call_.enqueue_outcome.redirect_method = "GET";
+  run();
+  ASSERT_EQ(source_.requests.size(), 2u);
+  EXPECT_EQ(source_.requests[1].url, "http://app.test/next") << "not the action";
+  EXPECT_EQ(source_.requests[1].method, "GET");
+  EXPECT_EQ(source_.requests[1].params[0].second, "redirected");
 }
 
 }  // namespace
