@@ -10,6 +10,10 @@ namespace {
 
 constexpr int kQueueFull = 1;
 
+std::string name_key(const std::string& account_sid, const std::string& name) {
+  return account_sid + '\n' + name;
+}
+
 }  // namespace
 
 QueueRegistry::QueueRegistry(store::Store& store, const Clock& clock, CallEventSink* events)
@@ -20,19 +24,28 @@ Result<QueueRegistry::Entered> QueueRegistry::enter(const std::string& account_s
                                                     const std::string& call_sid,
                                                     boost::asio::any_io_executor executor,
                                                     std::weak_ptr<MemberInbox> inbox) {
-  std::lock_guard lock(mu_);
-  Live* live = nullptr;
-  for (auto& [sid, q] : by_sid_) {
-    if (q.account_sid == account_sid && q.name == name) live = &q;
+  const std::string key = name_key(account_sid, name);
+  bool known = false;
+  {
+    std::lock_guard lock(mu_);
+    known = by_name_.contains(key);
   }
-  store::Queue row;
-  if (live) {
-    row.sid = live->sid;
-  } else {
+  std::optional<store::Queue> stored;
+  if (!known) {
+    // A short indexed read, outside the lock every worker's queue operations take.
     auto found = store_.find_queue_by_name(account_sid, name);
     if (!found) return Error::internal("queue lookup failed: " + found.error().message);
-    if (found->has_value()) {
-      row = **found;
+    stored = std::move(*found);
+  }
+  std::lock_guard lock(mu_);
+  Live* live = nullptr;
+  store::Queue row;
+  if (auto it = by_name_.find(key); it != by_name_.end()) {
+    live = &by_sid_[it->second];
+    row.sid = live->sid;
+  } else {
+    if (stored) {
+      row = *stored;
     } else {
       // Created on demand, as Twilio does; the row is written behind us (a crash before it
       // lands loses only an empty queue's name).
@@ -49,6 +62,7 @@ Result<QueueRegistry::Entered> QueueRegistry::enter(const std::string& account_s
     q.sid = row.sid;
     q.name = name;
     q.max_size = row.max_size;
+    by_name_[key] = row.sid;
     live = &q;
   }
   row.account_sid = account_sid;
@@ -286,14 +300,19 @@ void QueueRegistry::set_max_size(const std::string& queue_sid, int max_size) {
 void QueueRegistry::rename(const std::string& queue_sid, const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = by_sid_.find(queue_sid);
-  if (it != by_sid_.end() && !it->second.account_sid.empty()) it->second.name = name;
+  if (it == by_sid_.end() || it->second.account_sid.empty()) return;
+  by_name_.erase(name_key(it->second.account_sid, it->second.name));
+  it->second.name = name;
+  by_name_[name_key(it->second.account_sid, name)] = queue_sid;
 }
 
 void QueueRegistry::forget(const std::string& queue_sid) {
   std::lock_guard lock(mu_);
   auto it = by_sid_.find(queue_sid);
   // Agents still waiting on it look again, and find nobody ever arrives there.
-  if (it != by_sid_.end() && it->second.members.empty()) by_sid_.erase(it);
+  if (it == by_sid_.end() || !it->second.members.empty()) return;
+  by_name_.erase(name_key(it->second.account_sid, it->second.name));
+  by_sid_.erase(it);
 }
 
 std::size_t QueueRegistry::waiting_total() const {

@@ -149,6 +149,7 @@ class QueueRegistry {
   CallEventSink* events_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Live> by_sid_;
+  std::unordered_map<std::string, std::string> by_name_;  // account + '\n' + name -> sid
 };
 
 }  // namespace sb::voice

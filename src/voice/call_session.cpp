@@ -402,6 +402,12 @@ asio::awaitable<twiml::DialOutcome> CallSession::dial(const twiml::Dial& dial,
   }
   // A <Conference> or <Queue> is the Dial's one noun (Twilio does not mix them with others).
   for (const twiml::DialTarget& target : dial.targets) {
+    const bool alone = std::holds_alternative<twiml::DialConference>(target) ||
+                       std::holds_alternative<twiml::DialQueue>(target);
+    if (alone && dial.targets.size() > 1) {
+      warn(13215,
+           "Dial: <Conference> or <Queue> takes the Dial alone; the other nouns are skipped");
+    }
     if (const auto* room = std::get_if<twiml::DialConference>(&target)) {
       co_return co_await run_conference(*this, dial, *room, document_url);
     }

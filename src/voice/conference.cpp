@@ -162,9 +162,7 @@ Result<std::shared_ptr<Conference>> ConferenceRegistry::join(JoinRequest request
   }
   m.wait_method = noun.wait_method;
   if (!noun.coach.empty()) {
-    const bool present = std::any_of(room->members.begin(), room->members.end(),
-                                     [&](const auto& o) { return o.call_sid == noun.coach; });
-    if (!present) {
+    if (!find_member(*room, noun.coach)) {
       return Error::bad_request(
           kCoachTargetMissing,
           "Conference coach: " + noun.coach + " is not a participant of " + room->friendly_name);

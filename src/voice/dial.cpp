@@ -97,9 +97,10 @@ std::vector<DialVerb::Party> DialVerb::parties(const twiml::Dial& dial,
       }
     } else {
       const bool conference = std::holds_alternative<twiml::DialConference>(target);
-      parent_.warn(kDialInvalidNestedElement, std::string("Dial: <") +
-                                                  (conference ? "Conference" : "Queue") +
-                                                  "> is not supported by Switchboard yet; skipped");
+      parent_.warn(kDialInvalidNestedElement,
+                   std::string("Dial: <") + (conference ? "Conference" : "Queue") +
+                       "> is dialled on its own, not beside other nouns; "
+                       "skipped");
       continue;
     }
     if (out.size() == kMaxNouns) {
