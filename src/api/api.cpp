@@ -645,6 +645,26 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     }
     co_return method_not_allowed("GET, POST");
   }
+  if ((n == 6 || n == 7) && seg[3] == "Calls" && is_sid(seg[4], sid_prefix::kCall) &&
+      (seg[5] == "Streams.json" || seg[5] == "Streams")) {
+    if (n == 6 && seg[5] == "Streams.json") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Streams.json";
+      if (post) {
+        co_return co_await create_stream(ctx_, scope, seg[4], *params);
+      }
+      co_return method_not_allowed("POST");
+    }
+    if (n == 7 && seg[5] == "Streams") {
+      info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Streams/{Sid}.json";
+      auto stripped = strip_json(seg[6]);
+      auto sid = stripped ? decode_segment(*stripped) : std::nullopt;
+      if (!sid || sid->empty()) co_return http::error_response(not_found_error(path));
+      if (post) {
+        co_return co_await update_stream(ctx_, scope, seg[4], *sid, *params);
+      }
+      co_return method_not_allowed("POST");
+    }
+  }
   if (n == 4 && seg[3] == "Messages.json") {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Messages.json";
     if (get) {

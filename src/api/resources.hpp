@@ -142,6 +142,14 @@ asio::awaitable<http::Response> fetch_call(Context& ctx, const Scope& scope, std
 asio::awaitable<http::Response> update_call(Context& ctx, const Scope& scope, std::string_view sid,
                                             const http::Form& params);
 boost::json::object call_json(const store::Call& call);
+// Calls/{CallSid}/Streams.json: a Media Stream on a live call (streams.cpp).
+asio::awaitable<http::Response> create_stream(Context& ctx, const Scope& scope,
+                                              std::string_view call_sid, const http::Form& params);
+// Calls/{CallSid}/Streams/{Sid|Name}.json: Status=stopped.
+asio::awaitable<http::Response> update_stream(Context& ctx, const Scope& scope,
+                                              std::string_view call_sid,
+                                              const std::string& sid_or_name,
+                                              const http::Form& params);
 
 // What Calls.json and Participants.json share of creating an outbound call (calls.cpp), in the
 // order create_call runs them. Each refusal is Twilio's (21201, 21210, 21205, 21208, …).

@@ -21,6 +21,7 @@ inline constexpr std::string_view kMessage = "SM";
 inline constexpr std::string_view kMedia = "ME";
 inline constexpr std::string_view kConference = "CF";
 inline constexpr std::string_view kQueue = "QU";
+inline constexpr std::string_view kStream = "MZ";
 }  // namespace sid_prefix
 
 inline constexpr std::size_t kSidLength = 34;

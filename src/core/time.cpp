@@ -29,4 +29,15 @@ std::string rfc2822(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::string iso8601_ms(std::int64_t unix_ms) {
+  const std::int64_t ms = ((unix_ms % 1000) + 1000) % 1000;
+  const std::time_t t = static_cast<std::time_t>((unix_ms - ms) / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
 }  // namespace sb

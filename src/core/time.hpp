@@ -24,5 +24,7 @@ class SystemClock final : public Clock {
 
 // "Wed, 25 Nov 2026 17:00:00 +0000" (always GMT, as Twilio writes it).
 std::string rfc2822(std::int64_t unix_seconds);
+// "2026-11-25T17:00:00.123Z": ISO 8601 in UTC with milliseconds (Media Streams' Timestamp).
+std::string iso8601_ms(std::int64_t unix_ms);
 
 }  // namespace sb

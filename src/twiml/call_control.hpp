@@ -65,6 +65,11 @@ struct EnqueueOutcome {
   std::string redirect_url, redirect_method;
 };
 
+// How a <Connect><Stream> ended.
+struct ConnectOutcome {
+  bool connected = false;  // false: the stream could not start (the document goes on)
+};
+
 class CallControl {
  public:
   virtual ~CallControl() = default;
@@ -93,7 +98,18 @@ class CallControl {
                                                   std::string /*document_url*/) {
     co_return EnqueueOutcome{};
   }
-  // Verbs that later issues execute (Enqueue, Leave, Refer, Message, Connect, Start, Stop).
+  // <Connect><Stream>: the call's audio both ways with the application's server, until the
+  // server closes the socket (or the call ends).
+  virtual asio::awaitable<ConnectOutcome> connect(const Connect& /*connect*/,
+                                                  std::string /*document_url*/) {
+    co_return ConnectOutcome{};
+  }
+  // <Start>: forks begin and the document goes on; `document_url` resolves their callbacks.
+  // Returns false when the document should stop here.
+  virtual asio::awaitable<bool> start(const Start& start, std::string /*document_url*/) {
+    return other(Verb(start));
+  }
+  // Verbs without a method of their own (Leave, Refer, Message, Stop).
   // Returns false when the document should stop here.
   virtual asio::awaitable<bool> other(const Verb& verb) = 0;
 };

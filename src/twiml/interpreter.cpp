@@ -129,6 +129,10 @@ asio::awaitable<Interpreter::Step> Interpreter::execute(const Verb& verb,
     step.fetch.base = doc_url;
   } else if (const auto* e = std::get_if<Enqueue>(&verb)) {
     step = co_await enqueue(*e, doc_url);
+  } else if (const auto* c = std::get_if<Connect>(&verb)) {
+    step = co_await connect(*c, doc_url);
+  } else if (const auto* st = std::get_if<Start>(&verb)) {
+    if (!co_await call_.start(*st, doc_url)) step.next = Next::kStop;
   } else if (const auto* reject = std::get_if<Reject>(&verb)) {
     // Reject declines a call that is still ringing; once answered it can only hang up.
     if (call_.answered()) {
@@ -211,6 +215,21 @@ asio::awaitable<Interpreter::Step> Interpreter::dial(const Dial& d, const std::s
   }
   step.fetch.params.emplace_back("DialBridged", got.bridged ? "true" : "false");
   for (auto& p : got.params) step.fetch.params.push_back(std::move(p));
+  co_return step;
+}
+
+asio::awaitable<Interpreter::Step> Interpreter::connect(const Connect& c,
+                                                        const std::string& doc_url) {
+  Step step;
+  co_await call_.answer();
+  const ConnectOutcome got = co_await call_.connect(c, doc_url);
+  // The server closed the socket: its action, if any, says what comes next. A stream that
+  // never started goes on with the next verb, as Twilio does.
+  if (!got.connected || c.action.empty() || call_.hung_up()) co_return step;
+  step.next = Next::kFetch;
+  step.fetch.url = c.action;
+  step.fetch.method = c.method;
+  step.fetch.base = doc_url;
   co_return step;
 }
 

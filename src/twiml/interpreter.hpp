@@ -51,6 +51,7 @@ class Interpreter {
   asio::awaitable<Step> gather(const Gather& g, const std::string& doc_url);
   asio::awaitable<Step> record(const Record& r, const std::string& doc_url);
   asio::awaitable<Step> dial(const Dial& d, const std::string& doc_url);
+  asio::awaitable<Step> connect(const Connect& c, const std::string& doc_url);
   asio::awaitable<Step> enqueue(const Enqueue& e, const std::string& doc_url);
   asio::awaitable<void> fail(InterpreterResult& result, int code, std::string message);
 

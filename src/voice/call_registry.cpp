@@ -45,4 +45,46 @@ bool CallRegistry::modify(const std::string& account_sid, const std::string& cal
   return true;
 }
 
+bool CallRegistry::post(const std::string& account_sid, const std::string& call_sid,
+                        std::function<void(CallSession&)> fn) {
+  boost::asio::any_io_executor executor;
+  {
+    std::lock_guard lock(mu_);
+    auto it = calls_.find(call_sid);
+    if (it == calls_.end() || it->second.account_sid != account_sid) return false;
+    executor = it->second.executor;
+  }
+  boost::asio::post(executor, [this, call_sid, fn = std::move(fn)] {
+    if (CallSession* session = find_on_executor(call_sid)) fn(*session);
+  });
+  return true;
+}
+
+void CallRegistry::put_stream(const std::string& call_sid, StreamEntry entry) {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call_sid);
+  if (it == calls_.end()) return;
+  for (StreamEntry& e : it->second.streams) {
+    if (e.sid == entry.sid) {
+      e = std::move(entry);
+      return;
+    }
+  }
+  it->second.streams.push_back(std::move(entry));
+}
+
+std::optional<CallRegistry::StreamEntry> CallRegistry::find_stream(
+    const std::string& account_sid, const std::string& call_sid,
+    const std::string& sid_or_name) const {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call_sid);
+  if (it == calls_.end() || it->second.account_sid != account_sid) return std::nullopt;
+  std::optional<StreamEntry> by_name;
+  for (const StreamEntry& e : it->second.streams) {
+    if (e.sid == sid_or_name) return e;
+    if (e.name == sid_or_name && (!by_name || e.status == "in-progress")) by_name = e;
+  }
+  return by_name;
+}
+
 }  // namespace sb::voice

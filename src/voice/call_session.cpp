@@ -16,6 +16,7 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "twiml/parser.hpp"
+#include "voice/call_streams.hpp"
 #include "voice/conference.hpp"
 #include "voice/conference_call.hpp"
 #include "voice/dial.hpp"
@@ -58,7 +59,8 @@ CallSession::CallSession(asio::any_io_executor executor, SessionServices service
       route_(std::move(route)),
       call_(std::move(call)),
       outbound_(std::move(outbound)),
-      amd_done_(executor_) {
+      amd_done_(executor_),
+      streams_(std::make_unique<CallStreams>(*this)) {
   call_.account_sid = route_.account.sid;
   call_.status = outbound_ ? "queued" : "ringing";
   if (outbound_) record_.date_created = outbound_->date_created;
@@ -357,10 +359,12 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     failure = std::current_exception();
   }
   if (failure) {
+    streams_->stop_all();
     if (services_.registry) services_.registry->remove(call_.call_sid);
     co_await stop_async_detection();
     std::rethrow_exception(failure);
   }
+  streams_->stop_all();  // each sends stop and closes before the call's end is reported
   if (services_.registry) services_.registry->remove(call_.call_sid);
   if (time_limit_) time_limit_->cancel();
   co_await stop_async_detection();
@@ -428,7 +432,36 @@ asio::awaitable<twiml::EnqueueOutcome> CallSession::enqueue(const twiml::Enqueue
   co_return co_await run_enqueue(*this, enqueue, document_url);
 }
 
+asio::awaitable<twiml::ConnectOutcome> CallSession::connect(const twiml::Connect& connect,
+                                                            std::string document_url) {
+  if (link() && !whisper_done_) {
+    warn(12100, "<Connect> cannot run in a Dial's whisper; skipped");
+    co_return twiml::ConnectOutcome{};
+  }
+  if (!connect.stream) co_return twiml::ConnectOutcome{};
+  co_return co_await streams_->connect(*connect.stream, std::move(document_url));
+}
+
+asio::awaitable<bool> CallSession::start(const twiml::Start& start, std::string document_url) {
+  if (link() && !whisper_done_) {
+    warn(12100, "<Start> cannot run in a Dial's whisper; skipped");
+    co_return true;
+  }
+  co_await answer();
+  for (const twiml::StreamNoun& noun : start.streams) {
+    auto started = streams_->start(noun, document_url);
+    if (!started) warn(started.error().code, "Start: " + started.error().message);
+  }
+  co_return !hung_up();
+}
+
 asio::awaitable<bool> CallSession::other(const twiml::Verb& verb) {
+  if (const auto* stop = std::get_if<twiml::Stop>(&verb)) {
+    for (const std::string& name : stop->stream_names) {
+      if (!streams_->stop(name)) warn(12100, "Stop: no stream named " + name + " is running");
+    }
+    co_return !hung_up();
+  }
   if (std::holds_alternative<twiml::Leave>(verb)) {
     // <Leave> means something only in an <Enqueue>'s waitUrl (voice/hold_audio.cpp).
     warn(12100, "<Leave> outside a queue's waitUrl does nothing; skipped");

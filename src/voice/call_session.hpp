@@ -24,6 +24,7 @@
 
 namespace sb::voice {
 
+class CallStreams;
 class ConferenceRegistry;
 struct MediaContext;
 class QueueRegistry;
@@ -136,7 +137,15 @@ class CallSession final : public twiml::CallControl {
   // Waits in a queue (voice/queue_call.hpp).
   asio::awaitable<twiml::EnqueueOutcome> enqueue(const twiml::Enqueue& enqueue,
                                                  std::string document_url) override;
+  // <Connect><Stream> (voice/call_streams.hpp).
+  asio::awaitable<twiml::ConnectOutcome> connect(const twiml::Connect& connect,
+                                                 std::string document_url) override;
+  // <Start><Stream>: forks (voice/call_streams.hpp).
+  asio::awaitable<bool> start(const twiml::Start& start, std::string document_url) override;
+  // <Stop> (Media Streams) and the verbs the leg handles.
   asio::awaitable<bool> other(const twiml::Verb& verb) override;
+  // The call's Media Streams (also started and stopped through the REST API).
+  CallStreams& streams() { return *streams_; }
 
  private:
   void save(bool insert);
@@ -179,6 +188,8 @@ class CallSession final : public twiml::CallControl {
   asio::cancellation_signal amd_cancel_;
   bool amd_running_ = false;
   Wakeup amd_done_;
+  // Last: its streams report through the session's members until stopped.
+  std::unique_ptr<CallStreams> streams_;
 };
 
 }  // namespace sb::voice

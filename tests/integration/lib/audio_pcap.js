@@ -155,4 +155,17 @@ function toneLevel(packets, hz, from = 0, to = Infinity) {
   return (2 * Math.sqrt(Math.max(power, 0))) / pcm.length;
 }
 
-module.exports = { speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads, ulaw, unulaw, toneLevel };
+// 8 kHz 16-bit mono WAV of a tone (a <Play> for an application to serve).
+function toneWav(ms, freq = 440) {
+  const n = (8000 * ms) / 1000;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; ++i) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * freq * i) / 8000)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8);
+  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(8000, 24); h.writeUInt32LE(16000, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
+  h.write('data', 36); h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+module.exports = { toneWav, speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads, ulaw, unulaw, toneLevel };
