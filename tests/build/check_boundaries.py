@@ -21,11 +21,12 @@ ALLOWED = {
     "media": {"core"},
     "twiml": {"core"},
     "http": {"core", "metrics"},
+    "speech": {"core", "media"},
     "events": {"core", "metrics", "http", "store"},
-    "voice": {"core", "metrics", "http", "store", "sip", "media", "twiml"},
-    "messaging": {"core", "metrics", "http", "store", "sip", "media", "twiml", "voice"},
+    "voice": {"core", "metrics", "http", "store", "sip", "media", "twiml", "speech"},
+    "messaging": {"core", "metrics", "http", "store", "sip", "media", "twiml", "voice", "speech"},
     "api": {"core", "metrics", "http", "store", "sip", "media", "twiml", "events", "voice",
-            "messaging"},
+            "messaging", "speech"},
 }
 MODULES = sorted(set(ALLOWED) | {"app"})
 

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "support/run_on.hpp"
-#include "unit/media/run_until.hpp"
+#include "support/run_until.hpp"
 
 namespace sb::media {
 namespace {
@@ -26,7 +26,7 @@ namespace asio = boost::asio;
 using sb::testing::run_on;
 using sb::testing::store_into;
 
-using test::run_until;
+using sb::testing::run_until;
 
 TEST(BlockingPool, RefusesWorkBeyondItsQueueAndRunsEverythingItTook) {
   std::promise<void> hold, running;

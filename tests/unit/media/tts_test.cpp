@@ -16,8 +16,8 @@
 #include "support/fake_clock.hpp"
 #include "support/fake_tts_engine.hpp"
 #include "support/run_on.hpp"
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
-#include "unit/media/run_until.hpp"
 
 namespace sb::media {
 namespace {
@@ -154,7 +154,7 @@ class SynthesizerPool : public ::testing::Test {
   // Runs the call worker's loop until `done`.
   template <typename Pred>
   bool run_until(Pred done) {
-    return test::run_until(io, done);
+    return sb::testing::run_until(io, done);
   }
 
   testing::TempDir dir;

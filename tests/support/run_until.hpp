@@ -5,11 +5,11 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 
-namespace sb::media::test {
+namespace sb::testing {
 
 template <typename Pred>
 bool run_until(boost::asio::io_context& io, Pred done,
-               std::chrono::seconds limit = std::chrono::seconds(10)) {
+               std::chrono::seconds limit = std::chrono::seconds(30)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -19,4 +19,4 @@ bool run_until(boost::asio::io_context& io, Pred done,
   return true;
 }
 
-}  // namespace sb::media::test
+}  // namespace sb::testing
