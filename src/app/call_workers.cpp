@@ -55,7 +55,8 @@ struct CallWorkers::Worker {
         calls(io,
               voice::SessionServices{
                   voice::WebhookServices{client, shared.notifications, documents, deps.clock},
-                  deps.store, &deps.registry, deps.events, nullptr, deps.conferences, deps.queues},
+                  deps.store, &deps.registry, deps.events, nullptr, deps.conferences, deps.queues,
+                  nullptr, deps.speech},
               media) {}
 
   http::CurlClient client;

@@ -29,6 +29,7 @@ struct VoiceDeps {
   std::string public_url;
   voice::ConferenceRegistry* conferences = nullptr;
   voice::QueueRegistry* queues = nullptr;
+  speech::Recognizers* speech = nullptr;
 };
 
 class CallWorkers {

@@ -74,7 +74,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kTop = {
       "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
       "http",     "sip",        "account",   "demo",    "media",
-      "events",   "calls"};
+      "events",   "calls",      "speech"};
   static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
                                                            "max_header_bytes", "read_timeout_ms",
                                                            "idle_timeout_ms",  "max_connections"};
@@ -89,6 +89,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime", "latch"};
   static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
+  static const std::set<std::string, std::less<>> kSpeech = {"engine",       "model_dir", "threads",
+                                                             "max_decoders", "vosk_url",  "models",
+                                                             "accounts",     "preload"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
 
   auto check_keys = [&](const toml::table& table, const std::set<std::string, std::less<>>& keys,
@@ -233,6 +236,33 @@ Status apply_toml_file(Config& config, const std::string& path) {
         return config_error("calls.max_queued_per_account must be 1 to 10000000");
       }
       config.max_queued_per_account = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (auto* speech = root["speech"].as_table()) {
+    if (auto s = check_keys(*speech, kSpeech, "speech"); !s) return s;
+    str(root["speech"]["engine"], config.speech.default_engine);
+    str(root["speech"]["model_dir"], config.speech.model_dir);
+    str(root["speech"]["vosk_url"], config.speech.vosk_url);
+    if (auto v = root["speech"]["preload"].value<bool>()) config.speech_preload = *v;
+    if (auto v = root["speech"]["threads"].value<std::int64_t>()) {
+      config.speech.threads = static_cast<int>(*v);
+    }
+    if (auto v = root["speech"]["max_decoders"].value<std::int64_t>()) {
+      config.speech.max_decoders = static_cast<int>(*v);
+    }
+    // speechModel = "engine" and AC… = "engine": which engine serves whom.
+    for (const auto& [section, out] : {std::pair{"models", &config.speech.by_model},
+                                       std::pair{"accounts", &config.speech.by_account}}) {
+      const toml::table* table = root["speech"][section].as_table();
+      if (!table) continue;
+      for (const auto& [key, value] : *table) {
+        auto engine = value.value<std::string>();
+        if (!engine) {
+          return config_error("config " + path + ": speech." + section + "." +
+                              std::string(key.str()) + " must be an engine name");
+        }
+        (*out)[std::string(key.str())] = *engine;
+      }
     }
   }
   if (auto* account = root["account"].as_table()) {

@@ -15,6 +15,7 @@
 #include "http/server.hpp"
 #include "media/latch.hpp"
 #include "sip/digest.hpp"
+#include "speech/recognizers.hpp"
 #include "voice/outbound.hpp"
 
 namespace sb::app {
@@ -58,6 +59,10 @@ struct Config {
   double calls_per_second = 10;
   // Calls an account may have queued at once ([calls] max_queued_per_account); more get 429.
   std::uint32_t max_queued_per_account = 10000;
+
+  // Speech recognition for <Gather input="speech"> ([speech]; docs/speech.md).
+  speech::SpeechConfig speech;
+  bool speech_preload = false;  // load PocketSphinx's model at start, not at the first Gather
 
   // Events: the webhook retry schedule in ms (empty: the router's default).
   std::vector<std::int64_t> events_retry_schedule_ms;

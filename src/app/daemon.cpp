@@ -194,9 +194,18 @@ int serve(const Config& config) {
   api.set_conferences(&conferences);
   voice::QueueRegistry queues(store, clock, &call_events);
   api.set_queues(&queues);
-  CallWorkers call_workers(
-      workers, VoiceDeps{store, clock, calls, &call_events, public_url, &conferences, &queues},
-      config, rtp_address(config));
+  // Speech engines. PocketSphinx loads its model (about 40 MB) at the first
+  // <Gather input="speech">, or now, on its own threads, with [speech] preload = true.
+  auto recognizers = speech::Recognizers::create(config.speech);
+  if (!recognizers) {
+    spdlog::critical("speech: {}", recognizers.error().message);
+    return 1;
+  }
+  if (config.speech_preload) (*recognizers)->warm_up();
+  CallWorkers call_workers(workers,
+                           VoiceDeps{store, clock, calls, &call_events, public_url, &conferences,
+                                     &queues, recognizers->get()},
+                           config, rtp_address(config));
   SipService sip(*workers.front(), call_workers);
   auto trunks = std::make_shared<voice::TrunkTable>();
   if (auto loaded = load_trunks(store, config, *trunks); !loaded) {

@@ -35,6 +35,16 @@ struct CollectedDigits {
   bool hung_up = false;
 };
 
+// What <Gather input="speech"> (or "dtmf speech") heard: the transcript, or the keys when the
+// caller pressed keys first.
+struct SpeechInput {
+  std::string speech;  // SpeechResult; empty when nothing was recognized
+  std::optional<double> confidence;
+  std::string digits;  // keys pressed before any speech (input="dtmf speech")
+  std::string finished_on_key;
+  bool hung_up = false;
+};
+
 struct RecordingOutcome {
   std::string recording_sid;
   std::string recording_url;
@@ -84,6 +94,14 @@ class CallControl {
   virtual asio::awaitable<PromptEnd> play(const Play& play, bool interruptible) = 0;
   virtual asio::awaitable<PromptEnd> pause(int seconds, bool interruptible) = 0;
   virtual asio::awaitable<CollectedDigits> collect_digits(const DigitCollection& spec) = 0;
+  // <Gather input="speech | dtmf speech"> once its prompts are over: listens until the caller
+  // has spoken and paused (speechTimeout), pressed keys, or said nothing for `timeout`.
+  // `document_url`: the partialResultCallback resolves against it. A call that cannot
+  // recognize speech hears nothing recognized.
+  virtual asio::awaitable<SpeechInput> collect_speech(const Gather& /*gather*/,
+                                                      std::string /*document_url*/) {
+    co_return SpeechInput{};
+  }
   // `document_url` is the URL of the document holding the verb: its relative URLs
   // (recordingStatusCallback) resolve against it, not against the application's URL.
   virtual asio::awaitable<RecordingOutcome> record(const Record& record,

@@ -67,6 +67,8 @@ struct Gather {
   std::string speech_timeout;  // "auto" or seconds
   std::string speech_model;
   bool profanity_filter = true;
+  int max_speech_time = 60;     // seconds of speech at most
+  bool barge_in = true;         // speech or a key stops the nested prompts
   std::vector<Prompt> prompts;  // nested Say, Play, Pause
   Position at;
 };

@@ -1,5 +1,8 @@
 #include "twiml/interpreter.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
@@ -163,6 +166,28 @@ asio::awaitable<Interpreter::Step> Interpreter::gather(const Gather& g,
     }
     if (end == PromptEnd::kHungUp) co_return step;
     if (end == PromptEnd::kInterrupted) break;  // barge-in: the remaining prompts are skipped
+  }
+  if (std::find(g.input.begin(), g.input.end(), "speech") != g.input.end()) {
+    SpeechInput heard = co_await call_.collect_speech(g, doc_url);
+    if (heard.hung_up) co_return step;
+    if (heard.speech.empty() && heard.digits.empty() && !g.action_on_empty_result) {
+      co_return step;  // nothing said or pressed: on to the next verb
+    }
+    step.next = Next::kFetch;
+    step.fetch.url = g.action;
+    step.fetch.method = g.method;
+    step.fetch.base = doc_url;
+    if (!heard.digits.empty()) {
+      step.fetch.params = {{"Digits", heard.digits}, {"FinishedOnKey", heard.finished_on_key}};
+    } else {
+      step.fetch.params = {{"SpeechResult", heard.speech}};
+      if (heard.confidence) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.8f", *heard.confidence);
+        step.fetch.params.emplace_back("Confidence", buf);
+      }
+    }
+    co_return step;
   }
   DigitCollection spec;
   spec.timeout_s = g.timeout;

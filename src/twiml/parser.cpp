@@ -646,11 +646,11 @@ Gather Builder::gather(pugi::xml_node el) {
   }
   read_string(el, "speechModel", g.speech_model);
   read_bool(el, "profanityFilter", g.profanity_filter, "Gather", kSchemaWarning);
-  check_bool(el, "bargeIn", "Gather", kSchemaWarning);
+  read_bool(el, "bargeIn", g.barge_in, "Gather", kSchemaWarning);
   check_bool(el, "debug", "Gather", kSchemaWarning);
   check_bool(el, "enhanced", "Gather", kSchemaWarning);
-  int max_speech_time = 60;
-  read_int(el, "maxSpeechTime", max_speech_time, IntRule{1}, "Gather", kGatherInvalidMaxSpeechTime);
+  read_int(el, "maxSpeechTime", g.max_speech_time, IntRule{1}, "Gather",
+           kGatherInvalidMaxSpeechTime);
 
   for (pugi::xml_node n : el.children()) {
     if (n.type() != pugi::node_element) {

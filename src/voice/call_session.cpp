@@ -21,6 +21,7 @@
 #include "voice/conference_call.hpp"
 #include "voice/dial.hpp"
 #include "voice/queue_call.hpp"
+#include "voice/speech_gather.hpp"
 #include "voice/webhook.hpp"
 
 namespace sb::voice {
@@ -440,6 +441,11 @@ asio::awaitable<twiml::ConnectOutcome> CallSession::connect(const twiml::Connect
   }
   if (!connect.stream) co_return twiml::ConnectOutcome{};
   co_return co_await streams_->connect(*connect.stream, std::move(document_url));
+}
+
+asio::awaitable<twiml::SpeechInput> CallSession::collect_speech(const twiml::Gather& gather,
+                                                                std::string document_url) {
+  co_return co_await run_speech_gather(*this, gather, std::move(document_url));
 }
 
 asio::awaitable<bool> CallSession::start(const twiml::Start& start, std::string document_url) {

@@ -22,6 +22,10 @@
 #include "voice/routing.hpp"
 #include "voice/status_callbacks.hpp"
 
+namespace sb::speech {
+class Recognizers;
+}  // namespace sb::speech
+
 namespace sb::voice {
 
 class CallStreams;
@@ -39,6 +43,7 @@ struct SessionServices {
   QueueRegistry* queues = nullptr;            // the process's call queues
   // The worker's media: its tick (a room opened here mixes on it), recordings directory, URLs.
   const MediaContext* media = nullptr;
+  speech::Recognizers* speech = nullptr;  // <Gather input="speech">'s engines
 };
 
 // What an outbound call (Calls.json) adds to its session: how long it may ring and last, the
@@ -131,6 +136,9 @@ class CallSession final : public twiml::CallControl {
       const twiml::DigitCollection& spec) override {
     return leg_.collect_digits(spec);
   }
+  // <Gather input="speech"> (voice/speech_gather.hpp).
+  asio::awaitable<twiml::SpeechInput> collect_speech(const twiml::Gather& gather,
+                                                     std::string document_url) override;
   // Places the nouns' calls and bridges the one that answers (voice/dial.hpp).
   asio::awaitable<twiml::DialOutcome> dial(const twiml::Dial& dial,
                                            std::string document_url) override;

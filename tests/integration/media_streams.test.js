@@ -333,3 +333,23 @@ test('Streams REST resource with the twilio client: create with parameters, stop
   caller.hangup();
   await caller.done;
 });
+
+test('<Connect><Stream>: a key the caller presses reaches the server as a dtmf message', async (t) => {
+  const d = await startDaemon(t);
+  const app = await startApp(t, d.authToken);
+  const ws = await startWsServer(t);
+  app.routes['/voice'] = () => `<Response><Connect><Stream url="${ws.url('/keys')}"/></Connect></Response>`;
+  await addNumber(d, NUMBER, { VoiceUrl: app.url('/voice') });
+  const call = await runSipp({
+    sipPort: sipPort(d), service: NUMBER,
+    steps: [{ answer: true }, { pause: 1200 }, { pcap: 'dtmf_2833_7.pcap' }, { pause: 1500 }, { bye: true }],
+  });
+  assert.equal(call.code, 0, `sipp failed:\n${call.stdout}\n${call.messages}`);
+  const conn = await ws.waitFor(() => ws.conns.find((c) => c.closed));
+  const dtmf = conn.messages.filter((m) => m.event === 'dtmf');
+  assert.equal(dtmf.length, 1, JSON.stringify(dtmf));
+  assert.deepEqual(dtmf[0].dtmf, { track: 'inbound_track', digit: '7' });
+  assert.equal(dtmf[0].streamSid, conn.messages[1].streamSid);
+  assert.match(dtmf[0].sequenceNumber, /^\d+$/);
+  assert.equal(conn.messages[conn.messages.length - 1].event, 'stop');
+});

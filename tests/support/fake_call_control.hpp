@@ -24,6 +24,8 @@ class FakeCallControl final : public twiml::CallControl {
   // The call hangs up when this many actions have been logged.
   int hang_up_after_actions = -1;
   bool other_continues = true;
+  // Each collect_speech takes the next entry (none: nothing was said).
+  std::deque<twiml::SpeechInput> speech_script;
   // Runs as each action happens, before it is logged (a benchmark stamps the first one).
   std::function<void(std::string_view)> on_action;
 
@@ -64,6 +66,17 @@ class FakeCallControl final : public twiml::CallControl {
       }
       got.digits = keys;
     }
+    co_return got;
+  }
+  boost::asio::awaitable<twiml::SpeechInput> collect_speech(const twiml::Gather& g,
+                                                            std::string /*document_url*/) override {
+    note("speech:timeout=" + std::to_string(g.timeout) + ",hints=" + g.hints);
+    twiml::SpeechInput got;
+    if (!speech_script.empty()) {
+      got = speech_script.front();
+      speech_script.pop_front();
+    }
+    got.hung_up = got.hung_up || hung_up_;
     co_return got;
   }
   boost::asio::awaitable<twiml::RecordingOutcome> record(const twiml::Record& r,

@@ -9,11 +9,16 @@ const path = require('node:path');
 
 const RATE = 8000;
 
-// 8 kHz mono 16-bit samples of `text` spoken by espeak-ng (resampled by sox).
+// 8 kHz mono 16-bit samples of `text` spoken by espeak-ng (resampled by sox); a voice named
+// "flite:NAME" (kal, slt, rms, awb) speaks with flite instead.
 function speech(dir, text, voice = 'en-us') {
   const wav = path.join(dir, 'speech.wav');
   const raw = path.join(dir, 'speech.raw');
-  execFileSync('espeak-ng', ['-v', voice, '-w', wav, text]);
+  if (voice.startsWith('flite:')) {
+    execFileSync('flite', ['-voice', voice.slice(6), '-t', text, '-o', wav]);
+  } else {
+    execFileSync('espeak-ng', ['-v', voice, '-w', wav, text]);
+  }
   execFileSync('sox', [wav, '-t', 'raw', '-r', String(RATE), '-c', '1', '-b', '16', '-e', 'signed', raw]);
   const buf = fs.readFileSync(raw);
   return new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2).slice();

@@ -88,6 +88,49 @@ TEST_F(InterpreterTest, GatherPostsDigitsToItsAction) {
                           std::pair<std::string, std::string>{"FinishedOnKey", "#"}));
 }
 
+TEST_F(InterpreterTest, SpeechGatherPostsTheTranscriptAndConfidence) {
+  Gather g;
+  g.input = {"speech"};
+  g.action = "/heard";
+  g.hints = "sales, support";
+  source_.documents["http://app.test/voice"] = doc({g, say("not reached")});
+  source_.documents["http://app.test/heard"] = doc({Hangup{}});
+  twiml::SpeechInput heard;
+  heard.speech = "support";
+  heard.confidence = 0.875;
+  call_.speech_script = {heard};
+  run();
+  EXPECT_THAT(call_.log, ElementsAre("fetch:POST http://app.test/voice", "answer",
+                                     "speech:timeout=5,hints=sales, support",
+                                     "fetch:POST http://app.test/heard", "hangup"));
+  ASSERT_EQ(source_.requests.size(), 2u);
+  EXPECT_THAT(source_.requests[1].params,
+              ElementsAre(std::pair<std::string, std::string>{"SpeechResult", "support"},
+                          std::pair<std::string, std::string>{"Confidence", "0.87500000"}));
+}
+
+TEST_F(InterpreterTest, SpeechGatherWithKeysFirstPostsDigitsAndSilenceGoesOn) {
+  Gather keys;
+  keys.input = {"dtmf", "speech"};
+  keys.action = "/keys";
+  Gather quiet;
+  quiet.input = {"speech"};
+  quiet.action = "/never";
+  source_.documents["http://app.test/voice"] = doc({keys});
+  source_.documents["http://app.test/keys"] = doc({quiet, say("nothing heard"), Hangup{}});
+  twiml::SpeechInput pressed;
+  pressed.digits = "12";
+  pressed.finished_on_key = "#";
+  call_.speech_script = {pressed};
+  run();
+  ASSERT_EQ(source_.requests.size(), 2u);
+  EXPECT_THAT(source_.requests[1].params,
+              ElementsAre(std::pair<std::string, std::string>{"Digits", "12"},
+                          std::pair<std::string, std::string>{"FinishedOnKey", "#"}));
+  EXPECT_EQ(call_.log.back(), "hangup");
+  EXPECT_EQ(call_.log[call_.log.size() - 2], "say:nothing heard");
+}
+
 TEST_F(InterpreterTest, GatherWithoutActionPostsToTheCurrentDocument) {
   Gather g;
   g.method = "GET";
