@@ -6,6 +6,10 @@
 #   bench/calls/callrate.sh rate  [RATE] [CALLS]   Say Hello + Hangup: failures, INVITE->200 p50/p99
 #   bench/calls/callrate.sh hold  [CONCURRENT] [SECONDS]   calls held with audio playing
 #
+# STREAM=fork in hold mode adds a <Start><Stream> to every call (the caller's audio to a local
+# WebSocket server, bench/calls/ws_sink.js); STREAM=echo holds every call in a two-way
+# <Connect><Stream> whose server sends each media message back (played to the caller).
+#
 # BUILD (default build/release) must hold a Release build: make release. REALTIME=1 runs the
 # daemon with --realtime (SCHED_FIFO workers).
 set -euo pipefail
@@ -21,6 +25,16 @@ trap cleanup EXIT
 if [ "$MODE" = hold ]; then
   CONCURRENT=${2:-1000}; SECONDS_HELD=${3:-20}
   TWIML='<Response><Say loop="0">Hello, this call is held with audio playing.</Say></Response>'
+  if [ -n "${STREAM:-}" ]; then
+    NODE_PATH=tests/clients/node_modules node bench/calls/ws_sink.js 0 "$STREAM" > "$WORK/ws.out" 2> "$WORK/ws.log" & PIDS+=($!)
+    for _ in $(seq 50); do [ -s "$WORK/ws.out" ] && break; sleep 0.1; done
+    WS=$(head -1 "$WORK/ws.out")
+    if [ "$STREAM" = echo ]; then
+      TWIML="<Response><Connect><Stream url=\"ws://127.0.0.1:$WS/\"/></Connect></Response>"
+    else
+      TWIML="<Response><Start><Stream url=\"ws://127.0.0.1:$WS/\"/></Start><Say loop=\"0\">Hello, this call is held with audio playing.</Say></Response>"
+    fi
+  fi
 else
   RATE=${2:-1200}; CALLS=${3:-10000}
   TWIML='<Response><Say>Hello</Say><Hangup/></Response>'
@@ -61,8 +75,14 @@ if [ "$MODE" = hold ]; then
   # while they all played (deltas over a 4 s window)?
   sleep $((CONCURRENT / RATE + 1))
   M0=$(curl -s http://127.0.0.1:$HTTP_PORT/metrics); T0=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+  W0=$(tail -1 "$WORK/ws.out" 2>/dev/null || true)
   sleep 4
   M1=$(curl -s http://127.0.0.1:$HTTP_PORT/metrics); T1=$(awk '{print $14+$15}' /proc/$DAEMON/stat)
+  W1=$(tail -1 "$WORK/ws.out" 2>/dev/null || true)
+  if [ -n "${STREAM:-}" ]; then
+    read -r w0ms _ w0n <<< "$W0"; read -r w1ms w1c w1n <<< "$W1"
+    echo "streams ($STREAM): $w1c connected; the server received $(( (w1n - w0n) * 1000 / (w1ms - w0ms) )) messages/s (50 per stream-second expected)"
+  fi
   python3 - "$M0" "$M1" $((T1 - T0)) 4 "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 def val(m, name):

@@ -21,7 +21,7 @@ Error invalid(std::string message) {
   return Error::bad_request(codes::kInvalidParameter, std::move(message));
 }
 
-http::Response write_error(const Error& e, std::string_view path, std::string_view conflict) {
+http::Response write_sip_error(const Error& e, std::string_view path, std::string_view conflict) {
   if (e.status == 404) return http::error_response(not_found_error(path));
   if (e.status == store::kConflict) return http::error_response(invalid(std::string(conflict)));
   return store_error(e);
@@ -260,7 +260,7 @@ asio::awaitable<http::Response> credential_list_item(Context& ctx, const Scope& 
     // SIP stack checks a user's rights on each request and each client: call).
     store::Mutation remove = store::DeleteCredentialList{row.account_sid, row.sid};
     if (auto s = co_await commit(ctx.store, remove); !s) {
-      co_return write_error(s.error(), scope.path, "");
+      co_return write_sip_error(s.error(), scope.path, "");
     }
     co_return http::Response{boost::beast::http::status::no_content, 11};
   }
@@ -272,7 +272,7 @@ asio::awaitable<http::Response> credential_list_item(Context& ctx, const Scope& 
   row.date_updated = ctx.clock.now_unix();
   store::Mutation update = store::SaveCredentialList{row, false};
   if (auto s = co_await commit(ctx.store, update); !s) {
-    co_return write_error(s.error(), scope.path, "");
+    co_return write_sip_error(s.error(), scope.path, "");
   }
   co_return http::json_response(200, list_json(row));
 }
@@ -317,8 +317,9 @@ asio::awaitable<http::Response> create_credential(Context& ctx, const Scope& sco
   row.date_created = row.date_updated = ctx.clock.now_unix();
   store::Mutation insert = store::SaveCredential{row, true};
   if (auto s = co_await commit(ctx.store, insert); !s) {
-    co_return write_error(s.error(), scope.path,
-                          "The username " + row.username + " is already in this credential list");
+    co_return write_sip_error(
+        s.error(), scope.path,
+        "The username " + row.username + " is already in this credential list");
   }
   co_return http::json_response(201, credential_json(row));
 }
@@ -335,7 +336,7 @@ asio::awaitable<http::Response> credential_item(Context& ctx, const Scope& scope
     store::Mutation remove =
         store::DeleteCredential{row.account_sid, row.credential_list_sid, row.sid};
     if (auto s = co_await commit(ctx.store, remove); !s) {
-      co_return write_error(s.error(), scope.path, "");
+      co_return write_sip_error(s.error(), scope.path, "");
     }
     co_return http::Response{boost::beast::http::status::no_content, 11};
   }
@@ -350,7 +351,7 @@ asio::awaitable<http::Response> credential_item(Context& ctx, const Scope& scope
   row.date_updated = ctx.clock.now_unix();
   store::Mutation update = store::SaveCredential{row, false};
   if (auto s = co_await commit(ctx.store, update); !s) {
-    co_return write_error(s.error(), scope.path, "");
+    co_return write_sip_error(s.error(), scope.path, "");
   }
   co_return http::json_response(200, credential_json(row));
 }
@@ -396,8 +397,8 @@ asio::awaitable<http::Response> create_sip_domain(Context& ctx, const Scope& sco
   row.date_created = row.date_updated = ctx.clock.now_unix();
   store::Mutation insert = store::SaveSipDomain{row, true};
   if (auto s = co_await commit(ctx.store, insert); !s) {
-    co_return write_error(s.error(), scope.path,
-                          "The domain name " + row.domain_name + " is already in use");
+    co_return write_sip_error(s.error(), scope.path,
+                              "The domain name " + row.domain_name + " is already in use");
   }
   co_return http::json_response(201, domain_json(row, false));
 }
@@ -412,7 +413,7 @@ asio::awaitable<http::Response> sip_domain_item(Context& ctx, const Scope& scope
   if (verb == Verb::kDelete) {
     store::Mutation remove = store::DeleteSipDomain{row.account_sid, row.sid};
     if (auto s = co_await commit(ctx.store, remove); !s) {
-      co_return write_error(s.error(), scope.path, "");
+      co_return write_sip_error(s.error(), scope.path, "");
     }
     co_return http::Response{boost::beast::http::status::no_content, 11};
   }
@@ -421,8 +422,8 @@ asio::awaitable<http::Response> sip_domain_item(Context& ctx, const Scope& scope
     row.date_updated = ctx.clock.now_unix();
     store::Mutation update = store::SaveSipDomain{row, false};
     if (auto s = co_await commit(ctx.store, update); !s) {
-      co_return write_error(s.error(), scope.path,
-                            "The domain name " + row.domain_name + " is already in use");
+      co_return write_sip_error(s.error(), scope.path,
+                                "The domain name " + row.domain_name + " is already in use");
     }
   }
   auto mapped = has_call_credentials(ctx.store, row);
@@ -471,7 +472,7 @@ asio::awaitable<http::Response> domain_mappings(Context& ctx, const Scope& scope
     row.date_created = row.date_updated = ctx.clock.now_unix();
     store::Mutation insert = store::InsertDomainMapping{row};
     if (auto s = co_await commit(ctx.store, insert); !s) {
-      co_return write_error(
+      co_return write_sip_error(
           s.error(), scope.path,
           "Credential list " + row.credential_list_sid + " is already mapped to this domain");
     }
@@ -492,7 +493,7 @@ asio::awaitable<http::Response> domain_mappings(Context& ctx, const Scope& scope
   store::Mutation remove = store::DeleteDomainMapping{
       scope.account.sid, std::string(target.domain_sid), std::string(target.list_sid), target.kind};
   if (auto s = co_await commit(ctx.store, remove); !s) {
-    co_return write_error(s.error(), scope.path, "");
+    co_return write_sip_error(s.error(), scope.path, "");
   }
   co_return http::Response{boost::beast::http::status::no_content, 11};
 }
