@@ -249,7 +249,9 @@ class PocketSphinxEngine::Core {
   // queued. False when the queue is full.
   bool acquire(const std::shared_ptr<PsRecognition>& r);
   // A slot back (its decoder, null when it was never loaded or failed to): to the next waiter.
-  void release(std::unique_ptr<Decoder> decoder);
+  // `newly_loaded`: the decoder was just loaded (counted in the same step, so the figures never
+  // show it loaded but held by nobody's recognition).
+  void release(std::unique_ptr<Decoder> decoder, bool newly_loaded = false);
   // Drops `r` from the queue; false when it is not there (granted meanwhile).
   bool withdraw(const PsRecognition* r);
   // Runs `task` on the pool; false once the engine is shutting down.
@@ -645,10 +647,11 @@ bool PocketSphinxEngine::Core::acquire(const std::shared_ptr<PsRecognition>& r) 
   return true;
 }
 
-void PocketSphinxEngine::Core::release(std::unique_ptr<Decoder> decoder) {
+void PocketSphinxEngine::Core::release(std::unique_ptr<Decoder> decoder, bool newly_loaded) {
   std::shared_ptr<PsRecognition> next;
   {
     std::lock_guard lock(mu_);
+    if (newly_loaded && decoder) ++loaded_;
     if (!waiting_.empty() && !stopping_) {
       next = std::move(waiting_.front());
       waiting_.pop_front();
@@ -710,8 +713,8 @@ void PocketSphinxEngine::Core::warm_up(const std::shared_ptr<Core>& self) {
   }
   const bool posted = post([self] {
     auto loaded = Decoder::load(self->options);
-    if (loaded) self->loaded();
-    self->release(loaded ? std::move(*loaded) : nullptr);
+    const bool ok = static_cast<bool>(loaded);
+    self->release(ok ? std::move(*loaded) : nullptr, ok);
   });
   if (!posted) release(nullptr);
 }
