@@ -392,7 +392,16 @@ asio::awaitable<http::Response> handle_queues(Context& ctx, http::RequestInfo& i
 }  // namespace
 
 Api::Api(store::Store& store, const Clock& clock, const metrics::Registry& metrics)
-    : ctx_{store, clock, http::FormLimits{}}, metrics_(metrics) {}
+    : ctx_{store, clock, http::FormLimits{}},
+      metrics_(metrics),
+      sessions_(std::make_unique<ConsoleSessions>(clock)) {
+  ctx_.sessions = sessions_.get();
+}
+
+void Api::set_session_limits(SessionLimits limits) {
+  sessions_ = std::make_unique<ConsoleSessions>(ctx_.clock, limits);
+  ctx_.sessions = sessions_.get();
+}
 
 void Api::set_public_url(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -431,6 +440,9 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
   if (path.substr(0, 4) == "/v1/" && v1_) {
     co_return co_await v1_(req, info);
   }
+  if ((path == "/console" || path.substr(0, 9) == "/console/") && console_) {
+    co_return co_await console_(req, info);
+  }
   if (auto media = message_media_target(path)) {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}";
     if (method != bhttp::verb::get && method != bhttp::verb::head) {
@@ -455,8 +467,11 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
 asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::RequestInfo& info,
                                                  std::string_view path, std::string_view query) {
   info.route = "/2010-04-01/unmatched";
-  auto caller = authenticate(ctx_.store, req);
-  if (!caller) co_return unauthorized(caller.error());
+  auto caller = authenticate(ctx_.store, req, ctx_.sessions);
+  if (!caller) {
+    co_return uses_session_cookie(req) ? http::error_response(caller.error())
+                                       : unauthorized(caller.error());
+  }
   if (!caller->may(key_scope::kRest)) {
     co_return http::error_response(
         missing_scope_error(key_scope::kRest, "use the 2010-04-01 REST API"));
@@ -738,6 +753,14 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
       co_return co_await delete_recording(ctx_, scope, *sid, "");
     }
     co_return method_not_allowed("GET, DELETE");
+  }
+  if (n == 6 && seg[3] == "Calls" && seg[5] == "Events.json") {
+    info.route = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Events.json";
+    if (!is_sid(seg[4], sid_prefix::kCall)) co_return http::error_response(not_found_error(path));
+    if (get) {
+      co_return co_await list_call_events(ctx_, scope, *params, seg[4]);
+    }
+    co_return method_not_allowed("GET");
   }
   if (n >= 6 && seg[3] == "Calls" &&
       (seg[5] == "Notifications.json" || seg[5] == "Notifications")) {

@@ -4,9 +4,11 @@
 
 #include <boost/asio.hpp>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "api/context.hpp"
+#include "api/sessions.hpp"
 #include "http/server.hpp"
 #include "metrics/registry.hpp"
 
@@ -19,6 +21,11 @@ class Api {
 
   // Serves /v1/* (the eventing API) through `handler`; without one those paths are 404.
   void set_v1_handler(http::Handler handler) { v1_ = std::move(handler); }
+  // Serves /console and /console/* (the web console) through `handler`.
+  void set_console_handler(http::Handler handler) { console_ = std::move(handler); }
+  // The console's sign-in sessions, whose cookie the REST API accepts in place of Basic auth.
+  ConsoleSessions& sessions() { return *sessions_; }
+  void set_session_limits(SessionLimits limits);
   // Lets Calls/{Sid}.json updates reach live calls.
   void set_call_registry(voice::CallRegistry* calls) { ctx_.calls = calls; }
   // Lets Calls.json create place outbound calls (without one, creating a call is a 503).
@@ -49,7 +56,9 @@ class Api {
 
   Context ctx_;
   const metrics::Registry& metrics_;
+  std::unique_ptr<ConsoleSessions> sessions_;
   http::Handler v1_;
+  http::Handler console_;
 };
 
 }  // namespace sb::api

@@ -53,9 +53,13 @@ std::string salted_digest(std::string_view salt, std::string_view secret) {
 // The key for `sid` when `secret` is its secret and its account may log in.
 Result<Principal> authenticate_key(store::Store& store, std::string_view sid,
                                    std::string_view secret) {
+  // An unknown key costs the same digest as a known one: timing does not tell which exist.
+  static const std::string kDummyHash = hash_key_secret(random_hex(16));
   auto key = store.find_api_key_by_sid(sid);
   if (!key) return key.error();
-  if (!key->has_value() || !verify_key_secret(secret, (*key)->secret_hash)) {
+  const bool found = key->has_value();
+  const bool match = verify_key_secret(secret, found ? (*key)->secret_hash : kDummyHash);
+  if (!found || !match) {
     return auth_error("Authentication Error - invalid username or password");
   }
   auto account = store.find_account((*key)->account_sid);
@@ -100,8 +104,70 @@ bool verify_key_secret(std::string_view secret, std::string_view stored) {
   return !digest.empty() && constant_time_equal(digest, stored.substr(second + 1));
 }
 
-Result<Principal> authenticate(store::Store& store, const http::Request& req) {
+Result<Principal> authenticate_credentials(store::Store& store, std::string_view sid,
+                                           std::string_view token) {
+  if (is_sid(sid, kApiKeySidPrefix)) return authenticate_key(store, sid, token);
+  if (!is_sid(sid, sid_prefix::kAccount)) {
+    return auth_error("Authentication Error - invalid username or password");
+  }
+  // An unknown account is compared with a token of the same length: same path, same time.
+  static const std::string kDummyToken = random_hex(16);
+  auto account = store.find_account(sid);
+  if (!account) return account.error();
+  const bool found = account->has_value();
+  const bool match = constant_time_equal(found ? (*account)->auth_token : kDummyToken, token);
+  if (!found || !match) {
+    return auth_error("Authentication Error - invalid username or password");
+  }
+  if ((*account)->status == "closed") {
+    return auth_error("Authentication Error - the account is closed");
+  }
+  return Principal{std::move(**account), std::nullopt};
+}
+
+Result<Principal> authenticate_session(store::Store& store, const http::Request& req,
+                                       ConsoleSessions& sessions) {
+  const std::string_view token = session_cookie(req[boost::beast::http::field::cookie]);
+  auto session = token.empty() ? std::nullopt : sessions.find(token);
+  if (!session) return auth_error("Authentication Error - the console session has expired");
+  const auto method = req.method();
+  if (method != boost::beast::http::verb::get && method != boost::beast::http::verb::head &&
+      method != boost::beast::http::verb::options) {
+    const std::string_view csrf = req[kCsrfHeader];
+    if (!constant_time_equal(csrf, session->csrf_token)) {
+      return Error{kForbidden, 403, "CSRF token missing or invalid"};
+    }
+  }
+  auto account = store.find_account(session->acting_sid);
+  if (!account) return account.error();
+  if (!account->has_value() || (*account)->status == "closed") {
+    sessions.revoke(token);
+    return auth_error("Authentication Error - the account is closed");
+  }
+  std::optional<store::ApiKey> key;
+  if (!session->key_sid.empty()) {
+    auto found = store.find_api_key_by_sid(session->key_sid);
+    if (!found) return found.error();
+    if (!found->has_value()) {  // deleted since sign-in: the session goes with it
+      sessions.revoke(token);
+      return auth_error("Authentication Error - the API key was deleted");
+    }
+    key = std::move(**found);
+  }
+  return Principal{std::move(**account), std::move(key)};
+}
+
+bool uses_session_cookie(const http::Request& req) {
+  return req[boost::beast::http::field::authorization].empty() &&
+         !session_cookie(req[boost::beast::http::field::cookie]).empty();
+}
+
+Result<Principal> authenticate(store::Store& store, const http::Request& req,
+                               ConsoleSessions* sessions) {
   const auto header = req[boost::beast::http::field::authorization];
+  if (header.empty() && sessions && !req[boost::beast::http::field::cookie].empty()) {
+    return authenticate_session(store, req, *sessions);
+  }
   if (header.empty()) return auth_error("Authentication Error - No credentials provided");
   constexpr std::string_view kBasic = "Basic ";
   if (header.size() <= kBasic.size() ||
@@ -117,19 +183,7 @@ Result<Principal> authenticate(store::Store& store, const http::Request& req) {
   if (colon == std::string::npos) return auth_error("Authentication Error - invalid credentials");
   const std::string_view sid = std::string_view(*decoded).substr(0, colon);
   const std::string_view token = std::string_view(*decoded).substr(colon + 1);
-  if (is_sid(sid, kApiKeySidPrefix)) return authenticate_key(store, sid, token);
-  if (!is_sid(sid, sid_prefix::kAccount)) {
-    return auth_error("Authentication Error - invalid username");
-  }
-  auto account = store.find_account(sid);
-  if (!account) return account.error();
-  if (!account->has_value() || !constant_time_equal((*account)->auth_token, token)) {
-    return auth_error("Authentication Error - invalid username or password");
-  }
-  if ((*account)->status == "closed") {
-    return auth_error("Authentication Error - the account is closed");
-  }
-  return Principal{std::move(**account), std::nullopt};
+  return authenticate_credentials(store, sid, token);
 }
 
 Result<store::Account> resolve_scope(store::Store& store, const Principal& caller,

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/sessions.hpp"
 #include "core/error.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
@@ -34,9 +35,24 @@ struct Principal {
   bool may(std::string_view scope) const { return !key || key->has_scope(scope); }
 };
 
+// Twilio's "Forbidden": a console request without its session's CSRF token. HTTP 403.
+inline constexpr int kForbidden = 20403;
+
 // The authenticated principal, or 401 with Twilio code 20003 (unknown, deleted or wrong
 // credentials; a closed account). Secrets are compared in constant time and never logged.
-Result<Principal> authenticate(store::Store& store, const http::Request& req);
+// Without an Authorization header and given `sessions`, the console's session cookie stands
+// in: the session's acting account (and API key); a state-changing method must then carry the
+// session's CSRF token in X-CSRF-Token (403 with 20403 otherwise).
+Result<Principal> authenticate(store::Store& store, const http::Request& req,
+                               ConsoleSessions* sessions = nullptr);
+// True when `req` authenticates with the console's cookie (no Authorization header): its 401
+// then carries no WWW-Authenticate, on which a browser would open its own password dialog.
+bool uses_session_cookie(const http::Request& req);
+
+// Account SID + auth token, or API key SID + secret. An unknown user and a wrong password take
+// the same path and the same time, and give the same error.
+Result<Principal> authenticate_credentials(store::Store& store, std::string_view username,
+                                           std::string_view password);
 
 // The account `path_sid` names, when `caller` may act on it; 404 (20404) otherwise. A key
 // reaches only its own account, not that account's subaccounts.

@@ -19,6 +19,7 @@
 namespace sb::api {
 
 namespace asio = boost::asio;
+class ConsoleSessions;
 
 struct Context {
   store::Store& store;
@@ -30,6 +31,7 @@ struct Context {
   voice::QueueRegistry* queues = nullptr;            // who waits in which queue (Members)
   voice::TrunkTable* trunks = nullptr;  // the router's trunks, changed by SIP/Trunks.json
   messaging::MessageDispatcher* messages = nullptr;  // where Messages.json create sends
+  ConsoleSessions* sessions = nullptr;  // the console's sessions: their cookie authenticates
   // The digest realm SIP credentials are hashed under (sip.realm): the SIP stack's.
   std::string sip_realm = "switchboard";
   // Where relative Recording media paths live; empty: only absolute paths are served.

@@ -278,8 +278,11 @@ asio::awaitable<http::Response> EventsApi::handle(http::Request& req, http::Requ
     }
     caller = {t->account_sid, "token", *t};
   } else {
-    auto principal = authenticate(store_, req);
-    if (!principal) co_return error(principal.error());
+    auto principal = authenticate(store_, req, sessions_);
+    if (!principal) {
+      co_return uses_session_cookie(req) ? http::error_response(principal.error())
+                                         : error(principal.error());
+    }
     caller = {principal->account.sid, "account", std::nullopt, std::move(principal->key)};
   }
   if (const auto need = key_requirement(seg, n, method);

@@ -107,6 +107,12 @@ asio::awaitable<http::Response> fetch_notification(Context& ctx, const Scope& sc
                                                    std::string_view call_sid = {});
 boost::json::object notification_json(const store::Notification& n);
 
+// Calls/{CallSid}/Events.json: the call's exchanges with its application, oldest first.
+asio::awaitable<http::Response> list_call_events(Context& ctx, const Scope& scope,
+                                                 const http::Form& query,
+                                                 std::string_view call_sid);
+boost::json::object call_event_json(const store::CallEvent& e);
+
 asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
                                            const http::Form& query);
 // OutgoingCallerIds.json (GET: the list; POST: a validation request, which adds one) and

@@ -118,3 +118,9 @@ void CallWorkers::sample_media(std::size_t i, std::function<void(const MediaFigu
 }
 
 }  // namespace sb::app
+
+namespace sb::app {
+const voice::WebhookFigures& CallWorkers::webhook_figures() const {
+  return shared_->notifications.figures();
+}
+}  // namespace sb::app

@@ -18,6 +18,7 @@
 #include "voice/call_worker.hpp"
 #include "voice/conference.hpp"
 #include "voice/media_context.hpp"
+#include "voice/notifications.hpp"
 
 namespace sb::app {
 
@@ -54,6 +55,8 @@ class CallWorkers {
     double max_lateness_s = 0;
   };
   void sample_media(std::size_t i, std::function<void(const MediaFigures&)> done);
+  // The exchanges with calls' applications (any thread).
+  const voice::WebhookFigures& webhook_figures() const;
 
  private:
   struct Shared;

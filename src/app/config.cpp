@@ -74,7 +74,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kTop = {
       "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
       "http",     "sip",        "account",   "demo",    "media",
-      "events",   "calls",      "speech"};
+      "events",   "calls",      "speech",    "console"};
   static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
                                                            "max_header_bytes", "read_timeout_ms",
                                                            "idle_timeout_ms",  "max_connections"};
@@ -93,6 +93,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
                                                              "max_decoders", "vosk_url",  "models",
                                                              "accounts",     "preload"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
+  static const std::set<std::string, std::less<>> kConsole = {"enabled", "session_ttl",
+                                                              "max_failed_signins"};
 
   auto check_keys = [&](const toml::table& table, const std::set<std::string, std::less<>>& keys,
                         std::string_view section) -> Status {
@@ -236,6 +238,21 @@ Status apply_toml_file(Config& config, const std::string& path) {
         return config_error("calls.max_queued_per_account must be 1 to 10000000");
       }
       config.max_queued_per_account = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (auto* console = root["console"].as_table()) {
+    if (auto s = check_keys(*console, kConsole, "console"); !s) return s;
+    if (auto v = root["console"]["enabled"].value<bool>()) config.console_enabled = *v;
+    if (auto v = root["console"]["session_ttl"].value<std::int64_t>()) {
+      if (*v < 1 || *v > 30 * 86400) {
+        return config_error("console.session_ttl must be 1 to 2592000 seconds");
+      }
+      config.console_session_ttl_s = *v;
+    }
+    if (auto v = root["console"]["max_failed_signins"].value<std::int64_t>()) {
+      if (*v < 1 || *v > 100000)
+        return config_error("console.max_failed_signins must be 1 to 100000");
+      config.console_max_failed_signins = static_cast<int>(*v);
     }
   }
   if (auto* speech = root["speech"].as_table()) {

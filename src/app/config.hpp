@@ -64,6 +64,13 @@ struct Config {
   speech::SpeechConfig speech;
   bool speech_preload = false;  // load PocketSphinx's model at start, not at the first Gather
 
+  // The web console at /console/ ([console]; docs/console.md): on by default; sign-in sessions
+  // last session_ttl seconds; max_failed_signins failures from one address in 5 minutes block
+  // it for the rest of them.
+  bool console_enabled = true;
+  std::int64_t console_session_ttl_s = 8 * 3600;
+  int console_max_failed_signins = 10;
+
   // Events: the webhook retry schedule in ms (empty: the router's default).
   std::vector<std::int64_t> events_retry_schedule_ms;
 

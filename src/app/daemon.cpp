@@ -16,6 +16,7 @@
 #include "app/call_workers.hpp"
 #include "app/event_router.hpp"
 #include "app/sip_service.hpp"
+#include "console/console.hpp"
 #include "core/log.hpp"
 #include "events/service.hpp"
 #include "http/server.hpp"
@@ -135,6 +136,8 @@ int serve(const Config& config) {
   http::Metrics metrics(n_workers);
   registry.add([&metrics](metrics::Exposition& out) { metrics.collect(out); });
   api::Api api(store, clock, registry);
+  api.set_session_limits(
+      {.ttl_s = config.console_session_ttl_s, .max_failures = config.console_max_failed_signins});
   http::Server server(
       workers, config.http,
       [&api](http::Request& req, http::RequestInfo& info) { return api.handle(req, info); },
@@ -226,6 +229,71 @@ int serve(const Config& config) {
   }
   api.set_dialer(&sip.dialer());
   api.set_message_dispatcher(&sip.messages());
+
+  // The web console: its figures sampled each second on the control thread, its pages and
+  // endpoints under /console.
+  console::MetricsHistory history(
+      [&calls, &call_workers] {
+        console::Totals t;
+        t.calls_started = calls.started();
+        t.concurrent_calls = calls.size();
+        const voice::WebhookFigures& w = call_workers.webhook_figures();
+        t.webhook_requests = w.requests.load(std::memory_order_relaxed);
+        t.webhook_errors = w.errors.load(std::memory_order_relaxed);
+        for (std::size_t i = 0; i < t.latency.size(); ++i) {
+          t.latency[i] = w.buckets[i].load(std::memory_order_relaxed);
+        }
+        return t;
+      },
+      voice::WebhookFigures::kBucketsMs);
+  std::unique_ptr<console::Console> web_console;
+  if (config.console_enabled) {
+    web_console = std::make_unique<console::Console>(console::ConsoleDeps{
+        .store = store,
+        .clock = clock,
+        .sessions = api.sessions(),
+        .calls = &calls,
+        .history = &history,
+        .events = &event_router->service(),
+        .stopping = [&server] { return server.stopping(); },
+        .secure_cookie = public_url.rfind("https://", 0) == 0,
+    });
+    api.set_console_handler([c = web_console.get()](http::Request& req, http::RequestInfo& info) {
+      return c->handle(req, info);
+    });
+  }
+  asio::steady_timer history_timer(control);
+  std::function<void()> sample_history = [&] {
+    history.tick(clock.now_ms());
+    history_timer.expires_after(std::chrono::seconds(1));
+    history_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) sample_history();
+    });
+  };
+  sample_history();
+  registry.add([&call_workers](metrics::Exposition& out) {
+    const voice::WebhookFigures& w = call_workers.webhook_figures();
+    out.family("switchboard_webhook_requests_total",
+               "Requests to calls' applications (TwiML, fallbacks, actions, status callbacks).",
+               metrics::Kind::kCounter);
+    out.sample(w.requests.load());
+    out.family("switchboard_webhook_errors_total",
+               "Of those, the ones that failed (no answer, HTTP 4xx/5xx, a bad document).",
+               metrics::Kind::kCounter);
+    out.sample(w.errors.load());
+    out.family("switchboard_webhook_duration_seconds",
+               "How long requests to calls' applications took.", metrics::Kind::kHistogram);
+    std::array<double, voice::WebhookFigures::kBucketsMs.size()> bounds{};
+    std::array<std::uint64_t, voice::WebhookFigures::kBucketsMs.size()> counts{};
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      bounds[i] = static_cast<double>(voice::WebhookFigures::kBucketsMs[i]) / 1000.0;
+      counts[i] = w.buckets[i].load();
+      total += counts[i];
+    }
+    total += w.buckets.back().load();
+    out.histogram(bounds, counts, total, static_cast<double>(w.duration_ms_sum.load()) / 1000.0);
+  });
   server.start();
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -293,6 +361,7 @@ int serve(const Config& config) {
     // Streams first: their writers send close 1001 (going away) while the sockets are still
     // open; the server then cancels what is left.
     event_router->service().close_streams();
+    history_timer.cancel();
     auto drain = std::make_shared<asio::steady_timer>(control, std::chrono::milliseconds(100));
     drain->async_wait(
         [drain, &server](const boost::system::error_code&) { server.begin_shutdown(); });

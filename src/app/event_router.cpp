@@ -22,6 +22,7 @@ std::unique_ptr<EventRouter> EventRouter::start(const Config& config, store::Sto
   router->service_ = std::move(*service);
   router->service_->start();
   router->api_ = std::make_unique<api::EventsApi>(*router->service_, store, public_base);
+  router->api_->set_sessions(&api.sessions());
   api.set_v1_handler(
       [events_api = router->api_.get()](http::Request& req, http::RequestInfo& info) {
         return events_api->handle(req, info);

@@ -461,6 +461,12 @@ Result<Page<Call>> CachedStore::list_calls(const CallFilter& filter, const PageR
   return inner_.list_calls(filter, page);
 }
 
+Result<Page<CallEvent>> CachedStore::list_call_events(std::string_view account_sid,
+                                                      std::string_view call_sid,
+                                                      const PageRequest& page) {
+  return inner_.list_call_events(account_sid, call_sid, page);
+}
+
 Result<std::optional<Recording>> CachedStore::find_recording(std::string_view account_sid,
                                                              std::string_view sid) {
   return inner_.find_recording(account_sid, sid);

@@ -82,6 +82,8 @@ class CachedStore final : public Store {
   Result<std::optional<Call>> find_call(std::string_view account_sid,
                                         std::string_view sid) override;
   Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) override;
+  Result<Page<CallEvent>> list_call_events(std::string_view account_sid, std::string_view call_sid,
+                                           const PageRequest& page) override;
   Result<std::optional<Recording>> find_recording(std::string_view account_sid,
                                                   std::string_view sid) override;
   Result<Page<Recording>> list_recordings(const RecordingFilter& filter,

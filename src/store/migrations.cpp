@@ -312,6 +312,26 @@ CREATE INDEX queues_account ON queues(account_sid, id);
 ALTER TABLE recordings ADD COLUMN conference_sid TEXT NOT NULL DEFAULT '';
 CREATE INDEX recordings_conference ON recordings(conference_sid, id);
 )sql"},
+    Migration{15, "call_events: every HTTP exchange with a call's application", R"sql(
+CREATE TABLE call_events (
+  id INTEGER PRIMARY KEY,
+  account_sid TEXT NOT NULL,
+  call_sid TEXT NOT NULL,
+  type TEXT NOT NULL,
+  request_method TEXT NOT NULL,
+  request_url TEXT NOT NULL,
+  request_variables TEXT NOT NULL,
+  response_code INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  response_headers TEXT NOT NULL,
+  response_body TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  error_code INTEGER NOT NULL,
+  error_message TEXT NOT NULL,
+  date_created_ms INTEGER NOT NULL
+);
+CREATE INDEX call_events_call ON call_events(call_sid, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -189,6 +189,27 @@ struct Notification {
   std::int64_t date_created = 0;
 };
 
+// One HTTP exchange the daemon had with a call's application (Twilio's Call Events resource):
+// the TwiML request, its fallback, an action, a status callback. `response_code` is 0 when no
+// answer came (refused, timed out), and then `error_code` says why.
+struct CallEvent {
+  std::int64_t id = 0;
+  std::string account_sid;
+  std::string call_sid;
+  std::string type;  // webhook, fallback, action, status_callback
+  std::string request_method;
+  std::string request_url;
+  std::string request_variables;  // form-encoded, in the order sent
+  int response_code = 0;
+  std::string content_type;
+  std::string response_headers;  // "Name: value" lines
+  std::string response_body;     // the first 64 KiB
+  int duration_ms = 0;
+  int error_code = 0;
+  std::string error_message;
+  std::int64_t date_created_ms = 0;
+};
+
 // A call's record (Twilio's Call resource); status moves queued/ringing -> in-progress ->
 // completed, or ends busy, failed, no-answer, canceled.
 struct Call {

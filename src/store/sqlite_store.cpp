@@ -217,6 +217,31 @@ Notification read_notification(const Statement& s) {
   return n;
 }
 
+#define SB_CALL_EVENT_COLUMNS                                                        \
+  "id, account_sid, call_sid, type, request_method, request_url, request_variables," \
+  " response_code, content_type, response_headers, response_body, duration_ms,"      \
+  " error_code, error_message, date_created_ms"
+
+CallEvent read_call_event(const Statement& s) {
+  CallEvent e;
+  e.id = s.integer(0);
+  e.account_sid = s.text(1);
+  e.call_sid = s.text(2);
+  e.type = s.text(3);
+  e.request_method = s.text(4);
+  e.request_url = s.text(5);
+  e.request_variables = s.text(6);
+  e.response_code = static_cast<int>(s.integer(7));
+  e.content_type = s.text(8);
+  e.response_headers = s.text(9);
+  e.response_body = s.text(10);
+  e.duration_ms = static_cast<int>(s.integer(11));
+  e.error_code = static_cast<int>(s.integer(12));
+  e.error_message = s.text(13);
+  e.date_created_ms = s.integer(14);
+  return e;
+}
+
 #define SB_CALL_COLUMNS                                                                      \
   "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status," \
   " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"    \
@@ -949,6 +974,21 @@ struct MutationApplier {
     return run_write(conn, s, false);
   }
 
+  Status operator()(const InsertCallEvent& m) {
+    auto p = conn.prepare("INSERT INTO call_events (" SB_CALL_EVENT_COLUMNS
+                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                          " ?14)");
+    if (!p) return p.error();
+    Statement s(*p);
+    const CallEvent& e = m.event;
+    s.bind(1, e.account_sid).bind(2, e.call_sid).bind(3, e.type).bind(4, e.request_method);
+    s.bind(5, e.request_url).bind(6, e.request_variables).bind(7, std::int64_t{e.response_code});
+    s.bind(8, e.content_type).bind(9, e.response_headers).bind(10, e.response_body);
+    s.bind(11, std::int64_t{e.duration_ms}).bind(12, std::int64_t{e.error_code});
+    s.bind(13, e.error_message).bind(14, e.date_created_ms);
+    return run_write(conn, s, false);
+  }
+
   Status operator()(const InsertCall& m) {
     auto p = conn.prepare("INSERT INTO calls (" SB_CALL_COLUMNS
                           ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
@@ -1618,6 +1658,21 @@ Result<Page<Notification>> SqliteStore::list_notifications(const NotificationFil
   s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, std::int64_t{filter.log});
   bind_page(s, 4, page);
   return collect<Notification>(**conn, s, page.limit, read_notification);
+}
+
+Result<Page<CallEvent>> SqliteStore::list_call_events(std::string_view account_sid,
+                                                      std::string_view call_sid,
+                                                      const PageRequest& page) {
+  auto conn = borrow_reader();
+  if (!conn) return conn.error();
+  auto p = (*conn)->prepare("SELECT " SB_CALL_EVENT_COLUMNS
+                            " FROM call_events WHERE call_sid = ?1 AND account_sid = ?2"
+                            " AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5");
+  if (!p) return p.error();
+  Statement s(*p);
+  s.bind(1, call_sid).bind(2, account_sid);
+  bind_page(s, 3, page);
+  return collect<CallEvent>(**conn, s, page.limit, read_call_event);
 }
 
 Result<std::optional<Call>> SqliteStore::find_call(std::string_view account_sid,

@@ -161,6 +161,9 @@ struct InsertNotification {
 struct InsertCall {
   Call call;
 };
+struct InsertCallEvent {
+  CallEvent event;
+};
 // Writes the call's mutable fields (status, times, duration, answered_by, queue_time_ms).
 struct UpdateCall {
   Call call;
@@ -292,10 +295,10 @@ struct SetOptOut {
 
 using Mutation = std::variant<
     InsertAccount, UpdateAccount, InsertNumber, UpdateNumber, DeleteNumber, InsertApplication,
-    UpdateApplication, DeleteApplication, InsertNotification, InsertCall, UpdateCall,
-    CloseInterruptedCalls, InsertRecording, UpdateRecording, DeleteRecording, InsertApiKey,
-    UpdateApiKey, DeleteApiKey, InsertCallerId, UpdateCallerId, DeleteCallerId, InsertTrunk,
-    UpdateTrunk, DeleteTrunk, SaveCredentialList, DeleteCredentialList, SaveCredential,
+    UpdateApplication, DeleteApplication, InsertNotification, InsertCall, InsertCallEvent,
+    UpdateCall, CloseInterruptedCalls, InsertRecording, UpdateRecording, DeleteRecording,
+    InsertApiKey, UpdateApiKey, DeleteApiKey, InsertCallerId, UpdateCallerId, DeleteCallerId,
+    InsertTrunk, UpdateTrunk, DeleteTrunk, SaveCredentialList, DeleteCredentialList, SaveCredential,
     DeleteCredential, SaveSipDomain, DeleteSipDomain, InsertDomainMapping, DeleteDomainMapping,
     InsertMessage, UpdateMessage, DeleteMessage, DeleteMessageMedia, SetOptOut, InsertConference,
     UpdateConference, CloseInterruptedConferences, InsertQueue, UpdateQueue, DeleteQueue>;
@@ -379,6 +382,10 @@ class Store {
                                                 std::string_view sid) = 0;
   // Newest first.
   virtual Result<Page<Call>> list_calls(const CallFilter& filter, const PageRequest& page) = 0;
+  // The call's HTTP exchanges, oldest first; keyset paging upward from the last row's id.
+  virtual Result<Page<CallEvent>> list_call_events(std::string_view account_sid,
+                                                   std::string_view call_sid,
+                                                   const PageRequest& page) = 0;
 
   virtual Result<std::optional<Recording>> find_recording(std::string_view account_sid,
                                                           std::string_view sid) = 0;

@@ -86,6 +86,8 @@ class CallControl {
 
   virtual bool answered() const = 0;
   virtual bool hung_up() const = 0;
+  // The interpreter is about to run `verb` ("Say", "Gather", …): for live views of the call.
+  virtual void on_verb(std::string_view verb) { (void)verb; }
   // Answers the call if it is not answered yet (the first verb that needs media does this).
   virtual asio::awaitable<void> answer() = 0;
 

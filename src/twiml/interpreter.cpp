@@ -69,6 +69,7 @@ asio::awaitable<InterpreterResult> Interpreter::run_documents(FetchRequest first
 
     bool fetch_next = false;
     for (const Verb& verb : fetched.document.verbs) {
+      call_.on_verb(verb_name(verb));
       Step step = co_await execute(verb, fetched.url);
       if (step.next == Next::kStop) {  // Hangup, Reject, or a verb that ends the document
         result.end = std::holds_alternative<Reject>(verb) && !call_.answered()

@@ -44,6 +44,12 @@ std::string format_diagnostic(std::string_view file, const Diagnostic& d) {
   return s;
 }
 
+std::vector<Diagnostic> lint_text(std::string_view text, Dialect dialect,
+                                  const ParseLimits& limits) {
+  return dialect == Dialect::kMessaging ? parse_messaging(text, limits).diagnostics
+                                        : parse(text, limits).diagnostics;
+}
+
 int lint_files(const std::vector<std::string>& files, std::ostream& out, std::istream& in,
                const ParseLimits& limits, Dialect dialect) {
   // One byte past the limit is enough for parse() to report the oversize document.
@@ -69,9 +75,7 @@ int lint_files(const std::vector<std::string>& files, std::ostream& out, std::is
       ++unreadable;
       continue;
     }
-    const std::vector<Diagnostic> diagnostics = dialect == Dialect::kMessaging
-                                                    ? parse_messaging(*text, limits).diagnostics
-                                                    : parse(*text, limits).diagnostics;
+    const std::vector<Diagnostic> diagnostics = lint_text(*text, dialect, limits);
     bool failed = false;
     for (const Diagnostic& d : diagnostics) {
       out << format_diagnostic(shown, d) << "\n";

@@ -23,6 +23,10 @@ enum class Dialect { kVoice, kMessaging };
 // "FILE:LINE:COLUMN: error|warning CODE: message"
 std::string format_diagnostic(std::string_view file, const Diagnostic& d);
 
+// The diagnostics of one document, as lint_files prints them.
+std::vector<Diagnostic> lint_text(std::string_view text, Dialect dialect,
+                                  const ParseLimits& limits = {});
+
 // Lints each file ("-" reads `in`) as `dialect`, printing diagnostics and a summary to `out`.
 int lint_files(const std::vector<std::string>& files, std::ostream& out, std::istream& in,
                const ParseLimits& limits = {}, Dialect dialect = Dialect::kVoice);

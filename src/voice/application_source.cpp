@@ -61,7 +61,8 @@ asio::awaitable<twiml::FetchResult> ApplicationSource::fetch(twiml::FetchRequest
   twiml::Params params = call_params(call_);
   params.insert(params.end(), request.params.begin(), request.params.end());
 
-  Attempt primary = co_await attempt(url, method, params);
+  Attempt primary =
+      co_await attempt(url, method, params, request.base.empty() ? "webhook" : "action");
   if (primary.ok) {
     result.ok = primary.ok;
     result.document = std::move(primary.document);
@@ -75,7 +76,8 @@ asio::awaitable<twiml::FetchResult> ApplicationSource::fetch(twiml::FetchRequest
     twiml::Params with_error = params;
     with_error.emplace_back("ErrorCode", std::to_string(primary.error_code));
     with_error.emplace_back("ErrorUrl", url);
-    Attempt fallback = co_await attempt(app_.fallback_url, app_.fallback_method, with_error);
+    Attempt fallback =
+        co_await attempt(app_.fallback_url, app_.fallback_method, with_error, "fallback");
     if (fallback.ok) {
       result.ok = true;
       result.document = std::move(fallback.document);
@@ -90,15 +92,36 @@ asio::awaitable<twiml::FetchResult> ApplicationSource::fetch(twiml::FetchRequest
   co_return result;
 }
 
+void ApplicationSource::log_exchange(const char* kind, const std::string& method,
+                                     const std::string& url, const twiml::Params& params,
+                                     const http::ClientResponse* res, const Attempt& out,
+                                     std::int64_t started_ms) {
+  services_.notifications.exchange(exchange_event(Exchange{
+      .account_sid = call_.account_sid,
+      .call_sid = call_.call_sid,
+      .type = kind,
+      .method = method,
+      .url = url,
+      .params = params,
+      .response = res,
+      .error_code = out.error_code,
+      .error_message = out.error_message,
+      .started_ms = started_ms,
+      .ended_ms = services_.clock.now_ms(),
+  }));
+}
+
 asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::string url,
                                                                        std::string method,
-                                                                       twiml::Params params) {
+                                                                       twiml::Params params,
+                                                                       const char* kind) {
   Attempt out;
   out.url = url;
   if (url.empty() || url_host(url).empty()) {
     out.error_code = http::fetch_codes::kInvalidUrl;
     out.error_message = "Invalid URL '" + url + "'";
     note(0, out.error_code, out.error_message, method, url, params, nullptr);
+    log_exchange(kind, method, url, params, nullptr, out, services_.clock.now_ms());
     co_return out;
   }
 
@@ -120,6 +143,7 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
   }
 
   ++requests_made_;
+  const std::int64_t started_ms = services_.clock.now_ms();
   // A cancelled fetch (the caller hung up, a live modification) throws operation_aborted,
   // which ends the document like any other cancelled wait.
   Result<http::ClientResponse> got = co_await services_.client.fetch(std::move(req));
@@ -127,6 +151,7 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     out.error_code = got.error().code;
     out.error_message = got.error().message;
     note(0, out.error_code, out.error_message, hook.method, url, params, nullptr);
+    log_exchange(kind, hook.method, url, params, nullptr, out, started_ms);
     co_return out;
   }
   http::ClientResponse& res = *got;
@@ -142,9 +167,10 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     out.error_code = http::fetch_codes::kHttpErrorResponse;
     out.error_message = "HTTP " + std::to_string(res.status) + " from " + url;
     note(0, out.error_code, out.error_message, hook.method, url, params, &res);
+    log_exchange(kind, hook.method, url, params, &res, out, started_ms);
     co_return out;
   } else {
-    body = std::move(res.body);
+    body = res.body;  // the response stays whole for the exchange log
     content_type = res.content_type;
     if (!cache_key.empty()) {
       CachedDocument doc;
@@ -175,6 +201,7 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
           break;
         }
       }
+      log_exchange(kind, hook.method, url, params, &res, out, started_ms);
       co_return out;
     }
     out.ok = true;
@@ -189,6 +216,7 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     out.error_message = "Invalid Content-Type '" + content_type + "' from " + url;
     note(0, out.error_code, out.error_message, hook.method, url, params, &res);
   }
+  log_exchange(kind, hook.method, url, params, &res, out, started_ms);
   co_return out;
 }
 

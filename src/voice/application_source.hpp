@@ -46,7 +46,11 @@ class ApplicationSource final : public twiml::DocumentSource {
     std::string error_message;
   };
 
-  asio::awaitable<Attempt> attempt(std::string url, std::string method, twiml::Params params);
+  asio::awaitable<Attempt> attempt(std::string url, std::string method, twiml::Params params,
+                                   const char* kind);
+  void log_exchange(const char* kind, const std::string& method, const std::string& url,
+                    const twiml::Params& params, const http::ClientResponse* res,
+                    const Attempt& out, std::int64_t started_ms);
   void note(int log, int code, std::string message, const std::string& method,
             const std::string& url, const twiml::Params& params, const http::ClientResponse* res);
 

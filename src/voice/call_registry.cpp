@@ -1,7 +1,9 @@
 #include "voice/call_registry.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "voice/call_info.hpp"
 #include "voice/call_session.hpp"
 
 namespace sb::voice {
@@ -9,12 +11,54 @@ namespace sb::voice {
 void CallRegistry::add(const std::string& call_sid, const std::string& account_sid,
                        boost::asio::any_io_executor executor, CallSession* session) {
   std::lock_guard lock(mu_);
-  calls_[call_sid] = Entry{account_sid, std::move(executor), session};
+  auto [it, added] =
+      calls_.insert_or_assign(call_sid, Entry{account_sid, std::move(executor), session, {}, {}});
+  if (added) started_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void CallRegistry::remove(const std::string& call_sid) {
   std::lock_guard lock(mu_);
   calls_.erase(call_sid);
+}
+
+void CallRegistry::update(const std::string& call_sid, const CallInfo& call, std::int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call_sid);
+  if (it == calls_.end()) return;
+  LiveCall& live = it->second.live;
+  if (live.start_ms == 0) {
+    live.call_sid = call_sid;
+    live.start_ms = now_ms;
+  }
+  live.account_sid = call.account_sid;
+  live.from = call.from;
+  live.to = call.to;
+  live.direction = call.direction;
+  live.parent_call_sid = call.parent_call_sid;
+  live.status = call.status;
+  if (live.answer_ms == 0 && call.status == "in-progress") live.answer_ms = now_ms;
+}
+
+void CallRegistry::set_verb(const std::string& call_sid, std::string_view verb) {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call_sid);
+  if (it != calls_.end()) it->second.live.verb = verb;
+}
+
+std::vector<LiveCall> CallRegistry::snapshot(const std::string& account_sid,
+                                             std::size_t limit) const {
+  std::vector<LiveCall> out;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [sid, entry] : calls_) {
+      if (entry.account_sid == account_sid && entry.live.start_ms != 0) out.push_back(entry.live);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LiveCall& a, const LiveCall& b) {
+    return a.start_ms != b.start_ms ? a.start_ms < b.start_ms : a.call_sid < b.call_sid;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 std::size_t CallRegistry::size() const {

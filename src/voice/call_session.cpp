@@ -119,6 +119,13 @@ void publish_call_event(CallEventSink* events, const CallInfo& call, const std::
 
 void CallSession::publish(const std::string& event, int duration_s) {
   publish_call_event(services_.events, call_, event, duration_s);
+  if (services_.registry) {
+    services_.registry->update(call_.call_sid, call_, services_.webhooks.clock.now_ms());
+  }
+}
+
+void CallSession::on_verb(std::string_view verb) {
+  if (services_.registry) services_.registry->set_verb(call_.call_sid, verb);
 }
 
 void CallSession::finish(const std::string& status) {
@@ -261,6 +268,7 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     if (link()) save(true);  // a Dial's child: its record starts here
     if (services_.registry) {
       services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
+      services_.registry->update(call_.call_sid, call_, services_.webhooks.clock.now_ms());
     }
     if (!co_await place()) {
       if (services_.registry) services_.registry->remove(call_.call_sid);
@@ -280,6 +288,7 @@ asio::awaitable<SessionOutcome> CallSession::run() {
     publish("ringing");
     if (services_.registry) {
       services_.registry->add(call_.call_sid, call_.account_sid, executor_, this);
+      services_.registry->update(call_.call_sid, call_, services_.webhooks.clock.now_ms());
     }
   }
 

@@ -114,6 +114,7 @@ class CallSession final : public twiml::CallControl {
   // twiml::CallControl: the call's state is the leg's.
   bool answered() const override { return leg_.answered(); }
   bool hung_up() const override { return leg_.hung_up(); }
+  void on_verb(std::string_view verb) override;
   // Session-level: the record, callbacks and events that go with these.
   asio::awaitable<void> answer() override;
   asio::awaitable<void> hangup() override;

@@ -3,9 +3,13 @@
 // their application and their signature validation without placing a call.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "http/client.hpp"
+#include "store/models.hpp"
 
 namespace sb::voice {
 
@@ -21,6 +25,23 @@ struct FetchToolOptions {
   std::string to = "+15005550001";
   std::vector<std::string> params;  // extra "Key=Value" parameters (Digits=1, …)
 };
+
+// What a fetch found: every exchange (primary, fallback) with its request and response, the
+// notifications a call would have recorded, and the document's verbs or the failure.
+struct FetchReport {
+  bool ok = false;
+  int error_code = 0;
+  std::string error_message;
+  std::string url;  // where the document came from
+  std::vector<std::string> verbs;
+  std::vector<store::CallEvent> exchanges;
+  std::vector<store::Notification> notifications;
+};
+
+// Fetches as a call's first request would, through `client`, on the caller's executor.
+// `options.params` must already be valid Key=Value pairs.
+boost::asio::awaitable<FetchReport> fetch_report(http::HttpClient& client,
+                                                 FetchToolOptions options);
 
 // Prints the verbs and every diagnostic or failure; returns 0 when a document was obtained,
 // 1 when the call would hear the application-error message, 2 for bad options.

@@ -92,8 +92,29 @@ asio::awaitable<void> StatusCallbacks::drain(std::shared_ptr<StatusCallbacks> se
     hook.accept = "*/*";
     http::ClientRequest req = build_webhook_request(hook, nullptr);
     // Cancelled only when the client goes away (shutdown): operation_aborted ends the drain.
+    const std::int64_t started_ms = self->services_.clock.now_ms();
     Result<http::ClientResponse> got = co_await self->services_.client.fetch(std::move(req));
     const bool failed = !got || got->status >= 400;
+    {
+      std::string account_sid, call_sid;
+      for (const auto& [k, v] : hook.params) {
+        if (k == "AccountSid") account_sid = v;
+        if (k == "CallSid") call_sid = v;
+      }
+      self->services_.notifications.exchange(exchange_event(Exchange{
+          .account_sid = std::move(account_sid),
+          .call_sid = std::move(call_sid),
+          .type = "status_callback",
+          .method = hook.method,
+          .url = hook.url,
+          .params = hook.params,
+          .response = got ? &*got : nullptr,
+          .error_code = got ? (got->status >= 400 ? kStatusCallbackWarning : 0) : got.error().code,
+          .error_message = got ? std::string() : got.error().message,
+          .started_ms = started_ms,
+          .ended_ms = self->services_.clock.now_ms(),
+      }));
+    }
     if (failed) {
       store::Notification n;
       n.sid = make_sid(sid_prefix::kNotification);

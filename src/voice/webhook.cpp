@@ -32,6 +32,19 @@ std::string resolve_url(std::string_view base, std::string_view ref) {
   return std::string(dest.buffer());
 }
 
+namespace {
+std::string header_lines(const http::HeaderList& headers) {
+  std::string out;
+  for (const auto& [k, v] : headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\n";
+  }
+  return out;
+}
+}  // namespace
+
 store::Notification webhook_notification(std::string account_sid, std::string call_sid, int log,
                                          int code, std::string text, const std::string& method,
                                          const std::string& url, const twiml::Params& params,
@@ -49,15 +62,33 @@ store::Notification webhook_notification(std::string account_sid, std::string ca
   n.request_variables = encode_params(params);
   if (response) {
     n.response_body = response->body.substr(0, kResponseExcerpt);
-    for (const auto& [k, v] : response->headers) {
-      n.response_headers += k;
-      n.response_headers += ": ";
-      n.response_headers += v;
-      n.response_headers += "\n";
-    }
+    n.response_headers = header_lines(response->headers);
   }
   n.date_created = now;
   return n;
+}
+
+store::CallEvent exchange_event(Exchange exchange) {
+  constexpr std::size_t kBodyKept = std::size_t{64} * 1024;
+  store::CallEvent e;
+  e.account_sid = std::move(exchange.account_sid);
+  e.call_sid = std::move(exchange.call_sid);
+  e.type = std::move(exchange.type);
+  e.request_method = exchange.method;
+  e.request_url = std::string(http::strip_fragment(exchange.url));
+  e.request_variables = encode_params(exchange.params);
+  if (const http::ClientResponse* r = exchange.response) {
+    e.response_code = r->status;
+    e.content_type = r->content_type;
+    e.response_headers = header_lines(r->headers);
+    e.response_body = r->body.substr(0, kBodyKept);
+  }
+  e.error_code = exchange.error_code;
+  e.error_message = std::move(exchange.error_message);
+  e.date_created_ms = exchange.started_ms;
+  e.duration_ms =
+      static_cast<int>(std::max<std::int64_t>(0, exchange.ended_ms - exchange.started_ms));
+  return e;
 }
 
 std::string url_host(std::string_view url) {

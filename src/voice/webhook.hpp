@@ -3,6 +3,7 @@
 // overrides (#ct, #rt, #tt, #rc, #rp) applied by the client and never sent.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,22 @@ store::Notification webhook_notification(std::string account_sid, std::string ca
                                          int code, std::string text, const std::string& method,
                                          const std::string& url, const twiml::Params& params,
                                          const http::ClientResponse* response, std::int64_t now);
+
+// What one exchange with an application was (the Call Events resource's row): the request as
+// sent, the response when one came (body up to 64 KiB), or the error that ended it. `type` is
+// webhook, fallback, action or status_callback; times are Unix milliseconds.
+struct Exchange {
+  std::string account_sid, call_sid, type;
+  const std::string& method;
+  const std::string& url;
+  const twiml::Params& params;
+  const http::ClientResponse* response = nullptr;
+  int error_code = 0;
+  std::string error_message;
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;
+};
+store::CallEvent exchange_event(Exchange exchange);
 
 // The host of an absolute URL, lower-case ("" when it has none).
 std::string url_host(std::string_view url);

@@ -27,6 +27,8 @@ ALLOWED = {
     "messaging": {"core", "metrics", "http", "store", "sip", "media", "twiml", "voice", "speech"},
     "api": {"core", "metrics", "http", "store", "sip", "media", "twiml", "events", "voice",
             "messaging", "speech"},
+    "console": {"core", "metrics", "http", "store", "sip", "media", "twiml", "events", "voice",
+                "messaging", "speech", "api"},
 }
 MODULES = sorted(set(ALLOWED) | {"app"})
 

@@ -175,6 +175,12 @@ class CountingStore final : public store::Store {
     count();
     return inner_.list_calls(f, p);
   }
+  Result<store::Page<store::CallEvent>> list_call_events(std::string_view account_sid,
+                                                         std::string_view call_sid,
+                                                         const store::PageRequest& p) override {
+    count();
+    return inner_.list_call_events(account_sid, call_sid, p);
+  }
   Result<std::optional<store::Recording>> find_recording(std::string_view account_sid,
                                                          std::string_view sid) override {
     count();

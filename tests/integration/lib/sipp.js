@@ -365,4 +365,32 @@ const uasScenarios = {
 </scenario>`,
 };
 
-module.exports = { runSipp, scenario, freeUdpPort, startSippUas, uasScenarios, sdp, PCAP_DIR, OK_TO_LAST };
+// Many calls from one sipp (load): `calls` INVITEs at `rate` per second, each running `steps`
+// (see scenario()), all to `service`. `fromName` replaces the caller's display name. Resolves
+// once sipp is started with {done, stop}; `done` resolves {code, stdout, stderr} at sipp's exit.
+async function startSippLoad({ sipPort, service, calls, rate = 50, steps, fromName, timeoutMs = 60000 }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-load-'));
+  let xml = scenario({ steps });
+  if (fromName !== undefined) xml = xml.split('"Test Caller"').join(`"${fromName}"`);
+  const file = path.join(dir, 'scenario.xml');
+  fs.writeFileSync(file, xml);
+  const mediaPort = await freeUdpPort(4);
+  const args = ['-sf', file, `127.0.0.1:${sipPort}`, '-s', service, '-m', String(calls),
+    '-l', String(calls), '-r', String(rate), '-i', '127.0.0.1', '-mi', '127.0.0.1',
+    '-mp', String(mediaPort), '-nostdin', '-max_socket', '65000',
+    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error'];
+  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (b) => { stdout = (stdout + b).slice(-20000); });
+  proc.stderr.on('data', (b) => { stderr = (stderr + b).slice(-20000); });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 5000);
+  const done = new Promise((resolve) => proc.on('exit', (code) => {
+    clearTimeout(timer);
+    fs.rmSync(dir, { recursive: true, force: true });
+    resolve({ code, stdout, stderr });
+  }));
+  return { done, stop: () => proc.kill('SIGTERM'), kill: () => proc.kill('SIGKILL'), pid: proc.pid };
+}
+
+module.exports = { runSipp, startSippLoad, scenario, freeUdpPort, startSippUas, uasScenarios, sdp, PCAP_DIR, OK_TO_LAST };
