@@ -320,6 +320,7 @@ int serve(const Config& config) {
   std::printf("  listening:    %s\n", base.c_str());
   std::printf("  REST API:     %s/2010-04-01/Accounts/%s.json\n", base.c_str(),
               main_account->account.sid.c_str());
+  if (web_console) std::printf("  console:      %s/console/\n", base.c_str());
   std::printf("  health:       %s/healthz\n", base.c_str());
   std::printf("  metrics:      %s/metrics\n", base.c_str());
   std::printf("  sip:          udp+tcp %s:%u\n", sip_bound->address.c_str(),
