@@ -244,14 +244,15 @@ Status apply_toml_file(Config& config, const std::string& path) {
     if (auto s = check_keys(*console, kConsole, "console"); !s) return s;
     if (auto v = root["console"]["enabled"].value<bool>()) config.console_enabled = *v;
     if (auto v = root["console"]["session_ttl"].value<std::int64_t>()) {
-      if (*v < 1 || *v > 30 * 86400) {
+      if (*v < 1 || *v > std::int64_t{30} * 86400) {
         return config_error("console.session_ttl must be 1 to 2592000 seconds");
       }
       config.console_session_ttl_s = *v;
     }
     if (auto v = root["console"]["max_failed_signins"].value<std::int64_t>()) {
-      if (*v < 1 || *v > 100000)
+      if (*v < 1 || *v > 100000) {
         return config_error("console.max_failed_signins must be 1 to 100000");
+      }
       config.console_max_failed_signins = static_cast<int>(*v);
     }
   }

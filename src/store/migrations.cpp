@@ -332,6 +332,11 @@ CREATE TABLE call_events (
 );
 CREATE INDEX call_events_call ON call_events(call_sid, id);
 )sql"},
+    Migration{16, "calls: indexes for the call log's filters (To, From, Status)", R"sql(
+CREATE INDEX calls_to ON calls(account_sid, to_number, id);
+CREATE INDEX calls_from ON calls(account_sid, from_number, id);
+CREATE INDEX calls_status ON calls(account_sid, status, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <future>
 #include <limits>
@@ -1687,16 +1688,37 @@ Result<std::optional<Call>> SqliteStore::find_call(std::string_view account_sid,
   return one<Call>(**conn, s, read_call);
 }
 
+namespace {
+// The call log's query for the filters `filter` sets. A filter left out is not in the SQL at all
+// (not "?2 = '' OR …"), so SQLite can walk the index of the one given (calls_to, calls_from,
+// calls_status: (account_sid, column, id)) instead of every call of the account: a rare
+// number's calls page as fast as the newest of all. Eight variants, made once (the connection
+// caches prepared statements by their text's address).
+const char* calls_query(const CallFilter& filter) {
+  static const std::array<std::string, 8> kQueries = [] {
+    std::array<std::string, 8> out;
+    for (unsigned v = 0; v < out.size(); ++v) {
+      std::string q = "SELECT " SB_CALL_COLUMNS " FROM calls WHERE account_sid = ?1";
+      if ((v & 1u) != 0) q += " AND to_number = ?2";
+      if ((v & 2u) != 0) q += " AND from_number = ?3";
+      if ((v & 4u) != 0) q += " AND status = ?4";
+      q += " AND (?5 = '' OR parent_call_sid = ?5) AND (?6 = 0 OR start_time >= ?6)"
+           " AND (?7 = 0 OR start_time < ?7)"
+           " AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9 OFFSET ?10";
+      out[v] = std::move(q);
+    }
+    return out;
+  }();
+  const unsigned v = (filter.to.empty() ? 0u : 1u) | (filter.from.empty() ? 0u : 2u) |
+                     (filter.status.empty() ? 0u : 4u);
+  return kQueries[v].c_str();
+}
+}  // namespace
+
 Result<Page<Call>> SqliteStore::list_calls(const CallFilter& filter, const PageRequest& page) {
   auto conn = borrow_reader();
   if (!conn) return conn.error();
-  auto p =
-      (*conn)->prepare("SELECT " SB_CALL_COLUMNS
-                       " FROM calls WHERE account_sid = ?1 AND (?2 = '' OR to_number = ?2)"
-                       " AND (?3 = '' OR from_number = ?3) AND (?4 = '' OR status = ?4)"
-                       " AND (?5 = '' OR parent_call_sid = ?5) AND (?6 = 0 OR start_time >= ?6)"
-                       " AND (?7 = 0 OR start_time < ?7)"
-                       " AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9 OFFSET ?10");
+  auto p = (*conn)->prepare(calls_query(filter));
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from).bind(4, filter.status);
