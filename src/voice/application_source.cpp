@@ -158,7 +158,9 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
   const std::string host = url_host(res.effective_url.empty() ? url : res.effective_url);
   for (auto value : res.header_values("Set-Cookie")) cookies_.store(host, value);
 
-  std::string body;
+  // A view of the body (the response's, or the cached document's on a 304): the response stays
+  // whole for the exchange log, and nothing is copied on the call path.
+  std::string_view body;
   std::string content_type;
   if (res.status == 304 && cached) {
     body = cached->body;
@@ -170,14 +172,14 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     log_exchange(kind, hook.method, url, params, &res, out, started_ms);
     co_return out;
   } else {
-    body = res.body;  // the response stays whole for the exchange log
+    body = res.body;
     content_type = res.content_type;
     if (!cache_key.empty()) {
       CachedDocument doc;
       if (auto etag = res.header("ETag")) doc.etag = std::string(*etag);
       if (auto lm = res.header("Last-Modified")) doc.last_modified = std::string(*lm);
       doc.content_type = content_type;
-      doc.body = body;
+      doc.body = std::string(body);
       services_.cache.put(cache_key, std::move(doc));
     }
   }
@@ -209,7 +211,7 @@ asio::awaitable<ApplicationSource::Attempt> ApplicationSource::attempt(std::stri
     out.document = audio_document(out.url);
     out.ok = true;
   } else if (type == "text/plain") {
-    out.document = text_document(body);
+    out.document = text_document(std::string(body));
     out.ok = true;
   } else {
     out.error_code = kInvalidContentType;
