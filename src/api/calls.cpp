@@ -92,6 +92,14 @@ boost::json::object call_json(const store::Call& c) {
   media["packets_lost"] = c.media.packets_lost;
   media["packets_late"] = c.media.packets_late;
   o["media"] = std::move(media);
+  // Extension: the SIP signalling in brief (peer, Call-ID, codec, who hung up, the messages),
+  // written when the call ends; null before that and for calls without SIP.
+  o["sip"] = nullptr;
+  if (!c.sip_summary.empty()) {
+    boost::system::error_code ec;
+    auto sip = boost::json::parse(c.sip_summary, ec);
+    if (!ec) o["sip"] = std::move(sip);
+  }
   o["date_created"] = rfc2822(c.date_created);
   o["date_updated"] = rfc2822(c.date_updated);
   const std::string base = account_child_path(c.account_sid, "Calls/" + c.sid);

@@ -337,6 +337,9 @@ CREATE INDEX calls_to ON calls(account_sid, to_number, id);
 CREATE INDEX calls_from ON calls(account_sid, from_number, id);
 CREATE INDEX calls_status ON calls(account_sid, status, id);
 )sql"},
+    Migration{17, "calls: the SIP signalling's summary, written as a call ends", R"sql(
+ALTER TABLE calls ADD COLUMN sip_summary TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -236,6 +236,10 @@ struct Call {
     std::int64_t packets_received = 0, packets_sent = 0, bytes_received = 0, bytes_sent = 0;
     std::int64_t packets_lost = 0, packets_late = 0;
   } media;
+  // The SIP signalling's summary, written as the call ends (an extension): a JSON object made
+  // by voice::SipTrace (Call-ID, peer, codec, who hung up, the messages in order); empty when
+  // the call had no SIP dialog.
+  std::string sip_summary;
 };
 
 // A call's recording (Twilio's Recording resource): the row, and the WAV file it points at.

@@ -247,7 +247,7 @@ CallEvent read_call_event(const Statement& s) {
   "id, sid, account_sid, parent_call_sid, phone_number_sid, to_number, from_number, status," \
   " direction, answered_by, forwarded_from, caller_name, start_time, end_time, duration,"    \
   " date_created, date_updated, queue_time, rtp_packets_received, rtp_packets_sent,"         \
-  " rtp_bytes_received, rtp_bytes_sent, rtp_packets_lost, rtp_packets_late"
+  " rtp_bytes_received, rtp_bytes_sent, rtp_packets_lost, rtp_packets_late, sip_summary"
 
 Call read_call(const Statement& s) {
   Call c;
@@ -275,6 +275,7 @@ Call read_call(const Statement& s) {
   c.media.bytes_sent = s.integer(21);
   c.media.packets_lost = s.integer(22);
   c.media.packets_late = s.integer(23);
+  c.sip_summary = s.text(24);
   return c;
 }
 
@@ -993,7 +994,7 @@ struct MutationApplier {
   Status operator()(const InsertCall& m) {
     auto p = conn.prepare("INSERT INTO calls (" SB_CALL_COLUMNS
                           ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                          " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+                          " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)");
     if (!p) return p.error();
     Statement s(*p);
     const Call& c = m.call;
@@ -1003,7 +1004,7 @@ struct MutationApplier {
     s.bind(13, c.end_time).bind(14, c.duration).bind(15, c.date_created).bind(16, c.date_updated);
     s.bind(17, c.queue_time_ms).bind(18, c.media.packets_received).bind(19, c.media.packets_sent);
     s.bind(20, c.media.bytes_received).bind(21, c.media.bytes_sent);
-    s.bind(22, c.media.packets_lost).bind(23, c.media.packets_late);
+    s.bind(22, c.media.packets_lost).bind(23, c.media.packets_late).bind(24, c.sip_summary);
     return run_write(conn, s, false);
   }
 
@@ -1012,7 +1013,8 @@ struct MutationApplier {
         "UPDATE calls SET status = ?3, answered_by = ?4, start_time = ?5, end_time = ?6,"
         " duration = ?7, date_updated = ?8, queue_time = ?9, rtp_packets_received = ?10,"
         " rtp_packets_sent = ?11, rtp_bytes_received = ?12, rtp_bytes_sent = ?13,"
-        " rtp_packets_lost = ?14, rtp_packets_late = ?15 WHERE sid = ?1 AND account_sid = ?2");
+        " rtp_packets_lost = ?14, rtp_packets_late = ?15, sip_summary = ?16"
+        " WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     const Call& c = m.call;
@@ -1020,7 +1022,7 @@ struct MutationApplier {
     s.bind(5, c.start_time).bind(6, c.end_time).bind(7, c.duration).bind(8, c.date_updated);
     s.bind(9, c.queue_time_ms).bind(10, c.media.packets_received).bind(11, c.media.packets_sent);
     s.bind(12, c.media.bytes_received).bind(13, c.media.bytes_sent);
-    s.bind(14, c.media.packets_lost).bind(15, c.media.packets_late);
+    s.bind(14, c.media.packets_lost).bind(15, c.media.packets_late).bind(16, c.sip_summary);
     return run_write(conn, s, true);
   }
 

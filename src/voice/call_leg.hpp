@@ -94,6 +94,8 @@ class CallLeg : public twiml::CallControl {
   virtual std::string sip_call_id() const { return {}; }
   // The X- headers of an outbound leg's final response (DialSipHeader_*).
   virtual std::vector<std::pair<std::string, std::string>> sip_final_headers() const { return {}; }
+  // The SIP signalling's summary so far (SipTrace's JSON), for the call record; "" without SIP.
+  virtual std::string sip_summary() const { return {}; }
 
   // Answering-machine detection (Calls.json MachineDetection) on what the far end sends from
   // now on: returns the detector's verdict, or nullopt when the call ended first (or this leg

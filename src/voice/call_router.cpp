@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "core/sid.hpp"
+#include "core/text.hpp"
 
 namespace sb::voice {
 namespace {
@@ -107,10 +108,20 @@ void CallRouter::on_incoming(const sip::IncomingCall& in) {
   CallWorker* worker = workers_[next_worker_++ % workers_.size()];
   calls_[in.call] = Entry{worker, std::nullopt, in.sdp_offer.empty(), std::nullopt};
   ++stats_.routed;
-  asio::post(worker->executor(), [this, worker, handle = in.call, route = std::move(*routed->route),
-                                  info = std::move(info), offer = in.sdp_offer]() mutable {
-    worker->start(*this, *this, handle, std::move(route), std::move(info), std::move(offer));
-  });
+  SipTrace::Origin origin{in.call_id,
+                          in.source.address + ":" + std::to_string(in.source.port) + "/" +
+                              to_lower(sip::to_string(in.source.transport)),
+                          {},
+                          in.request_uri};
+  for (const auto& [name, value] : in.headers) {
+    if (iequals(name, "User-Agent")) origin.user_agent = value.substr(0, 200);
+  }
+  asio::post(worker->executor(),
+             [this, worker, handle = in.call, route = std::move(*routed->route),
+              info = std::move(info), offer = in.sdp_offer, origin = std::move(origin)]() mutable {
+               worker->start(*this, *this, handle, std::move(route), std::move(info),
+                             std::move(offer), std::move(origin));
+             });
 }
 
 void CallRouter::prepared(sip::CallHandle call, const sip::LocalMedia& local) {
@@ -344,7 +355,8 @@ void CallRouter::on_ended(sip::CallHandle call, sip::EndReason reason) {
     if (it->second->winner != call) return;  // a losing branch
     call = it->second->primary;
   }
-  on_worker_of(call, [](CallWorker& worker, sip::CallHandle h) { worker.remote_end(h); });
+  on_worker_of(call,
+               [reason](CallWorker& worker, sip::CallHandle h) { worker.remote_end(h, reason); });
 }
 
 std::optional<std::string> CallRouter::on_reoffer(sip::CallHandle call, std::string_view sdp) {
@@ -392,7 +404,10 @@ void CallRouter::on_answered(sip::CallHandle call, std::string_view sdp) {
     });
     return;
   }
-  if (!it->second.offerless) return;
+  if (!it->second.offerless) {
+    on_worker_of(call, [](CallWorker& worker, sip::CallHandle h) { worker.acked(h); });
+    return;
+  }
   it->second.offerless = false;
   on_worker_of(call, [answer = std::string(sdp)](CallWorker& worker, sip::CallHandle h) {
     worker.remote_answer(h, answer);
@@ -426,7 +441,9 @@ void CallRouter::on_ack_answer(sip::CallHandle call, std::string_view sdp) {
     asio::post(sip_io_, [this, call] {
       if (ua_) (void)ua_->hangup(call);
     });
-    on_worker_of(call, [](CallWorker& worker, sip::CallHandle h) { worker.remote_end(h); });
+    on_worker_of(call, [](CallWorker& worker, sip::CallHandle h) {
+      worker.remote_end(h, sip::EndReason::kNoAnswer);
+    });
     return;
   }
   on_worker_of(call, [audio = *audio](CallWorker& worker, sip::CallHandle h) {

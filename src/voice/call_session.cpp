@@ -146,6 +146,7 @@ void CallSession::finish(const std::string& status) {
     m.packets_lost = static_cast<std::int64_t>(f->packets_lost);
     m.packets_late = static_cast<std::int64_t>(f->packets_late);
   }
+  record_.sip_summary = leg_.sip_summary();
   // One line per call at info level when it ends (and one when it starts, in run()).
   spdlog::info("call {} ended: {}, {} s{}{}", call_.call_sid, call_.status, record_.duration,
                sip_response_code_ > 0 ? ", SIP " + std::to_string(sip_response_code_) : "",

@@ -21,19 +21,20 @@ CallWorker::CallWorker(asio::io_context& io, SessionServices services, MediaCont
 CallWorker::~CallWorker() = default;
 
 void CallWorker::start(SipDialogs& dialogs, CallReports& reports, sip::CallHandle handle,
-                       Route route, CallInfo info, std::string sdp_offer) {
+                       Route route, CallInfo info, std::string sdp_offer, SipTrace::Origin origin) {
   dialogs_ = &dialogs;
   reports_ = &reports;
   auto active = std::make_unique<Active>();
   active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, handle, media_,
                                              route.account.sid, info.call_sid);
+  active->leg->set_origin(std::move(origin));
   if (auto refusal = active->leg->prepare(sdp_offer)) {
     spdlog::info("sip: call to {} refused ({}): {}", info.to, refusal->status, refusal->detail);
     reports.refused(handle, std::move(*refusal));
     return;
   }
   reports.prepared(handle, active->leg->local_media());
-  dialogs.ringing(handle);
+  active->leg->ring();
   spdlog::debug("call {} from {} to {} -> {}", info.call_sid, info.from, info.to,
                 route.application.url);
   active->session = std::make_unique<CallSession>(io_.get_executor(), services_, *active->leg,
@@ -180,14 +181,20 @@ void CallWorker::final_headers(sip::CallHandle handle,
   if (auto* a = find(handle)) a->leg->set_final_headers(headers);
 }
 
-void CallWorker::remote_end(sip::CallHandle handle) {
+void CallWorker::remote_end(sip::CallHandle handle, sip::EndReason reason) {
   auto it = calls_.find(handle);
-  if (it != calls_.end()) it->second->session->remote_hangup();
+  if (it == calls_.end()) return;
+  it->second->leg->note_end(reason);
+  it->second->session->remote_hangup();
 }
 
 void CallWorker::dtmf(sip::CallHandle handle, char digit) {
   auto it = calls_.find(handle);
   if (it != calls_.end()) it->second->leg->on_sip_dtmf(digit);
+}
+
+void CallWorker::acked(sip::CallHandle handle) {
+  if (auto* a = find(handle)) a->leg->note_ack();
 }
 
 void CallWorker::remote_answer(sip::CallHandle handle, const std::string& sdp) {

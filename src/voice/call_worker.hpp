@@ -17,6 +17,7 @@
 #include "voice/media_context.hpp"
 #include "voice/outbound.hpp"
 #include "voice/sip_dialogs.hpp"
+#include "voice/sip_trace.hpp"
 
 namespace sb::voice {
 
@@ -47,8 +48,9 @@ class CallWorker final : public ChildCalls {
 
   // A routed INVITE: prepares its leg (refused through `reports` when that fails), rings, and
   // runs its session. `dialogs` carries the leg's SIP operations to the SIP worker.
+  // `origin` says who sent the INVITE, for the call's signalling summary.
   void start(SipDialogs& dialogs, CallReports& reports, sip::CallHandle call, Route route,
-             CallInfo info, std::string sdp_offer);
+             CallInfo info, std::string sdp_offer, SipTrace::Origin origin);
   // An outbound call the router took off its queue: prepares its leg (towards `destination`,
   // or failing with its error) and runs its session, which dials through `dialogs`.
   void start_outbound(SipDialogs& dialogs, CallReports& reports, OutboundRequest request,
@@ -59,11 +61,13 @@ class CallWorker final : public ChildCalls {
   void outbound_failure(sip::CallHandle call, int status, const std::string& reason);
   void final_headers(sip::CallHandle call,
                      const std::vector<std::pair<std::string, std::string>>& headers);
-  // The dialog ended from the far side (BYE, CANCEL, no ACK).
-  void remote_end(sip::CallHandle call);
+  // The dialog ended on the SIP side (BYE, CANCEL, no ACK, session timer; or our own BYE).
+  void remote_end(sip::CallHandle call, sip::EndReason reason);
   void dtmf(sip::CallHandle call, char digit);
   // The caller's answer, from the ACK, to the offer our 200 OK made (an INVITE without SDP).
   void remote_answer(sip::CallHandle call, const std::string& sdp);
+  // The ACK for our 200 OK arrived (with no answer in it: the INVITE had the offer).
+  void acked(sip::CallHandle call);
   // A re-INVITE settled a new audio stream.
   void remote_media(sip::CallHandle call, const sip::AudioSession& audio);
   // Ends every call (as a live modification with Status=completed), ahead of shutdown.

@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "core/sid.hpp"
+#include "core/text.hpp"
 #include "core/wakeup.hpp"
 
 namespace sb::voice {
@@ -128,6 +129,9 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   local.session_version = 1;
   const sip::AudioCapabilities& caps = caps_;
   sip::SessionDescription ours;
+  if (!outbound_) {
+    trace_.step(SipTrace::Way::kIn, "INVITE", sdp_offer.empty() ? "no SDP offer" : "SDP offer");
+  }
   if (sdp_offer.empty()) {
     // No offer (RFC 3261 §13.2.1): our 200 OK offers and the caller answers in the ACK
     // (take_answer). Until then nothing is sent: there is no address to send to.
@@ -143,6 +147,7 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
     if (!answer) return sip::Refusal::not_acceptable(answer.error().message);
     ours = std::move(answer->sdp);
     audio_ = answer->audio;
+    note_media();
   }
 
   media::SessionParams params = params_of(audio_);
@@ -182,13 +187,63 @@ bool SipCallLeg::take_answer(std::string_view sdp) {
     // An answer we cannot use ends the session (RFC 3261 §13.2.1 leaves only BYE).
     spdlog::info("call {}: the caller's answer is not usable ({}): hanging up", call_sid_,
                  audio.error().message);
-    if (!gone_) dialogs_.hangup(handle_);
+    if (!gone_) {
+      dialogs_.hangup(handle_);
+      if (outbound_) trace_.step(SipTrace::Way::kOut, "ACK");
+      trace_.step(SipTrace::Way::kOut, "BYE", "the SDP answer is not usable");
+      trace_.set_ended("switchboard", "unusable SDP answer: " + audio.error().message);
+    }
     gone_ = true;
     close();
     return false;
   }
+  if (!outbound_) trace_.step(SipTrace::Way::kIn, "ACK", "SDP answer");
   remote_media(*audio);
   return true;
+}
+
+void SipCallLeg::note_media() {
+  trace_.set_media(audio_.codec.name.empty() ? std::string() : audio_.codec.name + "/8000",
+                   audio_.remote_address.empty()
+                       ? std::string()
+                       : audio_.remote_address + ":" + std::to_string(audio_.remote_port));
+}
+
+void SipCallLeg::ring() {
+  if (gone_ || answered_ || outbound_) return;
+  dialogs_.ringing(handle_);
+  trace_.step(SipTrace::Way::kOut, "180 Ringing");
+}
+
+void SipCallLeg::note_end(sip::EndReason reason) {
+  if (gone_) return;  // we ended it (BYE, CANCEL or a refusal are in the trace already)
+  switch (reason) {
+    case sip::EndReason::kRemoteHangup:
+      trace_.step(SipTrace::Way::kIn, "BYE");
+      trace_.set_ended(far_end(), "BYE");
+      break;
+    case sip::EndReason::kCancelled:
+      trace_.step(SipTrace::Way::kIn, "CANCEL");
+      trace_.step(SipTrace::Way::kOut, "487 Request Terminated");
+      trace_.set_final_status(487);
+      trace_.set_ended(far_end(), "CANCEL before answer");
+      break;
+    case sip::EndReason::kNoAck:
+      trace_.step(SipTrace::Way::kOut, "BYE", "no ACK for the 200 OK");
+      trace_.set_ended("switchboard", "the ACK for our 200 OK never arrived");
+      break;
+    case sip::EndReason::kTimeout:
+      trace_.step(SipTrace::Way::kOut, "BYE", "session timer expired");
+      trace_.set_ended("switchboard", "no session refresh before the session timer expired");
+      break;
+    case sip::EndReason::kNoAnswer:
+      trace_.step(SipTrace::Way::kOut, "BYE", "the ACK brought no SDP answer");
+      trace_.set_ended("switchboard", "the ACK brought no answer to our offer");
+      break;
+    case sip::EndReason::kLocalHangup:
+      trace_.set_ended("switchboard", "hung up");
+      break;
+  }
 }
 
 namespace {
@@ -244,8 +299,11 @@ std::optional<sip::Refusal> SipCallLeg::prepare_outbound(Result<Destination> des
   return prepare({});  // no offer to answer: ours goes in the INVITE
 }
 
-void SipCallLeg::on_progress(int, std::string_view early_sdp) {
+void SipCallLeg::on_progress(int status, std::string_view early_sdp) {
   if (!outbound_) return;
+  trace_.step(SipTrace::Way::kIn,
+              std::to_string(status) + (status == 180 ? " Ringing" : " Session Progress"),
+              early_sdp.empty() ? "" : "early media");
   if (!early_sdp.empty() && !early_ && offer_ && rtp_ && !gone_) {
     // Early media: listen to it (our offer stays open: the 200 OK answers it again).
     auto answer = sip::parse_sdp(early_sdp);
@@ -266,12 +324,17 @@ void SipCallLeg::on_progress(int, std::string_view early_sdp) {
 
 void SipCallLeg::on_remote_answer(std::string_view sdp) {
   if (!outbound_) return;
+  trace_.step(SipTrace::Way::kIn, "200 OK");
+  trace_.set_final_status(200);
   outbound_->answer = std::string(sdp);
   outbound_->wake.notify();
 }
 
 void SipCallLeg::on_remote_failure(int status, std::string_view reason) {
   if (!outbound_) return;
+  trace_.step(SipTrace::Way::kIn, std::to_string(status) + " " + std::string(reason));
+  trace_.set_final_status(status);
+  trace_.set_ended("callee", "refused the call");
   outbound_->failure = std::make_pair(status, std::string(reason));
   outbound_->wake.notify();
 }
@@ -328,6 +391,14 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
     call.call_id = random_hex(16) + "@" + media_.rtp_address;
     sip_call_id_ = call.call_id;
   }
+  trace_.set_origin(SipTrace::Origin{
+      sip_call_id_,
+      address + ":" + std::to_string(d.port) + "/" + to_lower(to_string(d.transport)),
+      {},
+      call.target});
+  trace_.step(
+      SipTrace::Way::kOut, "INVITE",
+      d.forks.empty() ? "SDP offer" : std::to_string(d.forks.size() + 1) + " branches forked");
   // The reply registers the handle at once, in this handler: the far end's progress is posted
   // right behind it and must find the call (not wait for this coroutine to resume).
   dialogs_.dial(std::move(call), executor_, [this, o](Result<sip::CallHandle> handle) {
@@ -352,6 +423,8 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
       }
       if (cancelled) {
         dialogs_.hangup(handle_);  // CANCEL (or BYE if the 200 crossed it)
+        trace_.step(SipTrace::Way::kOut, "CANCEL", "the call was canceled");
+        trace_.set_ended("switchboard", "canceled while ringing");
         gone_ = true;
         close();
         throw_cancelled();
@@ -376,6 +449,8 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
           co_return failed(488, "failed", "no usable SDP in the 200 OK");
         }
         answered_ = true;
+        note_media();
+        trace_.step(SipTrace::Way::kOut, "ACK");
         if (rtp_) (void)rtp_->update(params_of(audio_));  // media flows from now on
         out.answered = true;
         out.sip_status = 200;
@@ -388,6 +463,9 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
       }
       if (std::chrono::steady_clock::now() >= deadline) {
         dialogs_.hangup(handle_);  // CANCEL: the far end rang for the whole Timeout
+        trace_.step(SipTrace::Way::kOut, "CANCEL",
+                    "no answer in " + std::to_string(timeout.count()) + " s");
+        trace_.set_ended("switchboard", "no answer within the timeout");
         co_return failed(487, "no-answer",
                          "no answer within " + std::to_string(timeout.count()) + " s");
       }
@@ -415,6 +493,7 @@ void SipCallLeg::start_early_media() {
   if (early_ || answered_ || gone_ || outbound_ || !rtp_ || offer_) return;
   early_ = true;
   dialogs_.early_media(handle_, sdp_);
+  trace_.step(SipTrace::Way::kOut, "183 Session Progress", "early media");
   (void)rtp_->update(params_of(audio_));  // media flows to the caller from the 183 on
 }
 
@@ -431,7 +510,12 @@ void SipCallLeg::digit(char d) {
 
 void SipCallLeg::remote_media(const sip::AudioSession& audio) {
   if (!rtp_) return;
+  // The first answer (from an ACK) completes the offer/answer; later ones are re-INVITEs.
+  if (answered_) {
+    trace_.step(SipTrace::Way::kIn, "re-INVITE", audio.remote_hold ? "hold" : "media update");
+  }
   audio_ = audio;
+  note_media();
   media::SessionParams params = params_of(audio_);
   if (!answered_) params.send = false;
   if (auto s = rtp_->update(params); !s) {
@@ -466,10 +550,17 @@ asio::awaitable<void> SipCallLeg::answer() {
   }
   if (*reply->verdict) {
     answered_ = true;
+    trace_.step(SipTrace::Way::kOut, "200 OK", audio_.codec.name);
+    trace_.set_final_status(200);
     // Media flows from the 200 OK on (in the direction the offer allowed).
     if (rtp_) (void)rtp_->update(params_of(audio_));
   } else {
-    gone_ = true;  // the caller's CANCEL won: it got 487, and the router hears of the end
+    // The caller's CANCEL won: it got 487, and the router hears of the end.
+    trace_.step(SipTrace::Way::kIn, "CANCEL", "before our 200 OK");
+    trace_.step(SipTrace::Way::kOut, "487 Request Terminated");
+    trace_.set_final_status(487);
+    trace_.set_ended("caller", "CANCEL before answer");
+    gone_ = true;
     close();
   }
   if (cancelled) throw_cancelled();
@@ -478,10 +569,19 @@ asio::awaitable<void> SipCallLeg::answer() {
 void SipCallLeg::refuse(sip::Refusal refusal) {
   if (!gone_ && !answered_) {
     if (outbound_) {
-      if (handle_ != 0) dialogs_.hangup(handle_);  // ours is the INVITE: CANCEL it
+      if (handle_ != 0) {
+        dialogs_.hangup(handle_);  // ours is the INVITE: CANCEL it
+        trace_.step(SipTrace::Way::kOut, "CANCEL");
+      }
     } else {
+      trace_.step(SipTrace::Way::kOut,
+                  std::to_string(refusal.status) +
+                      (refusal.reason.empty() ? std::string() : " " + refusal.reason),
+                  refusal.detail);
+      trace_.set_final_status(refusal.status);
       dialogs_.reject(handle_, std::move(refusal));
     }
+    trace_.set_ended("switchboard", "refused before answer");
     gone_ = true;
   }
   close();
@@ -504,6 +604,8 @@ asio::awaitable<void> SipCallLeg::hangup() {
   }
   if (!gone_) {
     dialogs_.hangup(handle_);
+    trace_.step(SipTrace::Way::kOut, "BYE");
+    trace_.set_ended("switchboard", "hung up");
     gone_ = true;
   }
   close();

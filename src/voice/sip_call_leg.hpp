@@ -21,6 +21,7 @@
 #include "voice/media_context.hpp"
 #include "voice/outbound.hpp"
 #include "voice/sip_dialogs.hpp"
+#include "voice/sip_trace.hpp"
 
 namespace sb::voice {
 
@@ -37,6 +38,14 @@ class SipCallLeg final : public CallLeg {
   // The caller's answer (from the ACK) to the offer our 200 OK made. False when it is unusable:
   // the leg has then hung up (BYE) and is over.
   bool take_answer(std::string_view sdp);
+  // 180 Ringing to the caller (the call is routed and its application is being asked).
+  void ring();
+  // Who sent the INVITE and how (for the signalling summary), before prepare().
+  void set_origin(SipTrace::Origin origin) { trace_.set_origin(std::move(origin)); }
+  // Why the dialog ended on the SIP side (BYE, CANCEL, no ACK, session timer), just before
+  // remote_end().
+  void note_end(sip::EndReason reason);
+  void note_ack() { trace_.step(SipTrace::Way::kIn, "ACK"); }
 
   // --- outbound (a UAC dialog) ---
   // Makes our offer for a call to `destination` from `from_user` and opens the RTP session it
@@ -89,6 +98,7 @@ class SipCallLeg final : public CallLeg {
   std::vector<std::pair<std::string, std::string>> sip_final_headers() const override {
     return final_headers_;
   }
+  std::string sip_summary() const override { return trace_.json(); }
   void set_final_headers(std::vector<std::pair<std::string, std::string>> headers) {
     final_headers_ = std::move(headers);
   }
@@ -116,6 +126,9 @@ class SipCallLeg final : public CallLeg {
   void warn(int code, const std::string& message);
   void digit(char d);
   static media::SessionParams params_of(const sip::AudioSession& audio);
+  void note_media();  // the agreed codec and the far end's RTP address, into trace_
+  // "caller" for an inbound leg, "callee" for an outbound one: the far end's role.
+  const char* far_end() const { return outbound_ ? "callee" : "caller"; }
 
   asio::any_io_executor executor_;
   SipDialogs& dialogs_;
@@ -136,6 +149,7 @@ class SipCallLeg final : public CallLeg {
   bool answered_ = false;
   bool early_ = false;
   std::string sip_call_id_;  // our INVITE's Call-ID (outbound)
+  SipTrace trace_;
   std::vector<std::pair<std::string, std::string>>
       final_headers_;  // X- of its final response  // early media: received (outbound)
                        // or sent in a 183 (inbound)

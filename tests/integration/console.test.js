@@ -252,6 +252,17 @@ test('the web console in a real browser', { timeout: 240000 }, async (t) => {
     assert.equal(r.code, 0, `sipp got the BYE and answered it:\n${r.stdout.slice(-2000)}\n${r.stderr}`);
     await app.waitFor((e) => e.path === '/status' && e.params.CallSid === sidHeld && e.params.CallStatus === 'completed');
     await page.getByText('No calls in progress.').waitFor();
+
+    // Once ended, its page shows the SIP signalling: the caller's INVITE to our BYE.
+    await go(page, `#/calls/${sidHeld}`);
+    const sip = page.getByTestId('sip-summary');
+    await sip.waitFor();
+    const ladderText = await textOf(sip.locator('ol.ladder'));
+    for (const m of ['INVITE', '180 Ringing', '200 OK', 'ACK', 'BYE']) {
+      assert.ok(ladderText.includes(m), `${m} in the SIP ladder: ${ladderText}`);
+    }
+    assert.match(await textOf(sip.locator('dl.summary-grid')), /Call-ID[\s\S]*127\.0\.0\.1:\d+\/udp[\s\S]*PCMU\/8000[\s\S]*switchboard/);
+    await shot(page, 'call-sip', { fullPage: true });
   });
 
   let sidFailing;

@@ -143,6 +143,45 @@ function Section({ title, result, children, empty }) {
   );
 }
 
+// The call's SIP dialog in brief (Calls/{Sid}.json's `sip`, written as the call ends): who the
+// peer was, what media was agreed, who hung up, and the messages in order (a ladder).
+function SipSummary({ sip }) {
+  const facts = [
+    ['Call-ID', sip.call_id],
+    ['Peer', sip.peer],
+    ['User-Agent', sip.user_agent],
+    ['Request-URI', sip.request_uri],
+    ['Codec', sip.codec],
+    ['Remote RTP', sip.remote_media],
+    ['Final response', sip.final_status ? String(sip.final_status) : ''],
+    ['Ended by', sip.ended_by ? `${sip.ended_by}${sip.end_reason ? ` (${sip.end_reason})` : ''}` : ''],
+  ].filter(([, v]) => v);
+  const steps = Array.isArray(sip.steps) ? sip.steps : [];
+  return (
+    <div data-testid="sip-summary">
+      <dl class="summary-grid">
+        {facts.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <ol class="ladder" aria-label="SIP messages">
+        {steps.map((st, i) => (
+          <li key={i} class={st.dir === 'out' ? 'out' : 'in'}>
+            <span class="ms">+{st.ms} ms</span>
+            <span class="dir">{st.dir === 'out' ? 'Switchboard → far end' : 'far end → Switchboard'}</span>
+            <span class="msg">{st.message}</span>
+            {st.detail ? <span class="muted"> · {st.detail}</span> : null}
+          </li>
+        ))}
+        {sip.steps_dropped ? <li class="muted">… {sip.steps_dropped} more not kept</li> : null}
+      </ol>
+    </div>
+  );
+}
+
 export function CallPage({ sid }) {
   const { loading, error, data, reload } = useLoad(() => loadCall(sid), [sid]);
   const [busy, setBusy] = useState(false);
@@ -282,6 +321,10 @@ export function CallPage({ sid }) {
           </div>
         ) : null}
       </dl>
+
+      <Section title="SIP signalling" empty="No SIP summary yet (it is written when the call ends).">
+        {call.sip ? <SipSummary sip={call.sip} /> : null}
+      </Section>
 
       <Section title="Timeline" result={data.events.e ? data.events : null}>
         {items.length ? (
