@@ -158,10 +158,13 @@ asio::awaitable<http::Response> list_calls(Context& ctx, const Scope& scope,
   auto rows = ctx.store.list_calls(filter, page->request());
   if (!rows) co_return store_error(rows.error());
 
+  // Filtered by start time, the log is in start-time order and its tokens carry the time.
+  const bool by_time = filter.started_after != 0 || filter.started_before != 0;
   co_return page_response("calls", *rows, call_json, scope.path,
                           encode_filters(query, {"To", "From", "Status", "ParentCallSid",
                                                  "StartTime", "StartTime>", "StartTime<"}),
-                          *page);
+                          *page,
+                          by_time ? +[](const store::Call& c) { return c.start_time; } : nullptr);
 }
 
 namespace {

@@ -340,6 +340,9 @@ CREATE INDEX calls_status ON calls(account_sid, status, id);
     Migration{17, "calls: the SIP signalling's summary, written as a call ends", R"sql(
 ALTER TABLE calls ADD COLUMN sip_summary TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{18, "calls: an index for the call log's start-time range", R"sql(
+CREATE INDEX calls_start ON calls(account_sid, start_time, id);
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

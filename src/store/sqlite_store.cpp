@@ -654,6 +654,16 @@ void bind_page(Statement& s, int first, const PageRequest& page) {
       .bind(first + 2, page.offset);
 }
 
+// A newest-first list's page: its statement says `id < ?first` (a range the planner walks the
+// index from, not `(?first = 0 OR id < ?first)`, which it can only test row by row from the
+// newest: page N of an id walk then cost N pages); without a token, no row is excluded.
+constexpr std::int64_t kNoUpperBound = std::numeric_limits<std::int64_t>::max();
+void bind_page_desc(Statement& s, int first, const PageRequest& page) {
+  s.bind(first, page.after_id > 0 ? page.after_id : kNoUpperBound)
+      .bind(first + 1, static_cast<std::int64_t>(page.limit + 1))
+      .bind(first + 2, page.offset);
+}
+
 // Runs a write statement; `must_change` turns "no row matched" into not-found.
 Status run_write(SqliteStore::Connection& conn, Statement& stmt, bool must_change) {
   if (stmt.step() != SQLITE_DONE) return conn.last_error();
@@ -1655,11 +1665,11 @@ Result<Page<Notification>> SqliteStore::list_notifications(const NotificationFil
   auto p = (*conn)->prepare("SELECT " SB_NOTIFICATION_COLUMNS
                             " FROM notifications WHERE account_sid = ?1"
                             " AND (?2 = '' OR call_sid = ?2) AND (?3 < 0 OR log = ?3)"
-                            " AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5 OFFSET ?6");
+                            " AND id < ?4 ORDER BY id DESC LIMIT ?5 OFFSET ?6");
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.call_sid).bind(3, std::int64_t{filter.log});
-  bind_page(s, 4, page);
+  bind_page_desc(s, 4, page);
   return collect<Notification>(**conn, s, page.limit, read_notification);
 }
 
@@ -1691,28 +1701,43 @@ Result<std::optional<Call>> SqliteStore::find_call(std::string_view account_sid,
 }
 
 namespace {
+// Whether the call log is listed in start-time order: when it is filtered by start time. The
+// id order would walk every call newer than the range before its first row (a day a week ago
+// sat behind 300,000 newer calls); calls_start (account_sid, start_time, id) seeks to the
+// range's end and walks back. Its pages' tokens are (start_time, id).
+bool time_ordered(const CallFilter& filter) {
+  return filter.started_after != 0 || filter.started_before != 0;
+}
+
 // The call log's query for the filters `filter` sets. A filter left out is not in the SQL at all
 // (not "?2 = '' OR …"), so SQLite can walk the index of the one given (calls_to, calls_from,
 // calls_status: (account_sid, column, id)) instead of every call of the account: a rare
-// number's calls page as fast as the newest of all. Eight variants, made once (the connection
-// caches prepared statements by their text's address).
+// number's calls page as fast as the newest of all. Sixteen variants (To, From, Status, and the
+// time order), made once (the connection caches prepared statements by their text's address).
 const char* calls_query(const CallFilter& filter) {
-  static const std::array<std::string, 8> kQueries = [] {
-    std::array<std::string, 8> out;
+  static const std::array<std::string, 16> kQueries = [] {
+    std::array<std::string, 16> out;
     for (unsigned v = 0; v < out.size(); ++v) {
       std::string q = "SELECT " SB_CALL_COLUMNS " FROM calls WHERE account_sid = ?1";
       if ((v & 1u) != 0) q += " AND to_number = ?2";
       if ((v & 2u) != 0) q += " AND from_number = ?3";
       if ((v & 4u) != 0) q += " AND status = ?4";
-      q += " AND (?5 = '' OR parent_call_sid = ?5) AND (?6 = 0 OR start_time >= ?6)"
-           " AND (?7 = 0 OR start_time < ?7)"
-           " AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9 OFFSET ?10";
+      q += " AND (?5 = '' OR parent_call_sid = ?5)";
+      if ((v & 8u) != 0) {
+        // ?7 is the inclusive upper bound: the range's end or the previous page's last time,
+        // whichever is lower, so that the index walk starts there; (?11, ?8) breaks the tie
+        // within that second (a row-value comparison would not bound the walk).
+        q += " AND start_time >= ?6 AND start_time <= ?7 AND (start_time < ?11 OR id < ?8)"
+             " ORDER BY start_time DESC, id DESC LIMIT ?9 OFFSET ?10";
+      } else {
+        q += " AND id < ?8 ORDER BY id DESC LIMIT ?9 OFFSET ?10";
+      }
       out[v] = std::move(q);
     }
     return out;
   }();
   const unsigned v = (filter.to.empty() ? 0u : 1u) | (filter.from.empty() ? 0u : 2u) |
-                     (filter.status.empty() ? 0u : 4u);
+                     (filter.status.empty() ? 0u : 4u) | (time_ordered(filter) ? 8u : 0u);
   return kQueries[v].c_str();
 }
 }  // namespace
@@ -1724,8 +1749,16 @@ Result<Page<Call>> SqliteStore::list_calls(const CallFilter& filter, const PageR
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from).bind(4, filter.status);
-  s.bind(5, filter.parent_call_sid).bind(6, filter.started_after).bind(7, filter.started_before);
-  bind_page(s, 8, page);
+  s.bind(5, filter.parent_call_sid);
+  bind_page_desc(s, 8, page);
+  if (time_ordered(filter)) {
+    // The previous page's last call: (its start time, its id); the first page starts above all.
+    const std::int64_t after_time =
+        page.after_id > 0 && page.after_time >= 0 ? page.after_time : kNoUpperBound;
+    const std::int64_t range_end =
+        filter.started_before != 0 ? filter.started_before - 1 : kNoUpperBound;
+    s.bind(6, filter.started_after).bind(7, std::min(range_end, after_time)).bind(11, after_time);
+  }
   return collect<Call>(**conn, s, page.limit, read_call);
 }
 
@@ -1747,7 +1780,7 @@ Result<std::optional<Recording>> SqliteStore::find_recording(std::string_view ac
 #define SB_RECORDING_LIST(CONFERENCE)                                                      \
   "SELECT " SB_RECORDING_COLUMNS " FROM recordings WHERE account_sid = ?1 AND " CONFERENCE \
   " AND (?2 = '' OR call_sid = ?2) AND date_created >= ?3 AND date_created <= ?4"          \
-  " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6 OFFSET ?7"
+  " AND id < ?5 ORDER BY id DESC LIMIT ?6 OFFSET ?7"
 
 Result<Page<Recording>> SqliteStore::list_recordings(const RecordingFilter& filter,
                                                      const PageRequest& page) {
@@ -1763,7 +1796,7 @@ Result<Page<Recording>> SqliteStore::list_recordings(const RecordingFilter& filt
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.call_sid);
   s.bind(3, created.lowest).bind(4, created.highest);
-  bind_page(s, 5, page);
+  bind_page_desc(s, 5, page);
   s.bind(8, filter.conference_sid);
   return collect<Recording>(**conn, s, page.limit, read_recording);
 }
@@ -1880,7 +1913,7 @@ Result<std::optional<Message>> SqliteStore::find_message(std::string_view accoun
 #define SB_MESSAGE_LIST(TO, FROM)                                                           \
   "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE account_sid = ?1 AND " TO " AND " FROM \
   " AND (CASE WHEN date_sent > 0 THEN date_sent ELSE date_created END) BETWEEN ?4 AND ?5"   \
-  " AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?7 OFFSET ?8"
+  " AND id < ?6 ORDER BY id DESC LIMIT ?7 OFFSET ?8"
 
 Result<Page<Message>> SqliteStore::list_messages(const MessageFilter& filter,
                                                  const PageRequest& page) {
@@ -1900,7 +1933,7 @@ Result<Page<Message>> SqliteStore::list_messages(const MessageFilter& filter,
   Statement s(*p);
   s.bind(1, filter.account_sid).bind(2, filter.to).bind(3, filter.from);
   s.bind(4, sent.lowest).bind(5, sent.highest);
-  bind_page(s, 6, page);
+  bind_page_desc(s, 6, page);
   return collect<Message>(**conn, s, page.limit, read_message);
 }
 

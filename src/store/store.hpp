@@ -20,6 +20,9 @@ struct PageRequest {
   std::int64_t after_id = 0;
   std::int64_t offset = 0;
   std::size_t limit = 50;
+  // A list in time order (calls filtered by start time): the previous page's last row's time,
+  // with after_id breaking ties; -1 otherwise.
+  std::int64_t after_time = -1;
 };
 
 template <typename T>

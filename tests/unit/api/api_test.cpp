@@ -1,7 +1,9 @@
 // The REST API through Api::handle with a real SQLite store and no sockets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "unit/api/api_fixture.hpp"
 
@@ -258,6 +260,67 @@ TEST_F(ApiTest, NotificationsListNewestFirstScopedAndFiltered) {
   EXPECT_EQ(call(bhttp::verb::get, one, &main_).result_int(), 200);
   EXPECT_EQ(call(bhttp::verb::get, one, &other_).result_int(), 404);
   EXPECT_EQ(call(bhttp::verb::delete_, one, &main_).result_int(), 405);
+}
+
+// Filtered by StartTime, the log is in start-time order (newest start first), paged by
+// (start_time, id) tokens: calls whose ids are not in start order (an outbound call queued
+// before an inbound one but started after it), ties within one second, and a token's second
+// split across pages all come out once each, in order.
+TEST_F(ApiTest, CallsListedByStartTimePageThroughTiesAndOutOfOrderIds) {
+  const std::int64_t dec1 = 1796083200;  // 2026-12-01 00:00:00 GMT
+  // (start offset within the day) in insertion (id) order.
+  const std::vector<std::int64_t> starts = {50, 10, 30, 30, 30, 20, 40, 30, 86399, 86400, 0};
+  std::vector<std::pair<std::int64_t, std::string>> expected;  // (start, sid) in list order
+  for (const std::int64_t start : starts) {
+    store::Call c;
+    c.sid = make_sid("CA");
+    c.account_sid = main_.sid;
+    c.to = "1000";
+    c.from = "+14155550100";
+    c.status = "completed";
+    c.start_time = dec1 + start;
+    c.date_created = c.date_updated = dec1;
+    ASSERT_TRUE(store_->write_sync(store::InsertCall{c}));
+    if (start < 86400) expected.emplace_back(start, c.sid);
+  }
+  // Newest start first; within a second, newest id first (the later insert).
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = 0; i + 1 < expected.size(); ++i) {
+    if (expected[i].first != expected[i + 1].first) continue;
+    // stable_sort kept insertion order; ties list the later insert first.
+    std::size_t j = i;
+    while (j + 1 < expected.size() && expected[j + 1].first == expected[i].first) ++j;
+    std::reverse(expected.begin() + static_cast<std::ptrdiff_t>(i),
+                 expected.begin() + static_cast<std::ptrdiff_t>(j) + 1);
+    i = j;
+  }
+  const std::string path = "/2010-04-01/Accounts/" + main_.sid + "/Calls.json";
+  std::vector<std::string> seen;
+  std::string uri = path + "?StartTime=2026-12-01&PageSize=2";
+  for (int pages = 0; !uri.empty() && pages < 20; ++pages) {
+    auto page = json(call(bhttp::verb::get, uri, &main_));
+    for (const auto& c : page["calls"].as_array()) {
+      seen.emplace_back(c.as_object().at("sid").as_string());
+    }
+    uri = page["next_page_uri"].is_null() ? "" : std::string(page["next_page_uri"].as_string());
+    if (!uri.empty()) {
+      EXPECT_NE(uri.find("PageToken=PT"), std::string::npos) << uri;
+    }
+  }
+  ASSERT_EQ(seen.size(), expected.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], expected[i].second) << i;
+
+  // StartTime< alone: the calls before the day, in start order too (here: none but day-old).
+  auto before = json(call(bhttp::verb::get, path + "?StartTime%3C=2026-12-02", &main_));
+  EXPECT_EQ(before["calls"].as_array().size(), expected.size());
+  // A forged token is refused, as Twilio's are.
+  EXPECT_EQ(
+      call(bhttp::verb::get, path + "?StartTime=2026-12-01&PageToken=PTx_3", &main_).result_int(),
+      400);
+  EXPECT_EQ(
+      call(bhttp::verb::get, path + "?StartTime=2026-12-01&PageToken=PT5_", &main_).result_int(),
+      400);
 }
 
 TEST_F(ApiTest, CallsListNewestFirstWithFiltersAndFetch) {
