@@ -75,9 +75,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
       "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
       "http",     "sip",        "account",   "demo",    "media",
       "events",   "calls",      "speech",    "console"};
-  static const std::set<std::string, std::less<>> kHttp = {"listen",           "max_body_bytes",
-                                                           "max_header_bytes", "read_timeout_ms",
-                                                           "idle_timeout_ms",  "max_connections"};
+  static const std::set<std::string, std::less<>> kHttp = {
+      "listen",          "max_body_bytes",  "max_header_bytes",     "read_timeout_ms",
+      "idle_timeout_ms", "max_connections", "outbound_deny_private"};
   static const std::set<std::string, std::less<>> kSip = {
       "listen", "max_calls", "allow",        "realm",        "digest",
       "users",  "trunks",    "message_rate", "message_burst"};
@@ -132,6 +132,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
     num(root["http"]["read_timeout_ms"], config.http.read_timeout_ms);
     num(root["http"]["idle_timeout_ms"], config.http.idle_timeout_ms);
     num(root["http"]["max_connections"], config.http.max_connections);
+    if (auto v = root["http"]["outbound_deny_private"].value<bool>()) {
+      config.outbound_deny_private = *v;
+    }
   }
   if (auto* sip = root["sip"].as_table()) {
     if (auto s = check_keys(*sip, kSip, "sip"); !s) return s;
@@ -306,6 +309,9 @@ Status apply_environment(Config& config, const std::function<const char*(const c
   if (auto v = get("SWITCHBOARD_AUTH_TOKEN")) config.auth_token = *v;
   if (auto v = get("SWITCHBOARD_RTP_ADDRESS")) config.rtp_address = *v;
   if (auto v = get("SWITCHBOARD_REALTIME")) config.realtime = *v == "1" || *v == "true";
+  if (auto v = get("SWITCHBOARD_OUTBOUND_DENY_PRIVATE")) {
+    config.outbound_deny_private = *v == "1" || *v == "true";
+  }
   if (auto v = get("SWITCHBOARD_SIP_REALM")) config.sip_realm = *v;
   if (auto v = get("SWITCHBOARD_SIP_DIGEST")) config.sip_digest = *v;
   if (auto v = get("SWITCHBOARD_MEDIA_LATCH")) {

@@ -29,6 +29,10 @@ struct Config {
   unsigned workers = 0;  // 0: one per core
   std::uint32_t shutdown_timeout_ms = 10000;
   http::ServerLimits http;
+  // [http] outbound_deny_private: the daemon's fetches for tenants (webhooks, media, callbacks,
+  // event webhooks) refuse loopback and private addresses too (link-local and metadata
+  // addresses are always refused): for multi-tenant deployments.
+  bool outbound_deny_private = false;
   // Main account credentials; when unset the first start generates them.
   std::optional<std::string> account_sid;
   std::optional<std::string> auth_token;

@@ -19,6 +19,7 @@
 #include "console/console.hpp"
 #include "core/log.hpp"
 #include "events/service.hpp"
+#include "http/outbound_policy.hpp"
 #include "http/server.hpp"
 #include "media/media_worker.hpp"
 #include "store/cached_store.hpp"
@@ -86,6 +87,12 @@ std::string rtp_address(const Config& config) {
 
 int serve(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any HTTP client exists: every fetch for a tenant obeys it (docs/security.md).
+  http::OutboundPolicy::set_process_default(
+      http::OutboundPolicy{.deny_private = config.outbound_deny_private});
+  if (config.outbound_deny_private) {
+    spdlog::info("outbound requests: loopback and private addresses refused");
+  }
   // Catch SIGINT/SIGTERM from the very start: a signal that lands while the daemon is still
   // starting (or just printed its banner) must drain, not kill the process outright.
   asio::io_context control(1);

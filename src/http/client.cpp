@@ -16,7 +16,9 @@
 //    so a destroyed client or a finished transfer is simply not found.
 #include "http/client.hpp"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -207,7 +210,8 @@ struct Transfer {
   // Per attempt.
   ClientResponse response;
   std::size_t header_bytes = 0;
-  bool connected = false;  // the request went out (PREREQFUNCTION ran)
+  bool connected = false;      // the request went out (PREREQFUNCTION ran)
+  std::string policy_refusal;  // why the outbound policy refused the address curl chose
   bool body_too_large = false;
   bool headers_too_large = false;
   long attempt_connect_ms = 0;
@@ -422,7 +426,7 @@ Status CurlClient::Impl::configure(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
 
   curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open);
-  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
@@ -480,6 +484,7 @@ void CurlClient::Impl::begin_attempt(Transfer& t) {
   t.response = ClientResponse{};
   t.header_bytes = 0;
   t.connected = false;
+  t.policy_refusal.clear();
   t.body_too_large = false;
   t.headers_too_large = false;
   t.watchdog_running = false;
@@ -603,11 +608,30 @@ int CurlClient::Impl::on_timer(CURLM*, long timeout_ms, void* userp) {
 }
 
 curl_socket_t CurlClient::Impl::on_open(void* clientp, curlsocktype purpose, curl_sockaddr* a) {
-  auto* self = static_cast<Impl*>(clientp);
-  if (purpose != CURLSOCKTYPE_IPCXN || a->socktype != SOCK_STREAM ||
-      (a->family != AF_INET && a->family != AF_INET6)) {
+  auto& t = *static_cast<Transfer*>(clientp);
+  Impl* self = t.owner;
+  if (purpose != CURLSOCKTYPE_IPCXN || (a->family != AF_INET && a->family != AF_INET6)) {
     return ::socket(a->family, a->socktype, a->protocol);  // what curl would do
   }
+  // The address curl resolved and is about to connect to: the outbound policy decides here,
+  // after DNS, so a name that resolves (or re-resolves) to a forbidden address is refused too.
+  asio::ip::address address;
+  if (a->family == AF_INET) {
+    sockaddr_in in{};
+    std::memcpy(&in, &a->addr, sizeof in);
+    address = asio::ip::address_v4(ntohl(in.sin_addr.s_addr));
+  } else {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, &a->addr, sizeof in6);
+    asio::ip::address_v6::bytes_type bytes{};
+    std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
+    address = asio::ip::address_v6(bytes, in6.sin6_scope_id);
+  }
+  if (auto why = self->options.policy.refusal(address)) {
+    t.policy_refusal = std::move(*why);
+    return CURL_SOCKET_BAD;  // curl tries the name's next address, or fails the connect
+  }
+  if (a->socktype != SOCK_STREAM) return ::socket(a->family, a->socktype, a->protocol);
   boost::system::error_code ec;
   tcp::socket socket(self->ex);
   socket.open(a->family == AF_INET6 ? tcp::v6() : tcp::v4(), ec);
@@ -764,6 +788,12 @@ Outcome CurlClient::Impl::classify(Transfer& t, CURLcode rc) {
     return Outcome{fetch_error(code, std::move(what) + ": " + detail, status), f};
   };
 
+  if (!t.policy_refusal.empty()) {
+    // Not a network failure: retrying or waiting would not help (the fallback URL still may).
+    return Outcome{fetch_error(fetch_codes::kConnectionFailure,
+                               "refused by the outbound request policy: " + t.policy_refusal, 502),
+                   Failure::kFinal};
+  }
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:

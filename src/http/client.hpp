@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "http/outbound_policy.hpp"
 #include "http/url_overrides.hpp"
 
 namespace sb::http {
@@ -104,6 +105,9 @@ struct ClientOptions {
   long max_cached_connections = 256;
   long max_connections_per_host = 0;  // 0: no limit
   std::size_t max_idle_handles = 32;  // curl easy handles kept for reuse
+  // Which addresses may be connected to (checked on the resolved address at connect time):
+  // a refused one fails the fetch with 11205 and a message naming the rule, without retries.
+  OutboundPolicy policy = OutboundPolicy::process_default();
 };
 
 using RequestId = std::uint64_t;  // 0 is never a valid id

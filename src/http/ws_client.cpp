@@ -16,6 +16,8 @@
 #include <optional>
 #include <variant>
 
+#include "http/outbound_policy.hpp"
+
 namespace sb::http {
 
 namespace beast = boost::beast;
@@ -77,6 +79,14 @@ class WsClientImpl final : public WsClient {
     auto endpoints =
         co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail_connect(failure(WsFailure::kDns, host + ": " + ec.message()));
+    // The outbound request policy (docs/security.md), on the very addresses connected to below.
+    const OutboundPolicy policy = OutboundPolicy::process_default();
+    for (const auto& entry : endpoints) {
+      if (auto why = policy.refusal(entry.endpoint().address())) {
+        co_return fail_connect(
+            failure(WsFailure::kRefused, "refused by the outbound request policy: " + *why));
+      }
+    }
 
     if (tls) {
       ws_.emplace<Tls>(executor_, tls_context());

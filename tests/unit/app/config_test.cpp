@@ -160,6 +160,20 @@ TEST(Config, CallAndMediaSettingsFromFileEnvironmentAndChecks) {
   EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_RTP_PORTS", "a-b"}})));
 }
 
+TEST(Config, OutboundDenyPrivateFromFileAndEnvironment) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_FALSE(c.outbound_deny_private);
+  const auto path = dir.file("deny.toml");
+  std::ofstream(path) << "[http]\noutbound_deny_private = true\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_TRUE(c.outbound_deny_private);
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_OUTBOUND_DENY_PRIVATE", "0"}})));
+  EXPECT_FALSE(c.outbound_deny_private);
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_OUTBOUND_DENY_PRIVATE", "true"}})));
+  EXPECT_TRUE(c.outbound_deny_private);
+}
+
 TEST(Config, MediaLatchPolicyFromFileAndEnvironment) {
   testing::TempDir dir;
   Config c;

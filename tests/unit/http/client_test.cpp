@@ -440,6 +440,54 @@ TEST_F(CurlClientTest, RedirectToAnotherSchemeIsInvalid) {
   EXPECT_EQ(r.error().code, fetch_codes::kInvalidRedirect) << r.error().message;
 }
 
+// ---- the outbound request policy ----------------------------------------------------------
+
+TEST_F(CurlClientTest, MetadataAndLinkLocalAddressesAreRefusedWithoutAConnectOrARetry) {
+  for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://169.254.1.1:8080/",
+                          "http://[fe80::1]/", "http://0.0.0.0:9/"}) {
+    auto r = fetch(get(url));
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().code, fetch_codes::kConnectionFailure) << r.error().message;
+    EXPECT_NE(r.error().message.find("refused by the outbound request policy"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find("1 attempt"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST_F(CurlClientTest, LoopbackIsAllowedByDefaultAndRefusedWithDenyPrivateByAddressAndByName) {
+  EXPECT_TRUE(fetch(get(server.url("/allowed"))));
+  ClientOptions options;
+  options.policy.deny_private = true;
+  client = std::make_unique<CurlClient>(io.get_executor(), options);
+  auto by_address = fetch(get(server.url("/refused")));
+  ASSERT_FALSE(by_address);
+  EXPECT_NE(by_address.error().message.find("127.0.0.1 is loopback and "
+                                            "http.outbound_deny_private = true"),
+            std::string::npos)
+      << by_address.error().message;
+  // A name is judged by what it resolves to at connect time, not by how it is spelt.
+  const std::string port = server.url("/").substr(std::string("http://127.0.0.1:").size());
+  auto by_name = fetch(get("http://localhost:" + port));
+  ASSERT_FALSE(by_name);
+  EXPECT_NE(by_name.error().message.find("is loopback"), std::string::npos)
+      << by_name.error().message;
+  EXPECT_EQ(server.seen().size(), 1u);  // only the first, allowed request reached it
+}
+
+TEST_F(CurlClientTest, ARedirectToAMetadataAddressIsRefused) {
+  server.state().handler = [](const BeastRequest&) {
+    BeastResponse res = text(302, "");
+    res.set(bhttp::field::location, "http://169.254.169.254/latest/meta-data/iam/");
+    return res;
+  };
+  auto r = fetch(get(server.url("/hop")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, fetch_codes::kConnectionFailure);
+  EXPECT_NE(r.error().message.find("169.254.169.254 is a cloud metadata address"),
+            std::string::npos)
+      << r.error().message;
+}
+
 // ---- transport failures -------------------------------------------------------------------
 
 TEST_F(CurlClientTest, ConnectionRefusedIs11205AfterTheDefaultRetry) {
