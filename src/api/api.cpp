@@ -27,27 +27,6 @@ std::optional<std::string_view> strip_json(std::string_view segment) {
   return segment.substr(0, segment.size() - kExt.size());
 }
 
-// A path segment percent-decoded ('+' stays a plus, as in any path); nullopt when an escape is
-// malformed, the result is empty, or it holds a control character.
-std::optional<std::string> decode_segment(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (std::size_t i = 0; i < segment.size(); ++i) {
-    char c = segment[i];
-    if (c == '%') {
-      if (i + 2 >= segment.size()) return std::nullopt;  // "%" or "%4" at the end
-      const int hi = hex_value(segment[i + 1]), lo = hex_value(segment[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return std::nullopt;
-    out += c;
-  }
-  if (out.empty()) return std::nullopt;
-  return out;
-}
-
 // /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid} with no extension or one other than
 // .json: a recording's media, served without credentials.
 struct MediaTarget {
@@ -100,18 +79,7 @@ std::string public_base(const Context& ctx, const http::Request& req) {
   return "http://" + std::string(host);
 }
 
-http::Response method_not_allowed(std::string_view allow) {
-  auto res = http::error_response(
-      {codes::kMethodNotAllowed, 405, "The requested method is not allowed on this resource"});
-  res.set(bhttp::field::allow, allow);
-  return res;
-}
-
-http::Response unauthorized(const Error& error) {
-  auto res = http::error_response(error);
-  if (error.status == 401) res.set(bhttp::field::www_authenticate, "Basic realm=\"Switchboard\"");
-  return res;
-}
+using http::method_not_allowed;
 
 http::Response twiml(std::string body) {
   return http::text_response(200, std::move(body), "text/xml; charset=utf-8");
@@ -437,6 +405,9 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
     if (!params) co_return http::error_response(params.error());
     co_return demo_response(path, *params);
   }
+  if (path.substr(0, kAdminBase.size()) == kAdminBase) {
+    co_return co_await handle_admin(ctx_, sip_bans_, req, info, path);
+  }
   if (path.substr(0, 4) == "/v1/" && v1_) {
     co_return co_await v1_(req, info);
   }
@@ -470,7 +441,7 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
   auto caller = authenticate(ctx_.store, req, ctx_.sessions);
   if (!caller) {
     co_return uses_session_cookie(req) ? http::error_response(caller.error())
-                                       : unauthorized(caller.error());
+                                       : http::auth_error_response(caller.error());
   }
   if (!caller->may(key_scope::kRest)) {
     co_return http::error_response(

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "api/admin.hpp"
 #include "api/context.hpp"
 #include "api/sessions.hpp"
 #include "http/server.hpp"
@@ -36,6 +37,8 @@ class Api {
   void set_queues(voice::QueueRegistry* queues) { ctx_.queues = queues; }
   // Where Messages.json creates are sent from (the SIP side's messaging service).
   void set_message_dispatcher(messaging::MessageDispatcher* messages) { ctx_.messages = messages; }
+  // Lets /admin/v1/SipBans list and lift the SIP side's bans.
+  void set_sip_bans(SipBanList* bans) { sip_bans_ = bans; }
   // SIP/Trunks.json changes reach the call router through this table.
   void set_trunks(voice::TrunkTable* trunks) { ctx_.trunks = trunks; }
   // The digest realm SIP/CredentialLists passwords are hashed under (sip.realm).
@@ -59,6 +62,7 @@ class Api {
   std::unique_ptr<ConsoleSessions> sessions_;
   http::Handler v1_;
   http::Handler console_;
+  SipBanList* sip_bans_ = nullptr;
 };
 
 }  // namespace sb::api

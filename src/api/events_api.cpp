@@ -22,18 +22,7 @@ namespace v1 {
 
 Error bad(std::string m) { return Error::bad_request(codes::kInvalidParameter, std::move(m)); }
 
-http::Response error(const Error& e) {
-  auto res = http::error_response(e);
-  if (e.status == 401) res.set(bhttp::field::www_authenticate, "Basic realm=\"Switchboard\"");
-  return res;
-}
-
-http::Response method_not_allowed(std::string_view allow) {
-  auto res = http::error_response(
-      {codes::kMethodNotAllowed, 405, "The requested method is not allowed on this resource"});
-  res.set(bhttp::field::allow, allow);
-  return res;
-}
+http::Response error(const Error& e) { return http::auth_error_response(e); }
 
 Error not_found(std::string_view path) {
   return Error::not_found("The requested resource " + std::string(path) + " was not found");

@@ -23,7 +23,7 @@ namespace json = boost::json;
 Error bad(std::string message);  // 400 / invalid parameter
 Error not_found(std::string_view path);
 http::Response error(const Error& e);
-http::Response method_not_allowed(std::string_view allow);
+using http::method_not_allowed;
 
 // Request parameters from a form body, a JSON object body or the query string. Form values
 // are strings (a repeated key becomes an array); JSON values keep their type.

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -26,5 +27,9 @@ std::optional<std::pair<std::array<std::string_view, N>, std::size_t>> split_pat
   }
   return std::make_pair(out, n);
 }
+
+// A path segment percent-decoded ('+' stays a plus, as in any path); nullopt when an escape is
+// malformed, the result is empty, or it holds a control character.
+std::optional<std::string> decode_segment(std::string_view segment);
 
 }  // namespace sb::api

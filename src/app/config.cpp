@@ -79,8 +79,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
       "listen",          "max_body_bytes",  "max_header_bytes",     "read_timeout_ms",
       "idle_timeout_ms", "max_connections", "outbound_deny_private"};
   static const std::set<std::string, std::less<>> kSip = {
-      "listen", "max_calls", "allow",        "realm",        "digest",
-      "users",  "trunks",    "message_rate", "message_burst"};
+      "listen",       "max_calls", "allow",        "realm",         "digest",
+      "users",        "trunks",    "message_rate", "message_burst", "source_rate",
+      "source_burst", "ban_after", "ban_window",   "ban_time"};
   static const std::set<std::string, std::less<>> kTrunk = {
       "name",     "address",     "transport", "prefixes",        "username",
       "password", "from_domain", "register",  "register_expires"};
@@ -151,6 +152,33 @@ Status apply_toml_file(Config& config, const std::string& path) {
         return config_error(std::string("sip.") + key + " must be a number above 0 (at most 1e6)");
       }
       *target = *v;
+    }
+    for (auto [key, target] : {std::pair{"source_rate", &config.sip_guard.request_rate},
+                               std::pair{"source_burst", &config.sip_guard.request_burst}}) {
+      const auto node = root["sip"][key];
+      if (!node) continue;
+      const auto v = node.value<double>();
+      if (!v || *v < 0 || *v > 1e6) {
+        return config_error(std::string("sip.") + key + " must be a number from 0 to 1e6");
+      }
+      *target = *v;
+    }
+    if (const auto node = root["sip"]["ban_after"]) {
+      const auto v = node.value<std::int64_t>();
+      if (!v || *v < 0 || *v > 1000000) {
+        return config_error("sip.ban_after must be 0 (no bans) to 1000000");
+      }
+      config.sip_guard.ban_after = static_cast<int>(*v);
+    }
+    for (auto [key, target] : {std::pair{"ban_window", &config.sip_guard.ban_window},
+                               std::pair{"ban_time", &config.sip_guard.ban_time}}) {
+      const auto node = root["sip"][key];
+      if (!node) continue;
+      const auto v = node.value<std::int64_t>();
+      if (!v || *v < 1 || *v > std::int64_t{30} * 86400) {
+        return config_error(std::string("sip.") + key + " must be 1 to 2592000 seconds");
+      }
+      *target = std::chrono::seconds(*v);
     }
     if (auto* users = root["sip"]["users"].as_table()) {
       config.sip_users.clear();
@@ -357,6 +385,27 @@ Status apply_environment(Config& config, const std::function<const char*(const c
     auto n = parse_uint<std::uint32_t>("SWITCHBOARD_MAX_CALLS", *v);
     if (!n) return n.error();
     config.max_calls = *n;
+  }
+  if (auto v = get("SWITCHBOARD_SIP_BAN_AFTER")) {
+    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_SIP_BAN_AFTER", *v);
+    if (!n) return n.error();
+    if (*n > 1000000) return config_error("SWITCHBOARD_SIP_BAN_AFTER must be 0 to 1000000");
+    config.sip_guard.ban_after = static_cast<int>(*n);
+  }
+  if (auto v = get("SWITCHBOARD_SIP_BAN_TIME")) {
+    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_SIP_BAN_TIME", *v);
+    if (!n) return n.error();
+    if (*n < 1 || *n > 30 * 86400) {
+      return config_error("SWITCHBOARD_SIP_BAN_TIME must be 1 to 2592000 seconds");
+    }
+    config.sip_guard.ban_time = std::chrono::seconds(*n);
+  }
+  if (auto v = get("SWITCHBOARD_SIP_SOURCE_RATE")) {
+    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_SIP_SOURCE_RATE", *v);
+    if (!n) return n.error();
+    if (*n > 1000000) return config_error("SWITCHBOARD_SIP_SOURCE_RATE must be 0 to 1000000");
+    config.sip_guard.request_rate = *n;
+    config.sip_guard.request_burst = 2.0 * *n;
   }
   if (auto v = get("SWITCHBOARD_WORKERS")) {
     auto n = parse_uint<unsigned>("SWITCHBOARD_WORKERS", *v);

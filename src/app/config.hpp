@@ -15,6 +15,7 @@
 #include "http/server.hpp"
 #include "media/latch.hpp"
 #include "sip/digest.hpp"
+#include "sip/source_guard.hpp"
 #include "speech/recognizers.hpp"
 #include "voice/outbound.hpp"
 
@@ -48,6 +49,11 @@ struct Config {
   // sip.message_burst); beyond, 503 with Retry-After.
   double sip_message_rate = 500;
   double sip_message_burst = 1000;
+  // New SIP requests (outside dialogs) one source address may send per second and in a burst
+  // (sip.source_rate, sip.source_burst; 0: no limit), beyond which 503 with Retry-After; and
+  // the ban list: sip.ban_after failed authentications within sip.ban_window seconds ban the
+  // source for sip.ban_time seconds (its messages are dropped; 0 disables bans).
+  sip::GuardLimits sip_guard;
   bool realtime = false;  // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
   // Which sources RTP sessions listen to (media.latch: strict, nat, any; docs/operations.md).
   media::LatchPolicy media_latch = media::kDefaultLatchPolicy;

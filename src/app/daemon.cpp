@@ -235,6 +235,7 @@ int serve(const Config& config) {
     return 1;
   }
   api.set_dialer(&sip.dialer());
+  api.set_sip_bans(&sip);
   api.set_message_dispatcher(&sip.messages());
 
   // The web console: its figures sampled each second on the control thread, its pages and

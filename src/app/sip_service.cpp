@@ -1,5 +1,7 @@
 #include "app/sip_service.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "core/log.hpp"
@@ -25,6 +27,11 @@ struct SipService::Figures {
     std::atomic<double> max_lateness_s{0};
   };
   std::vector<std::unique_ptr<Media>> media;
+  // The per-source guard: bans imposed, sources banned now, messages dropped from them, new
+  // requests refused over their source's rate.
+  std::atomic<std::uint64_t> bans_total{0}, banned_now{0}, banned_dropped{0}, source_limited{0};
+  mutable std::mutex bans_mu;
+  std::vector<api::SourceBan> bans;  // as of the last sample, wall-clock times
   mutable std::mutex registrations_mu;
   std::vector<sip::RegistrationStatus> registrations;  // our own, to trunks
 
@@ -61,6 +68,16 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
   one("switchboard_sip_auth_failures_total",
       "Requests to SIP domains refused with 403 for wrong credentials.", Kind::kCounter,
       auth_failures);
+  one("switchboard_sip_bans_total",
+      "Sources banned after repeated failed authentications (sip.ban_after).", Kind::kCounter,
+      bans_total);
+  one("switchboard_sip_banned_sources", "Sources banned now: their messages are dropped.",
+      Kind::kGauge, banned_now);
+  one("switchboard_sip_banned_messages_dropped_total", "Messages from banned sources, dropped.",
+      Kind::kCounter, banned_dropped);
+  one("switchboard_sip_requests_limited_total",
+      "New requests refused with 503 for exceeding their source's rate (sip.source_rate).",
+      Kind::kCounter, source_limited);
   one("switchboard_sip_registered_users", "Addresses of record with a live registration.",
       Kind::kGauge, registered);
   {
@@ -193,6 +210,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   ua.challenge_algorithms = std::move(*digest);
   ua.message_rate = config.sip_message_rate;
   ua.message_burst = config.sip_message_burst;
+  ua.guard = config.sip_guard;
   if (ua.auth_secret == "change-me") ua.auth_secret = random_hex(32);
   ua.host =
       address->host == "0.0.0.0" || address->host == "localhost" ? "127.0.0.1" : address->host;
@@ -292,6 +310,26 @@ void SipService::sample() {
   f.registers_limited = ua.registers_limited;
   f.auth_failures = ua.auth_failures;
   f.registered = stack_->ua().registered_aors();
+  {
+    const auto& guard = stack_->ua().guard();
+    f.bans_total = guard.stats().bans;
+    f.banned_dropped = guard.stats().dropped;
+    f.source_limited = guard.stats().limited;
+    const sip::Millis now = stack_->ua().now();
+    auto list = guard.bans(now);
+    f.banned_now = list.size();
+    const std::int64_t wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+    std::vector<api::SourceBan> out;
+    out.reserve(list.size());
+    for (auto& b : list) {
+      out.push_back(api::SourceBan{std::move(b.address), wall - (now - b.since).count(),
+                                   wall + (b.until - now).count(), b.failures, b.dropped});
+    }
+    std::lock_guard lock(f.bans_mu);
+    f.bans = std::move(out);
+  }
   f.messages_in = ua.messages_in;
   f.messages_limited = ua.messages_limited;
   const auto& ms = messaging_->stats();
@@ -340,6 +378,28 @@ void SipService::sample() {
   sampler_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) sample();
   });
+}
+
+std::vector<api::SourceBan> SipService::bans() const {
+  std::lock_guard lock(figures_->bans_mu);
+  return figures_->bans;
+}
+
+bool SipService::lift(const std::string& address) {
+  {
+    std::lock_guard lock(figures_->bans_mu);
+    auto& list = figures_->bans;
+    const auto it = std::find_if(list.begin(), list.end(),
+                                 [&](const api::SourceBan& b) { return b.address == address; });
+    if (it == list.end()) return false;
+    list.erase(it);
+  }
+  boost::asio::post(sip_io_, [this, address] {
+    if (running_ && stack_->ua().guard().lift(address)) {
+      spdlog::info("sip: ban on {} lifted by an operator", address);
+    }
+  });
+  return true;
 }
 
 void SipService::hang_up_all() {

@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <memory>
 
+#include "api/admin.hpp"
 #include "app/call_workers.hpp"
 #include "app/config.hpp"
 #include "http/client.hpp"
@@ -25,11 +26,11 @@ struct MessagingSetup {
   std::string public_url;
 };
 
-class SipService {
+class SipService final : public api::SipBanList {
  public:
   // SIP runs on `sip_io`; calls are spread over `calls` (which outlives this).
   SipService(boost::asio::io_context& sip_io, CallWorkers& calls);
-  ~SipService();
+  ~SipService() override;
 
   // Binds UDP and TCP on the same port (port 0: a free one), starts the stack and registers
   // the SIP, call and media figures with `metrics`.
@@ -45,6 +46,11 @@ class SipService {
   // Ends live calls (BYE) so that peers are not left with dead dialogs.
   void hang_up_all();
   void stop();
+
+  // SipBanList: the bans as of the last sample (a quarter second at most behind), and lifting
+  // one (posted to the SIP thread).
+  std::vector<api::SourceBan> bans() const override;
+  bool lift(const std::string& address) override;
 
  private:
   struct Figures;

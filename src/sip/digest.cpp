@@ -253,13 +253,18 @@ DigestVerifier::Outcome DigestVerifier::verify(const Message& rq, std::int64_t n
       continue;
     }
     auto secret = lookup ? lookup(cred->username) : std::nullopt;
-    if (!secret || secret->ha1(cred->algorithm).empty()) return Outcome::kBad;
-    const std::string expect =
-        digest_response_ha1(cred->algorithm, secret->ha1(cred->algorithm), rq.method(), cred->uri,
-                            cred->nonce, cred->nc, cred->cnonce, cred->qop);
-    if (CRYPTO_memcmp(expect.data(), cred->response.data(),
-                      std::min(expect.size(), cred->response.size())) == 0 &&
-        expect.size() == cred->response.size()) {
+    // A user that does not exist costs the same hashing and comparison as a wrong password
+    // (and gets the same answer), so timing does not tell which users exist.
+    const bool known = secret && !secret->ha1(cred->algorithm).empty();
+    static const std::string kNoUserHa1(64, '0');
+    const std::string& ha1 = known ? secret->ha1(cred->algorithm) : kNoUserHa1;
+    const std::string expect = digest_response_ha1(cred->algorithm, ha1, rq.method(), cred->uri,
+                                                   cred->nonce, cred->nc, cred->cnonce, cred->qop);
+    const bool match = CRYPTO_memcmp(expect.data(), cred->response.data(),
+                                     std::min(expect.size(), cred->response.size())) == 0 &&
+                       expect.size() == cred->response.size();
+    if (!known) return Outcome::kBad;
+    if (match) {
       if (username) *username = cred->username;
       return Outcome::kOk;
     }

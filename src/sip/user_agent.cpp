@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/log.hpp"
 #include "sip/request_check.hpp"
 #include "sip/syntax.hpp"
 
@@ -167,7 +168,8 @@ UserAgent::UserAgent(UaConfig config, Sender& sender, CallEvents& events)
       layer_(sender, *this, config_.timers),
       location_(config_.registrar),
       register_budget_(config_.register_rate, config_.register_burst),
-      message_budget_(config_.message_rate, config_.message_burst) {
+      message_budget_(config_.message_rate, config_.message_burst),
+      guard_(config_.guard) {
   if (config_.auth_realm) {
     DigestVerifier::SecretLookup lookup;
     if (config_.password_lookup) {
@@ -250,6 +252,8 @@ void UserAgent::on_tick(Millis now) {
 void UserAgent::on_message(std::string_view bytes, const Endpoint& source, Millis now) {
   now_ = now;
   ++stats_.received;
+  // A banned source is not read at all (not even answered: a scanner learns nothing more).
+  if (guard_.banned(source.address, now)) return;
   ParseError e;
   auto m = Message::parse(bytes, &e, config_.limits);
   if (!m) {
@@ -332,6 +336,10 @@ void UserAgent::on_request(std::uint64_t tx, const Message& rq, const Endpoint& 
 
 void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const Endpoint& source) {
   const std::string tag = new_tag();
+  if (!guard_.admit(source.address, now_)) {
+    respond(tx, rq, 503, "Too many requests from this address", tag, "Retry-After: 5\r\n");
+    return;
+  }
   if (auto refusal = check_request(rq, tag)) {
     layer_.respond(tx, status_of(*refusal), *refusal, now_);
     return;
@@ -435,6 +443,7 @@ bool UserAgent::authorize_caller(std::uint64_t tx, const Message& rq, const Endp
   if (!verifier_) return true;
   const auto outcome = verifier_->verify(rq, now_.count() / 1000);
   if (outcome == DigestVerifier::Outcome::kOk) return true;
+  if (outcome == DigestVerifier::Outcome::kBad) note_auth_failure(source);
   send_challenge(tx, rq, tag, *verifier_, outcome == DigestVerifier::Outcome::kStale);
   return false;
 }
@@ -477,12 +486,21 @@ bool UserAgent::authenticate(std::uint64_t tx, const Message& rq, const Endpoint
     case DigestVerifier::Outcome::kBad:
       break;
   }
-  // Wrong credentials (RFC 3261 §22.4: no second challenge): 403, and the source pays for the
-  // guess so that password guessing runs out of budget quickly.
-  ++stats_.auth_failures;
-  register_budget_.charge(source.address, now_, 5);
+  // Wrong credentials (RFC 3261 §22.4: no second challenge): 403, the same for a user that
+  // does not exist; the source is banned after repeated failures (SourceGuard).
+  note_auth_failure(source);
   respond(tx, rq, 403, "Wrong credentials", tag);
   return false;
+}
+
+void UserAgent::note_auth_failure(const Endpoint& source) {
+  ++stats_.auth_failures;
+  if (guard_.failure(source.address, now_)) {
+    const auto& limits = guard_.limits();
+    spdlog::warn("sip: banned {} for {} s after {} failed authentications within {} s",
+                 source.address, limits.ban_time.count() / 1000, limits.ban_after,
+                 limits.ban_window.count() / 1000);
+  }
 }
 
 void UserAgent::handle_register(std::uint64_t tx, const Message& rq, const Endpoint& source,
@@ -511,7 +529,7 @@ void UserAgent::handle_register(std::uint64_t tx, const Message& rq, const Endpo
   // One may register only oneself (§10.3 step 6).
   if (!rq.to().uri.sip || unescape(rq.to().uri.user) != user ||
       to_lower(rq.to().uri.host) != domain->name) {
-    ++stats_.auth_failures;
+    note_auth_failure(source);
     respond(tx, rq, 403, "The To user is not the authenticated user", tag);
     return;
   }

@@ -18,6 +18,7 @@
 #include "sip/digest.hpp"
 #include "sip/message.hpp"
 #include "sip/registrar.hpp"
+#include "sip/source_guard.hpp"
 #include "sip/transaction.hpp"
 #include "sip/transport.hpp"
 
@@ -45,7 +46,7 @@ struct UaConfig {
   Directory* directory = nullptr;
   std::string domain_realm = "switchboard";
   RegistrarLimits registrar;
-  // REGISTERs (and failed domain logins, which cost 5) per source address: rate/s and burst.
+  // REGISTERs per source address: rate/s and burst; beyond, 503.
   double register_rate = 10;
   double register_burst = 40;
   int session_expires = 0;  // RFC 4028: 0 = do not ask for session timers ourselves
@@ -53,6 +54,8 @@ struct UaConfig {
   // MESSAGE requests (RFC 3428) per source address: rate/s and burst; beyond, 503.
   double message_rate = 500;
   double message_burst = 1000;
+  // New requests per source, and bans after failed authentications (sip.source_rate, ban_*).
+  GuardLimits guard;
 };
 
 struct IncomingCall {
@@ -243,6 +246,9 @@ class UserAgent final : public TransactionUser {
   void add_registration(Registration registration);
   std::vector<RegistrationStatus> registration_status() const;
   std::size_t registered_aors() const { return location_.size(); }
+  // Per-source limits and bans (the admin endpoint lifts bans through it).
+  SourceGuard& guard() { return guard_; }
+  const SourceGuard& guard() const { return guard_; }
 
   const UaStats& stats() const { return stats_; }
   std::size_t active_calls() const { return calls_.size(); }
@@ -277,6 +283,8 @@ class UserAgent final : public TransactionUser {
   bool authenticate(std::uint64_t tx, const Message& rq, const Endpoint& source,
                     const std::string& tag, const DomainRef& domain, Directory::Purpose purpose,
                     std::string& user);
+  // A failed authentication from `source`: counted, and it may ban the source.
+  void note_auth_failure(const Endpoint& source);
   void send_challenge(std::uint64_t tx, const Message& rq, const std::string& tag,
                       const DigestVerifier& verifier, bool stale);
   void handle_message(std::uint64_t tx, const Message& rq, const Endpoint& source,
@@ -322,6 +330,7 @@ class UserAgent final : public TransactionUser {
   std::unordered_map<std::uint64_t, OwnRegistration*> register_txs_;
   MessageEvents* message_events_ = nullptr;
   SourceBudget message_budget_;
+  SourceGuard guard_;
   struct PendingMessage {
     Message request;
     std::string tag;

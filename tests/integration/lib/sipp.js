@@ -195,14 +195,14 @@ async function runSipp(opts) {
   }
 }
 
-async function runSippOnce({ sipPort, service, codecs, steps, scenarioFile, keys = {}, timeoutMs = 60000, extraArgs = [] }) {
+async function runSippOnce({ sipPort, service, codecs, steps, scenarioFile, keys = {}, timeoutMs = 60000, extraArgs = [], localIp = '127.0.0.1' }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sipp-'));
   const file = scenarioFile || path.join(dir, 'scenario.xml');
   if (!scenarioFile) fs.writeFileSync(file, scenario({ codecs, steps }));
   const mediaPort = await freeUdpPort(4);
   const messages = path.join(dir, 'messages.log');
   const args = ['-sf', file, `127.0.0.1:${sipPort}`, '-s', service, '-m', '1', '-l', '1',
-    '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin',
+    '-i', localIp, '-mi', localIp, '-mp', String(mediaPort), '-nostdin',
     '-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error',
     '-trace_msg', '-message_file', messages, ...extraArgs];
   for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));

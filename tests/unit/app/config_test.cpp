@@ -174,6 +174,35 @@ TEST(Config, OutboundDenyPrivateFromFileAndEnvironment) {
   EXPECT_TRUE(c.outbound_deny_private);
 }
 
+TEST(Config, SipSourceLimitsAndBansFromFileAndEnvironment) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_EQ(c.sip_guard.ban_after, 10);
+  EXPECT_EQ(c.sip_guard.ban_time, std::chrono::seconds(600));
+  const auto path = dir.file("guard.toml");
+  std::ofstream(path) << "[sip]\nsource_rate = 50\nsource_burst = 80\nban_after = 3\n"
+                         "ban_window = 30\nban_time = 120\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.sip_guard.request_rate, 50);
+  EXPECT_EQ(c.sip_guard.request_burst, 80);
+  EXPECT_EQ(c.sip_guard.ban_after, 3);
+  EXPECT_EQ(c.sip_guard.ban_window, std::chrono::seconds(30));
+  EXPECT_EQ(c.sip_guard.ban_time, std::chrono::seconds(120));
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_SIP_BAN_AFTER", "0"},
+                                           {"SWITCHBOARD_SIP_BAN_TIME", "5"},
+                                           {"SWITCHBOARD_SIP_SOURCE_RATE", "100"}})));
+  EXPECT_EQ(c.sip_guard.ban_after, 0);
+  EXPECT_EQ(c.sip_guard.ban_time, std::chrono::seconds(5));
+  EXPECT_EQ(c.sip_guard.request_rate, 100);
+  EXPECT_EQ(c.sip_guard.request_burst, 200);
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_SIP_BAN_TIME", "0"}})));
+  const auto bad = dir.file("bad-guard.toml");
+  std::ofstream(bad) << "[sip]\nban_time = 0\n";
+  EXPECT_FALSE(apply_toml_file(c, bad));
+  std::ofstream(bad) << "[sip]\nsource_rate = -1\n";
+  EXPECT_FALSE(apply_toml_file(c, bad));
+}
+
 TEST(Config, MediaLatchPolicyFromFileAndEnvironment) {
   testing::TempDir dir;
   Config c;

@@ -231,6 +231,7 @@ class RegistrarUaTest : public ::testing::Test {
     cfg.challenge_algorithms = {DigestAlgorithm::kMd5, DigestAlgorithm::kSha256};
     cfg.register_rate = 1;
     cfg.register_burst = 20;
+    cfg.guard.ban_after = 4;
     ua = std::make_unique<UserAgent>(cfg, sender, events);
   }
   // Sends `bytes` from the phone; returns our final answer.
@@ -325,6 +326,65 @@ TEST_F(RegistrarUaTest, FloodsRunOutOfBudget) {
   // Another source is not affected.
   ua->on_message(register_msg("<sip:alice@192.0.2.8>"), Endpoint{"192.0.2.8", 5060}, now);
   EXPECT_EQ(parse(sender.sent.back().bytes).status(), 401);
+}
+
+TEST_F(RegistrarUaTest, UnknownUsersAndWrongPasswordsGetTheSameAnswer) {
+  // No credentials: the same challenge whether the user exists or not.
+  auto alice = send(register_msg("<sip:alice@192.0.2.7>", {}, 1, "a1"));
+  auto ghost = send(register_msg("<sip:ghost@192.0.2.7>", {}, 1, "g1", "ghost"));
+  EXPECT_EQ(alice.status(), 401);
+  EXPECT_EQ(ghost.status(), 401);
+  EXPECT_EQ(alice.count(Hdr::kWwwAuthenticate), ghost.count(Hdr::kWwwAuthenticate));
+  // Credentials: a wrong password and a user that does not exist, the same status and reason.
+  auto wrong = send(register_msg(
+      "<sip:alice@192.0.2.7>",
+      authorization(alice, "REGISTER", "sip:office.example.test", "alice", "WrongPass1234"), 2,
+      "a1"));
+  auto missing = send(register_msg(
+      "<sip:ghost@192.0.2.7>",
+      authorization(ghost, "REGISTER", "sip:office.example.test", "ghost", "WrongPass1234"), 2,
+      "g1", "ghost"));
+  EXPECT_EQ(wrong.status(), 403);
+  EXPECT_EQ(missing.status(), 403);
+  EXPECT_EQ(wrong.reason(), missing.reason());
+  EXPECT_EQ(ua->stats().auth_failures, 2u);
+}
+
+TEST_F(RegistrarUaTest, RepeatedFailuresBanTheSourceWhoseMessagesAreThenDropped) {
+  auto ch = send(register_msg("<sip:alice@192.0.2.7>"));
+  ASSERT_EQ(ch.status(), 401);
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(send(register_msg("<sip:alice@192.0.2.7>",
+                                authorization(ch, "REGISTER", "sip:office.example.test", "alice",
+                                              "Guess" + std::to_string(i) + "Password"),
+                                i + 2))
+                  .status(),
+              403);
+  }
+  // Banned: even the right password (or an OPTIONS) gets no answer at all.
+  const auto sent = sender.sent.size();
+  ua->on_message(
+      register_msg(
+          "<sip:alice@192.0.2.7>",
+          authorization(ch, "REGISTER", "sip:office.example.test", "alice", "Secret123Pass"), 9),
+      kPhone, now);
+  EXPECT_EQ(sender.sent.size(), sent);
+  EXPECT_EQ(ua->guard().stats().bans, 1u);
+  EXPECT_EQ(ua->guard().stats().dropped, 1u);
+  ASSERT_EQ(ua->guard().bans(now).size(), 1u);
+  EXPECT_EQ(ua->guard().bans(now)[0].address, kPhone.address);
+  EXPECT_TRUE(ua->registrations("alice@office.example.test").empty());
+  // Another address still registers.
+  ua->on_message(register_msg("<sip:alice@192.0.2.8>"), Endpoint{"192.0.2.8", 5060}, now);
+  EXPECT_EQ(parse(sender.sent.back().bytes).status(), 401);
+  // Lifted by an operator: the phone is answered again.
+  EXPECT_TRUE(ua->guard().lift(kPhone.address));
+  EXPECT_EQ(send(register_msg("<sip:alice@192.0.2.7>",
+                              authorization(ch, "REGISTER", "sip:office.example.test", "alice",
+                                            "Secret123Pass"),
+                              10))
+                .status(),
+            200);
 }
 
 TEST_F(RegistrarUaTest, CallsToADomainAuthenticateAsItsUsers) {
