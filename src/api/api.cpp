@@ -447,6 +447,18 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
     co_return http::error_response(
         missing_scope_error(key_scope::kRest, "use the 2010-04-01 REST API"));
   }
+  if (rate_limit_) {
+    if (const auto wait = rate_limit_->take(caller->account.sid, ctx_.clock.now_ms()); wait > 0) {
+      auto res =
+          http::error_response({codes::kTooManyRequests, 429,
+                                "Too Many Requests: this account may make " +
+                                    std::to_string(static_cast<std::int64_t>(rate_limit_->rate())) +
+                                    " requests a second (api.account_rate); retry after " +
+                                    std::to_string(wait) + " s"});
+      res.set(bhttp::field::retry_after, std::to_string(wait));
+      co_return res;
+    }
+  }
 
   auto parts = split_path<10>(path.substr(1));
   if (!parts) co_return http::error_response(not_found_error(path));

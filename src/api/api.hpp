@@ -9,6 +9,7 @@
 
 #include "api/admin.hpp"
 #include "api/context.hpp"
+#include "api/rate_limit.hpp"
 #include "api/sessions.hpp"
 #include "http/server.hpp"
 #include "metrics/registry.hpp"
@@ -37,6 +38,10 @@ class Api {
   void set_queues(voice::QueueRegistry* queues) { ctx_.queues = queues; }
   // Where Messages.json creates are sent from (the SIP side's messaging service).
   void set_message_dispatcher(messaging::MessageDispatcher* messages) { ctx_.messages = messages; }
+  // Each account's request budget on /2010-04-01 (api.account_rate; rate 0: no limit).
+  void set_rate_limit(double rate, double burst) {
+    rate_limit_ = std::make_unique<AccountRateLimit>(rate, burst);
+  }
   // Lets /admin/v1/SipBans list and lift the SIP side's bans.
   void set_sip_bans(SipBanList* bans) { sip_bans_ = bans; }
   // SIP/Trunks.json changes reach the call router through this table.
@@ -63,6 +68,7 @@ class Api {
   http::Handler v1_;
   http::Handler console_;
   SipBanList* sip_bans_ = nullptr;
+  std::unique_ptr<AccountRateLimit> rate_limit_;
 };
 
 }  // namespace sb::api

@@ -435,9 +435,14 @@ Status apply_call_settings(const http::Form& params, int min_timeout,
 
 Result<store::Call> queued_call_record(Context& ctx, const Scope& scope,
                                        const voice::OutboundRequest& request) {
+  if (ctx.dialer->at_call_limit(scope.account.sid)) {
+    return Error{codes::kTooManyRequests, 429,
+                 "Too many live calls for this account: it has as many as "
+                 "calls.max_active_per_account allows; try again when some have ended"};
+  }
   if (ctx.dialer->queue_full(scope.account.sid)) {
     return Error{
-        20429, 429,
+        codes::kTooManyRequests, 429,
         "Too many calls queued for this account: wait for some to be dialled (calls leave at the "
         "account's calls per second) or raise calls.max_queued_per_account"};
   }

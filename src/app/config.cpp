@@ -74,7 +74,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kTop = {
       "data_dir", "public_url", "log_level", "workers", "shutdown_timeout_ms",
       "http",     "sip",        "account",   "demo",    "media",
-      "events",   "calls",      "speech",    "console"};
+      "events",   "calls",      "speech",    "console", "api"};
   static const std::set<std::string, std::less<>> kHttp = {
       "listen",          "max_body_bytes",  "max_header_bytes",     "read_timeout_ms",
       "idle_timeout_ms", "max_connections", "outbound_deny_private"};
@@ -85,8 +85,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
   static const std::set<std::string, std::less<>> kTrunk = {
       "name",     "address",     "transport", "prefixes",        "username",
       "password", "from_domain", "register",  "register_expires"};
-  static const std::set<std::string, std::less<>> kCalls = {"cps_per_account",
-                                                            "max_queued_per_account"};
+  static const std::set<std::string, std::less<>> kCalls = {
+      "cps_per_account", "max_queued_per_account", "max_active_per_account",
+      "inbound_cps_per_account"};
   static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
                                                             "rtp_address", "realtime", "latch"};
   static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
@@ -94,6 +95,7 @@ Status apply_toml_file(Config& config, const std::string& path) {
                                                              "max_decoders", "vosk_url",  "models",
                                                              "accounts",     "preload"};
   static const std::set<std::string, std::less<>> kAccount = {"sid", "auth_token"};
+  static const std::set<std::string, std::less<>> kApi = {"account_rate", "account_burst"};
   static const std::set<std::string, std::less<>> kConsole = {"enabled", "session_ttl",
                                                               "max_failed_signins"};
 
@@ -236,6 +238,19 @@ Status apply_toml_file(Config& config, const std::string& path) {
       }
     }
   }
+  if (auto* api = root["api"].as_table()) {
+    if (auto s = check_keys(*api, kApi, "api"); !s) return s;
+    for (auto [key, target] : {std::pair{"account_rate", &config.api_account_rate},
+                               std::pair{"account_burst", &config.api_account_burst}}) {
+      const auto node = root["api"][key];
+      if (!node) continue;
+      const auto v = node.value<double>();
+      if (!v || *v < 0 || *v > 1e6) {
+        return config_error(std::string("api.") + key + " must be a number from 0 to 1e6");
+      }
+      *target = *v;
+    }
+  }
   if (auto* media = root["media"].as_table()) {
     if (auto s = check_keys(*media, kMedia, "media"); !s) return s;
     num(root["media"]["rtp_port_min"], config.rtp_port_min);
@@ -269,6 +284,19 @@ Status apply_toml_file(Config& config, const std::string& path) {
         return config_error("calls.max_queued_per_account must be 1 to 10000000");
       }
       config.max_queued_per_account = static_cast<std::uint32_t>(*v);
+    }
+    if (auto v = root["calls"]["max_active_per_account"].value<std::int64_t>()) {
+      if (*v < 0 || *v > 10000000) {
+        return config_error("calls.max_active_per_account must be 0 (no limit) to 10000000");
+      }
+      config.max_active_per_account = static_cast<std::uint32_t>(*v);
+    }
+    if (auto node = root["calls"]["inbound_cps_per_account"]) {
+      const auto v = node.value<double>();
+      if (!v || *v < 0 || *v > 10000) {
+        return config_error("calls.inbound_cps_per_account must be 0 (no limit) to 10000");
+      }
+      config.inbound_cps_per_account = *v;
     }
   }
   if (auto* console = root["console"].as_table()) {
@@ -386,26 +414,42 @@ Status apply_environment(Config& config, const std::function<const char*(const c
     if (!n) return n.error();
     config.max_calls = *n;
   }
-  if (auto v = get("SWITCHBOARD_SIP_BAN_AFTER")) {
-    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_SIP_BAN_AFTER", *v);
+  // Whole numbers from `lo` to `hi`, applied by `set`; absent: unchanged.
+  auto bounded = [&](const char* name, std::uint32_t lo, std::uint32_t hi,
+                     const std::function<void(std::uint32_t)>& set) -> Status {
+    const auto v = get(name);
+    if (!v) return Ok{};
+    auto n = parse_uint<std::uint32_t>(name, *v);
     if (!n) return n.error();
-    if (*n > 1000000) return config_error("SWITCHBOARD_SIP_BAN_AFTER must be 0 to 1000000");
-    config.sip_guard.ban_after = static_cast<int>(*n);
-  }
-  if (auto v = get("SWITCHBOARD_SIP_BAN_TIME")) {
-    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_SIP_BAN_TIME", *v);
-    if (!n) return n.error();
-    if (*n < 1 || *n > 30 * 86400) {
-      return config_error("SWITCHBOARD_SIP_BAN_TIME must be 1 to 2592000 seconds");
+    if (*n < lo || *n > hi) {
+      return config_error(std::string(name) + " must be " + std::to_string(lo) + " to " +
+                          std::to_string(hi));
     }
-    config.sip_guard.ban_time = std::chrono::seconds(*n);
-  }
-  if (auto v = get("SWITCHBOARD_SIP_SOURCE_RATE")) {
-    auto n = parse_uint<std::uint32_t>("SWITCHBOARD_SIP_SOURCE_RATE", *v);
-    if (!n) return n.error();
-    if (*n > 1000000) return config_error("SWITCHBOARD_SIP_SOURCE_RATE must be 0 to 1000000");
-    config.sip_guard.request_rate = *n;
-    config.sip_guard.request_burst = 2.0 * *n;
+    set(*n);
+    return Ok{};
+  };
+  const Status limits[] = {
+      bounded("SWITCHBOARD_SIP_BAN_AFTER", 0, 1000000,
+              [&](std::uint32_t n) { config.sip_guard.ban_after = static_cast<int>(n); }),
+      bounded("SWITCHBOARD_SIP_BAN_TIME", 1, 30 * 86400,
+              [&](std::uint32_t n) { config.sip_guard.ban_time = std::chrono::seconds(n); }),
+      bounded("SWITCHBOARD_SIP_SOURCE_RATE", 0, 1000000,
+              [&](std::uint32_t n) {
+                config.sip_guard.request_rate = n;
+                config.sip_guard.request_burst = 2.0 * n;
+              }),
+      bounded("SWITCHBOARD_API_ACCOUNT_RATE", 0, 1000000,
+              [&](std::uint32_t n) {
+                config.api_account_rate = n;
+                config.api_account_burst = 2.0 * n;
+              }),
+      bounded("SWITCHBOARD_MAX_CALLS_PER_ACCOUNT", 0, 10000000,
+              [&](std::uint32_t n) { config.max_active_per_account = n; }),
+      bounded("SWITCHBOARD_INBOUND_CPS_PER_ACCOUNT", 0, 10000,
+              [&](std::uint32_t n) { config.inbound_cps_per_account = n; }),
+  };
+  for (const Status& status : limits) {
+    if (!status) return status;
   }
   if (auto v = get("SWITCHBOARD_WORKERS")) {
     auto n = parse_uint<unsigned>("SWITCHBOARD_WORKERS", *v);

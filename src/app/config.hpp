@@ -34,6 +34,11 @@ struct Config {
   // event webhooks) refuse loopback and private addresses too (link-local and metadata
   // addresses are always refused): for multi-tenant deployments.
   bool outbound_deny_private = false;
+  // Requests each account may make to the REST API per second, and in a burst ([api]
+  // account_rate, account_burst; SWITCHBOARD_API_ACCOUNT_RATE): beyond, 429 with 20429 and
+  // Retry-After. 0: no limit.
+  double api_account_rate = 1000;
+  double api_account_burst = 2000;
   // Main account credentials; when unset the first start generates them.
   std::optional<std::string> account_sid;
   std::optional<std::string> auth_token;
@@ -69,6 +74,12 @@ struct Config {
   double calls_per_second = 10;
   // Calls an account may have queued at once ([calls] max_queued_per_account); more get 429.
   std::uint32_t max_queued_per_account = 10000;
+  // Live calls an account may have at once, inbound, outbound and <Dial> legs together
+  // ([calls] max_active_per_account; beyond: inbound 503, Calls.json 429/20429, a <Dial> leg
+  // fails), and incoming calls per account per second ([calls] inbound_cps_per_account, bursts
+  // of twice that; beyond: 503). 0: no limit (max_calls still bounds the process).
+  std::uint32_t max_active_per_account = 0;
+  double inbound_cps_per_account = 0;
 
   // Speech recognition for <Gather input="speech"> ([speech]; docs/speech.md).
   speech::SpeechConfig speech;

@@ -187,6 +187,7 @@ int serve(const Config& config) {
   api.set_call_registry(&calls);
   api.set_recordings_dir(config.recordings_dir());
   api.set_public_url(public_url);  // media_url of recordings, as RecordingUrl
+  api.set_rate_limit(config.api_account_rate, config.api_account_burst);
   // Calls spread over every worker; SIP on worker 0 (UDP and TCP on one port).
   EventServiceSink call_events(&event_router->service());
   std::error_code dir_error;  // made once here, not on a call's event loop at each <Record>

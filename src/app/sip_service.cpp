@@ -14,8 +14,8 @@ namespace sb::app {
 struct SipService::Figures {
   std::atomic<std::uint64_t> received{0}, malformed{0}, dropped{0}, unknown_dialog{0}, calls_in{0},
       udp_in{0}, tcp_in{0}, socket_errors{0}, framing_errors{0}, active_calls{0}, routed{0},
-      not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, completed{0},
-      registers{0}, registers_limited{0}, auth_failures{0}, registered{0};
+      not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, account_limited{0},
+      completed{0}, registers{0}, registers_limited{0}, auth_failures{0}, registered{0};
   // Messaging (SIP MESSAGE): requests in, refused (the flood limit among them), sent, outcomes.
   std::atomic<std::uint64_t> messages_in{0}, messages_limited{0}, messages_received{0},
       messages_refused{0}, message_webhooks{0}, messages_sent{0}, messages_delivered{0},
@@ -122,6 +122,7 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
   out.sample(no_application.load(), {{"reason", "no_application"}});
   out.sample(bad_sdp.load(), {{"reason", "bad_sdp"}});
   out.sample(overloaded.load(), {{"reason", "overloaded"}});
+  out.sample(account_limited.load(), {{"reason", "account_limit"}});
 
   auto per_worker = [&](const char* name, const char* help, Kind kind, auto read) {
     out.family(name, help, kind);
@@ -221,6 +222,8 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   options.allow = std::move(*allow);
   options.calls_per_second = config.calls_per_second;
   options.max_queued_per_account = config.max_queued_per_account;
+  options.max_active_per_account = config.max_active_per_account;
+  options.inbound_cps_per_account = config.inbound_cps_per_account;
   const std::shared_ptr<voice::TrunkTable> options_trunks = trunks;
   options.trunks = std::move(trunks);
   options.directory = directory_.get();
@@ -356,6 +359,7 @@ void SipService::sample() {
   f.no_application = rs.no_application;
   f.bad_sdp = rs.bad_sdp;
   f.overloaded = rs.overloaded;
+  f.account_limited = rs.account_limited;
   f.completed = rs.completed;
   for (std::size_t i = 0; i < calls_.size(); ++i) {
     calls_.sample_media(i, [figures = figures_, i](const CallWorkers::MediaFigures& m) {

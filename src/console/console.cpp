@@ -21,7 +21,7 @@ namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 
 constexpr std::size_t kLiveCallsShown = 5000;
-constexpr int kTooManyRequests = 20429;  // Twilio's "Too Many Requests"
+using codes::kTooManyRequests;  // Twilio's "Too Many Requests"
 constexpr std::string_view kCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "media-src 'self'; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; "

@@ -13,6 +13,7 @@ inline constexpr int kInvalidParameter = 20001;
 inline constexpr int kAuthenticationFailed = 20003;
 inline constexpr int kMethodNotAllowed = 20004;
 inline constexpr int kNotFound = 20404;
+inline constexpr int kTooManyRequests = 20429;
 inline constexpr int kInvalidPhoneNumber = 21401;
 inline constexpr int kInvalidUrl = 21402;
 inline constexpr int kInvalidMethod = 21403;

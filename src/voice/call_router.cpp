@@ -30,8 +30,37 @@ CallRouter::CallRouter(asio::io_context& sip_io, std::vector<CallWorker*> worker
     : sip_io_(sip_io),
       workers_(std::move(workers)),
       options_(std::move(options)),
+      inbound_rate_(
+          options_.inbound_cps_per_account > 0 ? options_.inbound_cps_per_account : 1,
+          options_.inbound_cps_per_account > 0 ? 2 * options_.inbound_cps_per_account : 1),
       queue_(options_.calls_per_second),
       pump_timer_(sip_io) {}
+
+void CallRouter::ActiveCalls::add(const std::string& account) {
+  std::lock_guard lock(mu_);
+  ++n_[account];
+}
+
+void CallRouter::ActiveCalls::remove(const std::string& account) {
+  std::lock_guard lock(mu_);
+  auto it = n_.find(account);
+  if (it == n_.end()) return;
+  if (--it->second == 0) n_.erase(it);
+}
+
+std::size_t CallRouter::ActiveCalls::count(const std::string& account) const {
+  std::lock_guard lock(mu_);
+  auto it = n_.find(account);
+  return it == n_.end() ? 0 : it->second;
+}
+
+bool CallRouter::erase_call(sip::CallHandle call) {
+  auto it = calls_.find(call);
+  if (it == calls_.end()) return false;
+  if (!it->second.account.empty()) active_.remove(it->second.account);
+  calls_.erase(it);
+  return true;
+}
 
 CallRouter::~CallRouter() = default;
 
@@ -90,6 +119,20 @@ void CallRouter::on_incoming(const sip::IncomingCall& in) {
         return;
     }
   }
+  const std::string& account = routed->route->account.sid;
+  if (at_call_limit(account)) {
+    ++stats_.account_limited;
+    refuse(in.call,
+           sip::Refusal::overloaded("calls.max_active_per_account", options_.retry_after_s));
+    return;
+  }
+  if (options_.inbound_cps_per_account > 0 &&
+      !inbound_rate_.take(account, std::chrono::duration_cast<sip::Millis>(
+                                       std::chrono::steady_clock::now().time_since_epoch()))) {
+    ++stats_.account_limited;
+    refuse(in.call, sip::Refusal::overloaded("calls.inbound_cps_per_account", 1));
+    return;
+  }
   CallInfo info;
   info.call_sid = make_sid(sid_prefix::kCall);
   info.from = caller_of(in);
@@ -106,7 +149,8 @@ void CallRouter::on_incoming(const sip::IncomingCall& in) {
   }
 
   CallWorker* worker = workers_[next_worker_++ % workers_.size()];
-  calls_[in.call] = Entry{worker, std::nullopt, in.sdp_offer.empty(), std::nullopt};
+  calls_[in.call] = Entry{worker, std::nullopt, in.sdp_offer.empty(), std::nullopt, false, account};
+  active_.add(account);
   ++stats_.routed;
   SipTrace::Origin origin{in.call_id,
                           in.source.address + ":" + std::to_string(in.source.port) + "/" +
@@ -137,14 +181,14 @@ void CallRouter::refused(sip::CallHandle call, sip::Refusal refusal) {
     } else {
       ++stats_.bad_sdp;
     }
-    calls_.erase(call);
+    erase_call(call);
     refuse(call, refusal);
   });
 }
 
 void CallRouter::finished(sip::CallHandle call) {
   asio::post(sip_io_, [this, call] {
-    if (calls_.erase(call)) ++stats_.completed;
+    if (erase_call(call)) ++stats_.completed;
     forget_fork(call);
     if (queue_.size() > 0) pump();  // room for a queued call
   });
@@ -198,15 +242,25 @@ void CallRouter::dial(sip::OutboundCall call, asio::any_io_executor reply_to,
   asio::post(sip_io_, [this, call = std::move(call), origin = reply_to,
                        reply_to = asio::prefer(reply_to, asio::execution::outstanding_work.tracked),
                        done = std::move(done)]() mutable {
+    std::string account;
+    for (const auto& [name, value] : call.headers) {
+      if (name == "X-Twilio-AccountSid") account = value;
+    }
     Result<sip::CallHandle> handle =
-        !ua_                 ? Result<sip::CallHandle>(Error::internal("SIP is not running"))
+        !ua_ ? Result<sip::CallHandle>(Error::internal("SIP is not running"))
+        : at_call_limit(account)
+            ? Result<sip::CallHandle>(Error{codes::kTooManyRequests, 429,
+                                            "the account has as many live calls as "
+                                            "calls.max_active_per_account allows"})
         : call.forks.empty() ? ua_->call(call)
                              : dial_forked(call);
+    if (!handle && handle.error().code == codes::kTooManyRequests) ++stats_.account_limited;
     if (handle) {
       // The worker that asked runs the call: the reply reaches it before any progress does.
       for (CallWorker* worker : workers_) {
         if (worker->executor() == origin) {
-          calls_[*handle] = Entry{worker, std::nullopt, false, std::nullopt, true};
+          calls_[*handle] = Entry{worker, std::nullopt, false, std::nullopt, true, account};
+          if (!account.empty()) active_.add(account);
           break;
         }
       }

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -34,19 +35,25 @@ struct RouterOptions {
   AddressAcl allow;              // sources that may call in (empty: all); others get 403
   double calls_per_second = 10;  // outbound calls dialled per account per second
   std::size_t max_queued_per_account = 10000;  // more Calls.json creates are refused (429)
+  // Per account: live calls (inbound, outbound and <Dial> legs) before new ones are refused
+  // (inbound 503, Calls.json 429 with 20429, a <Dial> leg fails), and incoming calls a second
+  // (bursts of twice that) before 503. 0: no limit.
+  std::size_t max_active_per_account = 0;
+  double inbound_cps_per_account = 0;
   std::shared_ptr<TrunkTable> trunks = std::make_shared<TrunkTable>();  // where numbers go
   SipDirectory* directory = nullptr;  // SIP domains: where client:NAME is registered
 };
 
 struct RouterStats {
-  std::uint64_t routed = 0;          // sessions started
-  std::uint64_t not_found = 0;       // 404
-  std::uint64_t forbidden = 0;       // 403 (inactive account or a source outside the ACL)
-  std::uint64_t no_application = 0;  // 480
-  std::uint64_t bad_sdp = 0;         // 488
-  std::uint64_t overloaded = 0;      // 503
-  std::uint64_t completed = 0;       // sessions ended
-  std::uint64_t dialled = 0;         // outbound calls taken off the queue
+  std::uint64_t routed = 0;           // sessions started
+  std::uint64_t not_found = 0;        // 404
+  std::uint64_t forbidden = 0;        // 403 (inactive account or a source outside the ACL)
+  std::uint64_t no_application = 0;   // 480
+  std::uint64_t bad_sdp = 0;          // 488
+  std::uint64_t overloaded = 0;       // 503
+  std::uint64_t account_limited = 0;  // 503 or a failed leg: the account's call limits
+  std::uint64_t completed = 0;        // sessions ended
+  std::uint64_t dialled = 0;          // outbound calls taken off the queue
 };
 
 class CallRouter final : public sip::CallEvents,
@@ -70,6 +77,10 @@ class CallRouter final : public sip::CallEvents,
   bool cancel_queued(const std::string& account_sid, const std::string& call_sid) override;
   bool queue_full(const std::string& account_sid) const override {
     return queue_.queued(account_sid) >= options_.max_queued_per_account;
+  }
+  bool at_call_limit(const std::string& account_sid) const override {
+    return options_.max_active_per_account > 0 &&
+           active_.count(account_sid) >= options_.max_active_per_account;
   }
 
   // On the SIP worker.
@@ -115,7 +126,21 @@ class CallRouter final : public sip::CallEvents,
     bool offerless = false;  // the INVITE had no SDP: the answer to our offer comes in the ACK
     std::optional<sip::SessionDescription> reoffer;  // ours in a 200 to an offerless re-INVITE
     bool outbound = false;                           // our INVITE (Calls.json)
+    std::string account;                             // whose call, for the per-account limits
   };
+  // Live calls per account: written on the SIP worker, read by the API's threads.
+  class ActiveCalls {
+   public:
+    void add(const std::string& account);
+    void remove(const std::string& account);
+    std::size_t count(const std::string& account) const;
+
+   private:
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, std::size_t> n_;
+  };
+  // Forgets `call` (and its place in its account's count); false when it was not known.
+  bool erase_call(sip::CallHandle call);
   // On the SIP worker.
   void refuse(sip::CallHandle call, const sip::Refusal& refusal);
   template <typename F>
@@ -152,6 +177,8 @@ class CallRouter final : public sip::CallEvents,
   RouterOptions options_;
   sip::UserAgent* ua_ = nullptr;
   std::unordered_map<sip::CallHandle, Entry> calls_;
+  ActiveCalls active_;
+  sip::SourceBudget inbound_rate_;  // per account, when inbound_cps_per_account is set
   RouterStats stats_;
   OutboundQueue queue_;
   asio::steady_timer pump_timer_;

@@ -130,6 +130,11 @@ class Dialer {
   virtual bool cancel_queued(const std::string& account_sid, const std::string& call_sid) = 0;
   // Whether the account has as many calls queued as it may (calls.max_queued_per_account).
   virtual bool queue_full(const std::string& account_sid) const = 0;
+  // Whether the account has as many live calls as it may (calls.max_active_per_account).
+  virtual bool at_call_limit(const std::string& account_sid) const {
+    (void)account_sid;
+    return false;
+  }
 };
 
 // A SIP final response in Twilio's terms: 486/600 busy, 408/480/487 no-answer, else failed.

@@ -15,6 +15,30 @@ const path = require('node:path');
 
 const BIN = process.env.SWITCHBOARD_BIN;
 
+// With SWITCHBOARD_TEST_LOG_DIR set (ctest sets it), every daemon's output goes to a file there
+// and every secret the tests see (auth tokens, API key secrets, passwords sent or received) to
+// a .secrets file beside it: tests/secrets_in_logs.js, run after the whole suite, checks that
+// no log line holds any of them.
+const LOG_DIR = process.env.SWITCHBOARD_TEST_LOG_DIR;
+const LOG_TAG = `${path.basename(process.argv[1] || 'node', '.test.js')}-${process.pid}`;
+let logCount = 0;
+const SECRET_FIELDS = new Set(['auth_token', 'secret', 'secondary_auth_token', 'password', 'webhook_secret',
+  'Password', 'AuthToken', 'authToken', 'secondaryAuthToken']);
+
+function recordSecret(value) {
+  if (!LOG_DIR || typeof value !== 'string' || value.length < 8) return;
+  fs.appendFileSync(path.join(LOG_DIR, `${LOG_TAG}.secrets`), value + '\n');
+}
+
+// Records the secret-named fields of a JSON value or a form (URLSearchParams-like object).
+function recordSecretsIn(value, depth = 0) {
+  if (!LOG_DIR || value === null || typeof value !== 'object' || depth > 6) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (SECRET_FIELDS.has(k)) recordSecret(v);
+    else if (typeof v === 'object') recordSecretsIn(v, depth + 1);
+  }
+}
+
 // Fixed test credentials for the main account.
 const MAIN_ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 const MAIN_AUTH_TOKEN = 'integration-test-token-0123456789';
@@ -154,6 +178,8 @@ class Daemon {
     } catch {
       json = undefined;
     }
+    if (body !== undefined && typeof body === 'object' && !Buffer.isBuffer(body)) recordSecretsIn(body);
+    recordSecretsIn(json);
     return { status: res.status, headers: res.headers, text, json };
   }
 
@@ -178,6 +204,7 @@ function formEncode(fields) {
 //   dataDir    reuse a data dir (it is then not removed by this daemon's cleanup)
 //   accountSid / authToken   main account credentials (default: the fixed test ones)
 //   args, env  extra command-line arguments and environment
+//   fullOutput keep all of stderr (by default only the last half MiB once it passes 1 MiB)
 async function startDaemon(t, opts = {}) {
   if (!BIN) throw new Error('SWITCHBOARD_BIN is not set (path to the switchboard binary)');
   if (!fs.existsSync(BIN)) throw new Error(`SWITCHBOARD_BIN ${BIN} does not exist`);
@@ -210,6 +237,13 @@ async function startDaemon(t, opts = {}) {
     ...(opts.args || []),
   ];
   const proc = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  recordSecret(authToken);
+  if (LOG_DIR) {
+    const log = fs.createWriteStream(path.join(LOG_DIR, `${LOG_TAG}-${++logCount}.log`));
+    proc.stdout.on('data', (chunk) => log.write(chunk));
+    proc.stderr.on('data', (chunk) => log.write(chunk));
+    proc.once('exit', () => log.end());
+  }
   const daemon = new Daemon({ proc, baseUrl: null, accountSid, authToken, dataDir, ownsDataDir });
   liveDaemons.add(daemon);
   if (t) t.after(() => daemon.cleanup());
@@ -218,7 +252,7 @@ async function startDaemon(t, opts = {}) {
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (chunk) => {
     daemon.stderr += chunk;
-    if (daemon.stderr.length > 1 << 20) daemon.stderr = daemon.stderr.slice(-(1 << 19));
+    if (!opts.fullOutput && daemon.stderr.length > 1 << 20) daemon.stderr = daemon.stderr.slice(-(1 << 19));
   });
 
   let timer;
@@ -334,7 +368,15 @@ function daemonHttpClient(baseUrl, opts = {}) {
           new Error(`refusing a request to ${uri}: only ${TWILIO_PREFIX} is redirected to the daemon`),
         );
       }
-      return super.request({ ...reqOpts, uri: baseUrl + uri.slice(TWILIO_PREFIX.length) });
+      recordSecretsIn(reqOpts.data);
+      return super.request({ ...reqOpts, uri: baseUrl + uri.slice(TWILIO_PREFIX.length) }).then((res) => {
+        try {
+          recordSecretsIn(typeof res.body === 'string' ? JSON.parse(res.body) : res.body);
+        } catch {
+          // not JSON
+        }
+        return res;
+      });
     }
   }
   return new DaemonRequestClient(opts);

@@ -203,6 +203,25 @@ TEST(Config, SipSourceLimitsAndBansFromFileAndEnvironment) {
   EXPECT_FALSE(apply_toml_file(c, bad));
 }
 
+TEST(Config, ApiAccountRateFromFileAndEnvironment) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_EQ(c.api_account_rate, 1000);
+  const auto path = dir.file("api.toml");
+  std::ofstream(path) << "[api]\naccount_rate = 5\naccount_burst = 7\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.api_account_rate, 5);
+  EXPECT_EQ(c.api_account_burst, 7);
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_API_ACCOUNT_RATE", "0"}})));
+  EXPECT_EQ(c.api_account_rate, 0);
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_API_ACCOUNT_RATE", "x"}})));
+  const auto bad = dir.file("bad-api.toml");
+  std::ofstream(bad) << "[api]\naccount_rate = -3\n";
+  EXPECT_FALSE(apply_toml_file(c, bad));
+  std::ofstream(bad) << "[api]\nrate = 3\n";
+  EXPECT_FALSE(apply_toml_file(c, bad));
+}
+
 TEST(Config, MediaLatchPolicyFromFileAndEnvironment) {
   testing::TempDir dir;
   Config c;
