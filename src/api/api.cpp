@@ -1,6 +1,7 @@
 #include "api/api.hpp"
 
 #include <array>
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -405,6 +406,10 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
     if (!params) co_return http::error_response(params.error());
     co_return demo_response(path, *params);
   }
+  if (path.substr(0, kAccountsV1Base.size()) == kAccountsV1Base) {
+    std::string base = public_base(ctx_, req);
+    co_return co_await handle_auth_tokens(ctx_, req, info, path, std::move(base));
+  }
   if (path.substr(0, kAdminBase.size()) == kAdminBase) {
     co_return co_await handle_admin(ctx_, sip_bans_, req, info, path);
   }
@@ -448,7 +453,11 @@ asio::awaitable<http::Response> Api::handle_rest(http::Request& req, http::Reque
         missing_scope_error(key_scope::kRest, "use the 2010-04-01 REST API"));
   }
   if (rate_limit_) {
-    if (const auto wait = rate_limit_->take(caller->account.sid, ctx_.clock.now_ms()); wait > 0) {
+    // A steady clock: a wall-clock step back must not hold an account's tokens back.
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    if (const auto wait = rate_limit_->take(caller->account.sid, now); wait > 0) {
       auto res =
           http::error_response({codes::kTooManyRequests, 429,
                                 "Too Many Requests: this account may make " +

@@ -115,8 +115,14 @@ Result<Principal> authenticate_credentials(store::Store& store, std::string_view
   auto account = store.find_account(sid);
   if (!account) return account.error();
   const bool found = account->has_value();
-  const bool match = constant_time_equal(found ? (*account)->auth_token : kDummyToken, token);
-  if (!found || !match) {
+  // The primary token, or the secondary one while the account rotates (both compared, always).
+  const bool primary = constant_time_equal(found ? (*account)->auth_token : kDummyToken, token);
+  const std::string& second = found && !(*account)->secondary_auth_token.empty()
+                                  ? (*account)->secondary_auth_token
+                                  : kDummyToken;
+  const bool secondary =
+      constant_time_equal(second, token) && found && !(*account)->secondary_auth_token.empty();
+  if (!found || !(primary || secondary)) {
     return auth_error("Authentication Error - invalid username or password");
   }
   if ((*account)->status == "closed") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/context.hpp"
+#include "http/server.hpp"
 
 namespace sb::api {
 
@@ -24,6 +25,14 @@ asio::awaitable<http::Response> create_account(Context& ctx, const store::Accoun
                                                const http::Form& params);
 asio::awaitable<http::Response> update_account(Context& ctx, const Scope& scope,
                                                const http::Form& params);
+
+// Twilio's auth token rotation (accounts.twilio.com/v1), served under kAccountsV1Base:
+// POST/DELETE AuthTokens/Secondary and POST AuthTokens/Promote, for the authenticated account
+// (its own credentials, primary or secondary token; not an API key). `base_url` prefixes `url`.
+inline constexpr std::string_view kAccountsV1Base = "/accounts/v1/";
+asio::awaitable<http::Response> handle_auth_tokens(Context& ctx, const http::Request& req,
+                                                   http::RequestInfo& info, std::string_view path,
+                                                   std::string base_url);
 
 // Keys.json and Keys/{Sid}.json (API keys): callable with account credentials only; the
 // router refuses API keys before these run.

@@ -99,6 +99,8 @@ struct CachedStore::Applier {
     row.auth_token = w.auth_token;
     row.status = w.status;
     row.date_updated = w.date_updated;
+    row.secondary_auth_token = w.secondary_auth_token;
+    row.secondary_created = w.secondary_created;
     put(cache.accounts_, w.sid, std::make_shared<const Account>(std::move(row)));
   }
 

@@ -343,6 +343,10 @@ ALTER TABLE calls ADD COLUMN sip_summary TEXT NOT NULL DEFAULT '';
     Migration{18, "calls: an index for the call log's start-time range", R"sql(
 CREATE INDEX calls_start ON calls(account_sid, start_time, id);
 )sql"},
+    Migration{19, "accounts: a secondary auth token for rotation", R"sql(
+ALTER TABLE accounts ADD COLUMN secondary_auth_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN secondary_created INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

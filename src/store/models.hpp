@@ -21,6 +21,10 @@ struct Account {
   std::string type = "Full";
   std::int64_t date_created = 0;  // Unix seconds
   std::int64_t date_updated = 0;
+  // A second token accepted while the account rotates its token (Twilio's Secondary Auth
+  // Token); empty when there is none. Webhooks are signed with auth_token only.
+  std::string secondary_auth_token;
+  std::int64_t secondary_created = 0;  // Unix seconds
 
   bool is_main() const { return owner_sid.empty(); }
 };

@@ -154,6 +154,8 @@ Account read_account(const Statement& s) {
   a.type = s.text(6);
   a.date_created = s.integer(7);
   a.date_updated = s.integer(8);
+  a.secondary_auth_token = s.text(9);
+  a.secondary_created = s.integer(10);
   return a;
 }
 
@@ -691,12 +693,12 @@ struct MutationApplier {
   Status operator()(const UpdateAccount& m) {
     auto p = conn.prepare(
         "UPDATE accounts SET friendly_name = ?2, auth_token = ?3, status = ?4,"
-        " date_updated = ?5 WHERE sid = ?1");
+        " date_updated = ?5, secondary_auth_token = ?6, secondary_created = ?7 WHERE sid = ?1");
     if (!p) return p.error();
     Statement s(*p);
     const Account& a = m.account;
     s.bind(1, a.sid).bind(2, a.friendly_name).bind(3, a.auth_token).bind(4, a.status);
-    s.bind(5, a.date_updated);
+    s.bind(5, a.date_updated).bind(6, a.secondary_auth_token).bind(7, a.secondary_created);
     return run_write(conn, s, true);
   }
 
@@ -1313,7 +1315,8 @@ Result<std::optional<Account>> SqliteStore::find_account(std::string_view sid) {
   if (!conn) return conn.error();
   auto p = (*conn)->prepare(
       "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
-      " date_created, date_updated FROM accounts WHERE sid = ?1");
+      " date_created, date_updated, secondary_auth_token, secondary_created FROM accounts WHERE "
+      "sid = ?1");
   if (!p) return p.error();
   Statement s(*p);
   s.bind(1, sid);
@@ -1325,7 +1328,8 @@ Result<std::optional<Account>> SqliteStore::first_main_account() {
   if (!conn) return conn.error();
   auto p = (*conn)->prepare(
       "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
-      " date_created, date_updated FROM accounts WHERE owner_sid = ''"
+      " date_created, date_updated, secondary_auth_token, secondary_created FROM accounts WHERE "
+      "owner_sid = ''"
       " ORDER BY id LIMIT 1");
   if (!p) return p.error();
   Statement s(*p);
@@ -1338,7 +1342,8 @@ Result<Page<Account>> SqliteStore::list_accounts(const AccountFilter& filter,
   if (!conn) return conn.error();
   auto p = (*conn)->prepare(
       "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type, date_created,"
-      " date_updated FROM accounts WHERE (sid = ?1 OR owner_sid = ?1)"
+      " date_updated, secondary_auth_token, secondary_created FROM accounts WHERE (sid = ?1 OR "
+      "owner_sid = ?1)"
       " AND (?2 = '' OR friendly_name = ?2) AND (?3 = '' OR status = ?3) AND id > ?4"
       " ORDER BY id LIMIT ?5 OFFSET ?6");
   if (!p) return p.error();

@@ -349,6 +349,7 @@ function parseRawResponse(buf) {
 // ---- the official twilio client, pointed at a daemon ----
 
 const TWILIO_PREFIX = 'https://api.twilio.com';
+const ACCOUNTS_PREFIX = 'https://accounts.twilio.com';
 
 let twilioModule;
 function twilioLib() {
@@ -362,7 +363,9 @@ function daemonHttpClient(baseUrl, opts = {}) {
   const { RequestClient } = twilioLib();
   class DaemonRequestClient extends RequestClient {
     request(reqOpts) {
-      const uri = String(reqOpts.uri);
+      let uri = String(reqOpts.uri);
+      // accounts.twilio.com (auth token rotation) is served under /accounts.
+      if (uri.startsWith(ACCOUNTS_PREFIX + '/')) uri = TWILIO_PREFIX + '/accounts' + uri.slice(ACCOUNTS_PREFIX.length);
       if (!uri.startsWith(TWILIO_PREFIX + '/')) {
         return Promise.reject(
           new Error(`refusing a request to ${uri}: only ${TWILIO_PREFIX} is redirected to the daemon`),

@@ -417,3 +417,45 @@ TEST_F(ApiTest, HealthMetricsAndDemo) {
 
 }  // namespace
 }  // namespace sb::api::test
+
+namespace sb::api::test {
+namespace {
+
+TEST_F(ApiTest, SecondaryAuthTokenIsAcceptedUntilDeletedAndReplacesThePrimaryWhenPromoted) {
+  const std::string secondary_path = "/accounts/v1/AuthTokens/Secondary";
+  auto made = call(bhttp::verb::post, secondary_path, &sub_);
+  ASSERT_EQ(made.result_int(), 201) << made.body();
+  const auto body = json(made);
+  const std::string token(body.at("secondary_auth_token").as_string());
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_EQ(body.at("account_sid").as_string(), sub_.sid);
+  Account with_secondary = sub_;
+  with_secondary.auth_token = token;
+  const std::string self = "/2010-04-01/Accounts/" + sub_.sid + ".json";
+  EXPECT_EQ(call(bhttp::verb::get, self, &sub_).result_int(), 200);
+  EXPECT_EQ(call(bhttp::verb::get, self, &with_secondary).result_int(), 200);
+  // Another account's token is not this account's secondary.
+  Account wrong = sub_;
+  wrong.auth_token = main_.auth_token;
+  EXPECT_EQ(call(bhttp::verb::get, self, &wrong).result_int(), 401);
+
+  // Deleted: only the primary works.
+  EXPECT_EQ(call(bhttp::verb::delete_, secondary_path, &with_secondary).result_int(), 204);
+  EXPECT_EQ(call(bhttp::verb::get, self, &with_secondary).result_int(), 401);
+  EXPECT_EQ(call(bhttp::verb::delete_, secondary_path, &sub_).result_int(), 404);
+  EXPECT_EQ(call(bhttp::verb::post, "/accounts/v1/AuthTokens/Promote", &sub_).result_int(), 400);
+
+  // Promoted: the secondary is the token, the old one is refused.
+  const auto again = json(call(bhttp::verb::post, secondary_path, &sub_));
+  Account rotated = sub_;
+  rotated.auth_token = std::string(again.at("secondary_auth_token").as_string());
+  auto promoted = call(bhttp::verb::post, "/accounts/v1/AuthTokens/Promote", &rotated);
+  ASSERT_EQ(promoted.result_int(), 200) << promoted.body();
+  EXPECT_EQ(json(promoted).at("auth_token").as_string(), rotated.auth_token);
+  EXPECT_EQ(call(bhttp::verb::get, self, &sub_).result_int(), 401);
+  EXPECT_EQ(call(bhttp::verb::get, self, &rotated).result_int(), 200);
+  EXPECT_EQ(call(bhttp::verb::get, "/accounts/v1/AuthTokens/Nope", &rotated).result_int(), 404);
+}
+
+}  // namespace
+}  // namespace sb::api::test

@@ -27,7 +27,8 @@ std::string describe(const WebhookSettings& h) {
 std::string describe(const Account& a) {
   return std::to_string(a.id) + "|" + a.sid + "|" + a.owner_sid + "|" + a.friendly_name + "|" +
          a.auth_token + "|" + a.status + "|" + a.type + "|" + std::to_string(a.date_created) + "|" +
-         std::to_string(a.date_updated);
+         std::to_string(a.date_updated) + "|" + a.secondary_auth_token + "|" +
+         std::to_string(a.secondary_created);
 }
 std::string describe(const ApiKey& k) {
   std::string scopes;
@@ -246,12 +247,15 @@ TEST_F(CachedStoreTest, EveryWriteIsVisibleInItsOwnCompletion) {
   changed.auth_token = make_sid("XX").substr(2);
   changed.status = "suspended";
   changed.date_updated = 5000;
+  changed.secondary_auth_token = "0123456789abcdef0123456789abcdef";
+  changed.secondary_created = 4999;
   changed.type = "Trial";  // not a column UpdateAccount writes: SQLite keeps "Full"
   auto [s2, r2] = write_then_read(UpdateAccount{changed},
                                   [&] { return describe(cache_->find_account(added.sid)); });
   ASSERT_TRUE(s2);
   EXPECT_NE(r2.find("renamed"), std::string::npos);
   EXPECT_NE(r2.find("suspended"), std::string::npos);
+  EXPECT_NE(r2.find("0123456789abcdef0123456789abcdef|4999"), std::string::npos);
   EXPECT_EQ(r2, describe(sqlite_->find_account(added.sid)));
   expect_in_step();
 

@@ -77,10 +77,14 @@ TEST_F(SqliteStoreTest, AccountRoundTripAndUpdate) {
   Account changed = **found;
   changed.friendly_name = "renamed";
   changed.status = "suspended";
+  changed.secondary_auth_token = "fedcba9876543210fedcba9876543210";
+  changed.secondary_created = 1234;
   ASSERT_TRUE(store_->write_sync(UpdateAccount{changed}));
   auto again = store_->find_account(main_.sid);
   EXPECT_EQ((*again)->friendly_name, "renamed");
   EXPECT_EQ((*again)->status, "suspended");
+  EXPECT_EQ((*again)->secondary_auth_token, "fedcba9876543210fedcba9876543210");
+  EXPECT_EQ((*again)->secondary_created, 1234);
 
   auto missing = store_->find_account(make_sid("AC"));
   ASSERT_TRUE(missing);
