@@ -75,8 +75,14 @@ test('three callers in one room: wait music, the mix without oneself, mute, kick
   const conf = await client.conferences(confSid).fetch();
   assert.equal(conf.status, 'in-progress');
   assert.equal(conf.friendlyName, 'Room 1');
-  const listed = await client.conferences.list({ status: 'in-progress' });
-  assert.ok(listed.some((c) => c.sid === confSid));
+  // The list reads the store, whose row the room writes as it starts (a queued write that may
+  // land just after the conference-start callback has gone out): poll briefly.
+  let listed = [];
+  for (let i = 0; i < 50 && !listed.some((c) => c.sid === confSid); ++i) {
+    if (i > 0) await sleep(100);
+    listed = await client.conferences.list({ status: 'in-progress' });
+  }
+  assert.ok(listed.some((c) => c.sid === confSid), JSON.stringify(listed.map((c) => [c.sid, c.status])));
   const parts = await client.conferences(confSid).participants.list();
   assert.deepEqual(parts.map((p) => p.label).sort(), ['A', 'B', 'C']);
   const cSid = parts.find((p) => p.label === 'C').callSid;
