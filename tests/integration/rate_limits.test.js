@@ -125,7 +125,7 @@ test('an account at calls.max_active_per_account: new calls get 503 (SIP) and 42
   });
   assert.equal(subNumber.status, 201, subNumber.text);
 
-  const first = runSipp({ sipPort: sipPort(d), service: '+15005550700', steps: [{ answer: true }, { pause: 3000 }, { bye: true }] });
+  const first = runSipp({ sipPort: sipPort(d), service: '+15005550700', steps: [{ answer: true }, { pause: 5000 }, { bye: true }] });
   await app.waitFor((e) => e.path === '/long' && e.params.To === '+15005550700');
   const second = await runSipp({ sipPort: sipPort(d), service: '+15005550700', steps: [{ final: 503 }] });
   assert.equal(second.code, 0, `${second.stdout}\n${second.messages}`);
