@@ -16,7 +16,15 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CONFDIR ?= /etc/switchboard
 
-.PHONY: run test deps deps-run release asan install uninstall format tidy bench clean
+# make fuzz-long [FUZZ_SECONDS=3600] [FUZZ_TARGETS="fuzz_sdp fuzz_ws_frames"]: every fuzz target
+# for FUZZ_SECONDS each from random seeds, the run before a release (tests/fuzz/README.md).
+FUZZ_SECONDS ?= 3600
+FUZZ_TARGETS ?=
+# Its own clang build rather than the one nested in TEST_DIR: a long run then never shares a build
+# tree with a `make test` going on at the same time, and needs none of the GCC ASan build.
+FUZZ_DIR := build/fuzz
+
+.PHONY: run test fuzz-long deps deps-run release asan install uninstall format tidy bench clean
 
 # Installs only what building and running need; the test tools come with `make test`.
 run: deps-run release
@@ -24,6 +32,11 @@ run: deps-run release
 
 test: deps asan
 	cd $(TEST_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# Runs every target whatever the others find; a finding becomes a regression seed in the target's
+# corpus (tests/fuzz/corpus/), which `make test` then replays, and fails the run.
+fuzz-long: deps
+	FUZZ_TARGETS='$(FUZZ_TARGETS)' tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS) $(FUZZ_DIR)
 
 deps:
 	@./scripts/install-deps test
