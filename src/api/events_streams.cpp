@@ -113,11 +113,9 @@ class Outbox {
  public:
   // `stall_limit`: how long a write may make no progress before the connection is given up
   // (a client that stopped reading is let go, like one that stopped answering pings).
-  Outbox(tcp::socket& socket, std::chrono::milliseconds stall_limit)
-      : socket_(socket), timer_(socket.get_executor()), stall_limit_(stall_limit) {
+  Outbox(http::Stream& stream, std::chrono::milliseconds stall_limit)
+      : stream_(stream), timer_(stream.get_executor()), stall_limit_(stall_limit) {
     out_.reserve(kFlushAt);
-    boost::system::error_code ec;
-    socket_.non_blocking(true, ec);  // for try_send; asynchronous writes are unaffected
   }
   std::string& bytes() { return out_; }
   bool full() const { return out_.size() >= kFlushAt; }
@@ -125,7 +123,7 @@ class Outbox {
   // left (or a failure) is for flush().
   bool try_send() {
     boost::system::error_code ec;
-    const std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+    const std::size_t n = stream_.try_write_some(asio::buffer(out_), ec);
     out_.erase(0, n);
     return !ec && out_.empty();
   }
@@ -135,14 +133,14 @@ class Outbox {
     // Most sends complete at once: try without the event loop (and without arming the stall
     // timer, whose every arming may reprogram the reactor's timer) first.
     boost::system::error_code first;
-    std::size_t at = socket_.write_some(asio::buffer(out_), first);
+    std::size_t at = stream_.try_write_some(asio::buffer(out_), first);
     bool ok = !first || first == asio::error::would_block;
     while (ok && at < out_.size()) {
       timer_.expires_after(stall_limit_);
       timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) socket_.cancel();  // no progress: ends this write and the reader's read
+        if (!ec) stream_.cancel();  // no progress: ends this write and the reader's read
       });
-      auto [ec, n] = co_await socket_.async_write_some(
+      auto [ec, n] = co_await stream_.async_write_some(
           asio::buffer(out_.data() + at, out_.size() - at), kTuple);
       timer_.cancel();
       at += n;
@@ -160,7 +158,7 @@ class Outbox {
 
  private:
   static constexpr std::size_t kFlushAt = std::size_t{64} * 1024;
-  tcp::socket& socket_;
+  http::Stream& stream_;
   asio::steady_timer timer_;
   std::chrono::milliseconds stall_limit_;
   std::string out_;
@@ -209,7 +207,7 @@ bool send_now(std::deque<events::StreamItemPtr>& pending, std::int64_t last_seq,
   return out.try_send();
 }
 
-asio::awaitable<void> sse_reader(beast::tcp_stream& stream, std::shared_ptr<events::StreamQueue> q,
+asio::awaitable<void> sse_reader(http::Stream& stream, std::shared_ptr<events::StreamQueue> q,
                                  std::shared_ptr<ReaderState> state) {
   std::array<char, 512> sink;
   for (;;) {
@@ -225,13 +223,13 @@ void append_sse(std::string& out, const events::StreamItem& item) {
   out.append("id: ").append(item.event_sid).append("\ndata: ").append(item.json).append("\n\n");
 }
 
-asio::awaitable<void> run_sse(StreamRequest sr, beast::tcp_stream& stream) {
+asio::awaitable<void> run_sse(StreamRequest sr, http::Stream& stream) {
   auto executor = co_await asio::this_coro::executor;
   auto q = sr.service->open_stream(*sr.channel, sr.subscriber.get(), executor);
   auto state = std::make_shared<ReaderState>(executor);
   asio::co_spawn(executor, sse_reader(stream, q, state), asio::detached);
   const std::string channel_sid = sr.channel->sid;
-  Outbox out(stream.socket(), 2 * sr.heartbeat);
+  Outbox out(stream, 2 * sr.heartbeat);
   out.bytes().append(
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
       "X-Accel-Buffering: no\r\nServer: switchboard/" SB_VERSION
@@ -326,7 +324,7 @@ struct WsState : ReaderState {
   std::chrono::steady_clock::time_point last_rx;
 };
 
-asio::awaitable<void> ws_reader(tcp::socket& socket, std::string pending,
+asio::awaitable<void> ws_reader(http::Stream& stream, std::string pending,
                                 std::shared_ptr<events::StreamQueue> q,
                                 std::shared_ptr<WsState> st) {
   namespace ws = http::ws;
@@ -376,7 +374,7 @@ asio::awaitable<void> ws_reader(tcp::socket& socket, std::string pending,
       break;
     }
     auto [ec, n] =
-        co_await socket.async_read_some(asio::buffer(buf.data() + have, buf.size() - have), kTuple);
+        co_await stream.async_read_some(asio::buffer(buf.data() + have, buf.size() - have), kTuple);
     if (ec) break;
     have += n;
     st->last_rx = std::chrono::steady_clock::now();
@@ -386,34 +384,28 @@ asio::awaitable<void> ws_reader(tcp::socket& socket, std::string pending,
   q->close();
 }
 
-asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
-                             beast::flat_buffer& buffer, http::Request req) {
+asio::awaitable<void> run_ws(StreamRequest sr, http::Stream& stream, beast::flat_buffer& buffer,
+                             http::Request req) {
   namespace ws = http::ws;
   auto executor = co_await asio::this_coro::executor;
   {
-    websocket::stream<beast::tcp_stream&> handshake(stream);
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = std::chrono::seconds(10);
-    t.idle_timeout = websocket::stream_base::none();
-    t.keep_alive_pings = false;
-    handshake.set_option(t);
-    handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(bhttp::field::server, "switchboard/" SB_VERSION);
-    }));
-    auto [ec] = co_await handshake.async_accept(req, kTuple);
-    if (ec) co_return;
+    auto res = ws::handshake_response(req);
+    res.set(bhttp::field::server, "switchboard/" SB_VERSION);
+    res.prepare_payload();
+    stream.expires_after(std::chrono::seconds(10));
+    auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+    if (ec || res.result() != bhttp::status::switching_protocols) co_return;
   }
   stream.expires_never();
-  auto& socket = stream.socket();
   auto q = sr.service->open_stream(*sr.channel, sr.subscriber.get(), executor);
   auto st = std::make_shared<WsState>(executor);
   st->last_rx = std::chrono::steady_clock::now();
   const auto leftover = buffer.cdata();
   std::string pending(static_cast<const char*>(leftover.data()), leftover.size());
   buffer.consume(buffer.size());
-  asio::co_spawn(executor, ws_reader(socket, std::move(pending), q, st), asio::detached);
+  asio::co_spawn(executor, ws_reader(stream, std::move(pending), q, st), asio::detached);
   const std::string channel_sid = sr.channel->sid;
-  Outbox out(socket, 2 * sr.heartbeat);
+  Outbox out(stream, 2 * sr.heartbeat);
   auto append_text = [&out](std::string_view text) {
     ws::append_frame(out.bytes(), ws::Opcode::kText, text);
   };
@@ -510,8 +502,8 @@ asio::awaitable<void> run_ws(StreamRequest sr, beast::tcp_stream& stream,
     co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
-  socket.cancel(ignored);
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().cancel(ignored);
   while (!st->done) {
     st->timer.expires_at(asio::steady_timer::time_point::max());
     boost::system::error_code ec;
@@ -548,7 +540,7 @@ http::Response open_stream(Context& ctx, const Call& call, events::ChannelPtr ch
     sr.heartbeat = std::chrono::milliseconds(ms);
   }
   if (websocket::is_upgrade(call.req)) {
-    info.takeover = [sr](beast::tcp_stream& stream, beast::flat_buffer& buffer, http::Request r) {
+    info.takeover = [sr](http::Stream& stream, beast::flat_buffer& buffer, http::Request r) {
       return run_ws(sr, stream, buffer, std::move(r));
     };
     return http::Response(bhttp::status::switching_protocols, call.req.version());
@@ -558,7 +550,7 @@ http::Response open_stream(Context& ctx, const Call& call, events::ChannelPtr ch
     return error({codes::kInvalidParameter, 406,
                   "Ask for Accept: text/event-stream (SSE) or upgrade to a WebSocket"});
   }
-  info.takeover = [sr](beast::tcp_stream& stream, beast::flat_buffer&, http::Request) {
+  info.takeover = [sr](http::Stream& stream, beast::flat_buffer&, http::Request) {
     return run_sse(sr, stream);
   };
   return http::Response(bhttp::status::ok, call.req.version());

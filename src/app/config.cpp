@@ -55,7 +55,8 @@ std::string Config::effective_public_url() const {
     std::string host = addr ? addr->host : "127.0.0.1";
     if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    url = "http://" + host + ":" + std::to_string(addr ? addr->port : 8080);
+    url = (http_tls() ? "https://" : "http://") + host + ":" +
+          std::to_string(addr ? addr->port : 8080);
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
@@ -76,8 +77,9 @@ Status apply_toml_file(Config& config, const std::string& path) {
       "http",     "sip",        "account",   "demo",    "media",
       "events",   "calls",      "speech",    "console", "api"};
   static const std::set<std::string, std::less<>> kHttp = {
-      "listen",          "max_body_bytes",  "max_header_bytes",     "read_timeout_ms",
-      "idle_timeout_ms", "max_connections", "outbound_deny_private"};
+      "listen",          "max_body_bytes",  "max_header_bytes",      "read_timeout_ms",
+      "idle_timeout_ms", "max_connections", "outbound_deny_private", "tls_cert",
+      "tls_key"};
   static const std::set<std::string, std::less<>> kSip = {
       "listen",       "max_calls", "allow",        "realm",         "digest",
       "users",        "trunks",    "message_rate", "message_burst", "source_rate",
@@ -135,6 +137,8 @@ Status apply_toml_file(Config& config, const std::string& path) {
     num(root["http"]["read_timeout_ms"], config.http.read_timeout_ms);
     num(root["http"]["idle_timeout_ms"], config.http.idle_timeout_ms);
     num(root["http"]["max_connections"], config.http.max_connections);
+    str(root["http"]["tls_cert"], config.http_tls_cert);
+    str(root["http"]["tls_key"], config.http_tls_key);
     if (auto v = root["http"]["outbound_deny_private"].value<bool>()) {
       config.outbound_deny_private = *v;
     }
@@ -358,6 +362,8 @@ Status apply_environment(Config& config, const std::function<const char*(const c
   };
   if (auto v = get("SWITCHBOARD_DATA_DIR")) config.data_dir = *v;
   if (auto v = get("SWITCHBOARD_HTTP_LISTEN")) config.http_listen = *v;
+  if (auto v = get("SWITCHBOARD_HTTP_TLS_CERT")) config.http_tls_cert = *v;
+  if (auto v = get("SWITCHBOARD_HTTP_TLS_KEY")) config.http_tls_key = *v;
   if (auto v = get("SWITCHBOARD_SIP_LISTEN")) config.sip_listen = *v;
   if (auto v = get("SWITCHBOARD_PUBLIC_URL")) config.public_url = *v;
   if (auto v = get("SWITCHBOARD_LOG_LEVEL")) config.log_level = *v;
@@ -508,6 +514,10 @@ Status validate(const Config& config) {
   if (config.max_calls == 0) return config_error("max_calls must be positive");
   if (config.http.max_body_bytes == 0 || config.http.max_header_bytes == 0) {
     return config_error("http size limits must be positive");
+  }
+  if (config.http_tls_cert.empty() != config.http_tls_key.empty()) {
+    return config_error(
+        "HTTPS needs both http.tls_cert and http.tls_key (SWITCHBOARD_HTTP_TLS_CERT/_KEY)");
   }
   return Ok{};
 }

@@ -30,6 +30,11 @@ struct Config {
   unsigned workers = 0;  // 0: one per core
   std::uint32_t shutdown_timeout_ms = 10000;
   http::ServerLimits http;
+  // [http] tls_cert / tls_key (PEM files): the API, streams and console speak HTTPS only
+  // (TLS 1.2+); SIGHUP rereads both files without dropping connections.
+  std::string http_tls_cert;
+  std::string http_tls_key;
+  bool http_tls() const { return !http_tls_cert.empty(); }
   // [http] outbound_deny_private: the daemon's fetches for tenants (webhooks, media, callbacks,
   // event webhooks) refuse loopback and private addresses too (link-local and metadata
   // addresses are always refused): for multi-tenant deployments.

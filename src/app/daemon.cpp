@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "api/api.hpp"
@@ -96,7 +98,7 @@ int serve(const Config& config) {
   // Catch SIGINT/SIGTERM from the very start: a signal that lands while the daemon is still
   // starting (or just printed its banner) must drain, not kill the process outright.
   asio::io_context control(1);
-  asio::signal_set signals(control, SIGINT, SIGTERM);
+  asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
   std::error_code fs_error;
   std::filesystem::create_directories(config.data_dir, fs_error);
   if (fs_error) {
@@ -145,10 +147,19 @@ int serve(const Config& config) {
   api::Api api(store, clock, registry);
   api.set_session_limits(
       {.ttl_s = config.console_session_ttl_s, .max_failures = config.console_max_failed_signins});
+  // HTTPS when a certificate is configured; a bad file stops the start with the reason.
+  std::optional<http::TlsConfig> tls;
+  if (config.http_tls()) {
+    tls.emplace(http::TlsFiles{config.http_tls_cert, config.http_tls_key});
+    if (auto loaded = tls->load(); !loaded) {
+      spdlog::critical("{}", loaded.error().message);
+      return 1;
+    }
+  }
   http::Server server(
       workers, config.http,
       [&api](http::Request& req, http::RequestInfo& info) { return api.handle(req, info); },
-      metrics);
+      metrics, tls ? &*tls : nullptr);
   auto listen_address = parse_listen_address(config.http_listen);
   auto endpoint = server.listen(*listen_address);
   if (!endpoint) {
@@ -165,7 +176,7 @@ int serve(const Config& config) {
   const std::string public_url =
       !config.public_url.empty()
           ? config.effective_public_url()
-          : "http://" +
+          : std::string(tls ? "https://" : "http://") +
                 (endpoint->address().is_unspecified() ? std::string("127.0.0.1")
                  : endpoint->address().is_v6()        ? "[" + endpoint->address().to_string() + "]"
                                                       : endpoint->address().to_string()) +
@@ -324,7 +335,8 @@ int serve(const Config& config) {
   const std::string bound = endpoint->address().is_v6()
                                 ? "[" + endpoint->address().to_string() + "]"
                                 : endpoint->address().to_string();
-  const std::string base = "http://" + bound + ":" + std::to_string(endpoint->port());
+  const std::string base =
+      (tls ? "https://" : "http://") + bound + ":" + std::to_string(endpoint->port());
   std::printf("Switchboard %s\n", SB_VERSION);
   std::printf("  listening:    %s\n", base.c_str());
   std::printf("  REST API:     %s/2010-04-01/Accounts/%s.json\n", base.c_str(),
@@ -365,8 +377,21 @@ int serve(const Config& config) {
   int exit_code = 0;
   std::promise<void> sip_stopped;
   auto sip_stopped_future = sip_stopped.get_future();
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
+    if (signo == SIGHUP) {
+      // Rereads the certificate and key: new connections get them, open ones keep theirs.
+      if (!tls) {
+        spdlog::info("SIGHUP: nothing to reload (no http.tls_cert)");
+      } else if (auto reloaded = tls->load(); reloaded) {
+        spdlog::info("SIGHUP: reloaded TLS certificate {}", tls->files().cert_file);
+      } else {
+        spdlog::error("SIGHUP: kept the previous certificate: {}", reloaded.error().message);
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
     spdlog::info("signal {}: draining {} connection(s)", signo, server.active_connections());
     // Streams first: their writers send close 1001 (going away) while the sockets are still
     // open; the server then cancels what is left.
@@ -383,7 +408,8 @@ int serve(const Config& config) {
       sip.stop();
       sip_stopped.set_value();
     });
-  });
+  };
+  signals.async_wait(on_signal);
   control.run();
 
   const auto deadline =

@@ -111,7 +111,7 @@ json::object sample_json(const Sample& s) {
 
 // One Server-Sent Events stream of the figures: a sample each second until the client goes,
 // the session ends or the daemon drains.
-asio::awaitable<void> metrics_stream(boost::beast::tcp_stream& stream, MetricsHistory* history,
+asio::awaitable<void> metrics_stream(http::Stream& stream, MetricsHistory* history,
                                      std::function<bool()> stopping, std::int64_t until_unix,
                                      const Clock* clock) {
   std::string out =
@@ -119,7 +119,7 @@ asio::awaitable<void> metrics_stream(boost::beast::tcp_stream& stream, MetricsHi
       "X-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\nretry: 2000\n\n";
   stream.expires_never();
   boost::system::error_code ec;
-  co_await asio::async_write(stream.socket(), asio::buffer(out),
+  co_await asio::async_write(stream, asio::buffer(out),
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -131,7 +131,7 @@ asio::awaitable<void> metrics_stream(boost::beast::tcp_stream& stream, MetricsHi
     if (!latest || latest->t_ms == last_t) continue;
     last_t = latest->t_ms;
     out = "data: " + json::serialize(sample_json(*latest)) + "\n\n";
-    co_await asio::async_write(stream.socket(), asio::buffer(out),
+    co_await asio::async_write(stream, asio::buffer(out),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
   }
@@ -401,8 +401,8 @@ asio::awaitable<http::Response> Console::api_call(http::Request& req, http::Requ
     const std::int64_t until =
         session ? session->expires_at : deps_.clock.now_unix() + deps_.sessions.ttl_s();
     info.takeover = [history = deps_.history, stopping = deps_.stopping, until,
-                     clock = &deps_.clock](boost::beast::tcp_stream& stream,
-                                           boost::beast::flat_buffer&, http::Request) {
+                     clock = &deps_.clock](http::Stream& stream, boost::beast::flat_buffer&,
+                                           http::Request) {
       return metrics_stream(stream, history, stopping, until, clock);
     };
     co_return http::Response(bhttp::status::ok, req.version());

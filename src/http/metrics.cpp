@@ -45,6 +45,9 @@ void Metrics::collect(metrics::Exposition& out) const {
   for (const auto& [route, h] : latency) {
     out.histogram(kBuckets, h.buckets, h.count, h.sum, {{"route", route}});
   }
+  out.family("switchboard_http_tls_handshake_failures_total",
+             "HTTPS connections whose TLS handshake failed.", metrics::Kind::kCounter);
+  out.sample(tls_failures_.load(std::memory_order_relaxed));
 }
 
 }  // namespace sb::http

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,6 +27,11 @@ class Metrics {
   void record_request(unsigned shard, const std::string& route, const std::string& method,
                       unsigned status, double seconds);
 
+  // A TLS handshake that failed (wrong protocol version, no shared cipher, not TLS at all).
+  void record_tls_failure(unsigned /*shard*/) {
+    tls_failures_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   // Writes the request families (a metrics::Registry collector; any thread).
   void collect(metrics::Exposition& out) const;
 
@@ -45,6 +51,7 @@ class Metrics {
   };
 
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<std::uint64_t> tls_failures_{0};
 };
 
 }  // namespace sb::http

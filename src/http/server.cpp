@@ -47,11 +47,12 @@ std::string current_exception_text() {
 }  // namespace
 
 Server::Server(std::vector<asio::io_context*> workers, ServerLimits limits, Handler handler,
-               Metrics& metrics)
+               Metrics& metrics, const TlsConfig* tls)
     : workers_(std::move(workers)),
       limits_(limits),
       handler_(std::move(handler)),
       metrics_(metrics),
+      tls_(tls),
       acceptor_(*workers_.front()) {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     connections_.push_back(std::make_unique<std::list<Connection*>>());
@@ -128,14 +129,25 @@ asio::awaitable<void> Server::accept_loop() {
 }
 
 asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
-  beast::tcp_stream stream(std::move(socket));
+  beast::error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  Stream stream = tls_ ? Stream(std::move(socket), tls_->current()) : Stream(std::move(socket));
   Connection self{&stream, true};
   auto& registry = *connections_[worker];
   auto where = registry.insert(registry.end(), &self);
-
-  beast::error_code ec;
-  const tcp::endpoint remote = stream.socket().remote_endpoint(ec);
   beast::flat_buffer buffer;
+
+  // A client that connects and never completes the handshake is held for the read timeout.
+  if (stream.is_tls()) {
+    if (auto hec = co_await stream.handshake(milliseconds(limits_.read_timeout_ms)); hec) {
+      metrics_.record_tls_failure(worker);
+      spdlog::debug("tls handshake from {}: {}", remote.address().to_string(), hec.message());
+      registry.erase(where);
+      co_await stream.close(milliseconds(0));
+      --active_;
+      co_return;
+    }
+  }
 
   for (;;) {
     self.idle = true;
@@ -255,8 +267,7 @@ asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
   }
 
   registry.erase(where);
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.socket().close(ec);
+  co_await stream.close(milliseconds(1000));
   --active_;
 }
 

@@ -14,6 +14,7 @@
 #include "core/address.hpp"
 #include "http/metrics.hpp"
 #include "http/response.hpp"
+#include "http/stream.hpp"
 
 namespace sb::http {
 
@@ -32,7 +33,7 @@ struct ServerLimits {
 // Events stream): it owns the stream until it returns; `request` is the request that asked.
 // `buffer` holds bytes already read past the request. The server closes the socket afterwards.
 using Takeover = std::function<asio::awaitable<void>(
-    boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, Request request)>;
+    Stream& stream, boost::beast::flat_buffer& buffer, Request request)>;
 
 struct RequestInfo {
   asio::ip::tcp::endpoint remote;
@@ -46,8 +47,9 @@ using Handler = std::function<asio::awaitable<Response>(Request&, RequestInfo&)>
 
 class Server {
  public:
+  // With `tls`, every connection is HTTPS with its current context (reloadable, see TlsConfig).
   Server(std::vector<asio::io_context*> workers, ServerLimits limits, Handler handler,
-         Metrics& metrics);
+         Metrics& metrics, const TlsConfig* tls = nullptr);
   ~Server();
 
   // Binds and listens; returns the bound endpoint (so port 0 yields the chosen port).
@@ -62,7 +64,7 @@ class Server {
 
  private:
   struct Connection {
-    boost::beast::tcp_stream* stream;
+    Stream* stream;
     bool idle;
   };
 
@@ -73,6 +75,7 @@ class Server {
   ServerLimits limits_;
   Handler handler_;
   Metrics& metrics_;
+  const TlsConfig* tls_;
   asio::ip::tcp::acceptor acceptor_;
   // One list per worker, touched only on that worker's thread.
   std::vector<std::unique_ptr<std::list<Connection*>>> connections_;

@@ -1,7 +1,12 @@
 #include "http/websocket.hpp"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <cstring>
+
+#include "http/base64.hpp"
 
 namespace sb::http::ws {
 
@@ -123,6 +128,66 @@ CloseInfo parse_close(std::string_view payload) {
   const auto k = c.code;
   c.valid = (k >= 1000 && k <= 1003) || (k >= 1007 && k <= 1014) || (k >= 3000 && k <= 4999);
   return c;
+}
+
+std::string accept_key(std::string_view key) {
+  static constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  std::string input(key);
+  input.append(kGuid);
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+namespace {
+
+// True when the comma-separated header value lists `token` (case-insensitive).
+bool lists_token(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (boost::beast::iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+Response handshake_response(const Request& req) {
+  namespace bhttp = boost::beast::http;
+  const auto refuse = [&req](bhttp::status status, std::string_view why) {
+    Response res{status, req.version()};
+    res.set(bhttp::field::content_type, "text/plain");
+    res.body() = std::string(why) + "\n";
+    res.keep_alive(false);
+    return res;
+  };
+  if (req.method() != bhttp::verb::get || req.version() < 11) {
+    return refuse(bhttp::status::bad_request, "A WebSocket handshake is a GET over HTTP/1.1");
+  }
+  if (!lists_token(req[bhttp::field::connection], "upgrade") ||
+      !lists_token(req[bhttp::field::upgrade], "websocket")) {
+    return refuse(bhttp::status::bad_request, "Connection: Upgrade and Upgrade: websocket needed");
+  }
+  if (req[bhttp::field::sec_websocket_version] != "13") {
+    auto res = refuse(bhttp::status::upgrade_required, "Only WebSocket version 13 is spoken");
+    res.set(bhttp::field::sec_websocket_version, "13");
+    return res;
+  }
+  const std::string_view key = req[bhttp::field::sec_websocket_key];
+  const auto raw = base64_decode(key);
+  if (!raw || raw->size() != 16) {
+    return refuse(bhttp::status::bad_request, "Sec-WebSocket-Key must be 16 bytes in base64");
+  }
+  Response res{bhttp::status::switching_protocols, req.version()};
+  res.set(bhttp::field::upgrade, "websocket");
+  res.set(bhttp::field::connection, "Upgrade");
+  res.set(bhttp::field::sec_websocket_accept, accept_key(key));
+  return res;
 }
 
 }  // namespace sb::http::ws

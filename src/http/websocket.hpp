@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/response.hpp"
+
 namespace sb::http::ws {
 
 enum class Opcode : std::uint8_t {
@@ -83,5 +85,14 @@ struct CloseInfo {
   bool valid = true;  // false for a 1-byte payload or a code a peer may not send
 };
 CloseInfo parse_close(std::string_view payload);
+
+// The server's answer to an opening handshake (RFC 6455 4.2): 101 with Sec-WebSocket-Accept
+// when `req` is a valid upgrade (GET, HTTP/1.1, Connection: Upgrade, Upgrade: websocket, a
+// 16-byte key, version 13), else 400, or 426 naming version 13. The caller writes it to the
+// connection, whatever it is (plain or TLS), and then speaks frames on a 101.
+Response handshake_response(const Request& req);
+
+// base64(SHA-1(key + the RFC 6455 GUID)).
+std::string accept_key(std::string_view key);
 
 }  // namespace sb::http::ws

@@ -9,6 +9,7 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -80,8 +81,9 @@ function removeDataDir(dir) {
 }
 
 class Daemon {
-  constructor({ proc, baseUrl, accountSid, authToken, dataDir, ownsDataDir }) {
+  constructor({ proc, baseUrl, accountSid, authToken, dataDir, ownsDataDir, ca }) {
     this.proc = proc;
+    this.ca = ca; // the test CA when the daemon serves HTTPS
     this.baseUrl = baseUrl;
     this.accountSid = accountSid;
     this.authToken = authToken;
@@ -165,12 +167,14 @@ class Daemon {
         h['content-type'] = 'application/x-www-form-urlencoded';
       }
     }
-    const res = await fetch(this.baseUrl + pathname, {
-      method,
-      headers: h,
-      body: payload,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const res = this.ca
+      ? await httpsFetch(this.baseUrl + pathname, { method, headers: h, body: payload, ca: this.ca, timeoutMs })
+      : await fetch(this.baseUrl + pathname, {
+          method,
+          headers: h,
+          body: payload,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
     const text = await res.text();
     let json;
     try {
@@ -189,6 +193,29 @@ class Daemon {
   }
 }
 
+// A fetch()-like request over node's https with a private CA (fetch cannot take one): resolves
+// with {status, headers (a Headers), text()}; `agent` reuses connections.
+function httpsFetch(url, { method = 'GET', headers = {}, body, ca, agent, timeoutMs = 15000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, ca, agent, timeout: timeoutMs }, (res) => {
+      const socket = res.socket; // released to the agent once the body ends
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const hs = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) hs.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+        resolve({ status: res.statusCode, headers: hs, socket, text: async () => text });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
 function formEncode(fields) {
   const parts = [];
   for (const [k, v] of Object.entries(fields)) {
@@ -205,6 +232,8 @@ function formEncode(fields) {
 //   accountSid / authToken   main account credentials (default: the fixed test ones)
 //   args, env  extra command-line arguments and environment
 //   fullOutput keep all of stderr (by default only the last half MiB once it passes 1 MiB)
+//   ca         PEM of the CA that signed the daemon's certificate (SWITCHBOARD_HTTP_TLS_* in env):
+//              the daemon serves HTTPS and request() trusts this CA
 async function startDaemon(t, opts = {}) {
   if (!BIN) throw new Error('SWITCHBOARD_BIN is not set (path to the switchboard binary)');
   if (!fs.existsSync(BIN)) throw new Error(`SWITCHBOARD_BIN ${BIN} does not exist`);
@@ -244,7 +273,7 @@ async function startDaemon(t, opts = {}) {
     proc.stderr.on('data', (chunk) => log.write(chunk));
     proc.once('exit', () => log.end());
   }
-  const daemon = new Daemon({ proc, baseUrl: null, accountSid, authToken, dataDir, ownsDataDir });
+  const daemon = new Daemon({ proc, baseUrl: null, accountSid, authToken, dataDir, ownsDataDir, ca: opts.ca });
   liveDaemons.add(daemon);
   if (t) t.after(() => daemon.cleanup());
 
@@ -265,7 +294,7 @@ async function startDaemon(t, opts = {}) {
       proc.once('error', (err) => reject(new Error(`cannot run ${BIN}: ${err.message}`)));
       proc.stdout.on('data', (chunk) => {
         daemon.stdout += chunk;
-        const m = /^\s*listening:\s+(http:\/\/127\.0\.0\.1:\d+)\s*$/m.exec(daemon.stdout);
+        const m = /^\s*listening:\s+(https?:\/\/127\.0\.0\.1:\d+)\s*$/m.exec(daemon.stdout);
         if (m) resolve(m[1]);
       });
       daemon.exited.then(({ code, signal }) =>
@@ -389,7 +418,7 @@ function daemonHttpClient(baseUrl, opts = {}) {
 function twilioClient(daemon, sid = daemon.accountSid, token = daemon.authToken, opts = {}) {
   const twilio = twilioLib();
   return twilio(sid, token, {
-    httpClient: daemonHttpClient(daemon.baseUrl),
+    httpClient: daemonHttpClient(daemon.baseUrl, daemon.ca ? { ca: daemon.ca } : {}),
     ...(opts.accountSid ? { accountSid: opts.accountSid } : {}),
   });
 }
@@ -403,6 +432,7 @@ module.exports = {
   makeDataDir,
   removeDataDir,
   formEncode,
+  httpsFetch,
   connectRaw,
   readUntilClose,
   parseRawResponse,

@@ -174,6 +174,27 @@ TEST(Config, OutboundDenyPrivateFromFileAndEnvironment) {
   EXPECT_TRUE(c.outbound_deny_private);
 }
 
+TEST(Config, HttpsFilesFromFileAndEnvironmentAndBothNeeded) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_FALSE(c.http_tls());
+  EXPECT_EQ(c.effective_public_url(), "http://127.0.0.1:8080");
+  const auto path = dir.file("tls.toml");
+  std::ofstream(path) << "[http]\ntls_cert = \"/etc/sb/cert.pem\"\ntls_key = \"/etc/sb/key.pem\"\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_TRUE(c.http_tls());
+  EXPECT_EQ(c.http_tls_key, "/etc/sb/key.pem");
+  EXPECT_EQ(c.effective_public_url(), "https://127.0.0.1:8080");
+  EXPECT_TRUE(validate(c));
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_HTTP_TLS_CERT", "/run/c.pem"}})));
+  EXPECT_EQ(c.http_tls_cert, "/run/c.pem");
+  Config half;
+  half.http_tls_cert = "/run/c.pem";
+  auto v = validate(half);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("http.tls_key"), std::string::npos);
+}
+
 TEST(Config, SipSourceLimitsAndBansFromFileAndEnvironment) {
   testing::TempDir dir;
   Config c;

@@ -99,8 +99,8 @@ class Backend {
 // the request, echoes what arrives, ends on "bye", on the peer leaving or on cancellation. With
 // `park_on`, it first waits there between its greeting and its first read, as a stream waiting
 // for something else than its socket does.
-asio::awaitable<void> echo_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                  Request request, Backend* park_on) {
+asio::awaitable<void> echo_stream(Stream& stream, beast::flat_buffer& buffer, Request request,
+                                  Backend* park_on) {
   const std::string hello = "stream " + std::string(request.target()) + " carried [" +
                             beast::buffers_to_string(buffer.data()) + "]\n";
   buffer.consume(buffer.size());
@@ -151,8 +151,7 @@ asio::awaitable<Response> handle(Request& req, RequestInfo& info, Backend* backe
   if (target == "/stream" || target == "/stream-parked") {
     info.route = "/stream";
     Backend* park_on = target == "/stream-parked" ? backend : nullptr;
-    info.takeover = [park_on](beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                              Request request) {
+    info.takeover = [park_on](Stream& stream, beast::flat_buffer& buffer, Request request) {
       return echo_stream(stream, buffer, std::move(request), park_on);
     };
     co_return text(200, "not sent: the stream owns the connection");
@@ -667,6 +666,27 @@ TEST_F(ServerTest, ListenReportsErrorsAsValues) {
   ASSERT_TRUE(bound);
   EXPECT_EQ(bound->address().to_string(), "127.0.0.1");
   EXPECT_NE(bound->port(), 0);
+}
+
+}  // namespace
+}  // namespace sb::http
+
+namespace sb::http {
+namespace {
+
+TEST(TlsConfig, ABadFileIsAnErrorNamingItAndKeepsThePreviousContext) {
+  TlsConfig none({"", ""});
+  auto missing_both = none.load();
+  ASSERT_FALSE(missing_both);
+  EXPECT_NE(missing_both.error().message.find("http.tls_key"), std::string::npos);
+  EXPECT_EQ(none.current(), nullptr);
+
+  TlsConfig absent({"/nonexistent/switchboard-cert.pem", "/nonexistent/switchboard-key.pem"});
+  auto loaded = absent.load();
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("/nonexistent/switchboard-cert.pem"), std::string::npos)
+      << loaded.error().message;
+  EXPECT_EQ(absent.current(), nullptr);
 }
 
 }  // namespace

@@ -193,3 +193,56 @@ TEST(WebSocket, CloseCodes) {
 
 }  // namespace
 }  // namespace sb::http::ws
+
+namespace sb::http::ws {
+namespace {
+
+Request upgrade_request() {
+  Request req{boost::beast::http::verb::get, "/v1/Channels/c/Stream", 11};
+  req.set(boost::beast::http::field::host, "127.0.0.1");
+  req.set(boost::beast::http::field::connection, "keep-alive, Upgrade");
+  req.set(boost::beast::http::field::upgrade, "websocket");
+  req.set(boost::beast::http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  req.set(boost::beast::http::field::sec_websocket_version, "13");
+  return req;
+}
+
+TEST(WebSocketHandshake, AcceptsWithTheRfcExampleKey) {
+  // RFC 6455 1.3: this key's accept value.
+  EXPECT_EQ(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  const auto res = handshake_response(upgrade_request());
+  EXPECT_EQ(res.result_int(), 101);
+  EXPECT_EQ(res[boost::beast::http::field::sec_websocket_accept], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  EXPECT_EQ(res[boost::beast::http::field::upgrade], "websocket");
+  EXPECT_EQ(res[boost::beast::http::field::connection], "Upgrade");
+}
+
+TEST(WebSocketHandshake, RefusesWhatIsNotAVersion13Upgrade) {
+  auto req = upgrade_request();
+  req.set(boost::beast::http::field::sec_websocket_version, "8");
+  auto res = handshake_response(req);
+  EXPECT_EQ(res.result_int(), 426);
+  EXPECT_EQ(res[boost::beast::http::field::sec_websocket_version], "13");
+
+  req = upgrade_request();
+  req.set(boost::beast::http::field::sec_websocket_key, "c2hvcnQ=");  // 5 bytes
+  EXPECT_EQ(handshake_response(req).result_int(), 400);
+  req.erase(boost::beast::http::field::sec_websocket_key);
+  EXPECT_EQ(handshake_response(req).result_int(), 400);
+
+  req = upgrade_request();
+  req.set(boost::beast::http::field::connection, "keep-alive");
+  EXPECT_EQ(handshake_response(req).result_int(), 400);
+
+  req = upgrade_request();
+  req.method(boost::beast::http::verb::post);
+  EXPECT_EQ(handshake_response(req).result_int(), 400);
+
+  req = upgrade_request();
+  req.version(10);
+  EXPECT_EQ(handshake_response(req).result_int(), 400);
+  EXPECT_FALSE(handshake_response(req).keep_alive());
+}
+
+}  // namespace
+}  // namespace sb::http::ws
