@@ -3,6 +3,10 @@
 //
 //   GET    /admin/v1/SipBans.json            the SIP sources banned now (sip.ban_*)
 //   DELETE /admin/v1/SipBans/{address}.json  lifts one ban at once
+//   GET    /admin/v1/Accounts/{AC}.json      an account's security settings (the caller's own
+//   POST   /admin/v1/Accounts/{AC}.json      account or one of its subaccounts):
+//          OutboundDenyPrivate=true|false|default  the account's own outbound request policy
+//          EnforceMediaAuth=true|false             recording media only with credentials
 #pragma once
 
 #include <boost/asio.hpp>
@@ -37,6 +41,7 @@ inline constexpr std::string_view kAdminBase = "/admin/v1/";
 
 // Serves a request whose path starts with kAdminBase.
 asio::awaitable<http::Response> handle_admin(Context& ctx, SipBanList* bans, http::Request& req,
-                                             http::RequestInfo& info, std::string_view path);
+                                             http::RequestInfo& info, std::string_view path,
+                                             std::string_view query);
 
 }  // namespace sb::api

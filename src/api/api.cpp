@@ -358,6 +358,25 @@ asio::awaitable<http::Response> handle_queues(Context& ctx, http::RequestInfo& i
   co_return not_found();
 }
 
+// Twilio's "Enforce HTTP Auth on Media URLs": when `account_sid` has it on, its recording and
+// message media need credentials that reach it (its own, one of its keys, its parent's, or the
+// console's session); nullopt when the media may be served.
+std::optional<http::Response> media_auth_refusal(Context& ctx, const http::Request& req,
+                                                 std::string_view account_sid,
+                                                 std::string_view path) {
+  auto account = ctx.store.find_account(account_sid);
+  if (!account) return store_error(account.error());
+  if (!*account || !(*account)->enforce_media_auth) return std::nullopt;
+  auto caller = authenticate(ctx.store, req, ctx.sessions);
+  if (!caller) {
+    return uses_session_cookie(req) ? http::error_response(caller.error())
+                                    : http::auth_error_response(caller.error());
+  }
+  auto scoped = resolve_scope(ctx.store, *caller, account_sid, path);
+  if (!scoped) return http::error_response(scoped.error());
+  return std::nullopt;
+}
+
 }  // namespace
 
 Api::Api(store::Store& store, const Clock& clock, const metrics::Registry& metrics)
@@ -411,7 +430,7 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
     co_return co_await handle_auth_tokens(ctx_, req, info, path, std::move(base));
   }
   if (path.substr(0, kAdminBase.size()) == kAdminBase) {
-    co_return co_await handle_admin(ctx_, sip_bans_, req, info, path);
+    co_return co_await handle_admin(ctx_, sip_bans_, req, info, path, query);
   }
   if (path.substr(0, 4) == "/v1/" && v1_) {
     co_return co_await v1_(req, info);
@@ -424,12 +443,18 @@ asio::awaitable<http::Response> Api::handle(http::Request& req, http::RequestInf
     if (method != bhttp::verb::get && method != bhttp::verb::head) {
       co_return method_not_allowed("GET, HEAD");
     }
+    if (auto refused = media_auth_refusal(ctx_, req, media->account_sid, path)) {
+      co_return std::move(*refused);
+    }
     co_return message_media_content(ctx_, media->account_sid, media->message_sid, media->sid, path);
   }
   if (auto media = media_target(path)) {
     info.route = "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.wav";
     if (method != bhttp::verb::get && method != bhttp::verb::head) {
       co_return method_not_allowed("GET, HEAD");
+    }
+    if (auto refused = media_auth_refusal(ctx_, req, media->account_sid, path)) {
+      co_return std::move(*refused);
     }
     co_return recording_media(ctx_, media->account_sid, media->sid, media->extension, path);
   }

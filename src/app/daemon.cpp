@@ -121,6 +121,13 @@ int serve(const Config& config) {
   }
   auto& store = *cached.value();
   SystemClock clock;
+  // An account's own outbound policy (set by the operator at /admin/v1/Accounts/{AC}.json)
+  // replaces the daemon's for its fetches; read from the in-memory account cache.
+  http::OutboundPolicy::set_account_lookup([&store](std::string_view sid) -> std::optional<bool> {
+    auto account = store.find_account(sid);
+    if (!account || !*account) return std::nullopt;
+    return (*account)->outbound_deny_private;
+  });
 
   if (auto closed = close_interrupted_calls(store, clock); !closed) {
     spdlog::critical("closing interrupted calls: {}", closed.error().message);
@@ -426,6 +433,7 @@ int serve(const Config& config) {
   guards.clear();
   for (auto* ctx : workers) ctx->stop();
   for (auto& t : threads) t.join();
+  http::OutboundPolicy::set_account_lookup(nullptr);  // it refers to the store closing below
   event_router->stop();  // flushes the outbox state before the store closes
   sqlite.close();
   spdlog::info("stopped; store flushed");

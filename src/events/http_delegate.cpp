@@ -8,8 +8,10 @@
 namespace sb::events {
 
 asio::awaitable<DelegateReply> HttpDelegateInvoker::call(const Delegate& delegate,
-                                                         json::object cloudevent) {
+                                                         json::object cloudevent,
+                                                         std::string account_sid) {
   http::ClientRequest req;
+  req.account_sid = std::move(account_sid);
   req.method = "POST";
   req.url = delegate.url;
   req.headers = {{"Content-Type", "application/cloudevents+json"}};

@@ -10,7 +10,8 @@ namespace sb::events {
 class HttpDelegateInvoker final : public DelegateInvoker {
  public:
   explicit HttpDelegateInvoker(http::HttpClient& client) : client_(client) {}
-  asio::awaitable<DelegateReply> call(const Delegate& delegate, json::object cloudevent) override;
+  asio::awaitable<DelegateReply> call(const Delegate& delegate, json::object cloudevent,
+                                      std::string account_sid) override;
 
  private:
   http::HttpClient& client_;

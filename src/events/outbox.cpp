@@ -175,6 +175,7 @@ asio::awaitable<void> WebhookDispatcher::deliver(OutboxItem item) {
                  {"webhook-timestamp", std::to_string(ts)},
                  {"webhook-signature", signature_header(secrets, item.event_sid, ts, *item.body)}};
   req.body = *item.body;
+  if (ch) req.account_sid = ch->account_sid;  // the channel's account's outbound policy
   http::ConnectionSettings settings;
   settings.connect_timeout = std::chrono::milliseconds(std::min<std::int64_t>(timeout_ms, 5000));
   settings.read_timeout = std::chrono::milliseconds(timeout_ms);

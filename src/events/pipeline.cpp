@@ -57,7 +57,7 @@ asio::awaitable<bool> run_delegates(Context& ctx, const Channel& ch, Body& body)
     for (const auto& d : attrs.delegates) {
       if (!d.when.matches(body)) continue;
       DelegateReply reply =
-          co_await ctx.delegates.call(d, to_cloudevent(ctx.header, ch.name, body));
+          co_await ctx.delegates.call(d, to_cloudevent(ctx.header, ch.name, body), ch.account_sid);
       if (reply.outcome == DelegateReply::Outcome::kDropped) co_return false;
       if (reply.outcome == DelegateReply::Outcome::kFailed) {
         if (d.drop_on_failure) co_return false;
@@ -80,12 +80,13 @@ asio::awaitable<bool> run_delegates(Context& ctx, const Channel& ch, Body& body)
   for (std::size_t i = 0; i < applicable.size(); ++i) {
     asio::co_spawn(
         executor,
-        [](DelegateInvoker& inv, const Delegate& d, json::object ce, DelegateReply& out,
-           std::size_t& left, asio::steady_timer& t) -> asio::awaitable<void> {
-          out = co_await inv.call(d, std::move(ce));
+        [](DelegateInvoker& inv, const Delegate& d, json::object ce, std::string account,
+           DelegateReply& out, std::size_t& left, asio::steady_timer& t) -> asio::awaitable<void> {
+          out = co_await inv.call(d, std::move(ce), std::move(account));
           if (--left == 0) t.cancel();
-        }(ctx.delegates, *applicable[i], to_cloudevent(ctx.header, ch.name, body), replies[i],
-                                                     remaining, done),
+        }(ctx.delegates, *applicable[i], to_cloudevent(ctx.header, ch.name, body), ch.account_sid,
+                                                                         replies[i], remaining,
+                                                                         done),
         asio::detached);
   }
   // NOLINTNEXTLINE(bugprone-infinite-loop): the delegates' coroutines count `remaining` down.

@@ -45,9 +45,10 @@ class DelegateInvoker {
  public:
   virtual ~DelegateInvoker() = default;
   // POSTs `cloudevent` to the delegate and classifies the answer: 200 with a JSON object is
-  // processed, 204 is a drop, anything else (or a timeout) a failure.
-  virtual asio::awaitable<DelegateReply> call(const Delegate& delegate,
-                                              json::object cloudevent) = 0;
+  // processed, 204 is a drop, anything else (or a timeout) a failure. `account_sid`: the
+  // channel's account, whose outbound policy the request follows.
+  virtual asio::awaitable<DelegateReply> call(const Delegate& delegate, json::object cloudevent,
+                                              std::string account_sid) = 0;
 };
 
 // What a channel keeps: the event as it left the channel's stages, for its history, its

@@ -212,6 +212,7 @@ struct Transfer {
   std::size_t header_bytes = 0;
   bool connected = false;      // the request went out (PREREQFUNCTION ran)
   std::string policy_refusal;  // why the outbound policy refused the address curl chose
+  OutboundPolicy policy;       // the client's, or the request's account's own
   bool body_too_large = false;
   bool headers_too_large = false;
   long attempt_connect_ms = 0;
@@ -355,6 +356,7 @@ RequestId CurlClient::Impl::start(ClientRequest request, Handler handler) {
     request.url = std::move(parsed.request_url);
   }
   t.max_body = request.max_body_bytes.value_or(options.max_body_bytes);
+  t.policy = options.policy.for_account(request.account_sid);
   t.request = std::move(request);
   t.deadline = t.started + t.settings.total_timeout;
 
@@ -424,6 +426,12 @@ Status CurlClient::Impl::configure(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_body));
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
+  // The pool's connections were opened under the client's policy: a request under an account's
+  // different one neither takes one (it could lead to an address its policy refuses) nor leaves
+  // its own behind (one the client's policy would refuse).
+  const long isolated = t.policy.deny_private != options.policy.deny_private ? 1L : 0L;
+  curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, isolated);
+  curl_easy_setopt(e, CURLOPT_FORBID_REUSE, isolated);
 
   curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open);
   curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
@@ -627,7 +635,7 @@ curl_socket_t CurlClient::Impl::on_open(void* clientp, curlsocktype purpose, cur
     std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
     address = asio::ip::address_v6(bytes, in6.sin6_scope_id);
   }
-  if (auto why = self->options.policy.refusal(address)) {
+  if (auto why = t.policy.refusal(address)) {
     t.policy_refusal = std::move(*why);
     return CURL_SOCKET_BAD;  // curl tries the name's next address, or fails the connect
   }

@@ -60,6 +60,9 @@ struct ClientRequest {
   // apply on top of ClientOptions::defaults.
   std::optional<ConnectionSettings> settings;
   std::optional<std::size_t> max_body_bytes;  // else ClientOptions::max_body_bytes
+  // The account the fetch is for: its own outbound policy setting, if it has one, replaces
+  // the client's (OutboundPolicy::for_account). Empty: the client's policy.
+  std::string account_sid;
 };
 
 struct ClientResponse {

@@ -11,13 +11,16 @@
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sb::http {
 
 struct OutboundPolicy {
   bool deny_private = false;
+  bool account_override = false;  // deny_private is the account's own setting (for messages)
 
   // Why connecting to `address` is refused ("169.254.169.254 is link-local …"), or nullopt.
   std::optional<std::string> refusal(const boost::asio::ip::address& address) const;
@@ -27,6 +30,15 @@ struct OutboundPolicy {
   // can be built without it).
   static OutboundPolicy process_default();
   static void set_process_default(OutboundPolicy policy);
+
+  // Per-account override for multi-tenant deployments: an operator may deny private addresses
+  // to one account on a daemon that allows them, or allow them to a trusted one on a daemon
+  // that denies them. `lookup` answers an account's own setting (nullopt: none, the daemon's
+  // applies); it must be callable from any thread. Set once at start-up, before any fetch.
+  using AccountLookup = std::function<std::optional<bool>(std::string_view account_sid)>;
+  static void set_account_lookup(AccountLookup lookup);
+  // This policy with `account_sid`'s own setting applied, when it has one.
+  OutboundPolicy for_account(std::string_view account_sid) const;
 };
 
 }  // namespace sb::http

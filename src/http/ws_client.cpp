@@ -80,7 +80,8 @@ class WsClientImpl final : public WsClient {
         co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail_connect(failure(WsFailure::kDns, host + ": " + ec.message()));
     // The outbound request policy (docs/security.md), on the very addresses connected to below.
-    const OutboundPolicy policy = OutboundPolicy::process_default();
+    const OutboundPolicy policy =
+        OutboundPolicy::process_default().for_account(options_.account_sid);
     for (const auto& entry : endpoints) {
       if (auto why = policy.refusal(entry.endpoint().address())) {
         co_return fail_connect(

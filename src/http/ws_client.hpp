@@ -58,6 +58,7 @@ struct WsOptions {
   std::size_t max_message = 4 * 1024 * 1024;  // largest message accepted from the peer
   bool verify_tls = true;
   std::vector<std::pair<std::string, std::string>> headers;  // added to the upgrade request
+  std::string account_sid;  // whose stream: the account's own outbound policy, if it has one
 };
 
 class WsClient : public std::enable_shared_from_this<WsClient> {

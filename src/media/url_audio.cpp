@@ -13,7 +13,7 @@ Error files_overloaded(const BlockingPool& files) {
 
 }  // namespace
 
-asio::awaitable<Result<SharedPcm>> UrlAudioLoader::load(std::string url) {
+asio::awaitable<Result<SharedPcm>> UrlAudioLoader::load(std::string url, std::string account_sid) {
   // Reading a cached prompt is a file read of up to 40 minutes of audio: on the pool.
   // Coroutine arguments are named values, and each co_await is on a plain local: GCC 12 copies
   // some temporaries into a coroutine's frame byte for byte.
@@ -34,6 +34,7 @@ asio::awaitable<Result<SharedPcm>> UrlAudioLoader::load(std::string url) {
   MediaRequest request;
   request.url = url;
   request.max_bytes = limits_.max_bytes;
+  request.account_sid = std::move(account_sid);
   if (*cached && !(*cached)->etag.empty()) request.if_none_match = (*cached)->etag;
   auto response = co_await fetcher_.fetch(std::move(request));
   if (!response) {

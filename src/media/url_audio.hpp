@@ -22,6 +22,7 @@ struct MediaRequest {
   std::string url;
   std::string if_none_match;  // "" for an unconditional GET
   std::size_t max_bytes = 0;
+  std::string account_sid;  // whose <Play>: the fetch follows that account's outbound policy
 };
 
 struct MediaResponse {
@@ -52,7 +53,7 @@ class UrlAudioLoader {
   // audio, does not decode, or is over a limit, 20503 when the file pool's queue is full.
   // Throws operation_aborted when the caller is cancelled (a decode under way finishes on the
   // pool and is cached).
-  asio::awaitable<Result<SharedPcm>> load(std::string url);
+  asio::awaitable<Result<SharedPcm>> load(std::string url, std::string account_sid = {});
 
   struct Stats {
     std::uint64_t hits = 0, revalidated = 0, fetched = 0, failures = 0, overloaded = 0;

@@ -656,6 +656,7 @@ void MessagingService::start(std::shared_ptr<Outgoing> out) {
           http::ClientRequest req;
           req.url = url;
           req.max_body_bytes = options_.max_media_bytes;
+          req.account_sid = m.account_sid;
           auto got = co_await deps_.client.fetch(std::move(req));
           if (alive.expired()) co_return;
           if (!got || !got->ok()) {

@@ -101,6 +101,8 @@ struct CachedStore::Applier {
     row.date_updated = w.date_updated;
     row.secondary_auth_token = w.secondary_auth_token;
     row.secondary_created = w.secondary_created;
+    row.outbound_deny_private = w.outbound_deny_private;
+    row.enforce_media_auth = w.enforce_media_auth;
     put(cache.accounts_, w.sid, std::make_shared<const Account>(std::move(row)));
   }
 

@@ -347,6 +347,10 @@ CREATE INDEX calls_start ON calls(account_sid, start_time, id);
 ALTER TABLE accounts ADD COLUMN secondary_auth_token TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN secondary_created INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{20, "accounts: per-account outbound policy and media authentication", R"sql(
+ALTER TABLE accounts ADD COLUMN outbound_deny_private INTEGER;
+ALTER TABLE accounts ADD COLUMN enforce_media_auth INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -25,6 +26,12 @@ struct Account {
   // Token); empty when there is none. Webhooks are signed with auth_token only.
   std::string secondary_auth_token;
   std::int64_t secondary_created = 0;  // Unix seconds
+  // The operator's per-account outbound policy (docs/security.md): nullopt follows the daemon's
+  // http.outbound_deny_private, true/false replaces it for this account's fetches.
+  std::optional<bool> outbound_deny_private;
+  // Recording media served only with the account's credentials (Twilio's "Enforce HTTP Auth on
+  // Media URLs").
+  bool enforce_media_auth = false;
 
   bool is_main() const { return owner_sid.empty(); }
 };

@@ -58,6 +58,11 @@ class Statement {
              : std::string();
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  Statement& bind_null(int index) {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+  }
 
  private:
   sqlite3_stmt* stmt_;
@@ -156,6 +161,8 @@ Account read_account(const Statement& s) {
   a.date_updated = s.integer(8);
   a.secondary_auth_token = s.text(9);
   a.secondary_created = s.integer(10);
+  if (!s.is_null(11)) a.outbound_deny_private = s.integer(11) != 0;
+  a.enforce_media_auth = s.integer(12) != 0;
   return a;
 }
 
@@ -693,12 +700,19 @@ struct MutationApplier {
   Status operator()(const UpdateAccount& m) {
     auto p = conn.prepare(
         "UPDATE accounts SET friendly_name = ?2, auth_token = ?3, status = ?4,"
-        " date_updated = ?5, secondary_auth_token = ?6, secondary_created = ?7 WHERE sid = ?1");
+        " date_updated = ?5, secondary_auth_token = ?6, secondary_created = ?7,"
+        " outbound_deny_private = ?8, enforce_media_auth = ?9 WHERE sid = ?1");
     if (!p) return p.error();
     Statement s(*p);
     const Account& a = m.account;
     s.bind(1, a.sid).bind(2, a.friendly_name).bind(3, a.auth_token).bind(4, a.status);
     s.bind(5, a.date_updated).bind(6, a.secondary_auth_token).bind(7, a.secondary_created);
+    if (a.outbound_deny_private) {
+      s.bind(8, std::int64_t{*a.outbound_deny_private ? 1 : 0});
+    } else {
+      s.bind_null(8);
+    }
+    s.bind(9, std::int64_t{a.enforce_media_auth ? 1 : 0});
     return run_write(conn, s, true);
   }
 
@@ -1315,7 +1329,8 @@ Result<std::optional<Account>> SqliteStore::find_account(std::string_view sid) {
   if (!conn) return conn.error();
   auto p = (*conn)->prepare(
       "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
-      " date_created, date_updated, secondary_auth_token, secondary_created FROM accounts WHERE "
+      " date_created, date_updated, secondary_auth_token, secondary_created, outbound_deny_private,"
+      " enforce_media_auth FROM accounts WHERE "
       "sid = ?1");
   if (!p) return p.error();
   Statement s(*p);
@@ -1328,7 +1343,8 @@ Result<std::optional<Account>> SqliteStore::first_main_account() {
   if (!conn) return conn.error();
   auto p = (*conn)->prepare(
       "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type,"
-      " date_created, date_updated, secondary_auth_token, secondary_created FROM accounts WHERE "
+      " date_created, date_updated, secondary_auth_token, secondary_created, outbound_deny_private,"
+      " enforce_media_auth FROM accounts WHERE "
       "owner_sid = ''"
       " ORDER BY id LIMIT 1");
   if (!p) return p.error();
@@ -1342,7 +1358,8 @@ Result<Page<Account>> SqliteStore::list_accounts(const AccountFilter& filter,
   if (!conn) return conn.error();
   auto p = (*conn)->prepare(
       "SELECT id, sid, owner_sid, friendly_name, auth_token, status, type, date_created,"
-      " date_updated, secondary_auth_token, secondary_created FROM accounts WHERE (sid = ?1 OR "
+      " date_updated, secondary_auth_token, secondary_created, outbound_deny_private,"
+      " enforce_media_auth FROM accounts WHERE (sid = ?1 OR "
       "owner_sid = ?1)"
       " AND (?2 = '' OR friendly_name = ?2) AND (?3 = '' OR status = ?3) AND id > ?4"
       " ORDER BY id LIMIT ?5 OFFSET ?6");

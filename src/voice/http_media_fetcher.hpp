@@ -22,6 +22,7 @@ class HttpMediaFetcher final : public media::MediaFetcher {
     if (!request.if_none_match.empty())
       r.headers.emplace_back("If-None-Match", request.if_none_match);
     if (request.max_bytes) r.max_body_bytes = request.max_bytes;
+    r.account_sid = std::move(request.account_sid);
     auto result = co_await client_.fetch(std::move(r));
     if (!result) {
       Error e = result.error();

@@ -105,7 +105,9 @@ MediaStream::~MediaStream() {
 
 asio::awaitable<bool> MediaStream::start(std::shared_ptr<media::RtpSession> rtp) {
   auto self = shared_from_this();
-  ws_ = http::WsClient::create(executor_);
+  http::WsOptions ws_options;
+  ws_options.account_sid = account_sid_;
+  ws_ = http::WsClient::create(executor_, std::move(ws_options));
   std::weak_ptr<MediaStream> weak = self;
   http::WsClient::Handlers handlers;
   handlers.on_message = [weak](std::string_view message, bool binary) {

@@ -718,7 +718,7 @@ asio::awaitable<twiml::PromptEnd> SipCallLeg::play(const twiml::Play& play, bool
   }
   shared_->accepting = interruptible;
   if (interruptible && !shared_->digits.empty()) co_return twiml::PromptEnd::kInterrupted;
-  auto pcm = co_await media_.audio.load(play.url);
+  auto pcm = co_await media_.audio.load(play.url, account_sid_);
   if (gone_) co_return twiml::PromptEnd::kHungUp;
   if (!pcm) {
     warn(pcm.error().code, pcm.error().message + " (" + play.url + ")");

@@ -115,6 +115,17 @@ http::ClientRequest build_webhook_request(const WebhookRequest& request, CookieJ
       get ? http::SignedParams{} : http::SignedParams(request.params.begin(), request.params.end());
   out.headers.emplace_back("X-Twilio-Signature",
                            http::twilio_signature(request.auth_token, signed_url, post_params));
+  // The account the request is for: named explicitly, else by the AccountSid parameter every
+  // voice and messaging webhook carries. Its own outbound policy applies, if it has one.
+  out.account_sid = request.account_sid;
+  if (out.account_sid.empty()) {
+    for (const auto& [name, value] : request.params) {
+      if (name == "AccountSid") {
+        out.account_sid = value;
+        break;
+      }
+    }
+  }
   out.headers.emplace_back("Accept", request.accept);
   out.headers.emplace_back("User-Agent", "TwilioProxy/1.1 (Switchboard)");
   if (!get) {

@@ -18,7 +18,8 @@ struct WebhookRequest {
   std::string url;  // absolute, may carry an overrides fragment
   std::string method = "POST";
   twiml::Params params;
-  std::string auth_token;  // the account's: signs the request
+  std::string auth_token;   // the account's: signs the request
+  std::string account_sid;  // whose request; empty: the AccountSid parameter names it
   std::string accept = "text/xml, application/xml, text/html, text/plain, audio/*;q=0.9";
 };
 

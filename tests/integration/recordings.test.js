@@ -183,6 +183,40 @@ describe('recordings', () => {
     assert.equal(wrongPath.status, 404);
   });
 
+  it('with EnforceMediaAuth on, the WAV needs credentials that reach the account', async () => {
+    const settings = `/admin/v1/Accounts/${daemon.accountSid}.json`;
+    const on = await daemon.request('POST', settings, { body: { EnforceMediaAuth: 'true' } });
+    assert.equal(on.status, 200, on.text);
+    assert.equal(on.json.enforce_media_auth, true);
+    const media = `${API}/Accounts/${daemon.accountSid}/Recordings/${recs.first.sid}.wav`;
+    const anonymous = await daemon.request('GET', media, { auth: false });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.json.code, 20003);
+    assert.match(anonymous.headers.get('www-authenticate'), /^Basic /);
+    const owner = await fetch(daemon.baseUrl + media, {
+      headers: { authorization: daemon.auth() },
+      signal: AbortSignal.timeout(15000),
+    });
+    assert.equal(owner.status, 200);
+    assert.ok(Buffer.from(await owner.arrayBuffer()).equals(recs.first.bytes));
+    const stranger = await daemon.request('GET', media, { auth: daemon.auth(other.sid, other.token) });
+    assert.equal(stranger.status, 404, 'another account cannot tell the recording exists');
+    const wrong = await daemon.request('GET', media, { auth: daemon.auth(daemon.accountSid, 'not-the-token') });
+    assert.equal(wrong.status, 401);
+    // Another account's setting is its own: theirs is still served without credentials.
+    const theirs = await daemon.request('GET', `${API}/Accounts/${other.sid}/Recordings/${recs.theirs.sid}.wav`, { auth: false });
+    assert.equal(theirs.status, 200);
+    // Only an operator changes it, and only for its own accounts.
+    const byOther = await daemon.request('POST', settings, { body: { EnforceMediaAuth: 'false' }, auth: daemon.auth(other.sid, other.token) });
+    assert.equal(byOther.status, 404);
+    const off = await daemon.request('POST', settings, { body: { EnforceMediaAuth: 'false' } });
+    assert.equal(off.status, 200);
+    assert.equal((await daemon.request('GET', media, { auth: false })).status, 200);
+    const bad = await daemon.request('POST', settings, { body: { EnforceMediaAuth: 'yes' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /EnforceMediaAuth must be true or false/);
+  });
+
   it('remove deletes the row and the WAV file', async () => {
     assert.equal(await client.recordings(recs.old.sid).remove(), true);
     assert.equal(fs.existsSync(recs.old.file), false, 'the WAV file is gone');

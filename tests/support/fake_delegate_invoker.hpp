@@ -17,10 +17,13 @@ class FakeDelegateInvoker final : public events::DelegateInvoker {
  public:
   std::map<std::string, std::function<events::DelegateReply(const events::json::object&)>> script;
   std::vector<std::string> calls;
+  std::vector<std::string> accounts;  // the account of each call
 
   events::asio::awaitable<events::DelegateReply> call(const events::Delegate& d,
-                                                      events::json::object cloudevent) override {
+                                                      events::json::object cloudevent,
+                                                      std::string account_sid) override {
     calls.push_back(d.url);
+    accounts.push_back(std::move(account_sid));
     auto it = script.find(d.url);
     if (it == script.end()) {
       co_return events::DelegateReply{events::DelegateReply::Outcome::kFailed, {}, "no script"};

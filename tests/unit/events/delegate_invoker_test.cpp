@@ -37,7 +37,7 @@ struct InvokerFixture : ::testing::Test {
     ce["specversion"] = "1.0";
     ce["id"] = "EV1";
     ce["type"] = "t";
-    return asio::co_spawn(io, invoker.call(d, ce), asio::use_future).get();
+    return asio::co_spawn(io, invoker.call(d, ce, ""), asio::use_future).get();
   }
 };
 

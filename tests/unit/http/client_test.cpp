@@ -474,6 +474,48 @@ TEST_F(CurlClientTest, LoopbackIsAllowedByDefaultAndRefusedWithDenyPrivateByAddr
   EXPECT_EQ(server.seen().size(), 1u);  // only the first, allowed request reached it
 }
 
+TEST_F(CurlClientTest, AnAccountsOwnPolicyReplacesTheClientsAndNeverSharesItsConnections) {
+  OutboundPolicy::set_account_lookup([](std::string_view sid) -> std::optional<bool> {
+    if (sid == "ACdeny") return true;
+    if (sid == "ACallow") return false;
+    return std::nullopt;
+  });
+  struct Reset {
+    ~Reset() { OutboundPolicy::set_account_lookup(nullptr); }
+  } reset;
+  // The client allows loopback; its first request leaves a keep-alive connection in the pool.
+  ASSERT_TRUE(fetch(get(server.url("/warm"))));
+  // An account that denies private addresses is refused, though a pooled connection to the
+  // very same address is there to be reused: it must not be.
+  ClientRequest denied = get(server.url("/denied"));
+  denied.account_sid = "ACdeny";
+  auto r = fetch(denied);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("127.0.0.1 is loopback and the account's OutboundDenyPrivate = "
+                                   "true"),
+            std::string::npos)
+      << r.error().message;
+  ClientRequest other = get(server.url("/other"));
+  other.account_sid = "ACnone";  // no setting of its own: the client's policy
+  EXPECT_TRUE(fetch(other));
+  EXPECT_EQ(server.seen().size(), 2u);
+
+  // A client that denies private addresses; a trusted account allowed them: its request goes
+  // through on a connection of its own, which it does not leave for the others.
+  ClientOptions options;
+  options.policy.deny_private = true;
+  client = std::make_unique<CurlClient>(io.get_executor(), options);
+  ClientRequest trusted = get(server.url("/trusted"));
+  trusted.account_sid = "ACallow";
+  auto ok = fetch(trusted);
+  ASSERT_TRUE(ok) << ok.error().message;
+  auto after = fetch(get(server.url("/after")));
+  ASSERT_FALSE(after);
+  EXPECT_NE(after.error().message.find("http.outbound_deny_private = true"), std::string::npos)
+      << after.error().message;
+  EXPECT_EQ(server.seen().size(), 3u);
+}
+
 TEST_F(CurlClientTest, ARedirectToAMetadataAddressIsRefused) {
   server.state().handler = [](const BeastRequest&) {
     BeastResponse res = text(302, "");

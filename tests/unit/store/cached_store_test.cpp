@@ -28,7 +28,9 @@ std::string describe(const Account& a) {
   return std::to_string(a.id) + "|" + a.sid + "|" + a.owner_sid + "|" + a.friendly_name + "|" +
          a.auth_token + "|" + a.status + "|" + a.type + "|" + std::to_string(a.date_created) + "|" +
          std::to_string(a.date_updated) + "|" + a.secondary_auth_token + "|" +
-         std::to_string(a.secondary_created);
+         std::to_string(a.secondary_created) + "|" +
+         (a.outbound_deny_private ? (*a.outbound_deny_private ? "deny" : "allow") : "default") +
+         "|" + (a.enforce_media_auth ? "media-auth" : "open");
 }
 std::string describe(const ApiKey& k) {
   std::string scopes;
@@ -249,13 +251,15 @@ TEST_F(CachedStoreTest, EveryWriteIsVisibleInItsOwnCompletion) {
   changed.date_updated = 5000;
   changed.secondary_auth_token = "0123456789abcdef0123456789abcdef";
   changed.secondary_created = 4999;
+  changed.outbound_deny_private = true;
+  changed.enforce_media_auth = true;
   changed.type = "Trial";  // not a column UpdateAccount writes: SQLite keeps "Full"
   auto [s2, r2] = write_then_read(UpdateAccount{changed},
                                   [&] { return describe(cache_->find_account(added.sid)); });
   ASSERT_TRUE(s2);
   EXPECT_NE(r2.find("renamed"), std::string::npos);
   EXPECT_NE(r2.find("suspended"), std::string::npos);
-  EXPECT_NE(r2.find("0123456789abcdef0123456789abcdef|4999"), std::string::npos);
+  EXPECT_NE(r2.find("0123456789abcdef0123456789abcdef|4999|deny|media-auth"), std::string::npos);
   EXPECT_EQ(r2, describe(sqlite_->find_account(added.sid)));
   expect_in_step();
 

@@ -85,6 +85,18 @@ TEST_F(SqliteStoreTest, AccountRoundTripAndUpdate) {
   EXPECT_EQ((*again)->status, "suspended");
   EXPECT_EQ((*again)->secondary_auth_token, "fedcba9876543210fedcba9876543210");
   EXPECT_EQ((*again)->secondary_created, 1234);
+  EXPECT_FALSE((*again)->outbound_deny_private.has_value());  // follows the daemon by default
+  EXPECT_FALSE((*again)->enforce_media_auth);
+  changed.outbound_deny_private = false;
+  changed.enforce_media_auth = true;
+  ASSERT_TRUE(store_->write_sync(UpdateAccount{changed}));
+  again = store_->find_account(main_.sid);
+  EXPECT_EQ((*again)->outbound_deny_private, std::optional<bool>(false));
+  EXPECT_TRUE((*again)->enforce_media_auth);
+  changed.outbound_deny_private.reset();
+  ASSERT_TRUE(store_->write_sync(UpdateAccount{changed}));
+  again = store_->find_account(main_.sid);
+  EXPECT_FALSE((*again)->outbound_deny_private.has_value());
 
   auto missing = store_->find_account(make_sid("AC"));
   ASSERT_TRUE(missing);
