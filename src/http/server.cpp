@@ -131,6 +131,9 @@ asio::awaitable<void> Server::accept_loop() {
 asio::awaitable<void> Server::session(tcp::socket socket, unsigned worker) {
   beast::error_code ec;
   const tcp::endpoint remote = socket.remote_endpoint(ec);
+  // Responses and stream batches go out whole; Nagle would only hold back the second of two
+  // small writes (a TLS session ticket, then the response) for the client's delayed ACK.
+  socket.set_option(tcp::no_delay(true), ec);
   Stream stream = tls_ ? Stream(std::move(socket), tls_->current()) : Stream(std::move(socket));
   Connection self{&stream, true};
   auto& registry = *connections_[worker];
