@@ -26,7 +26,7 @@ report() (
     [[ -e $f ]] || continue
     found=1
     echo "=== rerun of $f alone:"
-    "$bin" -runs=1 "$f" 2>&1 | grep -v "^INFO:" | head -30 || true
+    "$bin" -runs=1 -timeout=30 "$f" 2>&1 | grep -v "^INFO:" | head -30 || true
     echo "=== finding $PWD/$f ($(stat -c %s "$f") bytes), first 256 bytes:"
     od -A d -c -N 256 "$f" || true
   done
