@@ -3,7 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
-#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <cstring>
 
 #include "http/base64.hpp"
@@ -139,24 +139,6 @@ std::string accept_key(std::string_view key) {
   return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
-namespace {
-
-// True when the comma-separated header value lists `token` (case-insensitive).
-bool lists_token(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    const auto comma = value.find(',');
-    std::string_view item = value.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (boost::beast::iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-}  // namespace
-
 Response handshake_response(const Request& req) {
   namespace bhttp = boost::beast::http;
   const auto refuse = [&req](bhttp::status status, std::string_view why) {
@@ -169,8 +151,9 @@ Response handshake_response(const Request& req) {
   if (req.method() != bhttp::verb::get || req.version() < 11) {
     return refuse(bhttp::status::bad_request, "A WebSocket handshake is a GET over HTTP/1.1");
   }
-  if (!lists_token(req[bhttp::field::connection], "upgrade") ||
-      !lists_token(req[bhttp::field::upgrade], "websocket")) {
+  // RFC 7230 token lists, matched case-insensitively.
+  if (!bhttp::token_list{req[bhttp::field::connection]}.exists("upgrade") ||
+      !bhttp::token_list{req[bhttp::field::upgrade]}.exists("websocket")) {
     return refuse(bhttp::status::bad_request, "Connection: Upgrade and Upgrade: websocket needed");
   }
   if (req[bhttp::field::sec_websocket_version] != "13") {

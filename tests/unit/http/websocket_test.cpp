@@ -233,6 +233,11 @@ TEST(WebSocketHandshake, RefusesWhatIsNotAVersion13Upgrade) {
   req = upgrade_request();
   req.set(boost::beast::http::field::connection, "keep-alive");
   EXPECT_EQ(handshake_response(req).result_int(), 400);
+  req.set(boost::beast::http::field::connection, "keep-alive ,\tUPGRADE");  // list, any case
+  req.set(boost::beast::http::field::upgrade, "WebSocket");
+  EXPECT_EQ(handshake_response(req).result_int(), 101);
+  req.set(boost::beast::http::field::connection, "upgrades, \"upgrade\"");  // no such token
+  EXPECT_EQ(handshake_response(req).result_int(), 400);
 
   req = upgrade_request();
   req.method(boost::beast::http::verb::post);
