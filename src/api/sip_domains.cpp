@@ -12,6 +12,7 @@
 #include "core/sid.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "media/srtp.hpp"
 #include "sip/digest.hpp"
 
 namespace sb::api {
@@ -85,6 +86,7 @@ boost::json::object domain_json(const store::SipDomain& d, bool has_credentials)
   o["voice_status_callback_url"] = url(d.voice_status_callback_url);
   o["voice_status_callback_method"] = d.voice_status_callback_method;
   o["sip_registration"] = d.sip_registration;
+  o["srtp"] = d.srtp.empty() ? boost::json::value(nullptr) : boost::json::value(d.srtp);
   o["emergency_calling_enabled"] = false;
   o["secure"] = false;
   o["byoc_trunk_sid"] = nullptr;
@@ -212,6 +214,16 @@ Status apply_domain_params(const http::Form& params, store::SipDomain& d) {
       d.sip_registration = false;
     } else {
       return invalid("SipRegistration must be true or false");
+    }
+  }
+  // Switchboard's own: the media encryption of calls through the domain (media.srtp's values).
+  if (auto v = params.get("Srtp")) {
+    if (*v == "default") {
+      d.srtp.clear();
+    } else if (media::parse_srtp_policy(*v)) {
+      d.srtp = std::string(*v);
+    } else {
+      return invalid("Srtp must be off, optional, required or default");
     }
   }
   return Ok{};

@@ -20,6 +20,8 @@ boost::json::object trunk_json(const store::SipTrunk& t) {
   o["friendly_name"] = t.friendly_name;
   o["address"] = t.address;
   o["transport"] = t.transport;
+  o["tls_verify"] = t.tls_verify;
+  o["srtp"] = t.srtp.empty() ? boost::json::value(nullptr) : boost::json::value(t.srtp);
   boost::json::array prefixes;
   auto trunk = voice::trunk_from(t);
   if (trunk) {
@@ -35,8 +37,9 @@ boost::json::object trunk_json(const store::SipTrunk& t) {
   return o;
 }
 
-// FriendlyName, Address, Transport, Prefixes (repeated or comma-separated), Username,
-// Password, FromDomain onto `row`; the result must make a valid trunk.
+// FriendlyName, Address, Transport (udp, tcp, tls), TlsVerify (true, false), Srtp (off,
+// optional, required, default), Prefixes (repeated or comma-separated), Username, Password,
+// FromDomain onto `row`; the result must make a valid trunk.
 Result<voice::Trunk> apply_params(const http::Form& params, store::SipTrunk& row) {
   if (auto v = params.get("FriendlyName")) {
     if (auto s = check_friendly_name(*v); !s) return s.error();
@@ -44,6 +47,13 @@ Result<voice::Trunk> apply_params(const http::Form& params, store::SipTrunk& row
   }
   if (auto v = params.get("Address")) row.address = std::string(*v);
   if (auto v = params.get("Transport")) row.transport = std::string(*v);
+  if (auto v = params.get("TlsVerify")) {
+    if (*v != "true" && *v != "false") {
+      return Error::bad_request(codes::kInvalidParameter, "TlsVerify must be true or false");
+    }
+    row.tls_verify = *v == "true";
+  }
+  if (auto v = params.get("Srtp")) row.srtp = *v == "default" ? std::string() : std::string(*v);
   if (params.has("Prefixes")) {
     std::string joined;
     for (std::string_view p : params.get_all("Prefixes")) {

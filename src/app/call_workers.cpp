@@ -51,7 +51,7 @@ struct CallWorkers::Worker {
         media{media_clock,     shared.ports,          shared.tts,
               audio,           rtp_address,           config.recordings_dir(),
               deps.public_url, &shared.notifications, &deps.store,
-              &deps.clock},
+              &deps.clock,     config.media_srtp},
         calls(io,
               voice::SessionServices{
                   voice::WebhookServices{client, shared.notifications, documents, deps.clock},

@@ -81,17 +81,17 @@ Status apply_toml_file(Config& config, const std::string& path) {
       "idle_timeout_ms", "max_connections", "outbound_deny_private", "tls_cert",
       "tls_key"};
   static const std::set<std::string, std::less<>> kSip = {
-      "listen",       "max_calls", "allow",        "realm",         "digest",
-      "users",        "trunks",    "message_rate", "message_burst", "source_rate",
-      "source_burst", "ban_after", "ban_window",   "ban_time"};
+      "listen",     "max_calls",    "allow",         "realm",       "digest",       "users",
+      "trunks",     "message_rate", "message_burst", "source_rate", "source_burst", "ban_after",
+      "ban_window", "ban_time",     "tls_listen",    "tls_cert",    "tls_key",      "tls_ca"};
   static const std::set<std::string, std::less<>> kTrunk = {
-      "name",     "address",     "transport", "prefixes",        "username",
-      "password", "from_domain", "register",  "register_expires"};
+      "name",        "address",  "transport",        "prefixes",   "username", "password",
+      "from_domain", "register", "register_expires", "tls_verify", "srtp"};
   static const std::set<std::string, std::less<>> kCalls = {
       "cps_per_account", "max_queued_per_account", "max_active_per_account",
       "inbound_cps_per_account"};
-  static const std::set<std::string, std::less<>> kMedia = {"rtp_port_min", "rtp_port_max",
-                                                            "rtp_address", "realtime", "latch"};
+  static const std::set<std::string, std::less<>> kMedia = {
+      "rtp_port_min", "rtp_port_max", "rtp_address", "realtime", "latch", "srtp"};
   static const std::set<std::string, std::less<>> kEvents = {"retry_schedule"};
   static const std::set<std::string, std::less<>> kSpeech = {"engine",       "model_dir", "threads",
                                                              "max_decoders", "vosk_url",  "models",
@@ -149,6 +149,10 @@ Status apply_toml_file(Config& config, const std::string& path) {
     num(root["sip"]["max_calls"], config.max_calls);
     str(root["sip"]["realm"], config.sip_realm);
     str(root["sip"]["digest"], config.sip_digest);
+    str(root["sip"]["tls_listen"], config.sip_tls_listen);
+    str(root["sip"]["tls_cert"], config.sip_tls_cert);
+    str(root["sip"]["tls_key"], config.sip_tls_key);
+    str(root["sip"]["tls_ca"], config.sip_tls_ca);
     for (auto [key, target] : {std::pair{"message_rate", &config.sip_message_rate},
                                std::pair{"message_burst", &config.sip_message_burst}}) {
       const auto node = root["sip"][key];
@@ -213,10 +217,18 @@ Status apply_toml_file(Config& config, const std::string& path) {
           t.port = where->port;
         }
         if (auto x = v["transport"].value<std::string>()) {
-          if (*x == "tcp") {
-            t.transport = sip::Transport::kTcp;
-          } else if (*x != "udp") {
-            return config_error("sip.trunks '" + t.name + "': transport must be udp or tcp");
+          const auto transport = sip::transport_from_name(*x);
+          if (!transport || *x != to_lower(*x)) {
+            return config_error("sip.trunks '" + t.name + "': transport must be udp, tcp or tls");
+          }
+          t.transport = *transport;
+        }
+        if (auto x = v["tls_verify"].value<bool>()) t.tls_verify = *x;
+        if (auto x = v["srtp"].value<std::string>()) {
+          t.srtp = media::parse_srtp_policy(*x);
+          if (!t.srtp) {
+            return config_error("sip.trunks '" + t.name +
+                                "': srtp must be off, optional or required, not '" + *x + "'");
           }
         }
         if (auto* prefixes = v["prefixes"].as_array()) {
@@ -265,6 +277,13 @@ Status apply_toml_file(Config& config, const std::string& path) {
       auto policy = media::parse_latch_policy(*v);
       if (!policy) return config_error("media.latch must be strict, nat or any, not '" + *v + "'");
       config.media_latch = *policy;
+    }
+    if (auto v = root["media"]["srtp"].value<std::string>()) {
+      auto policy = media::parse_srtp_policy(*v);
+      if (!policy) {
+        return config_error("media.srtp must be off, optional or required, not '" + *v + "'");
+      }
+      config.media_srtp = *policy;
     }
   }
   if (auto* events = root["events"].as_table()) {
@@ -365,6 +384,10 @@ Status apply_environment(Config& config, const std::function<const char*(const c
   if (auto v = get("SWITCHBOARD_HTTP_TLS_CERT")) config.http_tls_cert = *v;
   if (auto v = get("SWITCHBOARD_HTTP_TLS_KEY")) config.http_tls_key = *v;
   if (auto v = get("SWITCHBOARD_SIP_LISTEN")) config.sip_listen = *v;
+  if (auto v = get("SWITCHBOARD_SIP_TLS_LISTEN")) config.sip_tls_listen = *v;
+  if (auto v = get("SWITCHBOARD_SIP_TLS_CERT")) config.sip_tls_cert = *v;
+  if (auto v = get("SWITCHBOARD_SIP_TLS_KEY")) config.sip_tls_key = *v;
+  if (auto v = get("SWITCHBOARD_SIP_TLS_CA")) config.sip_tls_ca = *v;
   if (auto v = get("SWITCHBOARD_PUBLIC_URL")) config.public_url = *v;
   if (auto v = get("SWITCHBOARD_LOG_LEVEL")) config.log_level = *v;
   if (auto v = get("SWITCHBOARD_ACCOUNT_SID")) config.account_sid = *v;
@@ -380,6 +403,11 @@ Status apply_environment(Config& config, const std::function<const char*(const c
     auto policy = media::parse_latch_policy(*v);
     if (!policy) return config_error("SWITCHBOARD_MEDIA_LATCH must be strict, nat or any");
     config.media_latch = *policy;
+  }
+  if (auto v = get("SWITCHBOARD_MEDIA_SRTP")) {
+    auto policy = media::parse_srtp_policy(*v);
+    if (!policy) return config_error("SWITCHBOARD_MEDIA_SRTP must be off, optional or required");
+    config.media_srtp = *policy;
   }
   if (auto v = get("SWITCHBOARD_SIP_USERS")) {  // "alice:secret,bob:pw"
     config.sip_users.clear();
@@ -486,6 +514,14 @@ Status validate(const Config& config) {
   if (auto d = parse_digest_algorithms(config.sip_digest); !d) return d.error();
   if (auto a = parse_listen_address(config.http_listen); !a) return a.error();
   if (auto a = parse_listen_address(config.sip_listen); !a) return a.error();
+  if (!config.sip_tls_listen.empty()) {
+    if (auto a = parse_listen_address(config.sip_tls_listen); !a) return a.error();
+    if (config.sip_tls_cert.empty() || config.sip_tls_key.empty()) {
+      return config_error(
+          "SIP over TLS (sip.tls_listen) needs sip.tls_cert and sip.tls_key "
+          "(SWITCHBOARD_SIP_TLS_CERT/_KEY)");
+    }
+  }
   if (config.data_dir.empty()) return config_error("data_dir must not be empty");
   if (!config.public_url.empty() && config.public_url.rfind("http://", 0) != 0 &&
       config.public_url.rfind("https://", 0) != 0) {

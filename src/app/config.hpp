@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "http/server.hpp"
 #include "media/latch.hpp"
+#include "media/srtp.hpp"
 #include "sip/digest.hpp"
 #include "sip/source_guard.hpp"
 #include "speech/recognizers.hpp"
@@ -25,6 +26,13 @@ struct Config {
   std::string data_dir = "./var";
   std::string http_listen = "127.0.0.1:8080";
   std::string sip_listen = "127.0.0.1:5060";
+  // [sip] tls_listen ("host:port"; empty: no SIP over TLS), tls_cert / tls_key (PEM): SIP over
+  // TLS (sips: and ;transport=tls). tls_ca: PEM certificates trusted for outbound TLS besides
+  // the system's (trunks with tls_verify = false are not checked at all).
+  std::string sip_tls_listen;
+  std::string sip_tls_cert;
+  std::string sip_tls_key;
+  std::string sip_tls_ca;
   std::string public_url;  // empty: derived from http_listen
   std::string log_level = "info";
   unsigned workers = 0;  // 0: one per core
@@ -67,6 +75,9 @@ struct Config {
   bool realtime = false;  // SCHED_FIFO for the worker threads (needs CAP_SYS_NICE)
   // Which sources RTP sessions listen to (media.latch: strict, nat, any; docs/operations.md).
   media::LatchPolicy media_latch = media::kDefaultLatchPolicy;
+  // When call media is SRTP (media.srtp: off, optional, required); trunks and SIP domains may
+  // set their own.
+  media::SrtpPolicy media_srtp = media::kDefaultSrtpPolicy;
   // SIP digest credentials callers must present (empty: no challenge); never logged.
   std::map<std::string, std::string> sip_users;
   std::string sip_realm = "switchboard";

@@ -353,6 +353,10 @@ int serve(const Config& config) {
   std::printf("  metrics:      %s/metrics\n", base.c_str());
   std::printf("  sip:          udp+tcp %s:%u\n", sip_bound->address.c_str(),
               static_cast<unsigned>(sip_bound->port));
+  if (const auto& tls_sip = sip.tls_endpoint()) {
+    std::printf("  sip tls:      %s:%u\n", tls_sip->address.c_str(),
+                static_cast<unsigned>(tls_sip->port));
+  }
   std::printf("  public URL:   %s\n", public_url.c_str());
   std::printf("  data dir:     %s\n", config.data_dir.c_str());
   std::printf("  account SID:  %s\n", main_account->account.sid.c_str());

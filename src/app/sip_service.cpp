@@ -15,7 +15,8 @@ struct SipService::Figures {
   std::atomic<std::uint64_t> received{0}, malformed{0}, dropped{0}, unknown_dialog{0}, calls_in{0},
       udp_in{0}, tcp_in{0}, socket_errors{0}, framing_errors{0}, active_calls{0}, routed{0},
       not_found{0}, forbidden{0}, no_application{0}, bad_sdp{0}, overloaded{0}, account_limited{0},
-      completed{0}, registers{0}, registers_limited{0}, auth_failures{0}, registered{0};
+      completed{0}, registers{0}, registers_limited{0}, auth_failures{0}, registered{0},
+      tls_handshakes{0}, tls_handshake_failures{0};
   // Messaging (SIP MESSAGE): requests in, refused (the flood limit among them), sent, outcomes.
   std::atomic<std::uint64_t> messages_in{0}, messages_limited{0}, messages_received{0},
       messages_refused{0}, message_webhooks{0}, messages_sent{0}, messages_delivered{0},
@@ -61,6 +62,11 @@ void SipService::Figures::collect(metrics::Exposition& out) const {
       socket_errors);
   one("switchboard_sip_framing_errors_total", "TCP streams closed for bad framing.", Kind::kCounter,
       framing_errors);
+  one("switchboard_sip_tls_handshakes_total",
+      "SIP over TLS connections secured (accepted and opened).", Kind::kCounter, tls_handshakes);
+  one("switchboard_sip_tls_handshake_failures_total",
+      "SIP over TLS handshakes that failed (protocol, cipher, certificate or timeout).",
+      Kind::kCounter, tls_handshake_failures);
   one("switchboard_sip_registers_total", "REGISTER requests.", Kind::kCounter, registers);
   one("switchboard_sip_registers_limited_total",
       "REGISTER requests refused with 503 for exceeding their source's budget.", Kind::kCounter,
@@ -241,6 +247,7 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
     if (address->port != 0 || attempt >= 20) return tcp.error();
     stack_.reset();
   }
+  if (auto s = start_tls(config); !s) return s.error();
   message_client_ = std::make_unique<http::CurlClient>(sip_io_.get_executor());
   message_notifications_ = std::make_unique<voice::StoreNotificationSink>(messaging.store);
   messaging::MessagingOptions message_options;
@@ -268,6 +275,22 @@ Result<sip::Endpoint> SipService::start(const Config& config, metrics::Registry&
   return *udp;
 }
 
+Status SipService::start_tls(const Config& config) {
+  auto client = sip::make_sip_client_tls(config.sip_tls_ca);
+  if (!client) return client.error();
+  stack_->set_tls_client(std::move(*client));
+  if (config.sip_tls_listen.empty()) return Ok{};
+  auto where = parse_listen_address(config.sip_tls_listen);
+  if (!where) return where.error();
+  auto server = sip::make_sip_server_tls({config.sip_tls_cert, config.sip_tls_key});
+  if (!server) return server.error();
+  const std::string host = where->host == "localhost" ? "127.0.0.1" : where->host;
+  auto bound = stack_->listen_tls(host, where->port, std::move(*server));
+  if (!bound) return bound.error();
+  tls_endpoint_ = *bound;
+  return Ok{};
+}
+
 Status SipService::start_registrations(const Config& config) {
   for (const auto& t : config.sip_trunks) {
     if (!t.register_to) continue;
@@ -290,6 +313,8 @@ Status SipService::start_registrations(const Config& config) {
     r.aor = "sip:" + t.username + "@" + domain;
     r.registrar = "sip:" + domain;
     r.next_hop = sip::Endpoint{address, t.port, t.transport, 0};
+    r.next_hop.tls_name = t.host;
+    r.next_hop.tls_verify = t.tls_verify;
     r.credentials = sip::Credentials{t.username, t.password};
     r.expires = t.register_expires;
     boost::asio::post(sip_io_, [this, r = std::move(r)]() mutable {
@@ -351,6 +376,8 @@ void SipService::sample() {
   f.tcp_in = tr.tcp_in;
   f.socket_errors = tr.send_errors + tr.receive_errors;
   f.framing_errors = tr.framing_errors;
+  f.tls_handshakes = tr.tls_handshakes;
+  f.tls_handshake_failures = tr.tls_handshake_failures;
   const auto& rs = router_->stats();
   f.active_calls = router_->active();
   f.routed = rs.routed;

@@ -1,6 +1,7 @@
 // The daemon's SIP side: the SIP stack listening on --sip-listen (UDP and TCP on one port, on the
-// first worker), digest authentication of callers, and the call router that hands every routed
-// INVITE to a CallWorker. Its counters (and the workers' media clocks) go to /metrics.
+// first worker; TLS on sip.tls_listen), digest authentication of callers, and the call router that
+// hands every routed INVITE to a CallWorker. Its counters (and the workers' media clocks) go to
+// /metrics.
 #pragma once
 
 #include <atomic>
@@ -39,6 +40,8 @@ class SipService final : public api::SipBanList {
   Result<sip::Endpoint> start(const Config& config, metrics::Registry& metrics,
                               std::shared_ptr<voice::TrunkTable> trunks,
                               const MessagingSetup& messaging);
+  // Where SIP over TLS listens (sip.tls_listen), once started.
+  const std::optional<sip::Endpoint>& tls_endpoint() const { return tls_endpoint_; }
   // Where the REST API sends messages (once started).
   messaging::MessageDispatcher& messages() { return *messaging_; }
   // Where the REST API places outbound calls (once started).
@@ -57,6 +60,8 @@ class SipService final : public api::SipBanList {
   void sample();  // copies figures owned by the SIP and worker threads for the scraper
   // Our registrations to the trunks with `register = true` (posted to the SIP thread).
   Status start_registrations(const Config& config);
+  // SIP over TLS: what outbound TLS trusts, and the sip.tls_listen listener.
+  Status start_tls(const Config& config);
 
   boost::asio::io_context& sip_io_;
   CallWorkers& calls_;
@@ -67,6 +72,7 @@ class SipService final : public api::SipBanList {
   std::unique_ptr<messaging::MessagingService> messaging_;
   std::unique_ptr<sip::SipStack> stack_;
   std::shared_ptr<Figures> figures_;
+  std::optional<sip::Endpoint> tls_endpoint_;
   boost::asio::steady_timer sampler_;
   bool running_ = false;
 };

@@ -403,7 +403,12 @@ void RtpSession::start_receive_rtcp() {
       asio::buffer(rtcp_buffer_), rtcp_from_,
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (ec == asio::error::operation_aborted || self->closed_) return;
-        if (!ec) self->handle_rtcp({self->rtcp_buffer_.data(), n}, self->rtcp_from_, false);
+        std::size_t size = n;
+        if (!ec && self->srtp_ && !self->srtp_->unprotect_rtcp(self->rtcp_buffer_.data(), size)) {
+          ++self->stats_.srtp_dropped;
+        } else if (!ec) {
+          self->handle_rtcp({self->rtcp_buffer_.data(), size}, self->rtcp_from_, false);
+        }
         if (!self->closed_) self->start_receive_rtcp();
       });
 }
@@ -426,7 +431,7 @@ void RtpSession::deliver(const DtmfUpdates& updates, bool inband) {
 
 void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpoint& from,
                             std::uint32_t arrival) {
-  const std::size_t size = data.size();
+  std::size_t size = data.size();
   if (size > kMaxRtpPacketSize) {
     ++stats_.oversize;
     return;
@@ -440,6 +445,18 @@ void RtpSession::handle_rtp(std::span<const std::uint8_t> data, const udp::endpo
   if (++packets_this_tick_ > limits_.max_packets_per_tick) {
     ++stats_.flood_dropped;
     return;
+  }
+  if (srtp_) {
+    // Authenticated and decrypted before anything trusts it (not even the latch learns from a
+    // packet that fails its tag); a replayed packet is dropped as well.
+    std::memcpy(srtp_rx_.data(), data.data(), size);
+    const bool ok = looks_like_rtcp(data) ? srtp_->unprotect_rtcp(srtp_rx_.data(), size)
+                                          : srtp_->unprotect_rtp(srtp_rx_.data(), size);
+    if (!ok) {
+      ++stats_.srtp_dropped;
+      return;
+    }
+    data = {srtp_rx_.data(), size};
   }
   if (looks_like_rtcp(data)) {  // rtcp-mux peers
     handle_rtcp(data, from, true);
@@ -550,7 +567,11 @@ void RtpSession::handle_rtcp(std::span<const std::uint8_t> data, const udp::endp
 }
 
 void RtpSession::send_packet(const RtpHeader& header, std::span<const std::uint8_t> payload) {
-  const std::size_t n = serialize_rtp(header, payload, tx_buffer_);
+  std::size_t n = serialize_rtp(header, payload, {tx_buffer_.data(), kMaxRtpPacketSize});
+  if (srtp_ && !srtp_->protect_rtp(tx_buffer_.data(), n)) {
+    ++stats_.send_errors;
+    return;
+  }
   const udp::endpoint& to = latch_.rtp_peer();
   if (::sendto(rtp_fd_, tx_buffer_.data(), n, MSG_DONTWAIT, to.data(), to.size()) < 0) {
     ++stats_.send_errors;
@@ -593,8 +614,9 @@ void RtpSession::send_rtcp(bool bye) {
     }
     report.blocks.push_back(b);  // RTCP every 5 s: this allocation is not per packet
   }
-  std::array<std::uint8_t, 256> buf{};
-  const std::size_t n = build_rtcp(report, "switchboard", buf, bye);
+  std::array<std::uint8_t, 256 + kSrtpMaxTrailer> buf{};
+  std::size_t n = build_rtcp(report, "switchboard", std::span(buf).first(256), bye);
+  if (srtp_ && !srtp_->protect_rtcp(buf.data(), n)) return;
   boost::system::error_code ec;
   rtcp_.send_to(asio::buffer(buf.data(), n), latch_.rtcp_peer(), 0, ec);
   if (!ec) ++stats_.rtcp_sent;

@@ -29,6 +29,7 @@
 #include "media/recorder.hpp"
 #include "media/rtp_packet.hpp"
 #include "media/rtp_sequence.hpp"
+#include "media/srtp.hpp"
 #include "media/telephone_event.hpp"
 
 namespace sb::media {
@@ -70,7 +71,8 @@ struct RtpStats {
   std::uint64_t rtcp_ignored = 0;  // from a source that is not the peer
   std::uint64_t rtcp_sent = 0;
   std::uint64_t dtmf_digits = 0;
-  std::uint64_t latched = 0;  // times the peer was learned from its packets (LatchPolicy)
+  std::uint64_t latched = 0;       // times the peer was learned from its packets (LatchPolicy)
+  std::uint64_t srtp_dropped = 0;  // SRTP/SRTCP that failed authentication or was replayed
 };
 
 struct DtmfEvent {
@@ -111,6 +113,11 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   // A re-INVITE changed the negotiation (hold, new address, codec). A new address is the only
   // thing that moves the peer: latching starts again from it.
   Status update(SessionParams params);
+
+  // SRTP from now on (keys from the SDP's a=crypto): what we send is protected, what arrives
+  // must authenticate (and not replay) or it is dropped. Set before media flows.
+  void set_srtp(std::unique_ptr<SrtpSession> srtp) { srtp_ = std::move(srtp); }
+  bool secure() const { return srtp_ != nullptr; }
 
   // Playback (queued; silence when empty).
   Player::Id play(std::unique_ptr<AudioSource> source, PlayOptions options = {},
@@ -207,7 +214,9 @@ class RtpSession final : public PacedStream, public std::enable_shared_from_this
   PeerLatch latch_;                                   // whom we listen to and send to
   boost::asio::ip::udp::endpoint rtcp_from_;
   std::array<std::uint8_t, 1500> rtcp_buffer_{};
-  std::array<std::uint8_t, kMaxRtpPacketSize> tx_buffer_{};
+  std::array<std::uint8_t, kMaxRtpPacketSize + kSrtpMaxTrailer> tx_buffer_{};
+  std::unique_ptr<SrtpSession> srtp_;                      // null: plain RTP
+  std::array<std::uint8_t, kMaxRtpPacketSize> srtp_rx_{};  // a packet being authenticated
 
   // Receive side.
   SsrcLock ssrc_lock_;

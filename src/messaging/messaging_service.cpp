@@ -731,6 +731,8 @@ void MessagingService::start(std::shared_ptr<Outgoing> out) {
             dest->from_domain.empty() ? options_.local_host : dest->from_domain;
         req.from = "sip:" + (user ? *user : std::string("switchboard")) + "@" + from_host;
         req.next_hop = sip::Endpoint{address, dest->port, dest->transport, dest->connection};
+        req.next_hop.tls_name = dest->host;  // a TLS trunk's certificate names its host
+        req.next_hop.tls_verify = dest->tls_verify;
         req.credentials = dest->credentials;
         req.body = m.body;
         for (const auto& url : m.media_urls) {

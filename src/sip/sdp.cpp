@@ -245,6 +245,47 @@ std::string to_string(const SessionDescription& sdp) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kSavp = "RTP/SAVP";
+constexpr std::string_view kCryptoPrefix = "crypto:";
+
+// "tag suite key-params ..." -> (tag, suite); nullopt when malformed.
+std::optional<std::pair<std::string_view, std::string_view>> crypto_tag_suite(std::string_view v) {
+  const auto sp1 = v.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return std::nullopt;
+  const auto sp2 = v.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return std::nullopt;
+  return std::pair{v.substr(0, sp1), v.substr(sp1 + 1, sp2 - sp1 - 1)};
+}
+
+std::vector<std::string_view> crypto_lines(const MediaDescription& m) {
+  std::vector<std::string_view> out;
+  for (const auto& a : m.other_attributes) {
+    if (a.size() > kCryptoPrefix.size() &&
+        iequals(a.substr(0, kCryptoPrefix.size()), kCryptoPrefix)) {
+      out.push_back(std::string_view(a).substr(kCryptoPrefix.size()));
+    }
+  }
+  return out;
+}
+
+// Our value for an offered a=crypto value of the same suite, with the offer's tag; "" if none.
+std::string answer_crypto(const LocalMedia& local, std::string_view offered) {
+  const auto theirs = crypto_tag_suite(offered);
+  if (!theirs) return {};
+  for (const auto& mine : local.crypto) {
+    const auto ours = crypto_tag_suite(mine);
+    if (ours && ours->second == theirs->second) {
+      return std::string(theirs->first) + " " + std::string(theirs->second) +
+             mine.substr(ours->first.size() + 1 + ours->second.size());
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 SessionDescription make_offer(const LocalMedia& local, const AudioCapabilities& caps) {
   SessionDescription sdp;
   sdp.session_id = local.session_id;
@@ -255,6 +296,10 @@ SessionDescription make_offer(const LocalMedia& local, const AudioCapabilities& 
   m.media = "audio";
   m.port = local.port;
   m.proto = "RTP/AVP";
+  if (local.require_srtp && !local.crypto.empty()) {
+    m.proto = kSavp;
+    for (const auto& c : local.crypto) m.other_attributes.push_back("crypto:" + c);
+  }
   m.codecs = caps.codecs;
   if (caps.telephone_event) {
     m.codecs.push_back({caps.telephone_event_pt, "telephone-event", 8000, "0-16"});
@@ -275,6 +320,8 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
   sdp.origin_address = local.address;
   sdp.connection = local.address;
   bool accepted = false;
+  // Why no stream was taken, when the reason is the media's security rather than codecs.
+  std::string refused;
   for (std::size_t i = 0; i < offer.media.size(); ++i) {
     const MediaDescription& om = offer.media[i];
     MediaDescription am;
@@ -283,7 +330,33 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
     am.port = 0;
     std::optional<Codec> chosen;
     std::optional<Codec> dtmf;
-    if (!accepted && om.media == "audio" && om.port != 0 && om.proto == "RTP/AVP") {
+    bool usable = !accepted && om.media == "audio" && om.port != 0;
+    std::string our_crypto;
+    std::string their_crypto;
+    if (usable && om.proto == "RTP/AVP" && local.require_srtp) {
+      refused = "SRTP is required (media.srtp) and the offer's audio is plain RTP/AVP";
+      usable = false;
+    } else if (usable && om.proto == kSavp) {
+      if (local.crypto.empty()) {
+        refused = "the offer's audio is SRTP (RTP/SAVP) and media.srtp is off";
+        usable = false;
+      }
+      for (const auto offered : crypto_lines(om)) {
+        if (!usable) break;
+        our_crypto = answer_crypto(local, offered);
+        if (!our_crypto.empty()) {
+          their_crypto = std::string(offered);
+          break;
+        }
+      }
+      if (usable && our_crypto.empty()) {
+        refused = "no offered SRTP crypto suite is supported (AES_CM_128_HMAC_SHA1_80, _32)";
+        usable = false;
+      }
+    } else if (om.proto != "RTP/AVP") {
+      usable = false;
+    }
+    if (usable) {
       for (const auto& oc : om.codecs) {
         if (!chosen) {
           for (const auto& mine : caps.codecs) {
@@ -329,9 +402,13 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
     for (const auto& c : am.codecs) am.formats.push_back(std::to_string(c.payload_type));
     am.ptime = om.ptime.value_or(caps.ptime);
     am.direction = ours;
+    if (!our_crypto.empty()) am.other_attributes.push_back("crypto:" + our_crypto);
     sdp.media.push_back(std::move(am));
 
     AudioSession& a = ans.audio;
+    a.secure = !our_crypto.empty();
+    a.local_crypto = std::move(our_crypto);
+    a.remote_crypto = std::move(their_crypto);
     a.remote_address = remote_addr;
     a.remote_port = om.port;
     a.codec = *chosen;
@@ -341,7 +418,11 @@ Result<Answer> make_answer(const SessionDescription& offer, const LocalMedia& lo
     a.remote_hold = offered == Direction::kSendOnly || offered == Direction::kInactive;
     a.media_index = i;
   }
-  if (!accepted) return Error::bad_request(codes::kInvalidParameter, "No acceptable audio");
+  if (!accepted) {
+    return Error::bad_request(codes::kInvalidParameter, refused.empty()
+                                                            ? "No acceptable audio"
+                                                            : "No acceptable audio: " + refused);
+  }
   return ans;
 }
 
@@ -384,6 +465,25 @@ Result<AudioSession> apply_answer(const SessionDescription& offer,
       a.direction = Direction::kSendOnly;
     }
     a.remote_hold = theirs == Direction::kSendOnly || theirs == Direction::kInactive;
+    if (om.proto == kSavp) {
+      // Their a=crypto answers one of ours: same tag, same suite (RFC 4568 §7.1.2).
+      if (am.proto != kSavp) return bad("Answer to an RTP/SAVP offer is not RTP/SAVP");
+      for (const auto answered : crypto_lines(am)) {
+        const auto theirs_ts = crypto_tag_suite(answered);
+        if (!theirs_ts) continue;
+        for (const auto offered : crypto_lines(om)) {
+          const auto ours_ts = crypto_tag_suite(offered);
+          if (ours_ts && *ours_ts == *theirs_ts) {
+            a.secure = true;
+            a.local_crypto = std::string(offered);
+            a.remote_crypto = std::string(answered);
+            break;
+          }
+        }
+        if (a.secure) break;
+      }
+      if (!a.secure) return bad("Answer's a=crypto matches none of the offered suites");
+    }
     return a;
   }
   return bad("Answer accepts no audio stream");

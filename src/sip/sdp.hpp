@@ -1,6 +1,7 @@
 // SDP (RFC 4566) parsing and building, and offer/answer (RFC 3264) for one audio stream:
 // PCMU, PCMA, telephone-event (RFC 4733), ptime, direction attributes and hold (sendonly,
-// inactive, or the RFC 2543 c=0.0.0.0 form).
+// inactive, or the RFC 2543 c=0.0.0.0 form); RTP/SAVP streams keyed by a=crypto (RFC 4568: the
+// suites are matched here by name, the keys are the media layer's).
 #pragma once
 
 #include <cstdint>
@@ -74,6 +75,11 @@ struct LocalMedia {
   std::string address;  // IPv4 dotted quad (or IPv6 literal) where we receive RTP
   std::uint16_t port = 0;
   Direction direction = Direction::kSendRecv;  // kSendOnly to put the peer on hold
+  // SRTP: our a=crypto values ("1 AES_CM_128_HMAC_SHA1_80 inline:..."), one per suite we take,
+  // most preferred first. Empty: RTP/SAVP offers are refused. With require_srtp, our offers are
+  // RTP/SAVP with all of them and plain RTP/AVP offers are refused.
+  std::vector<std::string> crypto;
+  bool require_srtp = false;
   std::uint64_t session_id = 1;
   std::uint64_t session_version = 1;
 };
@@ -88,6 +94,11 @@ struct AudioSession {
   Direction direction = Direction::kSendRecv;  // what we do: send? receive?
   bool remote_hold = false;  // the peer asked us to stop sending (sendonly/inactive/0.0.0.0)
   std::size_t media_index = 0;
+  // RTP/SAVP: the a=crypto values agreed (same tag and suite): ours keys what we send, theirs
+  // what they send.
+  bool secure = false;
+  std::string local_crypto;
+  std::string remote_crypto;
 };
 
 SessionDescription make_offer(const LocalMedia& local, const AudioCapabilities& caps);

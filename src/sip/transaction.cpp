@@ -2,9 +2,28 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+
 namespace sb::sip {
 
-std::string_view to_string(Transport t) { return t == Transport::kTcp ? "TCP" : "UDP"; }
+std::string_view to_string(Transport t) {
+  switch (t) {
+    case Transport::kTcp:
+      return "TCP";
+    case Transport::kTls:
+      return "TLS";
+    case Transport::kUdp:
+      break;
+  }
+  return "UDP";
+}
+
+std::optional<Transport> transport_from_name(std::string_view name) {
+  if (iequals(name, "udp")) return Transport::kUdp;
+  if (iequals(name, "tcp")) return Transport::kTcp;
+  if (iequals(name, "tls")) return Transport::kTls;
+  return std::nullopt;
+}
 
 std::string_view to_string(TxState s) {
   switch (s) {
@@ -416,6 +435,14 @@ void TransactionLayer::on_transport_error(std::uint64_t tx, Millis now) {
   TxEvents ev;
   it->second.client->on_transport_error(ev);
   dispatch(tx, ev);
+}
+
+void TransactionLayer::on_connection_failed(const Endpoint& peer, Millis now) {
+  std::vector<std::uint64_t> failed;
+  for (const auto& [id, e] : entries_) {
+    if (e.client && e.peer == peer) failed.push_back(id);
+  }
+  for (const auto id : failed) on_transport_error(id, now);
 }
 
 void TransactionLayer::dispatch(std::uint64_t id, TxEvents& events) {

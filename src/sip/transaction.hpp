@@ -165,6 +165,9 @@ class TransactionLayer {
   // The Endpoint a client transaction sends to (for CANCEL, which must follow the INVITE).
   std::optional<Endpoint> client_peer(std::uint64_t tx) const;
   void on_transport_error(std::uint64_t tx, Millis now);
+  // A connection to `peer` could not be opened (refused, TLS handshake or certificate): its
+  // client transactions fail now rather than at Timer B.
+  void on_connection_failed(const Endpoint& peer, Millis now);
   std::size_t size() const { return entries_.size(); }
 
  private:

@@ -39,6 +39,7 @@ struct UserAgent::Call {
   std::uint32_t local_cseq = 0;
   std::uint32_t remote_cseq = 0;
   Endpoint peer;
+  bool secure = false;             // set up with a sips: Request-URI: our Contact is sips: too
   std::vector<std::uint64_t> txs;  // transactions whose events concern this call
   // UAS
   std::uint64_t invite_tx = 0;
@@ -91,6 +92,10 @@ struct UserAgent::OwnRegistration {
 };
 
 namespace {
+
+bool starts_with_scheme(std::string_view uri, std::string_view scheme) {
+  return uri.size() >= scheme.size() && iequals(uri.substr(0, scheme.size()), scheme);
+}
 
 std::string uri_of(std::string_view value) {
   auto na = parse_name_addr(value);
@@ -190,16 +195,41 @@ UserAgent::~UserAgent() = default;
 std::string UserAgent::new_tag() const { return random_hex(6); }
 std::string UserAgent::new_branch() const { return "z9hG4bK" + random_hex(8); }
 
+std::uint16_t UserAgent::port_of(Transport t) const {
+  switch (t) {
+    case Transport::kTcp:
+      return config_.tcp_port;
+    case Transport::kTls:
+      return config_.tls_port;
+    case Transport::kUdp:
+      break;
+  }
+  return config_.udp_port;
+}
+
+std::string UserAgent::sent_by(Transport t) const {
+  // TLS out without a TLS listener (no sip.tls_listen): no port of ours to name.
+  const auto port = port_of(t);
+  return port == 0 ? config_.host : config_.host + ":" + std::to_string(port);
+}
+
 std::string UserAgent::via(Transport t, std::string_view branch) const {
-  const auto port = t == Transport::kTcp ? config_.tcp_port : config_.udp_port;
-  return "SIP/2.0/" + std::string(to_string(t)) + " " + config_.host + ":" + std::to_string(port) +
+  return "SIP/2.0/" + std::string(to_string(t)) + " " + sent_by(t) +
          ";branch=" + std::string(branch) + ";rport";
 }
 
-std::string UserAgent::contact(Transport t) const {
-  const auto port = t == Transport::kTcp ? config_.tcp_port : config_.udp_port;
-  return "<sip:sb@" + config_.host + ":" + std::to_string(port) +
-         (t == Transport::kTcp ? ";transport=tcp>" : ">");
+std::string UserAgent::contact(Transport t, bool secure) const {
+  const std::string where = sent_by(t);
+  switch (t) {
+    case Transport::kTcp:
+      return "<sip:sb@" + where + ";transport=tcp>";
+    case Transport::kTls:
+      // A dialog set up with a sips: URI keeps sips: in its Contact (RFC 3261 §8.1.1.8, §12.1.1).
+      return secure ? "<sips:sb@" + where + ">" : "<sip:sb@" + where + ";transport=tls>";
+    case Transport::kUdp:
+      break;
+  }
+  return "<sip:sb@" + where + ">";
 }
 
 UserAgent::Call* UserAgent::find(CallHandle h) {
@@ -400,6 +430,7 @@ void UserAgent::handle_new_request(std::uint64_t tx, const Message& rq, const En
   rq.for_each_value(Hdr::kRecordRoute, [&](std::string_view v) { c->route_set.emplace_back(v); });
   c->remote_cseq = rq.cseq().number;
   c->peer = source;
+  c->secure = starts_with_scheme(rq.request_uri(), "sips:");
   c->invite_tx = tx;
   c->invite = rq;
   c->invite_cseq = rq.cseq().number;
@@ -577,7 +608,8 @@ void UserAgent::handle_in_dialog(Call& c, std::uint64_t tx, const Message& rq) {
       }
       sdp = std::move(*offer);
     }
-    std::string extra = "Contact: " + contact(c.peer.transport) + "\r\n" + c.session_timer_headers;
+    std::string extra =
+        "Contact: " + contact(c.peer.transport, c.secure) + "\r\n" + c.session_timer_headers;
     respond(tx, rq, 200, {}, {}, extra, sdp);
     if (m == "INVITE") c.awaiting_reinvite_ack = true;
     if (offerless_invite) {
@@ -662,19 +694,28 @@ void UserAgent::handle_ack(const Message& ack) {
 
 void UserAgent::on_ack(std::uint64_t) {}
 
+void UserAgent::on_connection_failed(const Endpoint& peer, Millis now) {
+  connection_failed_ = true;
+  layer_.on_connection_failed(peer, now);
+  connection_failed_ = false;
+}
+
 void UserAgent::on_timeout(std::uint64_t tx) {
+  const int status = connection_failed_ ? 503 : 408;
+  const std::string_view reason =
+      connection_failed_ ? "Service Unavailable (no connection)" : "Request Timeout";
   if (auto m = message_txs_.find(tx); m != message_txs_.end()) {
     const std::uint64_t handle = m->second;
     message_txs_.erase(m);
     outgoing_.erase(handle);
-    if (message_events_) message_events_->on_message_result(handle, 408, "Request Timeout");
+    if (message_events_) message_events_->on_message_result(handle, status, reason);
     return;
   }
   if (auto reg = register_txs_.find(tx); reg != register_txs_.end()) {
     OwnRegistration* own = reg->second;
     register_txs_.erase(reg);
     own->tx = 0;
-    register_failed(*own, 408);
+    register_failed(*own, status);
     return;
   }
   auto it = tx_calls_.find(tx);
@@ -694,7 +735,7 @@ void UserAgent::on_timeout(std::uint64_t tx) {
       end(*c, EndReason::kLocalHangup, false);
       return;
     }
-    fail(*c, 408, "Request Timeout");
+    fail(*c, status, reason);
     return;
   }
   if (tx == c->reoffer_tx) {
@@ -705,7 +746,7 @@ void UserAgent::on_timeout(std::uint64_t tx) {
   }
   if (tx == c->reinvite_tx) {
     c->reinvite_tx = 0;
-    events_.on_reinvite_result(c->handle, 408, {});
+    events_.on_reinvite_result(c->handle, status, {});
   }
 }
 
@@ -821,7 +862,9 @@ std::string UserAgent::build_in_dialog(Call& c, std::string_view method, std::st
   w.header("Call-ID", c.call_id);
   w.header("CSeq", std::to_string(++c.local_cseq) + " " + std::string(method));
   for (const auto& r : c.route_set) w.header("Route", r);
-  if (method == "INVITE" || method == "UPDATE") w.header("Contact", contact(c.peer.transport));
+  if (method == "INVITE" || method == "UPDATE") {
+    w.header("Contact", contact(c.peer.transport, c.secure));
+  }
   w.header("User-Agent", config_.user_agent);
   std::string out = w.finish(content_type, body);
   if (!extra.empty()) out.insert(out.find("\r\nContent-") + 2, extra);
@@ -848,7 +891,7 @@ void UserAgent::send_invite(Call& c, std::string_view auth_header) {
   w.header("To", "<" + c.spec.target + ">");
   w.header("Call-ID", c.call_id);
   w.header("CSeq", std::to_string(++c.local_cseq) + " INVITE");
-  w.header("Contact", contact(t));
+  w.header("Contact", contact(t, c.secure));
   w.header("Allow", kAllowedMethods);
   w.header("Supported", kSupportedExtensions);
   if (config_.session_expires > 0) {
@@ -1138,7 +1181,7 @@ Status UserAgent::ringing(CallHandle h, std::string_view early_sdp) {
       (c->state != Call::State::kIncoming && c->state != Call::State::kEarly)) {
     return state_error("call cannot ring");
   }
-  std::string extra = "Contact: " + contact(c->peer.transport) + "\r\n";
+  std::string extra = "Contact: " + contact(c->peer.transport, c->secure) + "\r\n";
   for (const auto& rr : c->route_set) extra += "Record-Route: " + rr + "\r\n";
   respond(c->invite_tx, *c->invite, early_sdp.empty() ? 180 : 183, {}, c->local_tag, extra,
           early_sdp);
@@ -1154,7 +1197,7 @@ Status UserAgent::answer(CallHandle h, std::string_view sdp) {
   }
   if (sdp.empty()) return state_error("answer needs SDP");
   c->offer_in_2xx = c->invite->body().empty();
-  std::string extra = "Contact: " + contact(c->peer.transport) + "\r\n";
+  std::string extra = "Contact: " + contact(c->peer.transport, c->secure) + "\r\n";
   for (const auto& rr : c->route_set) extra += "Record-Route: " + rr + "\r\n";
   extra += "Allow: " + std::string(kAllowedMethods) + "\r\n";
   extra += c->session_timer_headers;
@@ -1259,6 +1302,7 @@ Result<CallHandle> UserAgent::call(const OutboundCall& spec) {
   c->remote_party = "<" + spec.target + ">";
   c->remote_target = spec.target;
   c->peer = spec.next_hop;
+  c->secure = starts_with_scheme(spec.target, "sips:");
   const CallHandle h = c->handle;
   dialogs_[c->call_id + "|" + c->local_tag] = h;
   Call& ref = *c;

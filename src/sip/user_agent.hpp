@@ -30,6 +30,7 @@ struct UaConfig {
   std::string host = "127.0.0.1";  // our address in Via and Contact
   std::uint16_t udp_port = 5060;
   std::uint16_t tcp_port = 5060;
+  std::uint16_t tls_port = 0;  // 0: no SIP over TLS
   std::string user_agent = "Switchboard";
   TimerValues timers;
   Limits limits;
@@ -208,6 +209,9 @@ class UserAgent final : public TransactionUser {
   // One complete message (a datagram, or a frame cut by StreamFramer) from `source`.
   void on_message(std::string_view bytes, const Endpoint& source, Millis now);
   void on_tick(Millis now);
+  // The socket layer could not reach `peer` (TCP refused, TLS handshake or certificate failed):
+  // its requests fail now, as 503 (RFC 3261 §8.1.3.1), not at Timer B as 408.
+  void on_connection_failed(const Endpoint& peer, Millis now);
   std::optional<Millis> next_deadline() { return layer_.next_deadline(); }
 
   // --- call API (all return an error for an unknown call or a call in the wrong state) ---
@@ -303,7 +307,9 @@ class UserAgent final : public TransactionUser {
                std::string_view to_tag = {}, std::string_view extra = {},
                std::string_view body = {});
   std::string via(Transport t, std::string_view branch) const;
-  std::string contact(Transport t) const;
+  std::string contact(Transport t, bool secure = false) const;
+  std::uint16_t port_of(Transport t) const;  // our listening port for `t` (0: none)
+  std::string sent_by(Transport t) const;    // "host:port" of Via and Contact
   std::string build_in_dialog(Call& c, std::string_view method, std::string_view extra = {},
                               std::string_view content_type = {}, std::string_view body = {});
   std::uint64_t send_in_dialog(Call& c, std::string_view method, std::string_view extra = {},
@@ -321,6 +327,7 @@ class UserAgent final : public TransactionUser {
   Sender& sender_;
   CallEvents& events_;
   TransactionLayer layer_;
+  bool connection_failed_ = false;  // timeouts now come from a connection that failed
   std::optional<DigestVerifier> verifier_;
   std::optional<DigestVerifier> domain_verifier_;
   LocationService location_;

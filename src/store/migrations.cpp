@@ -351,6 +351,11 @@ ALTER TABLE accounts ADD COLUMN secondary_created INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN outbound_deny_private INTEGER;
 ALTER TABLE accounts ADD COLUMN enforce_media_auth INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{21, "trunks and SIP domains: TLS certificate checks and media encryption", R"sql(
+ALTER TABLE sip_trunks ADD COLUMN tls_verify INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE sip_trunks ADD COLUMN srtp TEXT NOT NULL DEFAULT '';
+ALTER TABLE sip_domains ADD COLUMN srtp TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 Status exec(sqlite3* db, const char* sql) {

@@ -42,9 +42,11 @@ struct SipTrunk {
   std::int64_t id = 0;
   std::string sid;
   std::string account_sid;
-  std::string friendly_name;  // the trunk's name
-  std::string address;        // host:port
-  std::string transport = "udp";
+  std::string friendly_name;      // the trunk's name
+  std::string address;            // host:port
+  std::string transport = "udp";  // udp, tcp, tls
+  bool tls_verify = true;         // tls: check the trunk's certificate (TlsVerify=false: do not)
+  std::string srtp;      // media encryption toward it: off, optional, required; "": media.srtp
   std::string prefixes;  // comma-separated ("+1,+44"); empty: every number
   std::string username;
   std::string password;  // digest credentials it answers challenges with; never shown
@@ -95,6 +97,7 @@ struct SipDomain {
   std::string voice_status_callback_url;
   std::string voice_status_callback_method = "POST";
   bool sip_registration = false;  // whether its users may register
+  std::string srtp;  // media encryption of its calls: off, optional, required; "": media.srtp
   std::int64_t date_created = 0;
   std::int64_t date_updated = 0;
 };

@@ -463,7 +463,7 @@ ApiKey read_api_key(const Statement& s) {
 
 #define SB_TRUNK_COLUMNS                                                                   \
   "id, sid, account_sid, friendly_name, address, transport, prefixes, username, password," \
-  " from_domain, date_created, date_updated"
+  " from_domain, date_created, date_updated, tls_verify, srtp"
 
 SipTrunk read_trunk(const Statement& s) {
   SipTrunk t;
@@ -479,6 +479,8 @@ SipTrunk read_trunk(const Statement& s) {
   t.from_domain = s.text(9);
   t.date_created = s.integer(10);
   t.date_updated = s.integer(11);
+  t.tls_verify = s.integer(12) != 0;
+  t.srtp = s.text(13);
   return t;
 }
 
@@ -517,7 +519,7 @@ SipCredential read_credential(const Statement& s) {
 #define SB_DOMAIN_COLUMNS                                                      \
   "id, sid, account_sid, domain_name, friendly_name, voice_url, voice_method," \
   " voice_fallback_url, voice_fallback_method, voice_status_callback_url,"     \
-  " voice_status_callback_method, sip_registration, date_created, date_updated"
+  " voice_status_callback_method, sip_registration, date_created, date_updated, srtp"
 
 SipDomain read_domain(const Statement& s) {
   SipDomain d;
@@ -535,6 +537,7 @@ SipDomain read_domain(const Statement& s) {
   d.sip_registration = s.integer(11) != 0;
   d.date_created = s.integer(12);
   d.date_updated = s.integer(13);
+  d.srtp = s.text(14);
   return d;
 }
 
@@ -748,28 +751,31 @@ struct MutationApplier {
   }
 
   Status operator()(const InsertTrunk& m) {
-    auto p = conn.prepare("INSERT INTO sip_trunks (" SB_TRUNK_COLUMNS
-                          ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    auto p =
+        conn.prepare("INSERT INTO sip_trunks (" SB_TRUNK_COLUMNS
+                     ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     if (!p) return p.error();
     Statement s(*p);
     const SipTrunk& t = m.trunk;
     s.bind(1, t.sid).bind(2, t.account_sid).bind(3, t.friendly_name).bind(4, t.address);
     s.bind(5, t.transport).bind(6, t.prefixes).bind(7, t.username).bind(8, t.password);
     s.bind(9, t.from_domain).bind(10, t.date_created).bind(11, t.date_updated);
+    s.bind(12, std::int64_t{t.tls_verify}).bind(13, t.srtp);
     return run_write(conn, s, false);
   }
 
   Status operator()(const UpdateTrunk& m) {
     auto p = conn.prepare(
         "UPDATE sip_trunks SET friendly_name = ?3, address = ?4, transport = ?5, prefixes = ?6,"
-        " username = ?7, password = ?8, from_domain = ?9, date_updated = ?10"
-        " WHERE sid = ?1 AND account_sid = ?2");
+        " username = ?7, password = ?8, from_domain = ?9, date_updated = ?10, tls_verify = ?11,"
+        " srtp = ?12 WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
     const SipTrunk& t = m.trunk;
     s.bind(1, t.sid).bind(2, t.account_sid).bind(3, t.friendly_name).bind(4, t.address);
     s.bind(5, t.transport).bind(6, t.prefixes).bind(7, t.username).bind(8, t.password);
-    s.bind(9, t.from_domain).bind(10, t.date_updated);
+    s.bind(9, t.from_domain).bind(10, t.date_updated).bind(11, std::int64_t{t.tls_verify});
+    s.bind(12, t.srtp);
     return run_write(conn, s, true);
   }
 
@@ -846,11 +852,11 @@ struct MutationApplier {
     const SipDomain& d = m.domain;
     auto p = conn.prepare(
         m.create ? "INSERT INTO sip_domains (" SB_DOMAIN_COLUMNS
-                   ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                   ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                  : "UPDATE sip_domains SET domain_name = ?3, friendly_name = ?4, voice_url = ?5,"
                    " voice_method = ?6, voice_fallback_url = ?7, voice_fallback_method = ?8,"
                    " voice_status_callback_url = ?9, voice_status_callback_method = ?10,"
-                   " sip_registration = ?11, date_updated = ?13"
+                   " sip_registration = ?11, date_updated = ?13, srtp = ?14"
                    " WHERE sid = ?1 AND account_sid = ?2");
     if (!p) return p.error();
     Statement s(*p);
@@ -858,7 +864,7 @@ struct MutationApplier {
     s.bind(5, d.voice_url).bind(6, d.voice_method).bind(7, d.voice_fallback_url);
     s.bind(8, d.voice_fallback_method).bind(9, d.voice_status_callback_url);
     s.bind(10, d.voice_status_callback_method).bind(11, std::int64_t{d.sip_registration});
-    s.bind(12, d.date_created).bind(13, d.date_updated);
+    s.bind(12, d.date_created).bind(13, d.date_updated).bind(14, d.srtp);
     return run_write(conn, s, !m.create);
   }
 

@@ -28,6 +28,7 @@ void CallWorker::start(SipDialogs& dialogs, CallReports& reports, sip::CallHandl
   active->leg = std::make_unique<SipCallLeg>(io_.get_executor(), dialogs, handle, media_,
                                              route.account.sid, info.call_sid);
   active->leg->set_origin(std::move(origin));
+  active->leg->set_srtp_policy(route.srtp.value_or(media_.srtp));
   if (auto refusal = active->leg->prepare(sdp_offer)) {
     spdlog::info("sip: call to {} refused ({}): {}", info.to, refusal->status, refusal->detail);
     reports.refused(handle, std::move(*refusal));

@@ -8,6 +8,7 @@
 #include "core/time.hpp"
 #include "media/media_worker.hpp"
 #include "media/port_pool.hpp"
+#include "media/srtp.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
 #include "store/store.hpp"
@@ -26,6 +27,7 @@ struct MediaContext {
   NotificationSink* notifications = nullptr;  // Play/Say failures (warnings, as Twilio)
   store::Store* store = nullptr;              // where recordings are listed
   const Clock* clock = nullptr;
+  media::SrtpPolicy srtp = media::kDefaultSrtpPolicy;  // media.srtp (trunks, domains may differ)
 };
 
 }  // namespace sb::voice

@@ -67,10 +67,17 @@ Result<Trunk> trunk_from(const store::SipTrunk& row) {
   }
   t.host = where->host;
   t.port = where->port;
-  if (row.transport == "tcp") {
-    t.transport = sip::Transport::kTcp;
-  } else if (row.transport != "udp") {
-    return Error::bad_request(codes::kInvalidParameter, "Transport must be udp or tcp");
+  const auto transport = sip::transport_from_name(row.transport);
+  if (!transport || row.transport != to_lower(row.transport)) {
+    return Error::bad_request(codes::kInvalidParameter, "Transport must be udp, tcp or tls");
+  }
+  t.transport = *transport;
+  t.tls_verify = row.tls_verify;
+  if (!row.srtp.empty()) {
+    t.srtp = media::parse_srtp_policy(row.srtp);
+    if (!t.srtp) {
+      return Error::bad_request(codes::kInvalidParameter, "Srtp must be off, optional or required");
+    }
   }
   std::string_view rest = row.prefixes;
   while (!rest.empty()) {
@@ -215,7 +222,8 @@ Result<Destination> resolve_destination(std::string_view to, const std::vector<T
   if (trimmed.starts_with("client:")) {
     return unroutable("Client " + std::string(trimmed.substr(7)) + " is not registered");
   }
-  if (trimmed.size() > 4 && (iequals(trimmed.substr(0, 4), "sip:"))) {
+  const bool sips = trimmed.size() > 5 && iequals(trimmed.substr(0, 5), "sips:");
+  if (sips || (trimmed.size() > 4 && iequals(trimmed.substr(0, 4), "sip:"))) {
     auto uri = sip::parse_uri(trimmed);
     if (!uri || !uri->sip || uri->host.empty()) {
       return unroutable("The SIP URI " + std::string(trimmed) + " is not valid");
@@ -224,16 +232,24 @@ Result<Destination> resolve_destination(std::string_view to, const std::vector<T
     std::string host(uri->host);
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     d.host = host;
-    d.port = uri->port ? uri->port : 5060;
     if (auto t = uri->param("transport")) {
-      if (iequals(*t, "tcp")) {
-        d.transport = sip::Transport::kTcp;
-      } else if (!iequals(*t, "udp")) {
-        return unroutable("SIP transport " + std::string(*t) + " is not supported (udp, tcp)");
+      const auto named = sip::transport_from_name(*t);
+      if (!named) {
+        return unroutable("SIP transport " + std::string(*t) + " is not supported (udp, tcp, tls)");
       }
+      d.transport = *named;
     }
+    // sips: is TLS on every hop (RFC 3261 §19.1.2, RFC 5630): only TLS reaches it.
+    // (";transport=tcp" on a sips: URI is the old spelling of TLS over TCP.)
+    if (sips) {
+      if (d.transport == sip::Transport::kUdp && uri->param("transport")) {
+        return unroutable("A sips: URI cannot be reached over udp");
+      }
+      d.transport = sip::Transport::kTls;
+    }
+    d.port = uri->port ? uri->port : (d.transport == sip::Transport::kTls ? 5061 : 5060);
     // The Request-URI keeps user, host, port and parameters; the headers become header fields.
-    std::string target = "sip:";
+    std::string target = sips ? "sips:" : "sip:";
     if (!uri->user.empty()) target += std::string(uri->user) + "@";
     target += host_of_uri(uri->host, uri->port);
     target += std::string(uri->params);
@@ -284,8 +300,11 @@ Result<Destination> resolve_destination(std::string_view to, const std::vector<T
   d.host = best->host;
   d.port = best->port;
   d.transport = best->transport;
+  d.tls_verify = best->tls_verify;
+  d.srtp = best->srtp;
   d.target = "sip:" + number + "@" + host_of_uri(best->host, best->port);
   if (best->transport == sip::Transport::kTcp) d.target += ";transport=tcp";
+  if (best->transport == sip::Transport::kTls) d.target += ";transport=tls";
   d.from_domain = best->from_domain.empty() ? best->host : best->from_domain;
   if (!best->username.empty()) d.credentials = sip::Credentials{best->username, best->password};
   d.trunk = best->name;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "media/srtp.hpp"
 #include "sip/transport.hpp"
 #include "sip/user_agent.hpp"
 #include "store/models.hpp"
@@ -26,6 +27,8 @@ struct Trunk {
   std::string host;  // IP address or name (resolved when a call is dialled)
   std::uint16_t port = 5060;
   sip::Transport transport = sip::Transport::kUdp;
+  bool tls_verify = true;                 // tls: check its certificate against host
+  std::optional<media::SrtpPolicy> srtp;  // its media encryption; nullopt: media.srtp
   std::vector<std::string> prefixes;  // "+1", "+44", "1"; "" (or none at all) matches any number
   std::string username;               // digest credentials for 401/407 challenges (optional)
   std::string password;
@@ -65,7 +68,9 @@ struct Destination {
   std::string host;    // next hop: IP or name
   std::uint16_t port = 5060;
   sip::Transport transport = sip::Transport::kUdp;
-  std::string from_domain;  // host of our From URI ("" : our own address)
+  bool tls_verify = true;                 // tls: check the certificate names host
+  std::optional<media::SrtpPolicy> srtp;  // the trunk's media encryption (nullopt: default)
+  std::string from_domain;                // host of our From URI ("" : our own address)
   std::optional<sip::Credentials> credentials;
   std::vector<std::pair<std::string, std::string>> headers;  // X- headers from a sip: URI
   std::string trunk;                                         // the trunk's name, if any

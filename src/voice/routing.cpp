@@ -47,6 +47,7 @@ Result<RouteResult> route_domain_call(store::Store& store, std::string_view acco
   route.application.fallback_method = d.voice_fallback_method;
   route.application.status_callback = d.voice_status_callback_url;
   route.application.status_callback_method = d.voice_status_callback_method;
+  if (!d.srtp.empty()) route.srtp = media::parse_srtp_policy(d.srtp);
   if (route.application.url.empty()) {
     out.failure = RouteFailure::kNoApplication;
     return out;

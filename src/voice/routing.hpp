@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "media/srtp.hpp"
 #include "store/store.hpp"
 #include "voice/call_info.hpp"
 
@@ -18,7 +19,8 @@ struct Route {
   store::IncomingNumber number;
   store::Account account;
   VoiceApplication application;
-  std::string application_sid;  // when the number points at an Application
+  std::string application_sid;            // when the number points at an Application
+  std::optional<media::SrtpPolicy> srtp;  // a SIP domain's own media.srtp
 };
 
 enum class RouteFailure {

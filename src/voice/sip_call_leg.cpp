@@ -102,7 +102,9 @@ SipCallLeg::SipCallLeg(asio::any_io_executor executor, SipDialogs& dialogs, sip:
       media_(media),
       account_sid_(std::move(account_sid)),
       call_sid_(std::move(call_sid)),
-      shared_(std::make_shared<Shared>(executor_)) {}
+      shared_(std::make_shared<Shared>(executor_)) {
+  srtp_policy_ = media.srtp;
+}
 
 SipCallLeg::~SipCallLeg() { close(); }
 
@@ -127,6 +129,14 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   local.port = 9;  // until the RTP port is known (written into our SDP below)
   local.session_id = handle_ * 7919 + 1 + std::hash<std::string>{}(call_sid_) % 1000000007;
   local.session_version = 1;
+  if (srtp_policy_ != media::SrtpPolicy::kOff) {
+    // Fresh keys for each suite we take; the answer (ours or theirs) settles on one.
+    local.crypto = {media::format_crypto_attribute(
+                        media::make_crypto_attribute(1, media::SrtpSuite::kAesCm128HmacSha1_80)),
+                    media::format_crypto_attribute(
+                        media::make_crypto_attribute(2, media::SrtpSuite::kAesCm128HmacSha1_32))};
+    local.require_srtp = srtp_policy_ == media::SrtpPolicy::kRequired;
+  }
   const sip::AudioCapabilities& caps = caps_;
   sip::SessionDescription ours;
   if (!outbound_) {
@@ -169,10 +179,17 @@ std::optional<sip::Refusal> SipCallLeg::prepare(std::string_view sdp_offer) {
   if (!opened) return sip::Refusal::overloaded("no RTP port: " + opened.error().message);
   rtp_ = std::move(*opened);
   rtp_->set_log_name(call_sid_);
+  if (!key_media(audio_)) {
+    close();
+    return sip::Refusal::not_acceptable("the offer's SRTP key (a=crypto) is not usable");
+  }
   local.port = rtp_->local_port();
   ours.media[audio_.media_index].port = local.port;
   if (offer_) offer_ = ours;
   sdp_ = sip::to_string(ours);
+  // Once SRTP, always SRTP: a re-INVITE may not take the call back to plain RTP (a downgrade
+  // that anyone able to forge signalling would want), and our own re-offers stay RTP/SAVP.
+  if (audio_.secure) local.require_srtp = true;
   local_ = local;
   return std::nullopt;
 }
@@ -199,6 +216,31 @@ bool SipCallLeg::take_answer(std::string_view sdp) {
   }
   if (!outbound_) trace_.step(SipTrace::Way::kIn, "ACK", "SDP answer");
   remote_media(*audio);
+  return true;
+}
+
+bool SipCallLeg::key_media(const sip::AudioSession& audio) {
+  if (!rtp_) return true;
+  if (!audio.secure) {
+    if (rtp_->secure()) rtp_->set_srtp(nullptr);  // a re-INVITE went back to plain RTP
+    keyed_local_.clear();
+    keyed_remote_.clear();
+    trace_.set_srtp({});
+    return true;
+  }
+  if (audio.local_crypto == keyed_local_ && audio.remote_crypto == keyed_remote_) return true;
+  const auto local = media::parse_crypto_attribute(audio.local_crypto);
+  const auto remote = media::parse_crypto_attribute(audio.remote_crypto);
+  if (!local || !remote || local->suite != remote->suite) return false;
+  auto session = media::SrtpSession::create(*local, *remote);
+  if (!session) {
+    spdlog::warn("call {}: {}", call_sid_, session.error().message);
+    return false;
+  }
+  rtp_->set_srtp(std::move(*session));
+  keyed_local_ = audio.local_crypto;
+  keyed_remote_ = audio.remote_crypto;
+  trace_.set_srtp(std::string(media::to_string(local->suite)));
   return true;
 }
 
@@ -287,6 +329,7 @@ std::optional<sip::Refusal> SipCallLeg::prepare_outbound(Result<Destination> des
                                                          std::string from_user,
                                                          const std::string& preferred_codec) {
   outbound_ = std::make_shared<Outbound>(executor_);
+  if (destination && destination->srtp) srtp_policy_ = *destination->srtp;
   std::stable_partition(caps_.codecs.begin(), caps_.codecs.end(),
                         [&](const sip::Codec& c) { return c.name == preferred_codec; });
   if (destination) {
@@ -309,7 +352,7 @@ void SipCallLeg::on_progress(int status, std::string_view early_sdp) {
     auto answer = sip::parse_sdp(early_sdp);
     auto audio =
         answer ? sip::apply_answer(*offer_, *answer) : Result<sip::AudioSession>(answer.error());
-    if (audio) {
+    if (audio && key_media(*audio)) {
       early_ = true;
       audio_ = *audio;
       media::SessionParams params = params_of(audio_);
@@ -380,6 +423,8 @@ asio::awaitable<PlaceOutcome> SipCallLeg::place(std::chrono::seconds timeout,
   call.from =
       "sip:" + o->from_user + "@" + (d.from_domain.empty() ? media_.rtp_address : d.from_domain);
   call.next_hop = sip::Endpoint{address, d.port, d.transport, d.connection};
+  call.next_hop.tls_name = d.host;  // the certificate must name the host we were given
+  call.next_hop.tls_verify = d.tls_verify;
   call.forks = d.forks;
   call.sdp_offer = sdp_;
   call.credentials = d.credentials;
@@ -513,6 +558,11 @@ void SipCallLeg::remote_media(const sip::AudioSession& audio) {
   // The first answer (from an ACK) completes the offer/answer; later ones are re-INVITEs.
   if (answered_) {
     trace_.step(SipTrace::Way::kIn, "re-INVITE", audio.remote_hold ? "hold" : "media update");
+  }
+  if (!key_media(audio)) {
+    spdlog::warn("call {}: the SRTP keys of the new answer are not usable: media unchanged",
+                 call_sid_);
+    return;
   }
   audio_ = audio;
   note_media();

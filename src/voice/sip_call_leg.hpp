@@ -12,6 +12,7 @@
 #include <string>
 
 #include "media/rtp_session.hpp"
+#include "media/srtp.hpp"
 #include "media/tts.hpp"
 #include "media/url_audio.hpp"
 #include "sip/refusal.hpp"
@@ -72,6 +73,8 @@ class SipCallLeg final : public CallLeg {
   // A re-INVITE changed the stream (hold, new address, codec): the router answered it with
   // local_media() on the SIP worker; this applies the outcome to RTP.
   void remote_media(const sip::AudioSession& audio);
+  // When the call's media is SRTP (before prepare; outbound legs take their trunk's).
+  void set_srtp_policy(media::SrtpPolicy policy) { srtp_policy_ = policy; }
   const sip::LocalMedia& local_media() const { return local_; }
 
   // --- CallLeg ---
@@ -138,8 +141,13 @@ class SipCallLeg final : public CallLeg {
   std::optional<MediaFigures> final_figures_;  // kept as the RTP session closes
   std::string call_sid_;
   sip::AudioSession audio_;  // what offer/answer settled
-  sip::LocalMedia local_;    // what our SDP says
-  std::string sdp_;          // what our 200 OK carries: the answer, or our offer
+  // SRTP: the policy, and the a=crypto pair the RTP session is keyed with ("": plain RTP).
+  media::SrtpPolicy srtp_policy_ = media::kDefaultSrtpPolicy;
+  std::string keyed_local_, keyed_remote_;
+  // Keys (or rekeys, or unkeys) the RTP session for `audio`; false when its keys are unusable.
+  bool key_media(const sip::AudioSession& audio);
+  sip::LocalMedia local_;  // what our SDP says
+  std::string sdp_;        // what our 200 OK carries: the answer, or our offer
   std::optional<sip::SessionDescription> offer_;  // ours, until the caller's ACK answers it
   sip::AudioCapabilities caps_;                   // what we offer and accept
   std::shared_ptr<Shared> shared_;

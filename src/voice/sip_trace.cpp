@@ -25,6 +25,7 @@ std::string SipTrace::json() const {
   o["request_uri"] = origin_.request_uri;
   o["codec"] = codec_;
   o["remote_media"] = remote_media_;
+  o["srtp"] = srtp_.empty() ? boost::json::value(nullptr) : boost::json::value(srtp_);
   o["final_status"] = final_status_;
   o["ended_by"] = ended_by_;
   o["end_reason"] = end_reason_;

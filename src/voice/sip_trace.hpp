@@ -34,6 +34,8 @@ class SipTrace {
     codec_ = std::move(codec);
     remote_media_ = std::move(remote);
   }
+  // The SRTP suite the media is protected with ("": plain RTP).
+  void set_srtp(std::string suite) { srtp_ = std::move(suite); }
   void set_final_status(int status) { final_status_ = status; }
   // Who ended the dialog ("caller", "callee", "switchboard") and why, in a few words.
   void set_ended(std::string by, std::string why) {
@@ -43,8 +45,8 @@ class SipTrace {
   bool empty() const { return steps_.empty(); }
   std::size_t steps() const { return steps_.size(); }
   // The JSON object the store keeps: {"call_id", "peer", "user_agent", "request_uri", "codec",
-  // "remote_media", "final_status", "ended_by", "end_reason", "steps": [{"ms", "dir",
-  // "message", "detail"}], "steps_dropped"}; "" before the first step.
+  // "remote_media", "srtp" (the suite, or null), "final_status", "ended_by", "end_reason", "steps":
+  // [{"ms", "dir", "message", "detail"}], "steps_dropped"}; "" before the first step.
   std::string json() const;
 
  private:
@@ -55,7 +57,7 @@ class SipTrace {
     std::string detail;
   };
   Origin origin_;
-  std::string codec_, remote_media_;
+  std::string codec_, remote_media_, srtp_;
   int final_status_ = 0;
   std::string ended_by_, end_reason_;
   std::chrono::steady_clock::time_point first_{};

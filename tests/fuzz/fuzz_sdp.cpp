@@ -1,4 +1,4 @@
-// libFuzzer target: SDP parsing, serialization and offer/answer.
+// libFuzzer target: SDP parsing, serialization and offer/answer (plain and with SRTP keys).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -23,5 +23,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)apply_answer(*sdp, *back);
   }
   (void)apply_answer(make_offer(local, {}), *sdp);
+  // The same with SRTP keys (a=crypto matched by suite and tag), optional and required.
+  local.crypto = {"1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR",
+                  "2 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"};
+  for (const bool required : {false, true}) {
+    local.require_srtp = required;
+    if (auto ans = make_answer(*sdp, local, {})) {
+      if (ans->audio.secure &&
+          (ans->audio.local_crypto.empty() || ans->audio.remote_crypto.empty())) {
+        __builtin_trap();
+      }
+      if (!parse_sdp(to_string(ans->sdp))) __builtin_trap();
+    }
+    (void)apply_answer(make_offer(local, {}), *sdp);
+  }
   return 0;
 }

@@ -6,7 +6,6 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const https = require('node:https');
 const net = require('node:net');
@@ -16,27 +15,15 @@ const tls = require('node:tls');
 const WebSocket = require('ws');
 const { startDaemon, httpsFetch, twilioClient } = require('./lib/daemon');
 const { createChannel, publish, waitFor } = require('./lib/events');
-
-function openssl(args, opts = {}) {
-  return execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-}
+const { makePki, sClient } = require('./lib/pki');
 
 // A CA and two server certificates it signed (127.0.0.1 and localhost): `first` with an RSA
 // key, `second` with an ECDSA one, so both suite families are exercised.
-function makePki(dir) {
-  const p = (name) => path.join(dir, name);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'),
-    '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=Switchboard Test CA']);
-  fs.writeFileSync(p('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  const issue = (name, keyArgs) => {
-    openssl(['req', '-newkey', ...keyArgs, '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`),
-      '-subj', `/CN=${name}.switchboard.test`]);
-    openssl(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
-      '-out', p(`${name}.pem`), '-days', '2', '-extfile', p('ext.cnf')]);
-  };
-  issue('first', ['rsa:2048']);
-  issue('second', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']);
-  return { dir, ca: fs.readFileSync(p('ca.pem')), file: p };
+function makeServerPki(dir) {
+  const pki = makePki(dir);
+  pki.issue('first', ['rsa:2048']);
+  pki.issue('second');
+  return pki;
 }
 
 // The certificate a fresh TLS connection to the daemon presents (its subject CN).
@@ -49,13 +36,6 @@ function presentedCn(port, ca) {
     });
     s.on('error', reject);
   });
-}
-
-// `openssl s_client` against the daemon; returns {status, out} (stdout and stderr together).
-function sClient(port, args, caFile) {
-  const r = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost',
-    '-CAfile', caFile, ...args], { input: '', encoding: 'utf8', timeout: 15000 });
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
 function openWss(url, ca, headers) {
@@ -106,7 +86,7 @@ async function metric(d, name) {
 test('HTTPS', { timeout: 180000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-tls-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const pki = makePki(dir);
+  const pki = makeServerPki(dir);
   // The daemon reads these two paths; the reload test overwrites them.
   const certFile = pki.file('server.pem');
   const keyFile = pki.file('server.key');

@@ -372,6 +372,9 @@ test('SIP/Trunks.json: an account adds, changes and removes its trunks live; the
   assert.match(made.json.sid, /^TK[0-9a-f]{32}$/);
   assert.deepEqual(made.json.prefixes, ['+1415', '+1212']);
   assert.equal(made.json.username, 'acct');
+  assert.equal(made.json.transport, 'udp');
+  assert.equal(made.json.tls_verify, true);
+  assert.equal(made.json.srtp, null, 'media.srtp decides');
   assert.ok(!made.text.includes('trunk-secret'), 'the password is never shown');
   const listed = await d.request('GET', trunks);
   assert.equal(listed.json.trunks.length, 1);
@@ -394,6 +397,18 @@ test('SIP/Trunks.json: an account adds, changes and removes its trunks live; the
   assert.deepEqual(changed.json.prefixes, ['+44']);
   const third = await client2.calls.create({ to: '+14155550100', from: FROM, twiml, statusCallback: app.url('/status') });
   await app.waitFor(statusOf(third.sid, 'failed'));
+  // TLS and SRTP settings: set, shown, checked.
+  const secured = await d2.request('POST', path, { body: { Transport: 'tls', TlsVerify: 'false', Srtp: 'required' } });
+  assert.equal(secured.status, 200, secured.text);
+  assert.equal(secured.json.transport, 'tls');
+  assert.equal(secured.json.tls_verify, false);
+  assert.equal(secured.json.srtp, 'required');
+  for (const body of [{ Transport: 'sctp' }, { Transport: 'TLS' }, { TlsVerify: 'maybe' }, { Srtp: 'always' }]) {
+    const r = await d2.request('POST', path, { body });
+    assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+  }
+  const reset = await d2.request('POST', path, { body: { Srtp: 'default' } });
+  assert.equal(reset.json.srtp, null);
   assert.equal((await d2.request('DELETE', path)).status, 204);
   assert.equal((await d2.request('GET', path)).status, 404);
   // Another account does not see it.

@@ -405,6 +405,15 @@ test('the SIP API refuses bad input with clear errors and keeps accounts apart',
   assert.match(r.json.message, /not a valid host name/);
   r = await post('SIP/Domains.json', { DomainName: 'x.example.test', VoiceUrl: 'not a url' });
   assert.equal(r.json.code, 21402);
+  // The domain's own media encryption (an extension): checked, shown, reset to media.srtp.
+  r = await post(`SIP/Domains/${domain.sid}.json`, { Srtp: 'sometimes' });
+  assert.equal(r.status, 400);
+  assert.match(r.json.message, /Srtp must be off, optional, required or default/);
+  r = await post(`SIP/Domains/${domain.sid}.json`, { Srtp: 'required' });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.srtp, 'required');
+  r = await post(`SIP/Domains/${domain.sid}.json`, { Srtp: 'default' });
+  assert.equal(r.json.srtp, null);
   r = await post(`SIP/Domains/${domain.sid}/Auth/Calls/CredentialListMappings.json`,
     { CredentialListSid: 'CL00000000000000000000000000000000' });
   assert.match(r.json.message, /is not a credential list of this account/);

@@ -147,6 +147,11 @@ function toneLevel(packets, hz, from = 0, to = Infinity) {
     if (p.pt !== 0 || p.at < from || p.at >= to) continue;
     for (const b of p.payload) pcm.push(unulaw(b));
   }
+  return level(pcm, hz);
+}
+
+// The amplitude of `hz` in 8 kHz 16-bit samples (Goertzel), comparable to a sine's peak.
+function level(pcm, hz) {
   if (pcm.length === 0) return 0;
   const k = 2 * Math.cos((2 * Math.PI * hz) / RATE);
   let s1 = 0;
@@ -173,4 +178,4 @@ function toneWav(ms, freq = 440) {
   return Buffer.concat([h, data]);
 }
 
-module.exports = { toneWav, speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads, ulaw, unulaw, toneLevel };
+module.exports = { toneWav, speech, silence, tone, noise, concat, writeRtpPcap, ulawTone, ulawPayloads, ulaw, unulaw, toneLevel, level };

@@ -259,6 +259,49 @@ TEST(Config, MediaLatchPolicyFromFileAndEnvironment) {
   EXPECT_FALSE(apply_toml_file(c, bad));
 }
 
+TEST(Config, SipTlsAndSrtpFromFileAndEnvironment) {
+  testing::TempDir dir;
+  Config c;
+  EXPECT_TRUE(c.sip_tls_listen.empty());
+  EXPECT_EQ(c.media_srtp, media::SrtpPolicy::kOptional);
+  const auto path = dir.file("tls.toml");
+  std::ofstream(path) << "[sip]\ntls_listen = \"0.0.0.0:5061\"\ntls_cert = \"/etc/sb/sip.pem\"\n"
+                         "tls_key = \"/etc/sb/sip.key\"\ntls_ca = \"/etc/sb/trunks.pem\"\n"
+                         "[media]\nsrtp = \"required\"\n"
+                         "[[sip.trunks]]\nname = \"carrier\"\naddress = \"192.0.2.1:5061\"\n"
+                         "transport = \"tls\"\ntls_verify = false\nsrtp = \"off\"\n";
+  ASSERT_TRUE(apply_toml_file(c, path));
+  EXPECT_EQ(c.sip_tls_listen, "0.0.0.0:5061");
+  EXPECT_EQ(c.sip_tls_ca, "/etc/sb/trunks.pem");
+  EXPECT_EQ(c.media_srtp, media::SrtpPolicy::kRequired);
+  ASSERT_EQ(c.sip_trunks.size(), 1u);
+  EXPECT_EQ(c.sip_trunks[0].transport, sip::Transport::kTls);
+  EXPECT_FALSE(c.sip_trunks[0].tls_verify);
+  EXPECT_EQ(c.sip_trunks[0].srtp, media::SrtpPolicy::kOff);
+  EXPECT_TRUE(validate(c));
+  ASSERT_TRUE(apply_environment(c, env_of({{"SWITCHBOARD_SIP_TLS_LISTEN", "127.0.0.1:0"},
+                                           {"SWITCHBOARD_MEDIA_SRTP", "off"}})));
+  EXPECT_EQ(c.sip_tls_listen, "127.0.0.1:0");
+  EXPECT_EQ(c.media_srtp, media::SrtpPolicy::kOff);
+  EXPECT_FALSE(apply_environment(c, env_of({{"SWITCHBOARD_MEDIA_SRTP", "always"}})));
+  // A TLS listener needs its certificate and key.
+  Config half;
+  half.sip_tls_listen = "127.0.0.1:5061";
+  half.sip_tls_cert = "/etc/sb/sip.pem";
+  auto v = validate(half);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("sip.tls_key"), std::string::npos);
+  for (const char* bad : {"[media]\nsrtp = \"yes\"\n",
+                          "[[sip.trunks]]\nname = \"t\"\naddress = \"192.0.2.1:5061\"\n"
+                          "transport = \"sctp\"\n",
+                          "[[sip.trunks]]\nname = \"t\"\naddress = \"192.0.2.1:5061\"\n"
+                          "srtp = \"maybe\"\n"}) {
+    std::ofstream(path) << bad;
+    Config b;
+    EXPECT_FALSE(apply_toml_file(b, path)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sb::app
 

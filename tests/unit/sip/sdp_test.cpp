@@ -187,5 +187,108 @@ TEST(OfferAnswer, LocalHoldOfferAndUnhold) {
   EXPECT_FALSE(apply_answer(unhold, *bogus));
 }
 
+// ---- SRTP (RFC 4568): RTP/SAVP streams keyed by a=crypto ----
+
+constexpr std::string_view kSavpOffer =
+    "v=0\r\n"
+    "o=bob 1 1 IN IP4 192.0.2.20\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.0.2.20\r\n"
+    "t=0 0\r\n"
+    "m=audio 50000 RTP/SAVP 0 101\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=crypto:3 AES_256_CM_HMAC_SHA1_80 "
+    "inline:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n"
+    "a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\r\n";
+
+LocalMedia secure_local(bool required) {
+  LocalMedia l = local();
+  l.crypto = {"1 AES_CM_128_HMAC_SHA1_80 inline:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
+              "2 AES_CM_128_HMAC_SHA1_32 inline:DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"};
+  l.require_srtp = required;
+  return l;
+}
+
+TEST(SrtpOfferAnswer, AnswersTheFirstSuiteWeTakeWithItsTag) {
+  auto offer = parse_sdp(kSavpOffer);
+  ASSERT_TRUE(offer);
+  auto ans = make_answer(*offer, secure_local(false), {});
+  ASSERT_TRUE(ans) << ans.error().message;
+  EXPECT_TRUE(ans->audio.secure);
+  EXPECT_EQ(ans->audio.local_crypto,
+            "7 AES_CM_128_HMAC_SHA1_32 inline:DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD");
+  EXPECT_EQ(ans->audio.remote_crypto,
+            "7 AES_CM_128_HMAC_SHA1_32 inline:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+  const std::string text = to_string(ans->sdp);
+  EXPECT_NE(text.find("m=audio 40000 RTP/SAVP 0 101\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:DDDD"), std::string::npos) << text;
+  EXPECT_EQ(text.find("a=crypto:1"), std::string::npos) << "only the chosen suite is answered";
+}
+
+TEST(SrtpOfferAnswer, PolicyDecidesWhatIsRefused) {
+  auto savp = parse_sdp(kSavpOffer);
+  ASSERT_TRUE(savp);
+  // media.srtp = off: no keys, so an RTP/SAVP-only offer is refused.
+  auto off = make_answer(*savp, local(), {});
+  ASSERT_FALSE(off);
+  EXPECT_NE(off.error().message.find("media.srtp is off"), std::string::npos)
+      << off.error().message;
+  // media.srtp = required: a plain offer is refused, with the reason.
+  auto plain = parse_sdp(kOffer);
+  ASSERT_TRUE(plain);
+  auto refused = make_answer(*plain, secure_local(true), {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("SRTP is required"), std::string::npos)
+      << refused.error().message;
+  // optional: the plain offer is answered plainly.
+  auto optional = make_answer(*plain, secure_local(false), {});
+  ASSERT_TRUE(optional);
+  EXPECT_FALSE(optional->audio.secure);
+  EXPECT_EQ(to_string(optional->sdp).find("a=crypto"), std::string::npos);
+  // No suite in common.
+  std::string only256(kSavpOffer);
+  only256.erase(only256.find("a=crypto:7"));
+  auto unknown = parse_sdp(only256);
+  ASSERT_TRUE(unknown);
+  auto none = make_answer(*unknown, secure_local(true), {});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no offered SRTP crypto suite"), std::string::npos);
+}
+
+TEST(SrtpOfferAnswer, OurSavpOfferAndTheAnswerToIt) {
+  const LocalMedia l = secure_local(true);
+  const SessionDescription offer = make_offer(l, {});
+  const std::string text = to_string(offer);
+  EXPECT_NE(text.find("RTP/SAVP"), std::string::npos) << text;
+  EXPECT_NE(text.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:CCCC"), std::string::npos);
+  EXPECT_NE(text.find("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:DDDD"), std::string::npos);
+  // Not required: our offers stay plain RTP/AVP.
+  EXPECT_EQ(to_string(make_offer(secure_local(false), {})).find("SAVP"), std::string::npos);
+
+  auto answer = parse_sdp(
+      "v=0\r\no=x 1 1 IN IP4 192.0.2.30\r\ns=-\r\nc=IN IP4 192.0.2.30\r\nt=0 0\r\n"
+      "m=audio 6000 RTP/SAVP 0\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE\r\n");
+  ASSERT_TRUE(answer);
+  auto audio = apply_answer(offer, *answer);
+  ASSERT_TRUE(audio) << audio.error().message;
+  EXPECT_TRUE(audio->secure);
+  EXPECT_EQ(audio->local_crypto, l.crypto[0]);
+  EXPECT_EQ(audio->remote_crypto,
+            "1 AES_CM_128_HMAC_SHA1_80 inline:EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE");
+  // An answer that drops to RTP/AVP, or answers a tag we did not offer, is not usable.
+  auto plain = parse_sdp(
+      "v=0\r\no=x 1 1 IN IP4 192.0.2.30\r\ns=-\r\nc=IN IP4 192.0.2.30\r\nt=0 0\r\n"
+      "m=audio 6000 RTP/AVP 0\r\n");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(apply_answer(offer, *plain));
+  auto wrong_tag = parse_sdp(
+      "v=0\r\no=x 1 1 IN IP4 192.0.2.30\r\ns=-\r\nc=IN IP4 192.0.2.30\r\nt=0 0\r\n"
+      "m=audio 6000 RTP/SAVP 0\r\n"
+      "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE\r\n");
+  ASSERT_TRUE(wrong_tag);
+  EXPECT_FALSE(apply_answer(offer, *wrong_tag));
+}
+
 }  // namespace
 }  // namespace sb::sip

@@ -1,10 +1,14 @@
-// The Asio stack over real loopback sockets: a call each way over UDP and TCP, and garbage
-// that must not disturb anything. Bounded by io_context::run_for, never by sleeping.
+// The Asio stack over real loopback sockets: a call each way over UDP, TCP and TLS (certificate
+// checked, connection reused, a failed check failing the call at once), and garbage that must
+// not disturb anything. Bounded by io_context::run_for, never by sleeping.
 #include "sip/stack.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "support/fake_call_events.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sb::sip {
 namespace {
@@ -71,6 +75,83 @@ TEST_P(StackTest, CallAnswerHangupOverLoopback) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, StackTest, ::testing::Values(Transport::kUdp, Transport::kTcp),
                          [](const auto& i) { return std::string(to_string(i.param)); });
+
+// A self-signed certificate for 127.0.0.1 (it is its own CA), made by the openssl command.
+struct SelfSigned {
+  testing::TempDir dir;
+  std::string cert = dir.file("sip.pem");
+  std::string key = dir.file("sip.key");
+  SelfSigned() {
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+        "/CN=sip.switchboard.test -addext subjectAltName=IP:127.0.0.1 -keyout " +
+        key + " -out " + cert + " 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+  }
+};
+
+TEST(StackTls, CallsOverOneCheckedConnectionAndAFailedCheckFailsAtOnce) {
+  SelfSigned pki;
+  asio::io_context io;
+  FakeCallEvents callee_events, caller_events, stranger_events;
+  SipStack callee(io, {}, callee_events);
+  SipStack caller(io, {}, caller_events);
+  SipStack stranger(io, {}, stranger_events);  // trusts only the system's CAs
+  auto_answer(callee_events, callee);
+  auto server = make_sip_server_tls({pki.cert, pki.key});
+  ASSERT_TRUE(server) << server.error().message;
+  ASSERT_TRUE(callee.listen_udp("127.0.0.1", 0));
+  auto tls = callee.listen_tls("127.0.0.1", 0, *server);
+  ASSERT_TRUE(tls);
+  EXPECT_EQ(tls->transport, Transport::kTls);
+  auto trusting = make_sip_client_tls(pki.cert);
+  auto system_only = make_sip_client_tls("");
+  ASSERT_TRUE(trusting && system_only);
+  caller.set_tls_client(*trusting);
+  stranger.set_tls_client(*system_only);
+  for (auto* s : {&caller, &stranger}) ASSERT_TRUE(s->listen_udp("127.0.0.1", 0));
+  callee.start();
+  caller.start();
+  stranger.start();
+
+  OutboundCall o;
+  o.target = "sip:bob@127.0.0.1;transport=tls";
+  o.from = "sip:alice@127.0.0.1";
+  o.next_hop = *tls;
+  o.sdp_offer = kSdp;
+  for (int i = 0; i < 2; ++i) {
+    auto h = caller.ua().call(o);
+    ASSERT_TRUE(h);
+    ASSERT_TRUE(run_until(io, [&] { return caller_events.answered.size() == 1u + i; }));
+    ASSERT_TRUE(caller.ua().hangup(*h));
+    ASSERT_TRUE(run_until(io, [&] { return callee_events.ended.size() == 1u + i; }));
+  }
+  EXPECT_EQ(caller.transport_stats().tcp_connected, 1u) << "both calls on one connection";
+  EXPECT_EQ(caller.transport_stats().tls_handshakes, 1u);
+  EXPECT_EQ(callee.transport_stats().tls_handshakes, 1u);
+
+  // The certificate does not chain to anything the stranger trusts: 503 at once, not 408 later.
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(stranger.ua().call(o));
+  ASSERT_TRUE(run_until(io, [&] { return stranger_events.failed.size() == 1; }));
+  EXPECT_EQ(stranger_events.failed[0].second, 503);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(stranger.transport_stats().tls_handshake_failures, 1u);
+  // A name the certificate does not carry fails the same way.
+  OutboundCall wrong_name = o;
+  wrong_name.next_hop.tls_name = "elsewhere.switchboard.test";
+  ASSERT_TRUE(caller.ua().call(wrong_name));
+  ASSERT_TRUE(run_until(io, [&] { return caller_events.failed.size() == 1; }));
+  EXPECT_EQ(caller_events.failed[0].second, 503);
+  // With the check off, the stranger gets through.
+  OutboundCall unchecked = o;
+  unchecked.next_hop.tls_verify = false;
+  ASSERT_TRUE(stranger.ua().call(unchecked));
+  ASSERT_TRUE(run_until(io, [&] { return stranger_events.answered.size() == 1; }));
+  caller.stop();
+  stranger.stop();
+  callee.stop();
+}
 
 TEST(Stack, GarbageOnSocketsIsSurvived) {
   asio::io_context io;
