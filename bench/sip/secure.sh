@@ -22,7 +22,7 @@ BIN=${BUILD:-build/release}/src/switchboard
 command -v socat >/dev/null || { echo "socat is missing: scripts/install-deps" >&2; exit 2; }
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"; }
 trap cleanup EXIT
 
 if [ "$MODE" = media ]; then
@@ -53,7 +53,7 @@ SWITCHBOARD_SIP_TLS_LISTEN=127.0.0.1:$TLS_PORT SWITCHBOARD_SIP_TLS_CERT=$WORK/si
 SWITCHBOARD_SIP_TLS_KEY=$WORK/sip.key \
   "$BIN" serve --data-dir "$WORK/data" --http-listen 127.0.0.1:$HTTP_PORT \
   --sip-listen 127.0.0.1:$SIP_PORT --log-level warn --rtp-ports 30000-60000 \
-  --max-calls ${MAX_CALLS:-20000} > "$WORK/daemon.log" 2>&1 & PIDS+=($!)
+  --max-calls ${MAX_CALLS:-20000} ${WORKERS:+--workers $WORKERS} > "$WORK/daemon.log" 2>&1 & PIDS+=($!)
 DAEMON=$!
 for _ in $(seq 100); do
   curl -sf http://127.0.0.1:$HTTP_PORT/healthz >/dev/null && break
@@ -118,7 +118,7 @@ else
   node -e "const {scenario}=require('$OLDPWD/tests/integration/lib/sipp.js');
     const {tone, writeRtpPcap}=require('$OLDPWD/tests/integration/lib/audio_pcap.js');
     writeRtpPcap('$WORK/tone.pcap', tone(${HELD}000, 500, 8000));
-    process.stdout.write(scenario({steps:[{answer:true},{pcap:'$WORK/tone.pcap'},{bye:true}]}))" > plain.xml
+    process.stdout.write(scenario({steps:[{answer:true},{pcap:'$WORK/tone.pcap'},{pause:${HELD}000},{bye:true}]}))" > plain.xml
   KEY=$(head -c 30 /dev/urandom | base64)
   sed -e 's|RTP/AVP|RTP/SAVP|' \
       -e "s|a=fmtp:101 0-15|a=fmtp:101 0-15\n      a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$KEY|" plain.xml > srtp.xml
