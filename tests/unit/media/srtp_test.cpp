@@ -1,6 +1,7 @@
 #include "media/srtp.hpp"
 
 #include <gtest/gtest.h>
+#include <srtp2/srtp.h>
 
 #include <array>
 #include <vector>
@@ -112,6 +113,132 @@ TEST_P(SrtpPair, ProtectsAndChecksBothWays) {
   ASSERT_TRUE((*mallory)->protect_rtp(forged.data(), n));
   EXPECT_FALSE((*bob)->unprotect_rtp(forged.data(), n));
   EXPECT_EQ((*bob)->auth_failures(), 2U);
+}
+
+// libsrtp2 with the same keys: the reference implementation ours must agree with.
+class Reference {
+ public:
+  Reference(const CryptoAttribute& local, const CryptoAttribute& remote) {
+    static const bool kReady = srtp_init() == srtp_err_status_ok;
+    EXPECT_TRUE(kReady);
+    make(local, ssrc_any_outbound, &out_);
+    make(remote, ssrc_any_inbound, &in_);
+  }
+  ~Reference() {
+    srtp_dealloc(out_);
+    srtp_dealloc(in_);
+  }
+  Reference(const Reference&) = delete;
+  Reference& operator=(const Reference&) = delete;
+  bool protect(std::vector<std::uint8_t>& p, bool rtcp) {
+    int n = static_cast<int>(p.size());
+    p.resize(p.size() + SRTP_MAX_TRAILER_LEN);
+    const auto st = rtcp ? srtp_protect_rtcp(out_, p.data(), &n) : srtp_protect(out_, p.data(), &n);
+    p.resize(static_cast<std::size_t>(n));
+    return st == srtp_err_status_ok;
+  }
+  bool unprotect(std::vector<std::uint8_t>& p, bool rtcp) {
+    int n = static_cast<int>(p.size());
+    const auto st =
+        rtcp ? srtp_unprotect_rtcp(in_, p.data(), &n) : srtp_unprotect(in_, p.data(), &n);
+    p.resize(static_cast<std::size_t>(n));
+    return st == srtp_err_status_ok;
+  }
+
+ private:
+  static void make(const CryptoAttribute& a, srtp_ssrc_type_t type, srtp_t* out) {
+    srtp_policy_t p{};
+    if (a.suite == SrtpSuite::kAesCm128HmacSha1_32) {
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+    } else {
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+    }
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+    p.ssrc.type = type;
+    std::array<std::uint8_t, kSrtpKeySaltBytes> key = a.key;
+    p.key = key.data();
+    p.window_size = 128;
+    ASSERT_EQ(srtp_create(out, &p), srtp_err_status_ok);
+  }
+  srtp_t out_ = nullptr;
+  srtp_t in_ = nullptr;
+};
+
+// An RTP packet of `payload` bytes; `extended` adds two CSRCs and a header extension.
+std::vector<std::uint8_t> rtp_of(std::uint16_t seq, std::size_t payload, bool extended) {
+  std::vector<std::uint8_t> p = {0x80,
+                                 0x00,
+                                 static_cast<std::uint8_t>(seq >> 8),
+                                 static_cast<std::uint8_t>(seq),
+                                 0,
+                                 0,
+                                 0x12,
+                                 0x34,
+                                 0xde,
+                                 0xad,
+                                 0xbe,
+                                 0xef};
+  if (extended) {
+    p[0] = 0x92;                                                                 // X and CC = 2
+    for (std::uint8_t b : {1, 2, 3, 4, 5, 6, 7, 8}) p.push_back(b);              // CSRCs
+    for (std::uint8_t b : {0xbe, 0xde, 0, 1, 0x10, 0xaa, 0, 0}) p.push_back(b);  // one word
+  }
+  for (std::size_t i = 0; i < payload; ++i) p.push_back(static_cast<std::uint8_t>(i * 7 + seq));
+  return p;
+}
+
+TEST_P(SrtpPair, AgreesWithLibsrtpByteForByteAcrossTheSequenceWrap) {
+  const auto ours_key = make_crypto_attribute(1, GetParam());
+  const auto theirs_key = make_crypto_attribute(1, GetParam());
+  auto ours = SrtpSession::create(ours_key, theirs_key);
+  ASSERT_TRUE(ours);
+  Reference theirs(theirs_key, ours_key);
+  // From 65,500 to past 65,535: the rollover counter must move on both sides alike.
+  for (std::uint32_t k = 0; k < 80; ++k) {
+    const auto seq = static_cast<std::uint16_t>(65500 + k);
+    const bool extended = k % 3 == 0;
+    const std::size_t size = 160 + k % 13;  // not always whole AES blocks
+    // Ours to libsrtp.
+    auto plain = rtp_of(seq, size, extended);
+    std::vector<std::uint8_t> wire = plain;
+    wire.resize(plain.size() + kSrtpMaxTrailer);
+    std::size_t n = plain.size();
+    ASSERT_TRUE((*ours)->protect_rtp(wire.data(), n));
+    wire.resize(n);
+    ASSERT_TRUE(theirs.unprotect(wire, false)) << "libsrtp refused our packet " << k;
+    EXPECT_EQ(wire, plain);
+    // libsrtp to ours.
+    std::vector<std::uint8_t> back = plain;
+    ASSERT_TRUE(theirs.protect(back, false));
+    back.resize(back.size() + kSrtpMaxTrailer);
+    n = back.size() - kSrtpMaxTrailer;
+    ASSERT_TRUE((*ours)->unprotect_rtp(back.data(), n)) << "we refused libsrtp's packet " << k;
+    back.resize(n);
+    EXPECT_EQ(back, plain);
+  }
+  // SRTCP both ways.
+  for (int k = 0; k < 5; ++k) {
+    RtcpReport report;
+    report.ssrc = 0xdeadbeef;
+    report.sender = true;
+    std::array<std::uint8_t, 256> buf{};
+    const std::size_t len = build_rtcp(report, "test", buf, k == 4);
+    const std::vector<std::uint8_t> plain(buf.begin(), buf.begin() + static_cast<long>(len));
+    std::vector<std::uint8_t> wire = plain;
+    wire.resize(plain.size() + kSrtpMaxTrailer);
+    std::size_t n = plain.size();
+    ASSERT_TRUE((*ours)->protect_rtcp(wire.data(), n));
+    wire.resize(n);
+    ASSERT_TRUE(theirs.unprotect(wire, true)) << "libsrtp refused our SRTCP " << k;
+    EXPECT_EQ(wire, plain);
+    std::vector<std::uint8_t> back = plain;
+    ASSERT_TRUE(theirs.protect(back, true));
+    back.resize(back.size() + kSrtpMaxTrailer);
+    n = back.size() - kSrtpMaxTrailer;
+    ASSERT_TRUE((*ours)->unprotect_rtcp(back.data(), n)) << "we refused libsrtp's SRTCP " << k;
+    back.resize(n);
+    EXPECT_EQ(back, plain);
+  }
 }
 
 TEST_P(SrtpPair, ProtectsRtcp) {
